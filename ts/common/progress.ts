@@ -1,0 +1,40 @@
+/**
+ * Progress on a terminal, silence elsewhere. A bar is drawn only when stderr is a TTY and CI is not
+ * set (NETFLOWGEN_PROGRESS=0/1 forces it off/on). Updates are cheap to call often: cli-progress
+ * throttles redraws.
+ */
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  /** Sets the position (in the bar's unit) and optional payload fields shown in the format. */
+  update(value: number, payload?: Record<string, string | number>): void;
+  setTotal(total: number): void;
+  stop(): void;
+}
+
+export function progressEnabled(stream: NodeJS.WriteStream = process.stderr): boolean {
+  const forced = process.env.NETFLOWGEN_PROGRESS;
+  if (forced === '0') return false;
+  if (forced === '1') return true;
+  return Boolean(stream.isTTY) && !process.env.CI;
+}
+
+const silent: Progress = { update() {}, setTotal() {}, stop() {} };
+
+/**
+ * A progress bar. `format` uses cli-progress tokens ({bar} {percentage} {value} {total} {eta_formatted})
+ * and payload names, e.g. '{bar} {percentage}% | {rate} rec/s | {mb} MB | ETA {eta_formatted}'.
+ */
+export function createProgress(label: string, total: number, format = '{bar} {percentage}% | ETA {eta_formatted}'): Progress {
+  if (!progressEnabled()) return silent;
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} ${format}`, stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 10 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(Math.max(1, total), 0);
+  return {
+    update: (v, payload) => bar.update(v, payload),
+    setTotal: (t) => bar.setTotal(Math.max(1, t)),
+    stop: () => bar.stop(),
+  };
+}

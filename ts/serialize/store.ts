@@ -1,0 +1,196 @@
+/**
+ * The series store: per-node, per-minute feature counts on disk.
+ *
+ *   STORE/manifest.json   validated by schemas/series-store.schema.json
+ *   STORE/series.f32      little-endian float32, C order, shape [nodes, minutes, features]
+ *
+ * From Python with numpy alone:
+ *   m = json.load(open('STORE/manifest.json'))
+ *   x = np.memmap('STORE/series.f32', dtype='<f4', mode='r',
+ *                 shape=(len(m['nodes']), m['minutes'], len(m['features'])))
+ * float32 holds every integer count exactly up to 2^24 (16.7M); larger counts keep 7 significant digits.
+ */
+import { openSync, readSync, closeSync, readFileSync, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { validateWithSchema } from '../common/schema.js';
+import { writeFileAtomic, withAtomicDir } from '../common/atomic.js';
+import type { InputFormat } from '../ingest/record.js';
+
+export const MANIFEST = 'manifest.json';
+export const DATA_FILE = 'series.f32';
+export const STORE_SCHEMA = 'series-store.schema.json';
+
+export interface StoreNode {
+  id: number;
+  address: string;
+  customer: string;
+  role?: string;
+}
+
+export interface StoreInput {
+  path: string;
+  format: InputFormat;
+  bytes: number;
+  sha256: string;
+  records: number;
+}
+
+export interface RejectExample {
+  reason: string;
+  file: string;
+  line: number;
+  field: string;
+  detail: string;
+}
+
+export interface RecordCounts {
+  read: number;
+  used: number;
+  unmatched: number;
+  outsideRange: number;
+  rejected: Record<string, number>;
+  examples: RejectExample[];
+}
+
+export interface SeriesStoreManifest {
+  kind: 'netflowgen.series-store';
+  schemaVersion: 1;
+  createdBy: string;
+  features: string[];
+  dtype: 'float32';
+  layout: 'node-major';
+  dataFile: string;
+  dataBytes: number;
+  /** First minute, minutes since the Unix epoch (UTC). */
+  startMinute: number;
+  /** The same minute as ISO 8601, e.g. 2021-09-21T15:45:00Z. */
+  firstMinute: string;
+  minutes: number;
+  nodes: StoreNode[];
+  customers: string[];
+  sampling: number;
+  inputs: StoreInput[];
+  records: RecordCounts;
+  options: Record<string, unknown>;
+}
+
+export function minuteToIso(minute: number): string {
+  return new Date(minute * 60_000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+/** Parses an ISO-8601 time (or 'YYYY-MM-DD hh:mm[:ss]', read as UTC) to minutes since the epoch (floor). */
+export function isoToMinute(s: string): number {
+  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : s.replace(' ', 'T') + 'Z');
+  if (!Number.isFinite(t)) throw new Error(`not a time: '${s}' (use ISO 8601, e.g. 2021-09-21T15:45:00Z)`);
+  return Math.floor(t / 60_000);
+}
+
+/** Read access to a series store. Reads are positional; nothing is loaded until asked for. */
+export class SeriesStore {
+  readonly nNodes: number;
+  readonly nMinutes: number;
+  readonly nFeatures: number;
+  private readonly byAddress: Map<string, number>;
+
+  private constructor(
+    readonly dir: string,
+    readonly manifest: SeriesStoreManifest,
+  ) {
+    this.nNodes = manifest.nodes.length;
+    this.nMinutes = manifest.minutes;
+    this.nFeatures = manifest.features.length;
+    this.byAddress = new Map(manifest.nodes.map((n) => [n.address, n.id]));
+  }
+
+  static open(dir: string): SeriesStore {
+    const path = join(dir, MANIFEST);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`${path}: not a readable series store manifest (${(e as Error).message})`);
+    }
+    const m = validateWithSchema<SeriesStoreManifest>(STORE_SCHEMA, raw, path);
+    const expected = m.nodes.length * m.minutes * m.features.length * 4;
+    if (m.dataBytes !== expected) throw new Error(`${path}: dataBytes ${m.dataBytes} != nodes x minutes x features x 4 = ${expected}`);
+    return new SeriesStore(dir, m);
+  }
+
+  get startMinute(): number {
+    return this.manifest.startMinute;
+  }
+
+  /** Node index of an address as written in the manifest (canonical form), or -1. */
+  nodeIndex(address: string): number {
+    return this.byAddress.get(address) ?? -1;
+  }
+
+  /** Minutes [from, to) of one node: Float32Array of (to - from) x nFeatures, minute-major. */
+  readNode(node: number, from = 0, to = this.nMinutes): Float32Array {
+    if (node < 0 || node >= this.nNodes) throw new RangeError(`node ${node} out of range 0..${this.nNodes - 1}`);
+    from = Math.max(0, from);
+    to = Math.min(this.nMinutes, to);
+    const out = new Float32Array(Math.max(0, to - from) * this.nFeatures);
+    if (out.length === 0) return out;
+    const fd = openSync(join(this.dir, this.manifest.dataFile), 'r');
+    try {
+      const pos = (node * this.nMinutes + from) * this.nFeatures * 4;
+      readExactly(fd, new Uint8Array(out.buffer), pos);
+    } finally {
+      closeSync(fd);
+    }
+    return out;
+  }
+
+  /** One feature of one node over all minutes. */
+  readFeature(node: number, feature: number): Float32Array {
+    const all = this.readNode(node);
+    const out = new Float32Array(this.nMinutes);
+    for (let t = 0; t < this.nMinutes; t++) out[t] = all[t * this.nFeatures + feature];
+    return out;
+  }
+}
+
+function readExactly(fd: number, buf: Uint8Array, pos: number): void {
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, pos + off);
+    if (n === 0) throw new Error('series store data file is shorter than its manifest says');
+    off += n;
+  }
+}
+
+/**
+ * Writes a whole store from memory (small data: tests, fixtures, synthetic series). Streaming
+ * ingestion of real flow files uses the chunked writer of serialize/, which scales past memory.
+ */
+export async function writeSeriesStore(
+  dir: string,
+  parts: Omit<SeriesStoreManifest, 'kind' | 'schemaVersion' | 'dtype' | 'layout' | 'dataFile' | 'dataBytes' | 'firstMinute' | 'createdBy'> & { data: Float32Array; createdBy?: string },
+  opts: { overwrite?: boolean } = {},
+): Promise<SeriesStoreManifest> {
+  const { data, ...rest } = parts;
+  const expected = rest.nodes.length * rest.minutes * rest.features.length;
+  if (data.length !== expected) throw new Error(`writeSeriesStore: data has ${data.length} values, expected ${expected}`);
+  const manifest: SeriesStoreManifest = {
+    kind: 'netflowgen.series-store',
+    schemaVersion: 1,
+    createdBy: rest.createdBy ?? 'netflowgen',
+    dtype: 'float32',
+    layout: 'node-major',
+    dataFile: DATA_FILE,
+    dataBytes: data.byteLength,
+    firstMinute: minuteToIso(rest.startMinute),
+    ...rest,
+  };
+  validateWithSchema(STORE_SCHEMA, manifest, `${dir}/${MANIFEST}`);
+  await withAtomicDir(
+    dir,
+    async (tmp) => {
+      await fsp.writeFile(join(tmp, DATA_FILE), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      await writeFileAtomic(join(tmp, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
+    },
+    opts,
+  );
+  return manifest;
+}
