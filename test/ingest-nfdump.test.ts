@@ -1,0 +1,368 @@
+import { expect } from 'chai';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { NFDUMP_CSV_COLUMNS, NfdumpCsvParser, nfdumpCsvReader } from '../ts/ingest/nfdump-csv.js';
+import { detectFormat } from '../ts/ingest/detect.js';
+import { nfcapdReader } from '../ts/ingest/nfcapd.js';
+import { InputError, type FlowRecord } from '../ts/ingest/record.js';
+import { addrOf, CollectSink, FIXTURES, REAL, StrictSink, urlCanonicalIPv6 } from './ingest-helpers.js';
+
+const NFDUMP_CSVS = [
+  `${REAL}/stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv`,
+  `${REAL}/stopddos/amp.UDP.snmp.src161.pcapng.flows.csv`,
+  `${REAL}/stopddos/amp.TCP.reflection.SYNACK.pcap.flows.csv`,
+  `${REAL}/stopddos/pkt.TCP.synflood.spoofed.pcap.flows.csv`,
+  `${REAL}/cicddos2019-pcap/CIC-DDoS-2019-SynFlood.pcap.flows.csv`,
+];
+const NFCAPD = `${REAL}/stratosphere/test1-malicious.nfdump`;
+
+/** What a record should be, from one CSV line split the simple way. */
+function expectedFromLine(cols: string[], line: string, offsetMs = 0): Partial<FlowRecord> {
+  const f = line.split(',');
+  const v = (name: string): string => f[cols.indexOf(name)];
+  const addr = (s: string): [number, string] => (s.includes(':') ? [-1, urlCanonicalIPv6(s)] : [s.split('.').reduce((a, x) => a * 256 + Number(x), 0), '']);
+  const proto: Record<string, number> = { TCP: 6, UDP: 17, ICMP: 1, ICMP6: 58, GRE: 47, ESP: 50 };
+  const flags = [...v('flg')].reduce((acc, ch, i) => acc + (ch === '.' ? 0 : 2 ** (7 - i)), 0);
+  const [src4, src6] = addr(v('sa'));
+  const [dst4, dst6] = addr(v('da'));
+  return {
+    startMs: Date.parse(`${v('ts').replace(' ', 'T')}Z`) + offsetMs,
+    endMs: Date.parse(`${v('te').replace(' ', 'T')}Z`) + offsetMs,
+    src4,
+    src6,
+    dst4,
+    dst6,
+    sp: Number(v('sp')),
+    dp: Number(v('dp')),
+    proto: proto[v('pr').trim()] ?? Number(v('pr')),
+    flags,
+    pkts: Number(v('ipkt')),
+    bytes: Number(v('ibyt')),
+    rpkts: Number(v('opkt')),
+    rbytes: Number(v('obyt')),
+    rflags: -1,
+  };
+}
+
+function dataLines(text: string): string[] {
+  return text.split('\n').slice(1).filter((l) => l.trim() !== '');
+}
+
+describe('ingest/nfdump-csv: the real nfdump 1.7 exports', function () {
+  this.timeout(60000);
+
+  for (const path of NFDUMP_CSVS) {
+    it(`${basename(path)}: every line gives the record its fields say, in order`, async () => {
+      const text = readFileSync(path, 'latin1');
+      const cols = text.slice(0, text.indexOf('\n')).split(',');
+      const lines = dataLines(text);
+      const sink = new CollectSink();
+      await nfdumpCsvReader.read(path, sink);
+      expect(sink.rejects).to.deep.equal([]);
+      expect(sink.records.length).to.equal(lines.length);
+      for (let i = 0; i < lines.length; i++) {
+        expect(sink.records[i].rec, `line ${i + 2}`).to.deep.equal(expectedFromLine(cols, lines[i]));
+        expect(sink.records[i].line).to.equal(i + 2);
+      }
+      // and the packets and bytes per destination add up
+      const want = new Map<string, number[]>();
+      for (const l of lines) {
+        const f = l.split(',');
+        const da = f[4].includes(':') ? urlCanonicalIPv6(f[4]) : f[4];
+        const s = want.get(da) ?? [0, 0];
+        want.set(da, [s[0] + Number(f[11]), s[1] + Number(f[12])]);
+      }
+      const got = new Map<string, number[]>();
+      for (const { rec } of sink.records) {
+        const k = addrOf(rec.dst4, rec.dst6);
+        const s = got.get(k) ?? [0, 0];
+        got.set(k, [s[0] + rec.pkts, s[1] + rec.bytes]);
+      }
+      expect(got).to.deep.equal(want);
+    });
+  }
+
+  it('reads the first record of the DNS amplification capture as printed', async () => {
+    const sink = new CollectSink();
+    await nfdumpCsvReader.read(NFDUMP_CSVS[0], sink);
+    expect(sink.records[0]).to.deep.equal({
+      file: NFDUMP_CSVS[0],
+      line: 2,
+      rec: { startMs: Date.UTC(2021, 8, 21, 15, 45, 24), endMs: Date.UTC(2021, 8, 21, 15, 45, 24), src4: (((45 * 256 + 179) * 256 + 193) * 256) + 111, src6: '', dst4: 0x0a0a0a0a, dst6: '', sp: 53, dp: 22, proto: 17, flags: 0, pkts: 1, bytes: 3950, rpkts: 0, rbytes: 0, rflags: -1 },
+    });
+    // its IPv6 flows come out canonical
+    const v6 = sink.records.filter((k) => k.rec.src6 !== '');
+    expect(v6.length).to.be.greaterThan(0);
+    expect(v6.some((k) => k.rec.src6 === '2001:67c:1360:8001::30' && k.rec.flags === 16 + 8 + 2 + 1)).to.equal(true);
+  });
+
+  it('reads a gzip copy to the same records, and shifts naive times by utcOffsetHours', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nfg-nfd-'));
+    try {
+      const gz = join(dir, 'dns.csv.gz');
+      writeFileSync(gz, gzipSync(readFileSync(NFDUMP_CSVS[0])));
+      const plain = new CollectSink();
+      const zipped = new CollectSink();
+      await nfdumpCsvReader.read(NFDUMP_CSVS[0], plain);
+      await nfdumpCsvReader.read(gz, zipped);
+      expect(zipped.recs()).to.deep.equal(plain.recs());
+      expect(zipped.records.map((k) => k.line)).to.deep.equal(plain.records.map((k) => k.line));
+      const shifted = new CollectSink();
+      await nfdumpCsvReader.read(NFDUMP_CSVS[0], shifted, { utcOffsetHours: -3 });
+      expect(shifted.records[5].rec.startMs).to.equal(plain.records[5].rec.startMs - 3 * 3600000);
+      expect(shifted.records[5].rec.endMs).to.equal(plain.records[5].rec.endMs - 3 * 3600000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads header-less output (nfdump -q) with nfdump 1.7 columns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nfg-nfd-'));
+    try {
+      const text = readFileSync(NFDUMP_CSVS[0], 'latin1');
+      const noHeader = join(dir, 'q.csv');
+      writeFileSync(noHeader, text.slice(text.indexOf('\n') + 1), 'latin1');
+      const a = new CollectSink();
+      const b = new CollectSink();
+      await nfdumpCsvReader.read(NFDUMP_CSVS[0], a);
+      await nfdumpCsvReader.read(noHeader, b);
+      expect(b.recs()).to.deep.equal(a.recs());
+      expect(b.records[0].line).to.equal(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ingest/nfdump-csv: bad input', () => {
+  const mixed = join(FIXTURES, 'nfdump-mixed.csv');
+
+  it('rejects each bad line with its reason, line number and field; stops at the Summary block', async () => {
+    const sink = new CollectSink();
+    await nfdumpCsvReader.read(mixed, sink);
+    expect(sink.rejects.map((r) => [r.reason, r.line, r.field])).to.deep.equal([
+      ['bad_address', 4, 'sa'],
+      ['bad_count', 5, 'ibyt'],
+      ['unknown_protocol', 6, 'pr'],
+      ['malformed_line', 7, ''],
+      ['bad_timestamp', 8, 'ts'],
+      ['bad_port', 9, 'sp'],
+    ]);
+    expect(sink.rejects[0].detail).to.contain("'10.0.0.256'");
+    expect(sink.rejects[3].detail).to.contain('expected 48 fields');
+    expect(sink.records.map((k) => k.line)).to.deep.equal([2, 3, 11, 12, 13]);
+    const [v4, v6, synack, icmp, other] = sink.recs();
+    expect(v4.bytes).to.equal(3950);
+    expect([v6.src6, v6.dst6]).to.deep.equal(['2001:67c:1360:8001::30', '2a01:4f8:221:17d3::2']);
+    expect([v6.startMs, v6.endMs]).to.deep.equal([Date.UTC(2021, 8, 21, 15, 45, 37, 250), Date.UTC(2021, 8, 21, 15, 45, 37, 309)]);
+    expect(v6.flags).to.equal(0x10 | 0x08 | 0x02 | 0x01); // ...AP.SF
+    expect([synack.flags, synack.rpkts, synack.rbytes]).to.deep.equal([18, 2, 120]); // ...A..S.
+    expect([icmp.proto, icmp.sp, icmp.dp]).to.deep.equal([1, 0, 771]);
+    expect(other.proto).to.equal(128); // nfdump prints unnamed protocols as padded numbers
+  });
+
+  it('counts a last line cut short as truncated_line', async () => {
+    const sink = new CollectSink();
+    await nfdumpCsvReader.read(join(FIXTURES, 'nfdump-truncated.csv'), sink);
+    expect(sink.records.length).to.equal(1);
+    expect(sink.rejects.map((r) => [r.reason, r.line])).to.deep.equal([['truncated_line', 3]]);
+  });
+
+  it('in strict mode stops at the first bad record with an InputError naming file:line and field', async () => {
+    const sink = new StrictSink();
+    let err: unknown;
+    try {
+      await nfdumpCsvReader.read(mixed, sink);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as Error).message).to.match(/nfdump-mixed\.csv:4: bad_address in field 'sa'/);
+    expect(sink.records.length).to.equal(2);
+  });
+
+  it('refuses a header without the needed columns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nfg-nfd-'));
+    try {
+      writeFileSync(join(dir, 'h.csv'), 'ts,te,td,da,sp,dp,pr,ipkt,ibyt\n');
+      let err: unknown;
+      try {
+        await nfdumpCsvReader.read(join(dir, 'h.csv'), new CollectSink());
+      } catch (e) {
+        err = e;
+      }
+      expect((err as Error).message).to.match(/h\.csv:1: format in field 'sa'/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the fast path and the checked path agree on thousands of damaged lines', () => {
+    // every record line of the mixed fixture, damaged at random: one byte replaced, deleted or inserted
+    const text = readFileSync(mixed, 'latin1');
+    const seeds = text.split('\n').slice(1, 13).filter((l) => l !== '');
+    const alphabet = ',.:-0123456789abcdefABCDEFSUP ';
+    let s = 12345;
+    const rand = (n: number): number => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s % n;
+    };
+    type Checked = { checked(buf: Buffer, start: number, end: number, terminated: boolean): void };
+    const viaLine = new CollectSink();
+    const viaChecked = new CollectSink();
+    const p1 = new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, viaLine, 'x', 1, undefined);
+    const p2 = new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, viaChecked, 'x', 1, undefined);
+    let accepted: number;
+    for (let t = 0; t < 20000; t++) {
+      let l = seeds[rand(seeds.length)];
+      for (let k = rand(3); k >= 0; k--) {
+        // damage mostly the first 150 bytes, where the parsed columns are
+        const at = rand(Math.min(l.length, 150));
+        const op = rand(3);
+        const ch = alphabet[rand(alphabet.length)];
+        l = op === 0 ? l.slice(0, at) + ch + l.slice(at + 1) : op === 1 ? l.slice(0, at) + l.slice(at + 1) : l.slice(0, at) + ch + l.slice(at);
+      }
+      const buf = Buffer.from(`pad${l}pad`, 'latin1');
+      p1.line(buf, 3, buf.length - 3, t, true);
+      (p2 as unknown as Checked).checked(buf, 3, buf.length - 3, true);
+    }
+    accepted = viaLine.records.length;
+    expect(viaLine.recs()).to.deep.equal(viaChecked.recs());
+    expect(viaLine.rejects.map((r) => [r.reason, r.field, r.detail])).to.deep.equal(viaChecked.rejects.map((r) => [r.reason, r.field, r.detail]));
+    expect(accepted).to.be.greaterThan(1000); // both kinds of outcome were exercised
+    expect(viaLine.rejects.length).to.be.greaterThan(1000);
+  });
+});
+
+describe('ingest/nfcapd: binary files through nfdump', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(async function () {
+    try {
+      await execa('nfdump', ['-V']);
+    } catch {
+      this.skip(); // nfdump not installed here: npm run setup installs it
+    }
+    dir = mkdtempSync(join(tmpdir(), 'nfg-nfcapd-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives the same records as an nfdump CSV export of the file, with the totals nfdump reports', async () => {
+    const exported = await execa('nfdump', ['-r', NFCAPD, '-o', 'csv'], { env: { TZ: 'UTC' } });
+    const csv = join(dir, 'export.csv');
+    writeFileSync(csv, exported.stdout);
+    const fromCsv = new CollectSink();
+    const fromBinary = new CollectSink();
+    await nfdumpCsvReader.read(csv, fromCsv);
+    await nfcapdReader.read(NFCAPD, fromBinary);
+    expect(fromBinary.rejects).to.deep.equal([]);
+    expect(fromBinary.records.length).to.equal(4593);
+    expect(fromBinary.recs()).to.deep.equal(fromCsv.recs());
+    expect(fromBinary.records.map((k) => k.line)).to.deep.equal(fromCsv.records.map((k) => k.line));
+    expect(fromBinary.records[0].file).to.equal(NFCAPD);
+    // nfdump's own summary: flows, bytes, packets
+    const lines = exported.stdout.trim().split('\n');
+    const [flows, bytes, packets] = lines[lines.length - 1].split(',').map(Number);
+    const recs = fromBinary.recs();
+    expect([recs.length, recs.reduce((a, r) => a + r.bytes, 0), recs.reduce((a, r) => a + r.pkts, 0)]).to.deep.equal([flows, bytes, packets]);
+    expect(recs[0]).to.include({ startMs: Date.UTC(2018, 0, 12, 15, 37, 30), sp: 52324, dp: 902, proto: 6, flags: 2, pkts: 1, bytes: 60 });
+  });
+
+  it('detects and reads a layout-2 file as nfdump 1.7 writes it (LZO compressed)', async () => {
+    const v2 = join(dir, 'nfcapd.v2');
+    await execa('nfdump', ['-r', NFCAPD, '-w', v2, '-z']);
+    const head = readFileSync(v2).subarray(0, 4);
+    expect([...head]).to.deep.equal([0x0c, 0xa5, 2, 0]);
+    expect(await detectFormat(v2)).to.equal('nfcapd');
+    const a = new CollectSink();
+    const b = new CollectSink();
+    await nfcapdReader.read(NFCAPD, a);
+    await nfcapdReader.read(v2, b);
+    expect(b.recs()).to.deep.equal(a.recs());
+  });
+
+  it('prints UTC whatever the time zone of the calling process', async () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      const sink = new CollectSink();
+      await nfcapdReader.read(NFCAPD, sink, { utcOffsetHours: 5 });
+      expect(sink.records[0].rec.startMs).to.equal(Date.UTC(2018, 0, 12, 15, 37, 30));
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
+  it('reads a directory: its nfcapd files in name order, skipping nfcapd.current.* and other files', async () => {
+    const d = join(dir, 'tree');
+    mkdirSync(join(d, '2018', '01'), { recursive: true });
+    copyFileSync(NFCAPD, join(d, '2018', '01', 'nfcapd.201801121538'));
+    copyFileSync(NFCAPD, join(d, '2018', '01', 'nfcapd.201801121537'));
+    copyFileSync(NFCAPD, join(d, '2018', '01', 'nfcapd.current.4711'));
+    writeFileSync(join(d, 'README.txt'), 'not flows\n');
+    const sink = new CollectSink();
+    await nfcapdReader.read(d, sink);
+    expect(sink.records.length).to.equal(2 * 4593);
+    expect(sink.records[0].file).to.equal(join(d, '2018', '01', 'nfcapd.201801121537'));
+    expect(sink.records[4593].file).to.equal(join(d, '2018', '01', 'nfcapd.201801121538'));
+  });
+
+  it('turns a file nfdump cannot read into an InputError naming it', async () => {
+    const notNfcapd = join(dir, 'not-nfcapd');
+    writeFileSync(notNfcapd, 'GNU GENERAL PUBLIC LICENSE\n');
+    let err: unknown;
+    try {
+      await nfcapdReader.read(notNfcapd, new CollectSink());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as Error).message).to.match(/not-nfcapd: format: nfdump could not read this nfcapd file: \S/);
+  });
+
+  it('says how to install nfdump when the binary is missing', async () => {
+    const saved = process.env.NETFLOWGEN_NFDUMP;
+    process.env.NETFLOWGEN_NFDUMP = join(dir, 'no-such-nfdump');
+    let err: unknown;
+    try {
+      await nfcapdReader.read(NFCAPD, new CollectSink());
+    } catch (e) {
+      err = e;
+    } finally {
+      if (saved === undefined) delete process.env.NETFLOWGEN_NFDUMP;
+      else process.env.NETFLOWGEN_NFDUMP = saved;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as Error).message).to.match(/nfdump is not installed.*npm run setup.*apt-get install nfdump/);
+  });
+
+  it('stops (and ends nfdump) when the sink throws or the read is aborted', async () => {
+    class Boom extends CollectSink {
+      override record(): void {
+        throw new Error('sink full');
+      }
+    }
+    let err: unknown;
+    try {
+      await nfcapdReader.read(NFCAPD, new Boom());
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).to.equal('sink full');
+    const ac = new AbortController();
+    ac.abort();
+    err = undefined;
+    try {
+      await nfcapdReader.read(NFCAPD, new CollectSink(), { signal: ac.signal });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).name).to.equal('AbortError');
+  });
+});

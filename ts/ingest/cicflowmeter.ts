@@ -1,0 +1,181 @@
+/**
+ * CICFlowMeter CSV (CIC-IDS2017/2018, CIC-DDoS2019): about 85 columns, names often with a leading
+ * space (` Source IP`), sometimes an unnamed index column first (pandas exports). Columns are located
+ * by their trimmed names (CICFlowMeter 4's short names `Src IP`, `Tot Fwd Pkts`, ... work too).
+ *
+ * Our readings (docs/ingest.md):
+ * - A CIC flow is bidirectional: forward = `Total Fwd Packets` / `Total Length of Fwd Packets`
+ *   (src -> dst), reverse = `Total Backward Packets` / `Total Length of Bwd Packets`.
+ * - Flags: CIC counts packets carrying each flag over the whole flow (`FIN Flag Count`, ...,
+ *   `CWE Flag Count` = CWR, `ECE Flag Count`) without saying in which direction; a bit is set
+ *   when its count is > 0 and attributed to the forward direction; rflags = -1 (unknown).
+ * - `Timestamp` `2018-12-01 10:51:39.813448` or CICFlowMeter's `01/12/2018 10:51:39 AM` / `3/7/2017 8:55`
+ *   (day first), no zone: read as UTC + utcOffsetHours. End = start + `Flow Duration` microseconds.
+ * - Protocol is a number.
+ */
+import { daysFromCivil, fieldText, headerNames, parseCount, parseDecimal, parsePort, parseTimestamp, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
+import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
+import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
+
+/** Flag count columns and the bit each sets. */
+const FLAG_COLUMNS: [string[], number][] = [
+  [['FIN Flag Count', 'FIN Flag Cnt'], 1],
+  [['SYN Flag Count', 'SYN Flag Cnt'], 2],
+  [['RST Flag Count', 'RST Flag Cnt'], 4],
+  [['PSH Flag Count', 'PSH Flag Cnt'], 8],
+  [['ACK Flag Count', 'ACK Flag Cnt'], 16],
+  [['URG Flag Count', 'URG Flag Cnt'], 32],
+  [['ECE Flag Count', 'ECE Flag Cnt'], 64],
+  [['CWE Flag Count', 'CWR Flag Count', 'CWE Flag Cnt'], 128],
+];
+
+/**
+ * CICFlowMeter's own timestamp form `D/M/YYYY h:mm[:ss][ AM|PM]` (day first, as its Java
+ * `dd/MM/yyyy hh:mm:ss a`), as UTC ms; NaN when the text is not one.
+ */
+export function parseDayFirstTimestamp(text: string): number {
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:\s*([AaPp][Mm]))?$/.exec(text.trim());
+  if (!m) return NaN;
+  const [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  let h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = m[6] ? Number(m[6]) : 0;
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  if (m[8]) {
+    if (h < 1 || h > 12) return NaN;
+    const pm = m[8].toLowerCase() === 'pm';
+    h = (h % 12) + (pm ? 12 : 0);
+  }
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const dim = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  if (mo < 1 || mo > 12 || d < 1 || d > dim || h > 23 || mi > 59 || s > 60) return NaN;
+  return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000 + ms;
+}
+
+class CicParser extends ParserBase implements RecordLineParser {
+  private readonly ncols: number;
+  private readonly iSrc: number;
+  private readonly iDst: number;
+  private readonly iSport: number;
+  private readonly iDport: number;
+  private readonly iProto: number;
+  private readonly iTime: number;
+  private readonly iDur: number;
+  private readonly iFwdPkts: number;
+  private readonly iBwdPkts: number;
+  private readonly iFwdBytes: number;
+  private readonly iBwdBytes: number;
+  private readonly flagCols: Int32Array;
+  private readonly flagBits: Int32Array;
+  private readonly names: readonly string[];
+
+  constructor(names: readonly string[], sink: RecordSink, file: string, headerLine: number, opts: ReadOptions | undefined) {
+    super(sink, file, opts, names.length);
+    this.names = names;
+    const need = (...candidates: string[]): number => {
+      const i = columnIndex(names, ...candidates);
+      if (i < 0) throw new InputError('format', { file, line: headerLine }, candidates[0], `CICFlowMeter CSV header lacks column '${candidates[0]}'`);
+      return i;
+    };
+    this.ncols = names.length;
+    this.iSrc = need('Source IP', 'Src IP');
+    this.iDst = need('Destination IP', 'Dst IP');
+    this.iSport = need('Source Port', 'Src Port');
+    this.iDport = need('Destination Port', 'Dst Port');
+    this.iProto = need('Protocol');
+    this.iTime = need('Timestamp');
+    this.iFwdPkts = need('Total Fwd Packets', 'Tot Fwd Pkts');
+    this.iBwdPkts = need('Total Backward Packets', 'Tot Bwd Pkts');
+    this.iFwdBytes = need('Total Length of Fwd Packets', 'TotLen Fwd Pkts');
+    this.iBwdBytes = need('Total Length of Bwd Packets', 'TotLen Bwd Pkts');
+    this.iDur = columnIndex(names, 'Flow Duration');
+    const cols: number[] = [];
+    const bits: number[] = [];
+    for (const [candidates, bit] of FLAG_COLUMNS) {
+      const i = columnIndex(names, ...candidates);
+      if (i >= 0) {
+        cols.push(i);
+        bits.push(bit);
+      }
+    }
+    this.flagCols = Int32Array.from(cols);
+    this.flagBits = Int32Array.from(bits);
+  }
+
+  line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
+    this.loc.line = lineNo;
+    const pos = this.pos;
+    const n = splitFieldsQuoted(buf, start, end, pos);
+    if (n !== this.ncols) return this.fieldCount(terminated, this.ncols, n);
+    const rec = this.rec;
+    const names = this.names;
+
+    let c = this.iTime;
+    let a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
+    let b = trimEnd(buf, a, pos[c + 1] - 1);
+    let t = parseTimestamp(buf, a, b);
+    if (t !== t) t = parseDayFirstTimestamp(fieldText(buf, a, b));
+    if (t !== t) return this.bad(terminated, 'bad_timestamp', names[c], `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.ffffff] or D/M/YYYY h:mm[:ss] [AM|PM]`);
+    rec.startMs = t + this.offsetMs;
+    rec.endMs = NaN;
+    if (this.iDur >= 0) {
+      const dur = parseDecimal(buf, pos[this.iDur], pos[this.iDur + 1] - 1); // microseconds
+      if (dur >= 0) rec.endMs = rec.startMs + Math.round(dur / 1000);
+    }
+
+    c = this.iSrc;
+    if (!this.address(0, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`);
+    c = this.iDst;
+    if (!this.address(1, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`);
+
+    c = this.iSport;
+    a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
+    b = trimEnd(buf, a, pos[c + 1] - 1);
+    rec.sp = parsePort(buf, a, b);
+    if (rec.sp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
+    c = this.iDport;
+    a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
+    b = trimEnd(buf, a, pos[c + 1] - 1);
+    rec.dp = parsePort(buf, a, b);
+    if (rec.dp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
+
+    c = this.iProto;
+    const proto = parseCount(buf, pos[c], pos[c + 1] - 1);
+    if (proto < 0 || proto > 255) return this.bad(terminated, 'unknown_protocol', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a protocol number (0-255)`);
+    rec.proto = proto;
+
+    c = this.iFwdPkts;
+    rec.pkts = parseCount(buf, pos[c], pos[c + 1] - 1);
+    if (rec.pkts < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`);
+    c = this.iFwdBytes;
+    rec.bytes = parseCount(buf, pos[c], pos[c + 1] - 1);
+    if (rec.bytes < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`);
+    c = this.iBwdPkts;
+    rec.rpkts = parseCount(buf, pos[c], pos[c + 1] - 1);
+    if (rec.rpkts < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`);
+    c = this.iBwdBytes;
+    rec.rbytes = parseCount(buf, pos[c], pos[c + 1] - 1);
+    if (rec.rbytes < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`);
+
+    let flags = this.flagCols.length > 0 ? 0 : -1;
+    for (let k = 0; k < this.flagCols.length; k++) {
+      c = this.flagCols[k];
+      const count = parseCount(buf, pos[c], pos[c + 1] - 1);
+      if (count < 0) return this.bad(terminated, 'malformed_line', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a count`);
+      if (count > 0) flags |= this.flagBits[k];
+    }
+    rec.flags = flags;
+    rec.rflags = -1;
+    this.sink.record(rec, this.loc);
+  }
+}
+
+export const cicflowmeterReader: FlowReader = {
+  format: 'cicflowmeter',
+  read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
+    return readTextFile(path, sink, opts, (buf, start, end, lineNo) => ({
+      parser: new CicParser(headerNames(buf, start, end), sink, path, lineNo, opts),
+      firstLineIsData: false,
+    }));
+  },
+};

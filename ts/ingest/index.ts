@@ -1,0 +1,84 @@
+/**
+ * Flow-record ingestion: one reader per input format, format detection, and the convenience
+ * `readFlows` that detects and reads. Every reader feeds a RecordSink with one reused FlowRecord
+ * and one reused SourceLocation per file (copy what you keep). See docs/ingest.md.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { argusReader } from './argus.js';
+import { cicflowmeterReader } from './cicflowmeter.js';
+import { detectFormat } from './detect.js';
+import { isNfcapdCurrent, nfcapdReader } from './nfcapd.js';
+import { nfdumpCsvReader } from './nfdump-csv.js';
+import { nfV9Reader } from './nf-v9.js';
+import { INPUT_FORMATS, InputError, type FlowReader, type InputFormat, type ReadOptions, type RecordSink } from './record.js';
+
+export { detectFormat, formatOfHeader, FORMAT_DESCRIPTIONS } from './detect.js';
+export { INPUT_FORMATS, InputError, REJECT_REASONS, emptyRecord } from './record.js';
+export type { FlowReader, FlowRecord, InputFormat, ReadOptions, RecordSink, RejectReason, SourceLocation } from './record.js';
+
+const READERS: Record<InputFormat, FlowReader> = {
+  'nfdump-csv': nfdumpCsvReader,
+  nfcapd: nfcapdReader,
+  argus: argusReader,
+  cicflowmeter: cicflowmeterReader,
+  'nf-v9': nfV9Reader,
+};
+
+/** The reader of a format. Throws for a name that is not one of INPUT_FORMATS. */
+export function readerFor(format: InputFormat): FlowReader {
+  const r = READERS[format];
+  if (!r) throw new Error(`unknown input format '${format}' (supported: ${INPUT_FORMATS.join(', ')})`);
+  return r;
+}
+
+/**
+ * The files the given paths stand for, in order: a file is itself; a directory is every file below
+ * it, recursively, sorted by path, skipping dot files and `nfcapd.current.*` (still being written).
+ * Throws InputError('io') for a path that does not exist.
+ */
+export async function expandInputs(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.') || isNfcapdCurrent(e.name)) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    let info;
+    try {
+      info = await stat(p);
+    } catch (err) {
+      throw new InputError('io', { file: p }, '', `cannot read: ${(err as Error).message}`);
+    }
+    if (info.isDirectory()) await walk(p);
+    else out.push(p);
+  }
+  return out;
+}
+
+export interface ReadFlowsOptions extends ReadOptions {
+  /** Skip detection and read every file with this format. */
+  format?: InputFormat;
+}
+
+/**
+ * Reads a flow file, or every file of a directory (see expandInputs), detecting each file's format
+ * unless `opts.format` says it. Returns the files read with their formats.
+ */
+export async function readFlows(path: string, sink: RecordSink, opts: ReadFlowsOptions = {}): Promise<{ file: string; format: InputFormat }[]> {
+  const { format, ...readOpts } = opts;
+  const done: { file: string; format: InputFormat }[] = [];
+  for (const file of await expandInputs([path])) {
+    readOpts.signal?.throwIfAborted();
+    const f = format ?? (await detectFormat(file));
+    await readerFor(f).read(file, sink, readOpts);
+    done.push({ file, format: f });
+  }
+  return done;
+}

@@ -1,0 +1,165 @@
+/**
+ * NetFlow-v9-style CSV of the public NF-* datasets (Sarhan et al.: NF-UNSW-NB15, NF-CSE-CIC-IDS2018,
+ * NF-ToN-IoT, ...; nProbe field names): IPV4_SRC_ADDR, L4_SRC_PORT, IPV4_DST_ADDR, L4_DST_PORT,
+ * PROTOCOL, L7_PROTO, IN_BYTES, IN_PKTS, OUT_BYTES, OUT_PKTS, TCP_FLAGS, CLIENT_TCP_FLAGS,
+ * SERVER_TCP_FLAGS, FLOW_DURATION_MILLISECONDS, ..., Label, Attack. Located by header name.
+ *
+ * Our readings (docs/ingest.md):
+ * - IN_* = src -> dst (forward), OUT_* = dst -> src (reverse).
+ * - Flags: CLIENT_TCP_FLAGS -> flags and SERVER_TCP_FLAGS -> rflags when present (v2/v3), else
+ *   the cumulative TCP_FLAGS -> flags (rflags -1).
+ * - Time: only the v3 datasets carry FLOW_START_MILLISECONDS (epoch ms, UTC: utcOffsetHours does not
+ *   apply); end = FLOW_END_MILLISECONDS, else start + FLOW_DURATION_MILLISECONDS. The v1/v2 files
+ *   have no timestamps at all: a flow without a time cannot be placed in a minute, so such a file is
+ *   refused with a format error.
+ * - IPV6_SRC_ADDR / IPV6_DST_ADDR are used when the IPv4 columns are absent.
+ */
+import { fieldText, headerNames, parseCount, parseDecimal, parsePort, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
+import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
+import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
+
+class NfV9Parser extends ParserBase implements RecordLineParser {
+  private readonly ncols: number;
+  private readonly iSrc: number;
+  private readonly iDst: number;
+  private readonly iSport: number;
+  private readonly iDport: number;
+  private readonly iProto: number;
+  private readonly iInBytes: number;
+  private readonly iInPkts: number;
+  private readonly iOutBytes: number;
+  private readonly iOutPkts: number;
+  private readonly iFlags: number;
+  private readonly iClientFlags: number;
+  private readonly iServerFlags: number;
+  private readonly iStart: number;
+  private readonly iEnd: number;
+  private readonly iDur: number;
+  private readonly names: readonly string[];
+
+  constructor(names: readonly string[], sink: RecordSink, file: string, headerLine: number, opts: ReadOptions | undefined) {
+    super(sink, file, opts, names.length);
+    this.names = names;
+    const need = (...candidates: string[]): number => {
+      const i = columnIndex(names, ...candidates);
+      if (i < 0) throw new InputError('format', { file, line: headerLine }, candidates[0], `NetFlow v9 CSV header lacks column '${candidates[0]}'`);
+      return i;
+    };
+    this.iStart = columnIndex(names, 'FLOW_START_MILLISECONDS');
+    if (this.iStart < 0) {
+      throw new InputError(
+        'format',
+        { file, line: headerLine },
+        'FLOW_START_MILLISECONDS',
+        'this NetFlow v9 CSV has no timestamp column (FLOW_START_MILLISECONDS): the NF-*-v1/v2 datasets carry no flow times, so their flows cannot be placed in minutes; use a v3 dataset (NF-*-v3 has FLOW_START_MILLISECONDS)',
+      );
+    }
+    this.ncols = names.length;
+    this.iSrc = need('IPV4_SRC_ADDR', 'IPV6_SRC_ADDR');
+    this.iDst = need('IPV4_DST_ADDR', 'IPV6_DST_ADDR');
+    this.iSport = need('L4_SRC_PORT');
+    this.iDport = need('L4_DST_PORT');
+    this.iProto = need('PROTOCOL');
+    this.iInBytes = need('IN_BYTES');
+    this.iInPkts = need('IN_PKTS');
+    this.iOutBytes = columnIndex(names, 'OUT_BYTES');
+    this.iOutPkts = columnIndex(names, 'OUT_PKTS');
+    this.iFlags = columnIndex(names, 'TCP_FLAGS');
+    this.iClientFlags = columnIndex(names, 'CLIENT_TCP_FLAGS');
+    this.iServerFlags = columnIndex(names, 'SERVER_TCP_FLAGS');
+    this.iEnd = columnIndex(names, 'FLOW_END_MILLISECONDS');
+    this.iDur = columnIndex(names, 'FLOW_DURATION_MILLISECONDS');
+  }
+
+  /** A count column; -1 when absent means 0. Reports and returns -1 when bad. */
+  private count(c: number, buf: Buffer, terminated: boolean, what: string): number {
+    if (c < 0) return 0;
+    const a = this.pos[c];
+    const b = this.pos[c + 1] - 1;
+    const v = parseCount(buf, a, b);
+    if (v < 0) this.bad(terminated, 'bad_count', this.names[c], `${shown(fieldText(buf, a, b))} is not a ${what} count`);
+    return v;
+  }
+
+  /** A TCP flag byte column (0-255); -1 when absent. Reports and returns -2 when bad. */
+  private flagByte(c: number, buf: Buffer, terminated: boolean): number {
+    if (c < 0) return -1;
+    const a = this.pos[c];
+    const b = this.pos[c + 1] - 1;
+    const v = parseCount(buf, a, b);
+    if (v < 0 || v > 255) {
+      this.bad(terminated, 'malformed_line', this.names[c], `${shown(fieldText(buf, a, b))} is not a TCP flag byte (0-255)`);
+      return -2;
+    }
+    return v;
+  }
+
+  line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
+    this.loc.line = lineNo;
+    const pos = this.pos;
+    const n = splitFieldsQuoted(buf, start, end, pos);
+    if (n !== this.ncols) return this.fieldCount(terminated, this.ncols, n);
+    const rec = this.rec;
+    const names = this.names;
+
+    let c = this.iStart;
+    const t = parseCount(buf, pos[c], pos[c + 1] - 1);
+    if (t < 0) return this.bad(terminated, 'bad_timestamp', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`);
+    rec.startMs = t;
+    rec.endMs = NaN;
+    if (this.iEnd >= 0) {
+      c = this.iEnd;
+      const te = parseCount(buf, pos[c], pos[c + 1] - 1);
+      if (te < 0) return this.bad(terminated, 'bad_timestamp', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`);
+      rec.endMs = te;
+    } else if (this.iDur >= 0) {
+      const d = parseDecimal(buf, pos[this.iDur], pos[this.iDur + 1] - 1);
+      if (d >= 0) rec.endMs = t + Math.round(d);
+    }
+
+    c = this.iSrc;
+    if (!this.address(0, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IP address`);
+    c = this.iDst;
+    if (!this.address(1, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IP address`);
+
+    c = this.iSport;
+    let a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
+    let b = trimEnd(buf, a, pos[c + 1] - 1);
+    rec.sp = parsePort(buf, a, b);
+    if (rec.sp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
+    c = this.iDport;
+    a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
+    b = trimEnd(buf, a, pos[c + 1] - 1);
+    rec.dp = parsePort(buf, a, b);
+    if (rec.dp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
+
+    c = this.iProto;
+    const proto = parseCount(buf, pos[c], pos[c + 1] - 1);
+    if (proto < 0 || proto > 255) return this.bad(terminated, 'unknown_protocol', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a protocol number (0-255)`);
+    rec.proto = proto;
+
+    if ((rec.bytes = this.count(this.iInBytes, buf, terminated, 'byte')) < 0) return;
+    if ((rec.pkts = this.count(this.iInPkts, buf, terminated, 'packet')) < 0) return;
+    if ((rec.rbytes = this.count(this.iOutBytes, buf, terminated, 'byte')) < 0) return;
+    if ((rec.rpkts = this.count(this.iOutPkts, buf, terminated, 'packet')) < 0) return;
+
+    if (this.iClientFlags >= 0) {
+      if ((rec.flags = this.flagByte(this.iClientFlags, buf, terminated)) === -2) return;
+      if ((rec.rflags = this.flagByte(this.iServerFlags, buf, terminated)) === -2) return;
+    } else {
+      if ((rec.flags = this.flagByte(this.iFlags, buf, terminated)) === -2) return;
+      rec.rflags = -1;
+    }
+    this.sink.record(rec, this.loc);
+  }
+}
+
+export const nfV9Reader: FlowReader = {
+  format: 'nf-v9',
+  read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
+    return readTextFile(path, sink, opts, (buf, start, end, lineNo) => ({
+      parser: new NfV9Parser(headerNames(buf, start, end), sink, path, lineNo, opts),
+      firstLineIsData: false,
+    }));
+  },
+};

@@ -1,0 +1,113 @@
+/**
+ * nfcapd binary files, read through Debian's nfdump (`nfdump -r FILE -o csv`): its CSV output is
+ * streamed into the nfdump CSV parser. Line numbers in errors are lines of that output; the location
+ * names the nfcapd file.
+ *
+ * - nfdump runs with TZ=UTC, so the times it prints are UTC (nfcapd stores epoch times; the
+ *   `utcOffsetHours` option does not apply).
+ * - Without `-q`, nfdump 1.7.1 prints the CSV header first and a `Summary` block last (with `-q`
+ *   it prints neither); the header names the columns, the Summary ends the records.
+ * - nfdump reports a file it cannot read (`bad magic`, truncated blocks) on stderr, sometimes
+ *   with exit status 0: any stderr output or a non-zero status is an InputError naming the file.
+ * - A directory stands for the nfcapd files below it (recursively, sorted by path, skipping
+ *   `nfcapd.current.*`, which nfcapd is still writing).
+ * - The child is killed when the read stops early (abort, or a strict sink throwing).
+ * The nfdump binary: `NETFLOWGEN_NFDUMP` or `nfdump` on the PATH.
+ */
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { splitLines } from './lines.js';
+import { nfdumpCsvParserFactory } from './nfdump-csv.js';
+import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
+import { recordLineHandler } from './text-records.js';
+
+/** nfcapd file magic: 0xA50C little-endian, then the layout version (1, or 2 for nfdump 1.7). */
+export function isNfcapdHeader(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x0c && head[1] === 0xa5 && (head[2] === 1 || head[2] === 2) && head[3] === 0;
+}
+
+/** Whether a file starts with the nfcapd magic. */
+export async function isNfcapdFile(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && isNfcapdHeader(head);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Whether a file name is one nfcapd is still writing. */
+export function isNfcapdCurrent(name: string): boolean {
+  return name.startsWith('nfcapd.current.');
+}
+
+/** The nfcapd files below a directory, recursively, sorted by path; skips nfcapd.current.* and dot files. */
+export async function listNfcapdFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.') || isNfcapdCurrent(e.name)) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && (await isNfcapdFile(p))) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+function nfdumpBinary(): string {
+  return process.env.NETFLOWGEN_NFDUMP || 'nfdump';
+}
+
+/** Reads one nfcapd file through nfdump into the sink. */
+async function readOneNfcapd(path: string, sink: RecordSink, opts: ReadOptions | undefined): Promise<void> {
+  opts?.signal?.throwIfAborted();
+  const bin = nfdumpBinary();
+  const child = execa(bin, ['-r', path, '-o', 'csv'], {
+    env: { TZ: 'UTC', LC_ALL: 'C' },
+    stdin: 'ignore',
+    buffer: { stdout: false, stderr: true },
+    reject: false,
+    stripFinalNewline: true,
+  });
+  const handler = recordLineHandler(nfdumpCsvParserFactory(sink, path, opts, false));
+  let readErr: unknown = null;
+  try {
+    await splitLines(child.stdout as AsyncIterable<Buffer>, handler, { file: path, signal: opts?.signal });
+  } catch (err) {
+    readErr = err;
+    child.kill();
+  }
+  const result = await child;
+  if (readErr !== null) throw readErr;
+  const code = (result as { code?: string }).code;
+  if (code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
+    throw new InputError('io', { file: path }, '', `cannot run '${bin}' to read this nfcapd file: nfdump is not installed. Run the setup (npm run setup) or install it (apt-get install nfdump), or set NETFLOWGEN_NFDUMP to its path`);
+  }
+  const stderr = String(result.stderr ?? '').trim();
+  if (result.exitCode !== 0 || stderr !== '') {
+    const why = stderr !== '' ? stderr.split('\n').slice(-5).join(' | ') : `exit status ${result.exitCode ?? result.signal}`;
+    throw new InputError('format', { file: path }, '', `nfdump could not read this nfcapd file: ${why}`);
+  }
+  sink.progress?.((await stat(path)).size);
+}
+
+export const nfcapdReader: FlowReader = {
+  format: 'nfcapd',
+  async read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
+    let info;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      throw new InputError('io', { file: path }, '', `cannot read: ${(err as Error).message}`);
+    }
+    const files = info.isDirectory() ? await listNfcapdFiles(path) : [path];
+    for (const f of files) await readOneNfcapd(f, sink, opts);
+  },
+};

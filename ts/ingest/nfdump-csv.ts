@@ -1,0 +1,390 @@
+/**
+ * nfdump 1.7 CSV (`nfdump -r FILE -o csv`): header `ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,
+ * opkt,obyt,...`. Columns are located by header name; record lines are parsed straight from the
+ * bytes (the hot path of the whole ingestion).
+ *
+ * - `ts`/`te`: `YYYY-MM-DD hh:mm:ss[.mmm]` in the clock of the machine that ran nfdump: read as UTC
+ *   plus `utcOffsetHours`.
+ * - `pr`: nfdump's protocol name (`TCP`, `ICMP6`, ...) or a number; unknown name -> `unknown_protocol`.
+ * - `flg`: 8 characters `CEUAPRSF` (CWR ECE URG ACK PSH RST SYN FIN), `.` for a clear bit:
+ *   `...A..S.` = ACK+SYN = 18. A plain number is accepted too.
+ * - `ipkt`/`ibyt` forward (src -> dst), `opkt`/`obyt` reverse (0 unless nfdump aggregated both ways).
+ * - A `Summary` line ends the records (the block nfdump prints without `-q`); `No matching flows`
+ *   and blank lines are skipped.
+ * - A file without a header (`-q`) whose first line is a record is read with nfdump 1.7's columns.
+ */
+import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
+import { countCommas, fieldText, headerNames, parseCount, parsePort, parseTimestamp, splitFields, TimestampParser } from './fields.js';
+import { ProtocolLookup } from './protocols.js';
+import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
+import { columnIndex, ParserBase, readTextFile, shown, type ParserFactory, type RecordLineParser } from './text-records.js';
+
+/** The columns nfdump 1.7.1 prints with `-o csv` (and omits, with the header, under `-q`). */
+export const NFDUMP_CSV_COLUMNS = 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr'.split(',');
+
+const SUMMARY = Buffer.from('Summary');
+const NO_MATCH = Buffer.from('No matching flows');
+
+function startsWithBytes(buf: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
+  if (end - start < word.length) return false;
+  for (let i = 0; i < word.length; i++) if (buf[start + i] !== word[i]) return false;
+  return true;
+}
+
+/** TCP flag byte of an nfdump `flg` field (`...A..S.`, or a number), or -1. */
+export function parseNfdumpFlags(buf: Uint8Array, start: number, end: number): number {
+  if (end - start === 8) {
+    let flags = 0;
+    let i = 0;
+    for (; i < 8; i++) {
+      const c = buf[start + i];
+      if (c === 46) continue; // '.'
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) flags |= 128 >> i;
+      else break;
+    }
+    if (i === 8) return flags;
+  }
+  const p = parsePort(buf, start, end); // a number: decimal or 0x hex
+  return p >= 0 && p <= 255 ? p : -1;
+}
+
+// column roles of the fast path; numbers from R_SP on are plain unsigned integers
+const R_SKIP = 0;
+const R_TS = 1;
+const R_TE = 2;
+const R_SA = 3;
+const R_DA = 4;
+const R_PR = 5;
+const R_FLG = 6;
+const R_SP = 7;
+const R_DP = 8;
+const R_IPKT = 9;
+const R_IBYT = 10;
+const R_OPKT = 11;
+const R_OBYT = 12;
+
+/** Parses the record lines of one nfdump CSV stream with a given column list. */
+export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
+  private readonly ncols: number;
+  private readonly iTs: number;
+  private readonly iTe: number;
+  private readonly iSa: number;
+  private readonly iDa: number;
+  private readonly iSp: number;
+  private readonly iDp: number;
+  private readonly iPr: number;
+  private readonly iFlg: number;
+  private readonly iIpkt: number;
+  private readonly iIbyt: number;
+  private readonly iOpkt: number;
+  private readonly iObyt: number;
+  /** Fields before this one are parsed; the rest are only counted. */
+  private readonly wanted: number;
+  /** What each of the first `wanted` columns is (R_*). */
+  private readonly roles: Uint8Array;
+  private readonly protocols = new ProtocolLookup('nfdump');
+  private readonly tsParser = new TimestampParser();
+  private readonly teParser = new TimestampParser();
+  private ended = false;
+
+  /**
+   * @param columns the header's column names
+   * @param headerLine line number of the header, for errors about it
+   * @param applyOffset false when the times are already UTC (nfcapd read through nfdump with TZ=UTC)
+   */
+  constructor(columns: readonly string[], sink: RecordSink, file: string, headerLine: number, opts: ReadOptions | undefined, applyOffset = true) {
+    super(sink, file, applyOffset ? opts : { ...opts, utcOffsetHours: 0 }, columns.length);
+    const need = (name: string): number => {
+      const i = columnIndex(columns, name);
+      if (i < 0) throw new InputError('format', { file, line: headerLine }, name, `nfdump CSV header lacks column '${name}' (found: ${columns.join(',')})`);
+      return i;
+    };
+    this.ncols = columns.length;
+    this.iTs = need('ts');
+    this.iSa = need('sa');
+    this.iDa = need('da');
+    this.iSp = need('sp');
+    this.iDp = need('dp');
+    this.iPr = need('pr');
+    this.iIpkt = need('ipkt');
+    this.iIbyt = need('ibyt');
+    this.iTe = columnIndex(columns, 'te');
+    this.iFlg = columnIndex(columns, 'flg');
+    this.iOpkt = columnIndex(columns, 'opkt');
+    this.iObyt = columnIndex(columns, 'obyt');
+    this.wanted = 1 + Math.max(this.iTs, this.iTe, this.iSa, this.iDa, this.iSp, this.iDp, this.iPr, this.iFlg, this.iIpkt, this.iIbyt, this.iOpkt, this.iObyt);
+    this.roles = new Uint8Array(this.wanted);
+    const roleOf: [number, number][] = [
+      [this.iTs, R_TS], [this.iTe, R_TE], [this.iSa, R_SA], [this.iDa, R_DA], [this.iPr, R_PR], [this.iFlg, R_FLG],
+      [this.iSp, R_SP], [this.iDp, R_DP], [this.iIpkt, R_IPKT], [this.iIbyt, R_IBYT], [this.iOpkt, R_OPKT], [this.iObyt, R_OBYT],
+    ];
+    for (const [i, role] of roleOf) if (i >= 0) this.roles[i] = role;
+  }
+
+  line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
+    if (this.ended) return;
+    this.loc.line = lineNo;
+    if (this.fast(buf, start, end)) this.sink.record(this.rec, this.loc);
+    else this.checked(buf, start, end, terminated);
+  }
+
+  /**
+   * The fast path: one pass over the useful columns, each parsed where it stands (no second scan),
+   * then the commas of the rest counted four bytes at a time. Accepts only well-formed lines, with
+   * exactly the result the checked path would give; on anything unusual it returns false and the
+   * checked path parses the line again and says what is wrong.
+   */
+  private fast(buf: Buffer, start: number, end: number): boolean {
+    const roles = this.roles;
+    const rec = this.rec;
+    const off = this.offsetMs;
+    let i = start;
+    for (let k = 0; k < this.wanted; k++) {
+      if (i > end) return false; // fewer fields than the header
+      let j = i;
+      const role = roles[k];
+      if (role === R_SKIP) {
+        while (j < end && buf[j] !== 44) j++;
+      } else if (role >= R_SP) {
+        // a number: ports and counts
+        let v = 0;
+        for (; j < end; j++) {
+          const d = buf[j] - 48;
+          if (d < 0 || d > 9) break;
+          v = v * 10 + d;
+        }
+        if (j === i || j - i > 15 || (j < end && buf[j] !== 44)) return false;
+        if (role === R_SP) {
+          if (v > 65535) return false;
+          rec.sp = v;
+        } else if (role === R_DP) {
+          if (v > 65535) return false;
+          rec.dp = v;
+        } else if (role === R_IPKT) rec.pkts = v;
+        else if (role === R_IBYT) rec.bytes = v;
+        else if (role === R_OPKT) rec.rpkts = v;
+        else rec.rbytes = v;
+      } else if (role === R_SA || role === R_DA) {
+        // IPv4 in one pass; anything else (IPv6) through the text path
+        let v = 0;
+        let part = 0;
+        let digits = 0;
+        let dots = 0;
+        for (; j < end; j++) {
+          const c = buf[j];
+          if (c >= 48 && c <= 57) {
+            if (digits === 1 && part === 0) break;
+            part = part * 10 + (c - 48);
+            digits++;
+          } else if (c === 46) {
+            if (digits === 0 || digits > 3 || part > 255) break;
+            v = v * 256 + part;
+            part = 0;
+            digits = 0;
+            dots++;
+          } else break;
+        }
+        if ((j === end || buf[j] === 44) && dots === 3 && digits > 0 && digits <= 3 && part <= 255) {
+          v = v * 256 + part;
+          if (role === R_SA) {
+            rec.src4 = v;
+            rec.src6 = '';
+          } else {
+            rec.dst4 = v;
+            rec.dst6 = '';
+          }
+        } else {
+          while (j < end && buf[j] !== 44) j++;
+          const v6 = canonicalIPv6Cached(buf.toString('latin1', i, j));
+          if (v6 === null) return false;
+          if (role === R_SA) {
+            rec.src4 = -1;
+            rec.src6 = v6;
+          } else {
+            rec.dst4 = -1;
+            rec.dst6 = v6;
+          }
+        }
+      } else if (role === R_TS || role === R_TE) {
+        if (end - i < 19) return false;
+        const base = (role === R_TS ? this.tsParser : this.teParser).parse19(buf, i);
+        if (base !== base) return false;
+        j = i + 19;
+        let ms = 0;
+        if (j < end && buf[j] === 46) {
+          let scale = 100;
+          j++;
+          const f = j;
+          for (; j < end; j++) {
+            const d = buf[j] - 48;
+            if (d < 0 || d > 9) break;
+            ms += d * scale;
+            scale /= 10;
+          }
+          if (j === f) return false;
+          ms = Math.floor(ms);
+        }
+        if (j < end && buf[j] !== 44) return false;
+        if (role === R_TS) rec.startMs = base + ms + off;
+        else rec.endMs = base + ms + off;
+      } else {
+        while (j < end && buf[j] !== 44) j++;
+        if (role === R_PR) {
+          const proto = this.protocols.lookup(buf, i, j);
+          if (proto < 0) return false;
+          rec.proto = proto;
+        } else {
+          const flags = parseNfdumpFlags(buf, i, j);
+          if (flags < 0) return false;
+          rec.flags = flags;
+        }
+      }
+      i = j + 1;
+    }
+    // i: start of the first column not parsed, or end + 1 when there is none
+    const fields = i > end ? this.wanted : this.wanted + 1 + countCommas(buf, i, end);
+    if (fields !== this.ncols) return false;
+    if (this.iTe < 0) rec.endMs = NaN;
+    if (this.iFlg < 0) rec.flags = -1;
+    if (this.iOpkt < 0) rec.rpkts = 0;
+    if (this.iObyt < 0) rec.rbytes = 0;
+    rec.rflags = -1;
+    return true;
+  }
+
+  /** The checked path: parses a line field by field and reports the first problem. */
+  private checked(buf: Buffer, start: number, end: number, terminated: boolean): void {
+    const pos = this.pos;
+    const n = splitFields(buf, start, end, pos);
+    if (n !== this.ncols) {
+      if (n === 1 && startsWithBytes(buf, start, end, SUMMARY)) this.ended = true;
+      else if (n === 1 && startsWithBytes(buf, start, end, NO_MATCH)) return;
+      else this.fieldCount(terminated, this.ncols, n);
+      return;
+    }
+    const rec = this.rec;
+    let a = pos[this.iTs];
+    let b = pos[this.iTs + 1] - 1;
+    const ts = this.tsParser.parse(buf, a, b);
+    if (ts !== ts) return this.bad(terminated, 'bad_timestamp', 'ts', `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`);
+    rec.startMs = ts + this.offsetMs;
+    if (this.iTe >= 0) {
+      a = pos[this.iTe];
+      b = pos[this.iTe + 1] - 1;
+      const te = this.teParser.parse(buf, a, b);
+      if (te !== te) return this.bad(terminated, 'bad_timestamp', 'te', `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`);
+      rec.endMs = te + this.offsetMs;
+    } else {
+      rec.endMs = NaN;
+    }
+
+    a = pos[this.iSa];
+    b = pos[this.iSa + 1] - 1;
+    let v4 = parseIPv4Bytes(buf, a, b);
+    if (v4 >= 0) {
+      rec.src4 = v4;
+      rec.src6 = '';
+    } else {
+      const v6 = canonicalIPv6Cached(fieldText(buf, a, b));
+      if (v6 === null) return this.bad(terminated, 'bad_address', 'sa', `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`);
+      rec.src4 = -1;
+      rec.src6 = v6;
+    }
+    a = pos[this.iDa];
+    b = pos[this.iDa + 1] - 1;
+    v4 = parseIPv4Bytes(buf, a, b);
+    if (v4 >= 0) {
+      rec.dst4 = v4;
+      rec.dst6 = '';
+    } else {
+      const v6 = canonicalIPv6Cached(fieldText(buf, a, b));
+      if (v6 === null) return this.bad(terminated, 'bad_address', 'da', `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`);
+      rec.dst4 = -1;
+      rec.dst6 = v6;
+    }
+
+    a = pos[this.iSp];
+    b = pos[this.iSp + 1] - 1;
+    const sp = parsePort(buf, a, b);
+    if (sp < 0) return this.bad(terminated, 'bad_port', 'sp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
+    rec.sp = sp;
+    a = pos[this.iDp];
+    b = pos[this.iDp + 1] - 1;
+    const dp = parsePort(buf, a, b);
+    if (dp < 0) return this.bad(terminated, 'bad_port', 'dp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
+    rec.dp = dp;
+
+    a = pos[this.iPr];
+    b = pos[this.iPr + 1] - 1;
+    const proto = this.protocols.lookup(buf, a, b);
+    if (proto < 0) return this.bad(terminated, 'unknown_protocol', 'pr', `unknown protocol ${shown(fieldText(buf, a, b))}`);
+    rec.proto = proto;
+
+    if (this.iFlg >= 0) {
+      a = pos[this.iFlg];
+      b = pos[this.iFlg + 1] - 1;
+      const flags = parseNfdumpFlags(buf, a, b);
+      if (flags < 0) return this.bad(terminated, 'malformed_line', 'flg', `${shown(fieldText(buf, a, b))} is not a TCP flag string like ...A..S.`);
+      rec.flags = flags;
+    } else {
+      rec.flags = -1;
+    }
+    rec.rflags = -1;
+
+    a = pos[this.iIpkt];
+    b = pos[this.iIpkt + 1] - 1;
+    const pkts = parseCount(buf, a, b);
+    if (pkts < 0) return this.bad(terminated, 'bad_count', 'ipkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
+    rec.pkts = pkts;
+    a = pos[this.iIbyt];
+    b = pos[this.iIbyt + 1] - 1;
+    const bytes = parseCount(buf, a, b);
+    if (bytes < 0) return this.bad(terminated, 'bad_count', 'ibyt', `${shown(fieldText(buf, a, b))} is not a byte count`);
+    rec.bytes = bytes;
+    if (this.iOpkt >= 0) {
+      a = pos[this.iOpkt];
+      b = pos[this.iOpkt + 1] - 1;
+      const r = parseCount(buf, a, b);
+      if (r < 0) return this.bad(terminated, 'bad_count', 'opkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
+      rec.rpkts = r;
+    } else {
+      rec.rpkts = 0;
+    }
+    if (this.iObyt >= 0) {
+      a = pos[this.iObyt];
+      b = pos[this.iObyt + 1] - 1;
+      const r = parseCount(buf, a, b);
+      if (r < 0) return this.bad(terminated, 'bad_count', 'obyt', `${shown(fieldText(buf, a, b))} is not a byte count`);
+      rec.rbytes = r;
+    } else {
+      rec.rbytes = 0;
+    }
+    this.sink.record(rec, this.loc);
+  }
+}
+
+/**
+ * A parser factory for nfdump CSV: the first line is the header, or (output of `nfdump -q`) already
+ * a record, read with nfdump 1.7's column list.
+ */
+export function nfdumpCsvParserFactory(sink: RecordSink, file: string, opts: ReadOptions | undefined, applyOffset = true): ParserFactory {
+  return (buf, start, end, lineNo) => {
+    const names = headerNames(buf, start, end);
+    if (columnIndex(names, 'ts') >= 0) {
+      return { parser: new NfdumpCsvParser(names, sink, file, lineNo, opts, applyOffset), firstLineIsData: false };
+    }
+    const comma = buf.indexOf(44, start);
+    const firstEnd = comma >= 0 && comma < end ? comma : -1;
+    if (names.length === NFDUMP_CSV_COLUMNS.length && firstEnd > 0 && parseTimestamp(buf, start, firstEnd) === parseTimestamp(buf, start, firstEnd)) {
+      return { parser: new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, sink, file, lineNo, opts, applyOffset), firstLineIsData: true };
+    }
+    throw new InputError('format', { file, line: lineNo }, '', `not an nfdump CSV header (expected ts,te,td,sa,da,...; found ${shown(fieldText(buf, start, end))})`);
+  };
+}
+
+export const nfdumpCsvReader: FlowReader = {
+  format: 'nfdump-csv',
+  read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
+    return readTextFile(path, sink, opts, nfdumpCsvParserFactory(sink, path, opts));
+  },
+};

@@ -1,0 +1,130 @@
+/**
+ * The shared shell of the text readers: the first non-blank line is the header, which picks a line
+ * parser; every later non-blank line is a record for that parser. Also the common way a parser
+ * reports a bad record, so that a cut-short last line is always counted as `truncated_line`.
+ */
+import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
+import { skipSpaces, trimEnd } from './fields.js';
+import { readLines, type LineHandler } from './lines.js';
+import { emptyRecord, type FlowRecord, type ReadOptions, type RecordSink, type RejectReason, type SourceLocation } from './record.js';
+
+/** Parses record lines of one file; built from its header. */
+export interface RecordLineParser {
+  line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void;
+}
+
+/**
+ * Builds the parser from the first non-blank line (usually the header). `firstLineIsData` says that
+ * line is a record too (a header-less file whose columns are known).
+ */
+export type ParserFactory = (buf: Buffer, start: number, end: number, lineNo: number) => { parser: RecordLineParser; firstLineIsData: boolean };
+
+function isBlank(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 32 && buf[i] !== 9) return false;
+  return true;
+}
+
+/** A LineHandler that skips blank lines and feeds the rest to the parser the header chose. */
+export function recordLineHandler(makeParser: ParserFactory): LineHandler {
+  let parser: RecordLineParser | null = null;
+  return (buf, start, end, lineNo, terminated) => {
+    if (start === end || ((buf[start] === 32 || buf[start] === 9) && isBlank(buf, start, end))) return;
+    if (parser !== null) {
+      parser.line(buf, start, end, lineNo, terminated);
+      return;
+    }
+    const made = makeParser(buf, start, end, lineNo);
+    parser = made.parser;
+    if (made.firstLineIsData) parser.line(buf, start, end, lineNo, terminated);
+  };
+}
+
+/** Reads a text flow file (plain or gzip) through a parser factory. */
+export async function readTextFile(path: string, sink: RecordSink, opts: ReadOptions | undefined, makeParser: ParserFactory): Promise<void> {
+  await readLines(path, recordLineHandler(makeParser), {
+    file: path,
+    signal: opts?.signal,
+    progress: sink.progress ? (n) => sink.progress!(n) : undefined,
+  });
+}
+
+/**
+ * State every line parser carries: the reused record and location, the sink, and the time offset.
+ * The SourceLocation handed to the sink is reused too: a sink that keeps it must copy it.
+ */
+export class ParserBase {
+  readonly rec: FlowRecord;
+  readonly loc: SourceLocation;
+  readonly offsetMs: number;
+  /**
+   * Start offsets of the fields of the current line (see splitFields): room for the header's
+   * columns and then some (Argus payload columns may hold commas); longer lines are refused.
+   */
+  readonly pos: Int32Array;
+
+  constructor(
+    readonly sink: RecordSink,
+    file: string,
+    opts: ReadOptions | undefined,
+    columns: number,
+  ) {
+    this.rec = emptyRecord();
+    this.pos = new Int32Array(Math.max(columns + 2, 4096));
+    this.loc = { file, line: 0 };
+    this.offsetMs = Math.round((opts?.utcOffsetHours ?? 0) * 3_600_000);
+  }
+
+  /**
+   * Reports a bad record. On a last line without its newline every failure becomes
+   * `truncated_line`: the file was cut in the middle of that line.
+   */
+  bad(terminated: boolean, reason: RejectReason, field: string, detail: string): void {
+    if (terminated) this.sink.reject(reason, this.loc, field, detail);
+    else this.sink.reject('truncated_line', this.loc, field, `last line has no newline (file cut short?): ${detail}`);
+  }
+
+  /** Sets the record's source (`which` 0) or destination (1) address from a field; false when it is no address. */
+  address(which: 0 | 1, buf: Buffer, start: number, end: number): boolean {
+    const a = skipSpaces(buf, start, end);
+    const b = trimEnd(buf, a, end);
+    const v4 = parseIPv4Bytes(buf, a, b);
+    let v6 = '';
+    if (v4 < 0) {
+      const c = canonicalIPv6Cached(buf.toString('latin1', a, b));
+      if (c === null) return false;
+      v6 = c;
+    }
+    if (which === 0) {
+      this.rec.src4 = v4;
+      this.rec.src6 = v6;
+    } else {
+      this.rec.dst4 = v4;
+      this.rec.dst6 = v6;
+    }
+    return true;
+  }
+
+  /** The usual message for a wrong number of fields. */
+  fieldCount(terminated: boolean, expected: number, found: number): void {
+    this.bad(terminated, 'malformed_line', '', `expected ${expected} fields as in the header, found ${found}`);
+  }
+}
+
+/** Column index by name (exact match first, then case-insensitive), or -1. */
+export function columnIndex(names: readonly string[], ...candidates: string[]): number {
+  for (const c of candidates) {
+    const i = names.indexOf(c);
+    if (i >= 0) return i;
+  }
+  const lower = names.map((n) => n.toLowerCase());
+  for (const c of candidates) {
+    const i = lower.indexOf(c.toLowerCase());
+    if (i >= 0) return i;
+  }
+  return -1;
+}
+
+/** Shortens a field's text for an error message. */
+export function shown(text: string): string {
+  return text.length > 60 ? `'${text.slice(0, 57)}...'` : `'${text}'`;
+}
