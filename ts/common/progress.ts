@@ -31,7 +31,10 @@ export function createProgress(label: string, total: number, format = '{bar} {pe
     { format: `${label} ${format}`, stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 10 },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(Math.max(1, total), 0);
+  // Payload tokens start empty, so the first frame never shows a raw {token}.
+  const builtin = new Set(['bar', 'percentage', 'value', 'total', 'eta', 'eta_formatted', 'duration', 'duration_formatted']);
+  const initial = Object.fromEntries([...format.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((t) => !builtin.has(t)).map((t) => [t, '']));
+  bar.start(Math.max(1, total), 0, initial);
   return {
     update: (v, payload) => bar.update(v, payload),
     setTotal: (t) => bar.setTotal(Math.max(1, t)),

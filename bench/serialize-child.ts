@@ -1,0 +1,9 @@
+// Runs one serialize() in its own process so that its time and peak memory are its own.
+// Usage: node serialize-child.js INPUT PREFIX OUT  -> prints one JSON line.
+import { serialize } from '../ts/serialize/serialize.js';
+
+const [input, prefix, out] = process.argv.slice(2);
+const t0 = process.hrtime.bigint();
+const m = await serialize({ inputs: [input], prefixes: [prefix], out, force: true, format: 'nfdump-csv' });
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+process.stdout.write(JSON.stringify({ seconds, records: m.records.read, used: m.records.used, nodes: m.nodes.length, minutes: m.minutes, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');

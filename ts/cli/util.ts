@@ -1,0 +1,34 @@
+/** Shared plumbing of the CLI commands: Ctrl-C handling and error reporting. */
+
+/**
+ * An AbortSignal that fires on SIGINT/SIGTERM; a second Ctrl-C exits at once. The handlers stay
+ * installed (process.on, not once): execa re-raises a signal when it believes it is the last
+ * listener, which would kill node before a child process is stopped and the run log written.
+ */
+export function interruptSignal(message = 'stopping; nothing half-written is kept'): AbortSignal {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig}: ${message}\n`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ac.signal;
+}
+
+/** Runs a command body; prints a one-line error (the stack with NETFLOWGEN_DEBUG=1) and sets the exit code. */
+export async function run(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    const err = e as Error;
+    if (err.name === 'AbortError') {
+      process.stderr.write(`netflowgen: ${err.message}\n`);
+      process.exitCode = 130;
+      return;
+    }
+    process.stderr.write(`netflowgen: ${process.env.NETFLOWGEN_DEBUG ? err.stack : err.message}\n`);
+    process.exitCode = 1;
+  }
+}
