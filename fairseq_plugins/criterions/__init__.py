@@ -1,0 +1,1 @@
+from . import netflow_nll  # noqa: F401

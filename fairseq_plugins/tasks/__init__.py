@@ -1,0 +1,1 @@
+from . import netflow_pretrain  # noqa: F401

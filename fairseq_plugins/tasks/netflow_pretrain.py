@@ -1,0 +1,75 @@
+"""Task `netflow_pretrain`: next-minute prediction on the windows of a binned dataset (SPEC §5).
+
+    fairseq-train DATASET --user-dir fairseq_plugins --task netflow_pretrain [--window N] [--feature-set full|light] ...
+
+DATASET is a folder made by `netflowgen bin` (see fairseq_plugins/dataset.py for what is read). The
+splits are the dataset's `train`, `valid` and `test` windows; one example is one window, a batch is
+--batch-size whole windows. There is no dictionary: the model reads bins, not tokens.
+"""
+
+# No `from __future__ import annotations` here: fairseq reads the config dataclass's field types at run time.
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from omegaconf import II
+
+from fairseq.dataclass import ChoiceEnum, FairseqDataclass
+from fairseq.tasks import FairseqTask, register_task
+
+from ..dataset import SPLITS, BinnedData, DatasetError, NetflowWindowDataset, resolve_window, select_features, window_spec
+
+FEATURE_SET_CHOICES = ChoiceEnum(["full", "light"])
+
+
+@dataclass
+class NetflowPretrainConfig(FairseqDataclass):
+    data: Optional[str] = field(default=None, metadata={"help": "binned dataset folder (manifest.json, bins.u8, time.u8, windows.*.i32)"})
+    window: int = field(
+        default=0,
+        metadata={"help": "window length in minutes; 0 = the dataset's windowLength. Shorter windows cut the stored ones"},
+    )
+    feature_set: FEATURE_SET_CHOICES = field(
+        default="full", metadata={"help": "full: every feature of the dataset; light: the 6 volume features (Table 9)"}
+    )
+    seed: int = II("common.seed")
+
+
+@register_task("netflow_pretrain", dataclass=NetflowPretrainConfig)
+class NetflowPretrainTask(FairseqTask):
+    def __init__(self, cfg: NetflowPretrainConfig, data: BinnedData):
+        super().__init__(cfg)
+        self.data = data
+        self.window = resolve_window(cfg.window, data.window_length)
+        self.feature_columns = select_features(data.features, cfg.feature_set, data.manifest_path)
+        self.n_features = len(self.feature_columns)
+        self.n_bins = data.n_bins
+        self.n_node_ids = data.n_node_ids
+        self.n_customers = data.n_customers
+        # The group of every selected feature, for the criterion's acc_<group>.
+        self.feature_groups: List[str] = [data.groups[i] for i in self.feature_columns]
+        self.feature_names: List[str] = [data.features[i] for i in self.feature_columns]
+
+    @classmethod
+    def setup_task(cls, cfg: NetflowPretrainConfig, **kwargs):
+        if not cfg.data:
+            raise DatasetError("netflow_pretrain needs the dataset folder as its first argument (DATA)")
+        return cls(cfg, BinnedData(cfg.data))
+
+    def load_dataset(self, split: str, epoch: int = 1, combine: bool = False, **kwargs):
+        if split not in SPLITS:
+            raise DatasetError(f"unknown split {split!r}: a binned dataset has {', '.join(SPLITS)} (use --valid-subset valid or test)")
+        spec = window_spec(self.data, split, self.window, self.cfg.feature_set)
+        if len(spec.windows) == 0:
+            raise DatasetError(f"{self.data.manifest_path}: the {split} split has no windows of {self.window} minutes")
+        self.datasets[split] = NetflowWindowDataset(self.data, spec, shuffle=(split == "train"), seed=self.cfg.seed)
+
+    def max_positions(self):
+        return self.window
+
+    @property
+    def source_dictionary(self):
+        return None
+
+    @property
+    def target_dictionary(self):
+        return None

@@ -1,0 +1,87 @@
+// The Python half of pre-training (issue 5): the pytest suite of python/tests, the contract between the
+// Python test fixtures and the TypeScript binned-dataset reader, and a one-epoch `fairseq-train` with
+// the plugin (fairseq_plugins/) whose JSON log lines carry the criterion's metrics.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { validateWithSchema } from '../ts/common/schema.js';
+import { BinnedDataset, DATASET_SCHEMA } from '../ts/datasets/binned.js';
+import { tempDir } from './helpers/tmp.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url)); // dist/test/ -> repository root
+const venvBin = join(root, '.venv', 'bin');
+const python = join(venvBin, 'python');
+const env = { OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' };
+
+/** The JSON of fairseq's `ts | INFO | <tag> | {json}` lines with that tag. */
+function logLines(output: string, tag: string): Record<string, string>[] {
+  const marker = `| ${tag} | `;
+  return output
+    .split('\n')
+    .filter((l) => l.includes(marker) && l.trimEnd().endsWith('}'))
+    .map((l) => JSON.parse(l.slice(l.indexOf(marker) + marker.length)) as Record<string, string>);
+}
+
+describe('pre-training, Python side (fairseq plugin)', function () {
+  this.timeout(120_000);
+  let tmp: ReturnType<typeof tempDir>;
+
+  before(function () {
+    if (!existsSync(python)) throw new Error(`${python} is missing: run \`bash scripts/setup.sh\` first`);
+    tmp = tempDir('netflowgen-pretrain-py-');
+  });
+  after(() => tmp?.cleanup());
+
+  it('passes the pytest suite of python/tests', async () => {
+    const r = await execa(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { cwd: root, env, reject: false, all: true });
+    expect(r.exitCode, r.all).to.equal(0);
+    expect(r.stdout).to.match(/\d+ passed/);
+  });
+
+  it('writes test datasets that the TypeScript reader accepts, then trains one epoch with fairseq-train', async () => {
+    const data = join(tmp.dir, 'dataset');
+    const made = await execa(python, ['python/tests/fixtures.py', data, '--features', '86', '--rows', '3', '--minutes', '300', '--window', '16'], { cwd: root, env });
+    expect(JSON.parse(made.stdout.trim().split('\n').at(-1) ?? '{}').windows).to.deep.equal({ train: 33, valid: 9, test: 9 });
+
+    // The fixture builder and `netflowgen bin` write the same layout: schema and file sizes agree.
+    const manifest: unknown = JSON.parse(readFileSync(join(data, 'manifest.json'), 'utf8'));
+    validateWithSchema(DATASET_SCHEMA, manifest, join(data, 'manifest.json'));
+    const ds = BinnedDataset.open(data);
+    expect(ds.manifest.features).to.have.length(86);
+    expect([...ds.readWindows('valid').subarray(0, 2)]).to.deep.equal([0, 180]);
+
+    const save = join(tmp.dir, 'checkpoints');
+    const train = await execa(
+      join(venvBin, 'fairseq-train'),
+      [
+        data,
+        ...['--user-dir', 'fairseq_plugins', '--task', 'netflow_pretrain', '--arch', 'netflowgen_tiny', '--criterion', 'netflow_nll'],
+        ...['--optimizer', 'adam', '--adam-betas', '(0.9, 0.98)', '--lr', '5e-4', '--lr-scheduler', 'fixed', '--dropout', '0.1'],
+        ...['--batch-size', '8', '--max-epoch', '1', '--save-dir', save, '--seed', '1'],
+        ...['--log-format', 'json', '--log-interval', '1', '--num-workers', '0', '--cpu'],
+      ],
+      { cwd: root, env, reject: false, all: true },
+    );
+    expect(train.exitCode, train.all?.slice(-3000)).to.equal(0);
+    const output = train.all ?? '';
+
+    const inner = logLines(output, 'train_inner');
+    expect(inner).to.have.length(5); // 33 windows in batches of 8
+    for (const line of inner) {
+      expect(line).to.include.keys('loss', 'ppl', 'acc', 'acc_volume', 'acc_protocol', 'acc_port', 'acc_flag', 'wps', 'num_updates');
+      const loss = Number(line.loss);
+      expect(loss).to.be.within(1, 4); // nats, about log(10) = 2.30 at the start
+      expect(Number(line.ppl)).to.be.closeTo(Math.exp(loss), 0.01 * Math.exp(loss)); // ppl = exp(loss), not 2^loss
+      expect(Number(line.acc)).to.be.within(0, 1);
+    }
+    expect(Number(inner[0].wpb)).to.equal(8 * 15); // ntokens = predicted timesteps (8 windows x 15 steps)
+
+    const [valid] = logLines(output, 'valid');
+    expect(valid).to.include.keys('valid_loss', 'valid_ppl', 'valid_acc', 'valid_acc_volume', 'valid_acc_flag');
+    expect(Number(valid.valid_ppl)).to.be.closeTo(Math.exp(Number(valid.valid_loss)), 0.01 * Number(valid.valid_ppl));
+    expect(existsSync(join(save, 'checkpoint_last.pt'))).to.equal(true);
+    expect(existsSync(join(save, 'checkpoint_best.pt'))).to.equal(true);
+  });
+});

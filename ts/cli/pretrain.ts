@@ -1,0 +1,90 @@
+import { join, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { commandText } from '../train/render.js';
+import { planCommand, runPretrain, type RunResult } from '../train/run.js';
+import { loadSpec, parseSetArgs, type OverrideLayer } from '../train/spec.js';
+import { pythonEnv, defaultThreads } from '../bridge/python.js';
+import { interruptSignal, run } from './util.js';
+
+/** Ctrl-C stops fairseq-train; the same command resumes from the last checkpoint. */
+export const trainInterruptSignal = (): AbortSignal => interruptSignal('stopping fairseq-train; the same command resumes from the last checkpoint');
+
+/** Options shared by pretrain and sweep: where runs go and what the command line overrides in the spec. */
+export interface TrainArgs {
+  spec: string;
+  out: string;
+  dataset?: string;
+  set?: string[];
+  device?: string;
+  bf16?: boolean;
+  fp16?: boolean;
+  'world-size'?: number;
+  threads?: number;
+  resume: boolean;
+  force: boolean;
+  check: boolean;
+}
+
+export function trainOptions<T>(y: Argv<T>) {
+  return y
+    .positional('spec', { type: 'string', demandOption: true, describe: 'experiment spec (JSON, see experiments/)' })
+    .option('out', { alias: 'o', type: 'string', default: 'runs', describe: 'runs folder: each run goes to OUT/<spec name>' })
+    .option('dataset', { type: 'string', describe: "binned dataset folder (overrides the spec's dataset)" })
+    .option('set', { type: 'string', array: true, describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-4 model.layers=6' })
+    .option('device', { type: 'string', choices: ['cpu', 'cuda'], describe: 'device (default: the spec\u2019s, cpu)' })
+    .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda)' })
+    .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
+    .option('world-size', { type: 'number', describe: 'GPUs for distributed training (--distributed-world-size)' })
+    .option('threads', { type: 'number', describe: 'OMP_NUM_THREADS of fairseq-train (default: OMP_NUM_THREADS or the number of cores)' })
+    .option('resume', { type: 'boolean', default: true, describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)' })
+    .option('force', { type: 'boolean', default: false, describe: 'start over even when the run folder holds a run of a different spec' })
+    .option('check', { type: 'boolean', default: true, describe: "check the command with fairseq's parser and count parameters first (--no-check skips)" })
+    .conflicts('bf16', 'fp16');
+}
+
+/** The command line's changes to the spec, as override layers (validated like spec files). */
+export function cliOverrides(a: Omit<TrainArgs, 'spec' | 'out'>): OverrideLayer[] {
+  const values: Record<string, unknown> = {};
+  if (a.dataset !== undefined) values.dataset = resolve(a.dataset);
+  if (a.device !== undefined) values.device = a.device;
+  if (a.bf16) values.precision = 'bf16';
+  if (a.fp16) values.precision = 'fp16';
+  if ((a.bf16 || a.fp16) && a.device === undefined) values.device = 'cuda';
+  if (a['world-size'] !== undefined) values.world_size = a['world-size'];
+  return [parseSetArgs(a.set ?? []), { source: 'command line', values }];
+}
+
+export function resultLine(r: RunResult): string {
+  const b = r.best;
+  const metrics = b ? `best valid loss ${b.loss.toFixed(4)}, ppl ${b.ppl.toFixed(4)}, acc ${b.acc?.toFixed(4) ?? '-'} (epoch ${b.epoch})` : 'no validation';
+  const params = r.params ? `, ${r.params.total.toLocaleString('en-US')} parameters` : '';
+  return `${r.name}: ${metrics}; ${r.epochs} epochs, ${r.updates} updates, ${r.wallSeconds} s${params}${r.stopReason ? `, stopped by ${r.stopReason}` : ''}`;
+}
+
+interface Args extends TrainArgs {
+  'dry-run': boolean;
+}
+
+export const pretrainCommand: CommandModule<object, Args> = {
+  command: 'pretrain <spec>',
+  describe: 'Pre-train the model of an experiment spec with fairseq-train (resumable; run folder OUT/<name>)',
+  builder: (y) =>
+    trainOptions(y)
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the fairseq-train command and stop' })
+      .example('$0 pretrain experiments/pretrain/tiny.json --dataset out/binned --dry-run', 'show the command that would run')
+      .example('$0 pretrain experiments/pretrain/tiny.json --dataset out/binned', 'train on the CPU; Ctrl-C stops, the same command resumes')
+      .example('$0 pretrain experiments/pretrain/netflowgen-4-4-512-2048.json --device cuda --bf16', 'a Table 10 size on a GPU')
+      .example('$0 pretrain experiments/pretrain/tiny.json --set learning_rate=1e-3 --set max_epoch=20 --force', 'change the spec from the command line') as unknown as Argv<Args>,
+  handler: (a) =>
+    run(async () => {
+      const { spec } = loadSpec(a.spec, cliOverrides(a));
+      const runDir = resolve(join(a.out, spec.name));
+      if (a['dry-run']) {
+        process.stdout.write(commandText(planCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
+        return;
+      }
+      const outcome = await runPretrain(spec, { runDir, resume: a.resume, force: a.force, check: a.check, threads: a.threads, signal: trainInterruptSignal() });
+      if (outcome.status === 'skipped') process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
+      process.stdout.write(`${resultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n`);
+    }),
+};
