@@ -1,4 +1,28 @@
-// netflowgen as a library: the same functions the CLI uses.
+// netflowgen as a library: the same functions the CLI uses, one block per pipeline stage.
 export * from './catalogue/features.js';
-export * from './ingest/record.js';
+export * from './ingest/index.js';
+export * from './ingest/address.js';
 export * from './serialize/store.js';
+export { serialize, type SerializeOptions } from './serialize/serialize.js';
+export { addRecord, addDirection } from './serialize/aggregate.js';
+export { NodeRegistry, loadInventory, canonicalAddress } from './serialize/inventory.js';
+export * as synth from './synth/index.js';
+export * from './discretize/cutoffs.js';
+export * from './discretize/node.js';
+export * from './splits/splits.js';
+export * from './splits/filters.js';
+export * from './splits/summary.js';
+export * from './unseen/summary.js';
+export * from './unseen/nearest.js';
+export * from './unseen/report.js';
+export * from './datasets/binned.js';
+export * from './datasets/build.js';
+export * from './earlydetect/alerts.js';
+export * from './earlydetect/cusum.js';
+export * from './earlydetect/examples.js';
+export * from './earlydetect/filter.js';
+export * from './earlydetect/screen.js';
+export * from './earlydetect/summary.js';
+export * from './earlydetect/build.js';
+export * from './baseline/bigram.js';
+export * from './baseline/run.js';

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * The netflowgen command line: one subcommand per pipeline stage. Each command is a thin shell over
+ * library functions that are importable as `import { ... } from 'netflowgen'`.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { VERSION } from '../common/version.js';
+import { serializeCommand } from './serialize.js';
+import { inspectCommand } from './inspect.js';
+import { synthCommand, synthReportCommand } from './synth.js';
+import { binCommand } from './bin.js';
+import { detectDatasetCommand } from './detect-dataset.js';
+import { baselineCommand } from './baseline.js';
+import { pretrainCommand } from './pretrain.js';
+import { sweepCommand } from './sweep.js';
+import { evaluatePretrainCommand } from './evaluate-pretrain.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('netflowgen')
+  .usage('$0 <command> [options]\n\nGenerative pre-training on NetFlow traffic: ingest, discretize, build datasets, train, evaluate.')
+  .command(synthCommand)
+  .command(synthReportCommand)
+  .command(serializeCommand)
+  .command(inspectCommand)
+  .command(binCommand)
+  .command(detectDatasetCommand)
+  .command(baselineCommand)
+  .command(pretrainCommand)
+  .command(sweepCommand)
+  .command(evaluatePretrainCommand)
+  .demandCommand(1, 'name a command (netflowgen --help lists them)')
+  .strict()
+  .recommendCommands()
+  .version(VERSION)
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .parseAsync();
