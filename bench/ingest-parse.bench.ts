@@ -17,20 +17,10 @@ import { CHUNK_BYTES, splitLines } from '../ts/ingest/lines.js';
 import { nfdumpCsvReader, nfdumpCsvParserFactory } from '../ts/ingest/nfdump-csv.js';
 import type { FlowRecord, RecordSink } from '../ts/ingest/record.js';
 import { recordLineHandler } from '../ts/ingest/text-records.js';
+import { randomStream } from '../ts/common/rng.js';
 
 const HEADER = 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr';
 const TAIL = '0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,17/1,0,2026-11-22 09:29:35.096';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pad(n: number): string {
   return n < 10 ? `0${n}` : `${n}`;
@@ -42,7 +32,7 @@ function fmt(ms: number): string {
 }
 
 async function writeFile(path: string, lines: number, gzip: boolean): Promise<number> {
-  const rand = rng(42);
+  const rand = randomStream(42);
   const file = createWriteStream(path);
   const out = gzip ? createGzip() : file;
   if (gzip) (out as NodeJS.ReadWriteStream).pipe(file);

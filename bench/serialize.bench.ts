@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FEATURES, PORT_CLASSES } from '../ts/catalogue/features.js';
 import { SeriesStore } from '../ts/serialize/store.js';
+import { randomStream } from '../ts/common/rng.js';
 
 const N = Number(process.env.BENCH_RECORDS ?? 10_000_000);
 const NODES = 2000;
@@ -24,19 +25,8 @@ const HEADER =
   'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr';
 const TAIL = ',0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,1970-01-01 00:00:00.000';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(path: string): void {
-  const r = rng(42);
+  const r = randomStream(42);
   const fd = openSync(path, 'w');
   writeSync(fd, HEADER + '\n');
   const protos = ['TCP', 'TCP', 'TCP', 'UDP', 'UDP', 'ICMP', 'GRE'];

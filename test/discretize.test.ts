@@ -1,23 +1,12 @@
 import { expect } from 'chai';
 import { assignBins, computeCutoffs, presentCutoffs, quantileSorted, roundHalfUp, sortNonZero, upperBound } from '../ts/discretize/cutoffs.js';
 import { binNode, fitNode, nodeQuantiles } from '../ts/discretize/node.js';
+import { randomStream } from '../ts/common/rng.js';
 
 const INF = Infinity;
 const f64 = (a: number[]) => Float64Array.from(a);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const repeat = (v: number, n: number) => new Array<number>(n).fill(v);
-
-/** A small seeded PRNG (mulberry32) for reproducible property tests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Algorithm 1 transcribed as literally as possible on the FULL sorted array (zeros included), with
@@ -158,7 +147,7 @@ describe('discretize: Algorithm 1 cutoffs (known answers)', () => {
 });
 
 describe('discretize: properties (SPEC §3) on random series', () => {
-  const r = rng(12345);
+  const r = randomStream(12345);
   const cases: { kind: number; n: number; N: number; values: number[] }[] = [];
   for (let i = 0; i < 150; i++) {
     const kind = i % 5;
@@ -208,7 +197,7 @@ describe('discretize: properties (SPEC §3) on random series', () => {
   });
 
   it('continuous data: the non-zero bins hold about equal counts', () => {
-    const rr = rng(7);
+    const rr = randomStream(7);
     for (const M of [900, 9000, 9004]) {
       const values = [...repeat(0, 3000), ...Array.from({ length: M }, () => rr() * 1e6)];
       const bins = assignBins(f64(values), computeCutoffs(f64(values), 10));

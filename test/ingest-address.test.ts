@@ -14,14 +14,7 @@ import {
   parseIPv6Groups,
 } from '../ts/ingest/address.js';
 import { urlCanonicalIPv6 } from './ingest-helpers.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { randomStream } from '../ts/common/rng.js';
 
 describe('ingest/address: IPv4', () => {
   it('parses dotted quads to unsigned 32-bit numbers', () => {
@@ -39,7 +32,7 @@ describe('ingest/address: IPv4', () => {
   });
 
   it('agrees with node:net isIPv4 and round-trips through formatIPv4 (random and edge values)', () => {
-    const r = rng(7);
+    const r = randomStream(7);
     for (let i = 0; i < 2000; i++) {
       const parts = [0, 1, 2, 3].map(() => Math.floor(r() * 256));
       const text = parts.join('.');
@@ -91,7 +84,7 @@ describe('ingest/address: IPv6', () => {
   });
 
   it('agrees with the WHATWG URL serializer on random addresses with zero runs', () => {
-    const r = rng(11);
+    const r = randomStream(11);
     for (let i = 0; i < 3000; i++) {
       const groups = Array.from({ length: 8 }, () => (r() < 0.45 ? 0 : Math.floor(r() * 65536)));
       if (groups.slice(0, 6).every((g, k) => (k < 5 ? g === 0 : g === 0xffff))) continue; // mapped: URL prints hex

@@ -20,14 +20,7 @@ import {
 import { CHUNK_BYTES, readLines, splitLines } from '../ts/ingest/lines.js';
 import { protocolNumber, ProtocolLookup } from '../ts/ingest/protocols.js';
 import { InputError } from '../ts/ingest/record.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { randomStream } from '../ts/common/rng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -64,7 +57,7 @@ describe('ingest/fields: splitting and numbers', () => {
   });
 
   it('counts commas four bytes at a time exactly as a byte loop does, at every alignment', () => {
-    const r = rng(3);
+    const r = randomStream(3);
     const big = Buffer.alloc(4096);
     for (let i = 0; i < big.length; i++) big[i] = r() < 0.2 ? 44 : 32 + Math.floor(r() * 90);
     for (let t = 0; t < 3000; t++) {
@@ -110,7 +103,7 @@ describe('ingest/fields: splitting and numbers', () => {
 
 describe('ingest/fields: timestamps', () => {
   it('agrees with Date.UTC on random instants, with and without fractions', () => {
-    const r = rng(5);
+    const r = randomStream(5);
     const tp = new TimestampParser();
     for (let i = 0; i < 5000; i++) {
       const ms = Math.floor(r() * 4102444800000); // 1970..2100
@@ -185,7 +178,7 @@ describe('ingest/lines: streaming line splitter', () => {
   it('joins lines that span chunks, whatever the cut points', async () => {
     const text = 'first line,1\r\nsecond,2\n\nthird line is longer than the others,3\nlast';
     const want = await collect([b(text)]);
-    const r = rng(9);
+    const r = randomStream(9);
     for (let t = 0; t < 300; t++) {
       const chunks: Buffer[] = [];
       let p = 0;

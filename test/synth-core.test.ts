@@ -5,8 +5,9 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, hashKeys, zipfCumulative } from '../ts/synth/rng.js';
-import { formatIPv4, formatIPv6, isPublicV4, randomPublicV4, randomPublicV6, customerV4, customerV6 } from '../ts/synth/address.js';
+import { Rng, hashKeys, zipfCumulative } from '../ts/common/rng.js';
+import { formatIPv4, isPublicV4, randomPublicV4, randomPublicV6, customerV4, customerV6 } from '../ts/synth/address.js';
+import { formatIPv6Groups as formatIPv6 } from '../ts/ingest/address.js';
 import { NFDUMP_HEADER, NfdumpCsvEncoder, TimeFormatter, flagString, formatFlowLine, parseFlagString, protoName, protoNumber } from '../ts/synth/nfdump.js';
 import { makeInventory, nodesPerCustomer } from '../ts/synth/inventory.js';
 import { ROLE_NAMES, ROLES } from '../ts/synth/roles.js';

@@ -8,21 +8,12 @@ import { gunzipSync } from 'node:zlib';
 import { InputError } from '../ingest/record.js';
 import { isoToMinute } from '../serialize/store.js';
 import { validateWithSchema } from '../common/schema.js';
+import { ATTACK_TYPES, type AlertLine, type AttackType } from '../catalogue/alerts.js';
 
-export const ATTACK_TYPES = ['DNS', 'NTP', 'UDP', 'SYN', 'other'] as const;
-export type AttackType = (typeof ATTACK_TYPES)[number];
+export { ATTACK_TYPES, type AttackType };
 
-export interface Alert {
-  alert_id: string;
-  victim: string;
-  customer: string;
-  attack_type: AttackType;
-  /** Alert start and end (inclusive), ISO minutes as in the feed. */
-  start: string;
-  end: string;
-  reported_packets: number;
-  reported_bytes: number;
-  false_positive: boolean;
+/** A line of the feed (start and end inclusive, ISO minutes as in the feed), checked and parsed. */
+export interface Alert extends AlertLine {
   /** Parsed: epoch minutes of start and end (inclusive). */
   startMinute: number;
   endMinute: number;

@@ -10,6 +10,7 @@
  * the alternative (`placement: number`).
  */
 import type { MinuteRange } from '../splits/splits.js';
+import { randomStream } from '../common/rng.js';
 
 /** Inclusive integer interval [lo, hi]. */
 export interface Interval {
@@ -17,19 +18,8 @@ export interface Interval {
   hi: number;
 }
 
-/** A deterministic stream in [0, 1) from a seed and a key (mulberry32 over FNV-1a of the key). */
-export function seededRandom(seed: number, key: string): () => number {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic stream in [0, 1) from a seed and a key (an independent stream per key). */
+export const seededRandom = (seed: number, key: string): (() => number) => randomStream(seed, key);
 
 export interface Geometry {
   /** Example length W (history included). */

@@ -16,7 +16,7 @@
  * The state is a small object per node, advanced by `step` with the node's own random stream.
  */
 import { ROLE_NAMES, ROLES, type RoleName } from './roles.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 
 const NODE_PHI = 0.9;
 const NODE_SIGMA = 0.3;

@@ -6,39 +6,13 @@
  * customer. Peers, reflectors and spoofed sources are drawn from the public unicast space, avoiding
  * private, reserved, multicast and the customers' own ranges.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
+import { formatIPv4, formatIPv6Groups as formatIPv6 } from '../ingest/address.js';
 
 export const CUSTOMER_V4_BASE = (198 << 24) | (18 << 16); // 198.18.0.0
 export const MAX_V4_CUSTOMERS = 512; // /24s in a /15
 
-/** Dotted quad of an unsigned 32-bit address. */
-export function formatIPv4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
-/** RFC 5952 text of eight 16-bit groups: lower case, no leading zeros, the longest run (>= 2) of zero groups as '::' (leftmost on ties). */
-export function formatIPv6(g: ArrayLike<number>): string {
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (k: number) => g[k].toString(16);
-  if (bestStart < 0) return Array.from({ length: 8 }, (_, k) => hex(k)).join(':');
-  const left = Array.from({ length: bestStart }, (_, k) => hex(k)).join(':');
-  const right = Array.from({ length: 8 - bestStart - bestLen }, (_, k) => hex(bestStart + bestLen + k)).join(':');
-  return `${left}::${right}`;
-}
+export { formatIPv4 };
 
 /** Reserved or special IPv4 blocks that never appear as Internet peers: [network, prefix length]. */
 const RESERVED_V4: readonly (readonly [number, number])[] = [

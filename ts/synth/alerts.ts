@@ -16,32 +16,15 @@
  */
 import { minuteToIso } from '../serialize/store.js';
 import type { AttackPlan, AttackRun, CrowdPlan, EventPlan } from './attacks.js';
-import type { AttackType } from './config.js';
+import { ALERT_CSV_COLUMNS, type AlertLine, type AttackType, type GroundTruthLine } from '../catalogue/alerts.js';
 import type { Inventory } from './inventory.js';
-import { Rng } from './rng.js';
+import { Rng } from '../common/rng.js';
 
-/** One line of alerts.jsonl (schemas/alerts.schema.json). */
-export interface Alert {
-  alert_id: string;
-  victim: string;
-  customer: string;
-  attack_type: AttackType;
-  start: string;
-  end: string;
-  reported_packets: number;
-  reported_bytes: number;
-  false_positive: boolean;
-}
+export { ALERT_CSV_COLUMNS };
 
-/** One line of ground-truth.jsonl (schemas/ground-truth.schema.json). */
-export interface GroundTruth {
-  alert_id: string | null;
-  victim: string;
-  attack_type: AttackType;
-  onset: string;
-  end: string;
-  minutes: { minute: string; packets: number; bytes: number; flows: number }[];
-}
+/** One line of alerts.jsonl / ground-truth.jsonl: the shared contracts of ts/catalogue/alerts.ts. */
+export type Alert = AlertLine;
+export type GroundTruth = GroundTruthLine;
 
 /** The victim's incoming totals over an alert window, measured while the flows were generated. */
 export interface WindowTotals {
@@ -49,7 +32,6 @@ export interface WindowTotals {
   bytes: number;
 }
 
-export const ALERT_CSV_COLUMNS = ['alert_id', 'victim', 'customer', 'attack_type', 'start', 'end', 'reported_packets', 'reported_bytes', 'false_positive'] as const;
 
 export function buildFeeds(
   seed: number,

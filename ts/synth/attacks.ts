@@ -26,7 +26,7 @@ import type { AttackType, SynthConfig } from './config.js';
 import type { Inventory, SynthNode } from './inventory.js';
 import type { AttackTemplate } from './overlay.js';
 import { PROTO, ROLES } from './roles.js';
-import { Rng } from './rng.js';
+import { Rng } from '../common/rng.js';
 import { ephemeralPort } from './traffic.js';
 
 export type AlertKind = 'true' | 'under' | 'missed';

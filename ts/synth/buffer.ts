@@ -6,7 +6,7 @@
  * with `--sampling N`.
  */
 import type { NfdumpCsvEncoder } from './nfdump.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 
 export class FlowBuffer {
   n = 0;

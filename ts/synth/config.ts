@@ -5,9 +5,9 @@
 import { isoToMinute, minuteToIso } from '../serialize/store.js';
 import { MAX_V4_CUSTOMERS } from './address.js';
 import { ROLE_NAMES } from './roles.js';
+import { ATTACK_TYPES, type AttackType } from '../catalogue/alerts.js';
 
-export const ATTACK_TYPES = ['DNS', 'NTP', 'UDP', 'SYN', 'other'] as const;
-export type AttackType = (typeof ATTACK_TYPES)[number];
+export { ATTACK_TYPES, type AttackType };
 
 export interface SynthConfig {
   seed: number;

@@ -12,7 +12,7 @@ import { FlowBuffer } from './buffer.js';
 import type { SynthConfig } from './config.js';
 import { makeInventory, type Inventory } from './inventory.js';
 import type { AttackTemplate } from './overlay.js';
-import { Rng } from './rng.js';
+import { Rng } from '../common/rng.js';
 import { emitNodeMinute, PeerPool, peerChoice, stepSessions, type PeerChoice, type Session } from './traffic.js';
 import { isoToMinute } from '../serialize/store.js';
 

@@ -8,4 +8,4 @@ export { planEvents, attackCurve, type AttackPlan, type CrowdPlan, type EventPla
 export { type Alert, type GroundTruth, ALERT_CSV_COLUMNS } from './alerts.js';
 export { loadTemplate, classifyAttack, type AttackTemplate } from './overlay.js';
 export { NFDUMP_COLUMNS, NFDUMP_HEADER, formatFlowLine, flagString, parseFlagString, protoName, protoNumber } from './nfdump.js';
-export { Rng } from './rng.js';
+export { Rng } from '../common/rng.js';

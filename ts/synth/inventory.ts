@@ -12,7 +12,7 @@
 import { customerV4, customerV6, formatIPv4 } from './address.js';
 import type { SynthConfig } from './config.js';
 import { CUSTOMER_KINDS, ROLE_NAMES, ROLES, BACKGROUND, meanInBytes, type RoleName } from './roles.js';
-import { Rng } from './rng.js';
+import { Rng } from '../common/rng.js';
 
 export interface SynthCustomer {
   index: number;

@@ -9,7 +9,7 @@ import { formatIPv4, randomPublicV4, randomPublicV6 } from './address.js';
 import type { FlowBuffer } from './buffer.js';
 import type { SynthNode } from './inventory.js';
 import { BACKGROUND, PROTO, ROLES, SINGLE_INIT_FLAGS, SINGLE_RESP_FLAGS, legMedianPkts, type FlagMix, type Leg, type TrafficClass } from './roles.js';
-import { Rng } from './rng.js';
+import { Rng } from '../common/rng.js';
 
 export class PeerPool {
   readonly v4: string[];

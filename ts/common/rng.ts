@@ -1,6 +1,6 @@
 /**
- * The seeded random numbers of the generator: xoshiro128** (Blackman and Vigna), seeded through
- * splitmix32, with the few distributions traffic needs. No Math.random anywhere in synth/: the same
+ * netflowgen's seeded random numbers (synth, example placement, tests, benches): xoshiro128**
+ * (Blackman and Vigna), seeded through splitmix32, with the few distributions traffic needs. No Math.random in the pipeline: the same
  * seed gives the same numbers on every machine (only 32-bit integer arithmetic and IEEE doubles).
  *
  * Independent streams: `Rng.derive(seed, 'node', 17)` hashes the seed with the keys, so the traffic
@@ -226,4 +226,10 @@ export function zipfCumulative(n: number, s: number): Float64Array {
     cum[i] = acc;
   }
   return cum;
+}
+
+/** A bare stream of uniform numbers in [0, 1) from a seed (and optional keys, as Rng.derive). */
+export function randomStream(seed: number, ...keys: (number | string)[]): () => number {
+  const rng = keys.length > 0 ? Rng.derive(seed, ...keys) : new Rng(seed);
+  return () => rng.float();
 }
