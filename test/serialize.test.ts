@@ -201,6 +201,22 @@ describe('serialize (hand-made inputs)', function () {
     expect(Array.from(s.readNode(2)).every((x) => x === 0)).to.equal(true);
   });
 
+  it('--spread shares a long flow\'s packets and bytes over its minutes and counts the flow once', async () => {
+    const f = join(tmp.dir, 'long.csv');
+    // 00:00:30 .. 00:02:30 (120 s): 30 s in minute 0, 60 s in minute 1, 30 s in minute 2.
+    writeFileSync(f, [HEADER, '2024-01-01 00:00:30,2024-01-01 00:02:30,120.000,198.51.100.7,192.0.2.1,1000,80,TCP,...A....,0,0,40,4000,0,0'].join('\n') + '\n');
+    const spread = await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out: join(tmp.dir, 'spread'), spreadLongFlows: true });
+    const plain = await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out: join(tmp.dir, 'nospread') });
+    expect(spread.minutes).to.equal(3);
+    expect(plain.minutes).to.equal(1);
+    const s = SeriesStore.open(join(tmp.dir, 'spread'));
+    const col = (name: string) => Array.from(s.readFeature(0, featureIndex(name)));
+    expect(col('in.byt')).to.deep.equal([1000, 2000, 1000]);
+    expect(col('in.pkt')).to.deep.equal([10, 20, 10]);
+    expect(col('in.flow')).to.deep.equal([1, 0, 0]);
+    expect(col('in.port80.byt')).to.deep.equal([1000, 2000, 1000]);
+  });
+
   it('counts every kind of bad record by reason with file and line, and keeps going', async () => {
     const f = join(tmp.dir, 'bad.csv');
     const rows = [

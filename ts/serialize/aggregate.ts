@@ -42,25 +42,30 @@ export function addDirection(
   }
 }
 
-/** Does the record carry a reverse direction (bidirectional formats)? */
-export function hasReverse(rec: FlowRecord): boolean {
-  return rec.rpkts > 0 || rec.rbytes > 0;
-}
-
 /**
- * Adds a whole record to the vectors of its source node (`srcO`, -1 if the source is no node) and
- * destination node (`dstO`). `scale` multiplies packets, bytes and flows (packet sampling 1:N);
- * `share` is the part of the record's packets and bytes that falls in this minute (1 unless long flows
- * are spread over the minutes they span); the flow itself counts once, in its start minute (`countFlow`).
+ * Adds a whole record to the feature vectors of its source node (`src` at `srcO`; `src` null when
+ * the source is no node) and of its destination node. `scale` multiplies packets, bytes and flows
+ * (packet sampling 1:N); `share` is the part of the record's packets and bytes that falls in this
+ * minute (1 unless long flows are spread over the minutes they span); the flow itself counts once,
+ * in its start minute (`countFlow`).
  */
-export function addRecord(acc: Float64Array, rec: FlowRecord, srcO: number, dstO: number, scale: number, share = 1, countFlow = true): void {
+export function addRecord(
+  rec: FlowRecord,
+  src: Float64Array | null,
+  srcO: number,
+  dst: Float64Array | null,
+  dstO: number,
+  scale: number,
+  share = 1,
+  countFlow = true,
+): void {
   const k = scale * share;
   const fwdFlows = countFlow ? scale : 0;
-  if (dstO >= 0) addDirection(acc, dstO, true, rec.proto, rec.dp, rec.flags, rec.pkts * k, rec.bytes * k, fwdFlows);
-  if (srcO >= 0) addDirection(acc, srcO, false, rec.proto, rec.sp, rec.flags, rec.pkts * k, rec.bytes * k, fwdFlows);
-  if (hasReverse(rec)) {
+  if (dst !== null) addDirection(dst, dstO, true, rec.proto, rec.dp, rec.flags, rec.pkts * k, rec.bytes * k, fwdFlows);
+  if (src !== null) addDirection(src, srcO, false, rec.proto, rec.sp, rec.flags, rec.pkts * k, rec.bytes * k, fwdFlows);
+  if (rec.rpkts > 0 || rec.rbytes > 0) {
     const revFlows = countFlow && rec.rpkts > 0 ? scale : 0;
-    if (srcO >= 0) addDirection(acc, srcO, true, rec.proto, rec.sp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
-    if (dstO >= 0) addDirection(acc, dstO, false, rec.proto, rec.dp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
+    if (src !== null) addDirection(src, srcO, true, rec.proto, rec.sp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
+    if (dst !== null) addDirection(dst, dstO, false, rec.proto, rec.dp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
   }
 }

@@ -9,10 +9,14 @@
  */
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 
+/**
+ * One chunk of minutes: a dense block [minute in chunk][feature] per node active in it. Blocks come
+ * from a pool and go back to it when the chunk is spilled, so a long run allocates (and zero-fills)
+ * only as many blocks as the open window ever holds at once.
+ */
 export class Chunk {
-  /** Accumulators: slot-major, [slot][minute in chunk][feature]. Reallocated as slots are added. */
-  acc: Float64Array;
-  /** Node (temporary id) of each slot. */
+  /** Block of each slot, and the node (temporary id) it belongs to. */
+  readonly blocks: Float64Array[] = [];
   readonly nodes: number[] = [];
   private slotOf: Int32Array;
 
@@ -20,31 +24,40 @@ export class Chunk {
     readonly start: number,
     private readonly minutes: number,
     private readonly features: number,
+    private readonly pool: Float64Array[],
   ) {
-    this.acc = new Float64Array(8 * minutes * features);
     this.slotOf = new Int32Array(64).fill(-1);
   }
 
-  /** Offset in `acc` of (node, minute)'s feature vector; adds a slot for a node new to this chunk. */
-  offset(node: number, minute: number): number {
+  /** The block of a node, added (from the pool, zeroed) when the node is new to this chunk. */
+  block(node: number): Float64Array {
     if (node >= this.slotOf.length) {
       const grown = new Int32Array(Math.max(node + 1, this.slotOf.length * 2)).fill(-1);
       grown.set(this.slotOf);
       this.slotOf = grown;
     }
-    let slot = this.slotOf[node];
-    if (slot < 0) {
-      slot = this.nodes.length;
-      this.nodes.push(node);
-      this.slotOf[node] = slot;
-      const need = (slot + 1) * this.minutes * this.features;
-      if (need > this.acc.length) {
-        const grown = new Float64Array(Math.max(need, this.acc.length * 2));
-        grown.set(this.acc);
-        this.acc = grown;
-      }
+    const slot = this.slotOf[node];
+    if (slot >= 0) return this.blocks[slot];
+    const b = this.pool.pop() ?? new Float64Array(this.minutes * this.features);
+    this.slotOf[node] = this.blocks.length;
+    this.blocks.push(b);
+    this.nodes.push(node);
+    return b;
+  }
+
+  /** Offset of a minute's feature vector inside a block. */
+  offset(minute: number): number {
+    return (minute - this.start) * this.features;
+  }
+
+  /** Hands the blocks back to the pool (zeroed) once they are spilled. */
+  release(): void {
+    for (const b of this.blocks) {
+      b.fill(0);
+      this.pool.push(b);
     }
-    return (slot * this.minutes + (minute - this.start)) * this.features;
+    this.blocks.length = 0;
+    this.nodes.length = 0;
   }
 }
 
@@ -56,6 +69,7 @@ export interface ChunkStats {
 
 export class ChunkedAccumulator {
   private readonly open = new Map<number, Chunk>();
+  private readonly pool: Float64Array[] = [];
   private last: Chunk | null = null;
   private maxMinute = -Infinity;
   /** Spill index: for each block, its chunk start, node and byte offset in the spill file. */
@@ -76,12 +90,14 @@ export class ChunkedAccumulator {
     readonly reorderMinutes: number,
   ) {
     if (!(chunkMinutes >= 1) || !Number.isInteger(chunkMinutes)) throw new Error(`chunk minutes must be a positive integer, got ${chunkMinutes}`);
+    if (!(reorderMinutes >= 0)) throw new Error(`reorder minutes must be >= 0, got ${reorderMinutes}`);
     this.spillFd = openSync(spillPath, 'w+');
   }
 
   /**
    * The open chunk holding `minute`, or null when the minute is older than the reorder window allows
-   * (the caller rejects the record as out of order).
+   * (the caller rejects the record as out of order). `advance` false opens a chunk ahead of the
+   * newest record without moving the window (the tail of a long flow spread over later minutes).
    */
   chunkFor(minute: number, advance = true): Chunk | null {
     const last = this.last;
@@ -94,7 +110,7 @@ export class ChunkedAccumulator {
     const start = Math.floor(minute / this.chunkMinutes) * this.chunkMinutes;
     let chunk = this.open.get(start);
     if (!chunk) {
-      chunk = new Chunk(start, this.chunkMinutes, this.features);
+      chunk = new Chunk(start, this.chunkMinutes, this.features, this.pool);
       this.open.set(start, chunk);
       this.stats.peakOpenChunks = Math.max(this.stats.peakOpenChunks, this.open.size);
     }
@@ -122,17 +138,18 @@ export class ChunkedAccumulator {
     let slots = 0;
     for (const c of this.open.values()) slots += c.nodes.length;
     this.stats.peakOpenSlots = Math.max(this.stats.peakOpenSlots, slots);
+    // All of a chunk's blocks in one write, converted to float32 natively by TypedArray.set.
     const block = this.chunkMinutes * this.features;
-    const f32 = new Float32Array(block);
-    const bytes = new Uint8Array(f32.buffer);
-    for (let s = 0; s < chunk.nodes.length; s++) {
-      for (let i = 0; i < block; i++) f32[i] = chunk.acc[s * block + i];
-      writeAll(this.spillFd, bytes, this.spillBytes);
-      this.spillBytes += bytes.length;
+    const f32 = new Float32Array(block * chunk.blocks.length);
+    for (let s = 0; s < chunk.blocks.length; s++) {
+      f32.set(chunk.blocks[s], s * block);
       this.blockStart.push(chunk.start);
       this.blockNode.push(chunk.nodes[s]);
-      this.stats.spilledBlocks++;
     }
+    writeAll(this.spillFd, new Uint8Array(f32.buffer), this.spillBytes);
+    this.spillBytes += f32.byteLength;
+    this.stats.spilledBlocks += chunk.blocks.length;
+    chunk.release();
   }
 
   /**

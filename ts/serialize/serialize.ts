@@ -119,9 +119,8 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
             return;
           }
           if (endMinute === minute) {
-            const so = s >= 0 ? chunk.offset(s, minute) : -1;
-            const dof = d >= 0 ? chunk.offset(d, minute) : -1;
-            addRecord(chunk.acc, rec, so, dof, sampling);
+            const off = chunk.offset(minute);
+            addRecord(rec, s >= 0 ? chunk.block(s) : null, off, d >= 0 ? chunk.block(d) : null, off, sampling);
             acc.touch(minute);
           } else {
             const dur = rec.endMs - rec.startMs;
@@ -129,9 +128,8 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
               const c = m === minute ? chunk : acc.chunkFor(m, false);
               if (c === null) continue;
               const share = (Math.min(rec.endMs, (m + 1) * 60_000) - Math.max(rec.startMs, m * 60_000)) / dur;
-              const so = s >= 0 ? c.offset(s, m) : -1;
-              const dof = d >= 0 ? c.offset(d, m) : -1;
-              addRecord(c.acc, rec, so, dof, sampling, share, m === minute);
+              const off = c.offset(m);
+              addRecord(rec, s >= 0 ? c.block(s) : null, off, d >= 0 ? c.block(d) : null, off, sampling, share, m === minute);
               acc.touch(m);
             }
           }
