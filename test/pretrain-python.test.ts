@@ -34,8 +34,8 @@ describe('pre-training, Python side (fairseq plugin)', function () {
   });
   after(() => tmp?.cleanup());
 
-  it('passes the pytest suite of python/tests', async () => {
-    const r = await execa(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { cwd: root, env, reject: false, all: true });
+  it('passes the pre-training pytest suite of python/tests (the detection tests run in finetune-python.test)', async () => {
+    const r = await execa(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--ignore-glob=python/tests/test_detect*', 'python/tests'], { cwd: root, env, reject: false, all: true });
     expect(r.exitCode, r.all).to.equal(0);
     expect(r.stdout).to.match(/\d+ passed/);
   });

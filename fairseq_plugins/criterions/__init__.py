@@ -1,1 +1,2 @@
 from . import netflow_nll  # noqa: F401
+from . import safe  # noqa: F401

@@ -1,1 +1,2 @@
 from . import netflowgen  # noqa: F401
+from . import detect  # noqa: F401

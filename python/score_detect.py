@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Score a fine-tuned detection checkpoint on a split of an EarlyDetect folder: every example's hazards and
+survival curve over its detection window (SPEC §6), for the evaluation (`netflowgen evaluate-detect`).
+
+    .venv/bin/python python/score_detect.py --checkpoint CKPT --data EARLYDETECT_DIR --split test|valid|train
+        [--out DIR] [--attack-types DNS,UDP,NTP] [--batch-size 32] [--device auto|cpu|cuda]
+
+CKPT is a checkpoint of `fairseq-train --task netflow_detect --criterion safe` (any of the archs
+netflowgen_safe, netflowgen_tf, ms_lstm); its feature set comes from the checkpoint. DATA may be another
+EarlyDetect folder than the one it was trained on, with the same window and detection lengths and a
+binned dataset of the same shape. Writes to DIR (default: CKPT's folder/detect-<split>):
+
+    survival.f32  float32 [n, D]  S_t = exp(-sum_{k<=t} lambda_k) of each example, t = 0..D-1
+    hazard.f32    float32 [n, D]  lambda_t
+    score.json    {split, n, D, W, checkpoint, arch, data, examples_file, mean_loss, attack_types, n_selected, files}
+
+Rows are ALL the examples of <split>.examples.i32, in file order, unseen-node examples included, whatever
+--attack-types says; --attack-types only selects the examples `mean_loss` (the mean SAFE loss, nats)
+averages over (default: all). Raw little-endian arrays, no header. Old outputs in DIR are deleted first and
+score.json is written last, atomically: a folder with a score.json is complete. stdout carries JSON lines
+{"event": "progress", "examples_done", "examples", "seconds"} and finally {"event": "done", "out", "n", "D", "mean_loss"}.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUTPUTS = ("score.json", "survival.f32", "hazard.f32")
+
+
+def load_plugin():
+    """Register the plugin's tasks, models and criteria with fairseq, as --user-dir does."""
+    from argparse import Namespace
+
+    from fairseq import utils
+
+    utils.import_user_module(Namespace(user_dir=os.path.join(ROOT, "fairseq_plugins")))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="a checkpoint of fine-tuning (checkpoint_best.pt, ...)")
+    p.add_argument("--data", required=True, help="EarlyDetect folder (netflowgen detect-dataset)")
+    p.add_argument("--split", required=True, choices=["train", "valid", "test"])
+    p.add_argument("--out", help="output folder (default: <checkpoint folder>/detect-<split>)")
+    p.add_argument("--attack-types", default="", help="comma-separated types mean_loss averages over (default: all examples)")
+    p.add_argument("--batch-size", type=int, default=32, help="examples per forward pass (default 32)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    return p.parse_args(argv)
+
+
+def load_model(checkpoint, data_dir, device):
+    """The model and task of a fine-tuned checkpoint, set up on an EarlyDetect folder."""
+    from fairseq import checkpoint_utils, tasks
+    from omegaconf import open_dict
+
+    state = checkpoint_utils.load_checkpoint_to_cpu(checkpoint)
+    cfg = state["cfg"]
+    if cfg.task.get("_name") != "netflow_detect":
+        raise SystemExit(f"{checkpoint}: a checkpoint of task {cfg.task.get('_name')!r}, not netflow_detect (use python/score.py for pre-training)")
+    with open_dict(cfg):
+        cfg.task.data = data_dir
+        cfg.task.attack_types = ""
+        cfg.task.disable_validation = True  # no datasets are loaded through the task here
+    task = tasks.setup_task(cfg.task)
+    model_args = cfg.model
+    trained = (getattr(model_args, "example_window", None), getattr(model_args, "detect_length", None))
+    if trained != (task.window, task.detect_length):
+        raise SystemExit(
+            f"{checkpoint}: trained on examples of {trained[0]} minutes with {trained[1]} detection steps; "
+            f"{data_dir} has {task.window} and {task.detect_length}"
+        )
+    model = task.build_model(model_args)
+    model.load_state_dict(state["model"], strict=True)
+    model.to(device).eval()
+    return model, task, str(getattr(model_args, "arch", getattr(model_args, "_name", "?")))
+
+
+def score(args):
+    import numpy as np
+    import torch
+
+    load_plugin()
+    from fairseq_plugins.criterions.safe import safe_loss
+    from fairseq_plugins.detect_data import collate_examples, select
+
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), f"detect-{args.split}")
+    for name in OUTPUTS:  # no older result may pass for this run's
+        if os.path.exists(os.path.join(out, name)):
+            os.remove(os.path.join(out, name))
+    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    model, task, arch = load_model(args.checkpoint, args.data, device)
+    data = task.data
+    examples = data.examples(args.split)
+    n, D = len(examples), data.detect_length
+    if n == 0:
+        raise SystemExit(f"{data.examples_path(args.split)}: no examples to score")
+    types = data.type_indices(args.attack_types)
+    selected = np.zeros(n, dtype=bool)
+    selected[select(examples, types) if types is not None else np.arange(n)] = True
+    os.makedirs(out, exist_ok=True)
+    survival = np.memmap(os.path.join(out, "survival.f32"), dtype="<f4", mode="w+", shape=(n, D))
+    hazard = np.memmap(os.path.join(out, "hazard.f32"), dtype="<f4", mode="w+", shape=(n, D))
+
+    loss_sum, last_report, started = 0.0, 0.0, time.time()
+    with torch.inference_mode():
+        for a in range(0, n, args.batch_size):
+            b = min(n, a + args.batch_size)
+            sample = collate_examples(data, examples[a:b], task.feature_columns, torch.arange(a, b))
+            inputs = {k: v.to(device) for k, v in sample["net_input"].items()}
+            lam = model(**inputs).float()
+            losses = safe_loss(lam, sample["target"]["label"].to(device), sample["target"]["onset"].to(device))
+            hazard[a:b] = lam.cpu().numpy()
+            survival[a:b] = torch.exp(-torch.cumsum(lam, dim=-1)).cpu().numpy()
+            loss_sum += float(losses.double().cpu().numpy()[selected[a:b]].sum())
+            now = time.time()
+            if now - last_report >= 0.5 or b == n:
+                last_report = now
+                print(json.dumps({"event": "progress", "examples_done": b, "examples": n, "seconds": round(now - started, 2)}), flush=True)
+    survival.flush()
+    hazard.flush()
+    del survival, hazard
+
+    n_selected = int(selected.sum())
+    result = {
+        "split": args.split,
+        "n": n,
+        "D": D,
+        "W": data.window,
+        "checkpoint": os.path.abspath(args.checkpoint),
+        "arch": arch,
+        "data": os.path.abspath(args.data),
+        "examples_file": os.path.abspath(data.examples_path(args.split)),
+        "mean_loss": loss_sum / n_selected if n_selected else None,
+        "attack_types": [data.attack_types[i] for i in types] if types is not None else None,
+        "n_selected": n_selected,
+        "files": {
+            "survival": {"file": "survival.f32", "dtype": "float32", "shape": [n, D]},
+            "hazard": {"file": "hazard.f32", "dtype": "float32", "shape": [n, D]},
+        },
+    }
+    done_marker = os.path.join(out, "score.json")
+    tmp = done_marker + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, done_marker)
+    print(json.dumps({"event": "done", "out": out, "n": n, "D": D, "mean_loss": result["mean_loss"]}), flush=True)
+    return result
+
+
+def main(argv=None):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    args = parse_args(argv)
+    try:
+        score(args)
+    except (ValueError, FileNotFoundError) as e:  # DatasetError is a ValueError: name the file, no traceback
+        print(f"score_detect.py: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
