@@ -15,6 +15,8 @@ import { baselineCommand } from './baseline.js';
 import { pretrainCommand } from './pretrain.js';
 import { sweepCommand } from './sweep.js';
 import { evaluatePretrainCommand } from './evaluate-pretrain.js';
+import { finetuneCommand } from './finetune.js';
+import { evaluateDetectCommand } from './evaluate-detect.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('netflowgen')
@@ -29,6 +31,8 @@ await yargs(hideBin(process.argv))
   .command(pretrainCommand)
   .command(sweepCommand)
   .command(evaluatePretrainCommand)
+  .command(finetuneCommand)
+  .command(evaluateDetectCommand)
   .demandCommand(1, 'name a command (netflowgen --help lists them)')
   .strict()
   .recommendCommands()

@@ -5,6 +5,8 @@
  *   2024-05-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 0.5, "loss": "2.301", "num_updates": "20", ...}
  *   2024-05-01 10:00:01 | INFO | valid | {"epoch": 1, "valid_loss": "2.1", "valid_acc": "0.61", ..., "valid_num_updates": "40"}
  *
+ * (validation on another subset, e.g. fine-tuning's `holdout`, is tagged and prefixed with its name and
+ * becomes a `valid` record too)
  * (numbers arrive as strings and become numbers here); a few plain-text lines matter too: checkpoint
  * saves and loads, the number of updates per epoch, early stopping, the end of training.
  */
@@ -25,7 +27,7 @@ function toNumber(v: unknown): unknown {
   return Number(v.replace(/^([-+]?)inf$/i, '$1Infinity'));
 }
 
-const METRIC_TAGS = new Set(['train_inner', 'train', 'valid', 'test']);
+const TRAIN_TAGS = new Set(['train_inner', 'train']);
 
 /**
  * A fairseq output line as a record, or undefined for lines of no interest (the config dump, the
@@ -35,15 +37,26 @@ export function parseLogLine(line: string): RunRecord | undefined {
   const m = LINE.exec(line.trimEnd());
   if (!m) return undefined;
   const [, time, level, source, text] = m;
-  if (METRIC_TAGS.has(source) && text.startsWith('{')) {
+  if (text.startsWith('{') && /^\w+$/.test(source)) {
     let stats: Record<string, unknown>;
     try {
       stats = JSON.parse(text) as Record<string, unknown>;
     } catch {
       return undefined;
     }
-    const out: RunRecord = { event: source, time };
-    for (const [k, v] of Object.entries(stats)) out[k] = toNumber(v);
+    if (TRAIN_TAGS.has(source)) {
+      const out: RunRecord = { event: source, time };
+      for (const [k, v] of Object.entries(stats)) out[k] = toNumber(v);
+      return out;
+    }
+    // Validation on a subset: fairseq tags the line and prefixes the metrics with the subset's name
+    // (valid, or e.g. the fine-tuning task's holdout). Every validation becomes a 'valid' record with
+    // valid_ metrics; `subset` names any other subset.
+    const prefix = `${source}_`;
+    if (!Object.keys(stats).some((k) => k.startsWith(prefix))) return undefined;
+    const out: RunRecord = { event: 'valid', time };
+    if (source !== 'valid') out.subset = source;
+    for (const [k, v] of Object.entries(stats)) out[k.startsWith(prefix) ? `valid_${k.slice(prefix.length)}` : k] = toNumber(v);
     return out;
   }
   let x: RegExpExecArray | null;
@@ -72,7 +85,7 @@ export interface ValidMetrics {
   [metric: string]: number | undefined;
 }
 
-const VALID_SKIP = new Set(['wps', 'wpb', 'bsz', 'num_updates', 'best_loss']);
+const VALID_SKIP = new Set(['wps', 'wpb', 'bsz', 'num_updates', 'best_loss', 'subset']);
 
 /** A `valid` record as metrics: valid_loss -> loss, valid_acc_port -> acc_port; throughput fields dropped. */
 export function validMetrics(r: RunRecord): ValidMetrics {

@@ -80,7 +80,12 @@ export interface RenderContext {
   saveDir: string;
   fairseqTrain?: string;
   userDir?: string;
+  /** More template variables (a fine-tuning run's checkpoint of the pre-trained model ...). */
+  vars?: Record<string, unknown>;
 }
+
+/** What a template renders: a resolved spec (pre-training or fine-tuning); `model` and `fairseq_args` may be absent. */
+export type RenderableSpec = object & { model?: object; fairseq_args?: string[] };
 
 export interface RenderedCommand {
   /** argv[0] is the fairseq-train executable. */
@@ -89,15 +94,17 @@ export interface RenderedCommand {
   lines: string[];
 }
 
-/** Renders the template for a resolved spec. */
-export function renderCommand(spec: ExperimentSpec, ctx: RenderContext, template = TEMPLATE): RenderedCommand {
+/** Renders a template (default: the pre-training command) for a resolved spec. */
+export function renderCommand(spec: ExperimentSpec | RenderableSpec, ctx: RenderContext, template = TEMPLATE): RenderedCommand {
+  const s = spec as RenderableSpec;
   const vars = {
     ...spec,
-    model: spec.model ?? {},
-    fairseq_args: spec.fairseq_args ?? [],
+    model: s.model ?? {},
+    fairseq_args: s.fairseq_args ?? [],
     fairseq_train: ctx.fairseqTrain ?? fairseqTrainBin(),
     user_dir: ctx.userDir ?? pluginDir(),
     save_dir: ctx.saveDir,
+    ...(ctx.vars ?? {}),
   };
   const text = environment().render(template, vars);
   const lines = text

@@ -207,60 +207,60 @@ export function readResult(runDir: string): RunResult | undefined {
   }
 }
 
-/** Runs (or resumes, or skips) the spec's training in `opts.runDir`. */
-export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): Promise<PretrainOutcome> {
-  const { runDir } = opts;
-  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const hash = specHash(spec);
-  const state = readFolderState(runDir);
-  const plan = planRun(state, hash, { resume: opts.resume ?? true, force: opts.force ?? false });
-  if (plan.action === 'refuse') {
-    const diff = state.previousSpec ? specDiff(state.previousSpec as unknown as Record<string, unknown>, { ...spec, hash } as unknown as Record<string, unknown>).filter((k) => k !== 'hash') : [];
-    throw new Error(`${runDir}: ${plan.reason}${diff.length ? ` (differs in ${diff.join(', ')})` : ''}; pass --force to start it over, or choose another --out`);
-  }
-  if (plan.action === 'done') {
-    const result = readResult(runDir);
-    if (result) return { runDir, status: 'skipped', result };
-  }
-  if (plan.action === 'restart') {
-    log(`${runDir}: starting over (${plan.reason})`);
-    for (const f of RUN_FILES) await fsp.rm(join(runDir, f), { recursive: true, force: true });
-  }
-  const threads = opts.threads ?? defaultThreads();
-  const env = pythonEnv(threads);
-  const cmd = planCommand(spec, runDir);
-  const ds = BinnedDataset.open(spec.dataset);
-  const dims = modelDims(spec, ds);
-  // Checked before anything is written, so that a rejected spec leaves no trace in the run folder.
-  let params: ParameterCount | null = null;
-  if (opts.check ?? true) {
-    params = await withBridge(async (b) => {
-      const check = await b.checkTrainArgs(cmd.argv.slice(1));
-      if (!check.ok) throw new Error(`fairseq rejects the command of ${spec.name} (netflowgen pretrain --dry-run shows it):\n${check.errors.map((e) => `  ${e}`).join('\n')}`);
-      return b.countParameters(spec.arch, archOverrides(spec), dims);
-    });
-  }
+/** Removes a run's own files (nothing else in the folder). */
+export async function removeRunFiles(runDir: string, files: readonly string[] = RUN_FILES): Promise<void> {
+  for (const f of files) await fsp.rm(join(runDir, f), { recursive: true, force: true });
+}
+
+/** One fairseq-train launch in a run folder: what to run and how to show its progress. */
+export interface TrainingLaunch {
+  runDir: string;
+  /** Run name, for messages. */
+  name: string;
+  /** Written to spec.resolved.json (the resolved spec; its hash is added). */
+  spec: object;
+  hash: string;
+  cmd: RenderedCommand;
+  env: Record<string, string>;
+  threads: number;
+  /** Resuming from checkpoint_last.pt (recorded in run.jsonl). */
+  resuming: boolean;
+  /** Progress bar label, and the updates per epoch to assume until fairseq says. */
+  label: string;
+  perEpochGuess: number;
+  maxEpoch: number;
+  /** 0 = no limit. */
+  maxUpdate: number;
+  signal?: AbortSignal;
+  onRecord?: (r: RunRecord) => void;
+  log: (msg: string) => void;
+}
+
+/**
+ * Writes spec.resolved.json and command.txt, runs fairseq-train with its output parsed into run.jsonl
+ * and kept in train.log, a progress bar in updates, and Ctrl-C stopping it cleanly (RunInterrupted).
+ * Throws on a failed run, naming Python's error line; returns the summary of run.jsonl.
+ */
+export async function launchTraining(job: TrainingLaunch): Promise<RunSummary> {
+  const { runDir, cmd, env, log } = job;
   await fsp.mkdir(runDir, { recursive: true });
-  await writeFileAtomic(join(runDir, SPEC_FILE), JSON.stringify({ ...spec, hash }, null, 2) + '\n');
+  await writeFileAtomic(join(runDir, SPEC_FILE), JSON.stringify({ ...job.spec, hash: job.hash }, null, 2) + '\n');
   await writeFileAtomic(join(runDir, COMMAND_FILE), commandText(cmd, env));
 
   const write = (r: RunRecord) => {
     appendFileSync(join(runDir, RUN_LOG), JSON.stringify(r) + '\n');
-    opts.onRecord?.(r);
+    job.onRecord?.(r);
   };
-  const resuming = plan.action === 'resume';
   const t0 = Date.now();
-  write({ event: 'start', time: new Date(t0).toISOString(), hash, resume: resuming, argv: cmd.argv, threads, netflowgen: VERSION });
-  if (resuming) {
+  write({ event: 'start', time: new Date(t0).toISOString(), hash: job.hash, resume: job.resuming, argv: cmd.argv, threads: job.threads, netflowgen: VERSION });
+  if (job.resuming) {
     write({ event: 'resume', time: new Date(t0).toISOString(), checkpoint: join(runDir, LAST_CHECKPOINT) });
     log(`${runDir}: resuming from ${LAST_CHECKPOINT}`);
   }
 
-  // Progress in updates: the epoch size is known once fairseq logs it; until then, from the windows.
-  const windows = ds.manifest.windows.train.count;
-  const perEpochGuess = Math.max(1, Math.ceil(windows / spec.batch_size / spec.world_size));
-  const totalOf = (perEpoch: number) => (spec.max_update > 0 ? Math.min(spec.max_update, perEpoch * spec.max_epoch) : perEpoch * spec.max_epoch);
-  const bar = createProgress(`pretrain ${spec.name}`, totalOf(perEpochGuess), '{bar} {percentage}% | epoch {epoch} | step {value}/{total} | loss {loss} | {ups} steps/s | ETA {eta_formatted}');
+  // Progress in updates: the epoch size is known once fairseq logs it; until then, the caller's guess.
+  const totalOf = (perEpoch: number) => (job.maxUpdate > 0 ? Math.min(job.maxUpdate, perEpoch * job.maxEpoch) : perEpoch * job.maxEpoch);
+  const bar = createProgress(job.label, totalOf(job.perEpochGuess), '{bar} {percentage}% | epoch {epoch} | step {value}/{total} | loss {loss} | {ups} steps/s | ETA {eta_formatted}');
   const payload = { epoch: '-', loss: '-', ups: '-' };
   let step = 0;
   bar.update(0, payload);
@@ -273,7 +273,7 @@ export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): 
     buffer: false,
     reject: false,
     stdin: 'ignore',
-    cancelSignal: opts.signal,
+    cancelSignal: job.signal,
     killSignal: 'SIGTERM',
     forceKillAfterDelay: 15_000,
   });
@@ -309,7 +309,7 @@ export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): 
   const seconds = (Date.now() - t0) / 1000;
   // Ours (abort), a signal to fairseq-train alone, or Ctrl-C reaching it first (KeyboardInterrupt).
   const interrupted =
-    Boolean(opts.signal?.aborted) || res.isCanceled || res.signal === 'SIGINT' || res.signal === 'SIGTERM' || lastPythonError(tail) === 'KeyboardInterrupt';
+    Boolean(job.signal?.aborted) || res.isCanceled || res.signal === 'SIGINT' || res.signal === 'SIGTERM' || lastPythonError(tail) === 'KeyboardInterrupt';
   if (interrupted) {
     const last = readRunLog(runDir).filter((r) => r.event === 'checkpoint').pop();
     write({ event: 'interrupted', time: new Date().toISOString(), signal: res.signal ?? 'abort', lastCheckpointEpoch: last?.epoch ?? null });
@@ -317,7 +317,7 @@ export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): 
     throw new RunInterrupted(
       last
         ? `interrupted; ${runDir} holds the checkpoint of epoch ${last.epoch}: run the same command again to resume`
-        : `interrupted before the first checkpoint; running the same command again starts ${spec.name} from the beginning`,
+        : `interrupted before the first checkpoint; running the same command again starts ${job.name} from the beginning`,
     );
   }
   write({ event: 'end', time: new Date().toISOString(), exitCode: res.exitCode ?? null, signal: res.signal ?? null, seconds });
@@ -325,8 +325,62 @@ export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): 
     const why = lastPythonError(tail) ?? tail.slice(-5).join('\n');
     throw new Error(`fairseq-train failed (exit code ${res.exitCode}): ${why}\n  full output: ${trainLog}\n  command: ${join(runDir, COMMAND_FILE)}`);
   }
+  return summarizeRun(readRunLog(runDir));
+}
 
-  const summary = summarizeRun(readRunLog(runDir));
+/** Runs (or resumes, or skips) the spec's training in `opts.runDir`. */
+export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): Promise<PretrainOutcome> {
+  const { runDir } = opts;
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const hash = specHash(spec);
+  const state = readFolderState(runDir);
+  const plan = planRun(state, hash, { resume: opts.resume ?? true, force: opts.force ?? false });
+  if (plan.action === 'refuse') {
+    const diff = state.previousSpec ? specDiff(state.previousSpec as unknown as Record<string, unknown>, { ...spec, hash } as unknown as Record<string, unknown>).filter((k) => k !== 'hash') : [];
+    throw new Error(`${runDir}: ${plan.reason}${diff.length ? ` (differs in ${diff.join(', ')})` : ''}; pass --force to start it over, or choose another --out`);
+  }
+  if (plan.action === 'done') {
+    const result = readResult(runDir);
+    if (result) return { runDir, status: 'skipped', result };
+  }
+  if (plan.action === 'restart') {
+    log(`${runDir}: starting over (${plan.reason})`);
+    await removeRunFiles(runDir);
+  }
+  const threads = opts.threads ?? defaultThreads();
+  const env = pythonEnv(threads);
+  const cmd = planCommand(spec, runDir);
+  const ds = BinnedDataset.open(spec.dataset);
+  const dims = modelDims(spec, ds);
+  // Checked before anything is written, so that a rejected spec leaves no trace in the run folder.
+  let params: ParameterCount | null = null;
+  if (opts.check ?? true) {
+    params = await withBridge(async (b) => {
+      const check = await b.checkTrainArgs(cmd.argv.slice(1));
+      if (!check.ok) throw new Error(`fairseq rejects the command of ${spec.name} (netflowgen pretrain --dry-run shows it):\n${check.errors.map((e) => `  ${e}`).join('\n')}`);
+      return b.countParameters(spec.arch, archOverrides(spec), dims);
+    });
+  }
+  const resuming = plan.action === 'resume';
+  const windows = ds.manifest.windows.train.count;
+  const summary = await launchTraining({
+    runDir,
+    name: spec.name,
+    spec,
+    hash,
+    cmd,
+    env,
+    threads,
+    resuming,
+    label: `pretrain ${spec.name}`,
+    perEpochGuess: Math.max(1, Math.ceil(windows / spec.batch_size / spec.world_size)),
+    maxEpoch: spec.max_epoch,
+    maxUpdate: spec.max_update,
+    signal: opts.signal,
+    onRecord: opts.onRecord,
+    log,
+  });
+
   const result: RunResult = {
     kind: 'netflowgen.pretrain-result',
     createdBy: `netflowgen ${VERSION}`,

@@ -98,9 +98,16 @@ export interface OverrideLayer {
 
 // ---------------------------------------------------------------- validation
 
-let validators: { file: ValidateFunction; resolved: ValidateFunction; schema: SchemaNode } | undefined;
+/** Validators of a spec schema: each file as written, and the composed spec (with defaults filled). */
+export interface SpecValidators {
+  file: ValidateFunction;
+  resolved: ValidateFunction;
+  schema: SchemaNode;
+}
 
-interface SchemaNode {
+const validatorCache = new Map<string, SpecValidators>();
+
+export interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   $ref?: string;
   enum?: unknown[];
@@ -108,16 +115,22 @@ interface SchemaNode {
   items?: SchemaNode;
 }
 
-function getValidators() {
-  if (validators) return validators;
-  const schema = JSON.parse(readFileSync(schemaPath(EXPERIMENT_SCHEMA), 'utf8')) as SchemaNode & { $id: string };
+/**
+ * The validators of a spec schema in schemas/ (default: pre-training specs). The schema needs a
+ * #/definitions/resolved (the composed spec: required keys; ajv fills the defaults written there).
+ */
+export function getValidators(schemaName: string = EXPERIMENT_SCHEMA): SpecValidators {
+  const cached = validatorCache.get(schemaName);
+  if (cached) return cached;
+  const schema = JSON.parse(readFileSync(schemaPath(schemaName), 'utf8')) as SchemaNode & { $id: string };
   // Two instances: files are checked as they are; the composed spec gets the schema's defaults.
   const plain = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
   const filling = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true, useDefaults: true });
   filling.addSchema(schema);
   const resolved = filling.getSchema(`${schema.$id}#/definitions/resolved`);
-  if (!resolved) throw new Error(`${EXPERIMENT_SCHEMA}: no #/definitions/resolved`);
-  validators = { file: plain.compile(schema), resolved, schema };
+  if (!resolved) throw new Error(`${schemaName}: no #/definitions/resolved`);
+  const validators = { file: plain.compile(schema), resolved, schema };
+  validatorCache.set(schemaName, validators);
   return validators;
 }
 
@@ -190,7 +203,7 @@ export function mergeSpecs(base: Record<string, unknown>, over: Record<string, u
   return out;
 }
 
-function readLayer(file: string, chain: string[], sources: string[]): Record<string, unknown> {
+function readLayer(file: string, chain: string[], sources: string[], schemaName: string): Record<string, unknown> {
   const path = resolve(file);
   if (chain.includes(path)) throw new SpecError([`${path}: 'extends' loops back to itself: ${[...chain, path].map((p) => basename(p)).join(' -> ')}`]);
   let text: string;
@@ -212,12 +225,12 @@ function readLayer(file: string, chain: string[], sources: string[]): Record<str
     }
     throw new SpecError([`${path}${where}: not valid JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`]);
   }
-  const { file: validate } = getValidators();
+  const { file: validate } = getValidators(schemaName);
   if (!validate(raw)) throw new SpecError(describeErrors(validate.errors ?? [], path, jsonLines(text)));
   const layer = raw as Record<string, unknown>;
   const ext = layer.extends === undefined ? [] : Array.isArray(layer.extends) ? (layer.extends as string[]) : [layer.extends as string];
   let merged: Record<string, unknown> = {};
-  for (const e of ext) merged = mergeSpecs(merged, readLayer(resolve(dirname(path), e), [...chain, path], sources));
+  for (const e of ext) merged = mergeSpecs(merged, readLayer(resolve(dirname(path), e), [...chain, path], sources, schemaName));
   const own = { ...layer };
   delete own.extends;
   delete own.$schema;
@@ -225,11 +238,14 @@ function readLayer(file: string, chain: string[], sources: string[]): Record<str
   return mergeSpecs(merged, own);
 }
 
-/** Reads a spec file and everything it extends, then applies override layers; checks every layer. */
-export function composeSpec(file: string, overrides: OverrideLayer[] = []): ComposedSpec {
+/**
+ * Reads a spec file and everything it extends, then applies override layers; checks every layer
+ * against `schemaName` (default: the pre-training schema; fine-tuning specs use finetune.schema.json).
+ */
+export function composeSpec(file: string, overrides: OverrideLayer[] = [], schemaName: string = EXPERIMENT_SCHEMA): ComposedSpec {
   const sources: string[] = [];
-  let data = readLayer(file, [], sources);
-  const { file: validate } = getValidators();
+  let data = readLayer(file, [], sources, schemaName);
+  const { file: validate } = getValidators(schemaName);
   for (const o of overrides) {
     if (!Object.keys(o.values).length) continue;
     if (!validate(o.values)) throw new SpecError(describeErrors(validate.errors ?? [], o.source));

@@ -1,0 +1,152 @@
+// End to end on tiny synthetic data: synth -> serialize -> bin -> detect-dataset -> pretrain (tiny, 10 updates)
+// -> finetune netflowgen_safe / netflowgen_tf / ms_lstm (2 epochs each) -> evaluate-detect. The tables
+// exist and every number in them equals a recomputation from the survival files.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import yargs, { type CommandModule } from 'yargs';
+import { evaluateDetectCommand } from '../ts/cli/evaluate-detect.js';
+import { finetuneCommand } from '../ts/cli/finetune.js';
+import type { DetectEvaluation } from '../ts/evaluate/evaluate.js';
+import { format } from '../ts/evaluate/tables.js';
+import { loadFinetuneSpec, readFinetuneResult, runFinetune, type FinetuneResult } from '../ts/train/finetune.js';
+import { readRunLog, runPretrain } from '../ts/train/run.js';
+import { loadSpec } from '../ts/train/spec.js';
+import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
+import { metricsAt, readExamples, referenceSelection, tableAfter } from './helpers/detect-reference.js';
+import { tempDir } from './helpers/tmp.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const FT = join(root, 'experiments/finetune/tiny');
+
+async function cli(command: CommandModule<object, never>, args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [w, we, code0] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr), process.exitCode];
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    await yargs(args).command(command).strict().exitProcess(false).parseAsync();
+    return { out: out.join(''), err: err.join(''), code: Number(process.exitCode ?? 0) };
+  } finally {
+    process.stdout.write = w;
+    process.stderr.write = we;
+    process.exitCode = code0;
+  }
+}
+
+describe('finetune: the whole chain on tiny synthetic data', function () {
+  this.timeout(240_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let chain: DetectChain;
+  let runs: string;
+  const threads = '2';
+  const quiet = () => {};
+
+  before(async () => {
+    tmp = tempDir('netflowgen-ftchain-');
+    chain = await makeDetectChain(join(tmp.dir, 'chain'));
+    runs = join(tmp.dir, 'runs');
+    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny-detect.json'), [{ source: 'test', values: { dataset: chain.binned, max_epoch: 1, max_update: 10 } }]);
+    await runPretrain(spec, { runDir: join(runs, 'tiny-detect'), check: false, threads: Number(threads), log: quiet });
+  });
+  after(() => tmp?.cleanup());
+
+  const runDir = (name: string) => join(runs, name);
+
+  it('netflowgen finetune: the SAFE head on the pre-trained run, checked by fairseq first, then scored', async () => {
+    const r = await cli(finetuneCommand as never, ['finetune', join(FT, 'netflowgen.json'), '--dataset', chain.earlyDetect, '--pretrained', runDir('tiny-detect'), '--out', runs, '--set', 'max_epoch=2', '--threads', threads]);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/^tiny-netflowgen \(NetFlowGen\): best valid loss \d+\.\d{4}, acc [\d.]+ \(epoch [12]\); 2 epochs, \d+ updates on \d+ valid examples, .* s, [\d,]+ parameters \(17,409 trained\), stopped by max_epoch\n/);
+    const result = readFinetuneResult(runDir('tiny-netflowgen'))!;
+    // the head alone trains: Linear(32, 512), ReLU, Linear(512, 1) = 32*512 + 512 + 512 + 1
+    expect(result.params?.trained).to.equal(17_409);
+    expect(result).to.include({ label: 'NetFlowGen', arch: 'netflowgen_safe', featureSet: 'full', nFeatures: 86, trainSplit: 'valid', epochs: 2 });
+    expect(result.trainExamples).to.equal(chain.manifest.table2.valid.examples - chain.manifest.table2.valid.unseenExamples);
+    expect(result.best?.loss).to.be.a('number');
+    for (const s of ['test', 'valid']) expect(existsSync(join(runDir('tiny-netflowgen'), 'eval', s, 'score.json')), s).to.equal(true);
+    const valid = readRunLog(runDir('tiny-netflowgen')).filter((x) => x.event === 'valid');
+    expect(valid.map((x) => x.subset)).to.deep.equal(['holdout', 'holdout']);
+  });
+
+  it('the baselines: TF and MS-LSTM from scratch on the same split', async () => {
+    for (const name of ['tf', 'ms-lstm']) {
+      const { spec } = loadFinetuneSpec(join(FT, `${name}.json`), [{ source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } }]);
+      const outcome = await runFinetune(spec, { runDir: runDir(spec.name), check: false, threads: Number(threads), log: quiet });
+      expect(outcome.status).to.equal('trained');
+      expect(outcome.scored).to.deep.equal(['test', 'valid']);
+      const r: FinetuneResult = outcome.result;
+      expect(r.params?.trained, name).to.equal(r.params?.total); // trained end to end
+      expect(r.label).to.equal(name === 'tf' ? 'TF' : 'MS-LSTM');
+    }
+  });
+
+  it('a finished run is skipped, and its scores are kept', async () => {
+    const { spec } = loadFinetuneSpec(join(FT, 'tf.json'), [{ source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } }]);
+    const before = statSync(join(runDir('tiny-tf'), 'eval/test/survival.f32')).mtimeMs;
+    const outcome = await runFinetune(spec, { runDir: runDir('tiny-tf'), check: false, log: quiet });
+    expect(outcome).to.include({ status: 'skipped' });
+    expect(outcome.scored).to.deep.equal([]);
+    expect(statSync(join(runDir('tiny-tf'), 'eval/test/survival.f32')).mtimeMs).to.equal(before);
+  });
+
+  it('survival curves: one per example of the split, in [0, 1], non-increasing', () => {
+    for (const name of ['tiny-netflowgen', 'tiny-tf', 'tiny-ms-lstm']) {
+      const ex = readExamples(chain.earlyDetect, 'test', join(runDir(name), 'eval/test/survival.f32'));
+      expect(ex.length).to.equal(chain.manifest.splits.test.count);
+      for (const e of ex) for (let t = 0; t < e.survival.length; t++) {
+        expect(e.survival[t]).to.be.within(0, 1);
+        if (t) expect(e.survival[t]).to.be.at.most(e.survival[t - 1]);
+      }
+    }
+  });
+
+  it('netflowgen evaluate-detect: Tables 5, 8, 9 and Figure 5, every number recomputed from the survival files', async () => {
+    const out = join(tmp.dir, 'detection');
+    const r = await cli(evaluateDetectCommand as never, ['evaluate-detect', runDir('tiny-netflowgen'), runDir('tiny-tf'), runDir('tiny-ms-lstm'), '--out', out, '--no-score']);
+    expect(r.code, r.err).to.equal(0);
+    const md = readFileSync(join(out, 'tables.md'), 'utf8');
+    const ev = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as DetectEvaluation;
+    const rows5 = tableAfter(md, '## Table 5');
+    expect(rows5.map((x) => x[0])).to.deep.equal(['NetFlowGen', 'TF', 'MS-LSTM']);
+    const ds = JSON.parse(readFileSync(join(chain.binned, 'manifest.json'), 'utf8'));
+    for (const [k, name] of ['tiny-netflowgen', 'tiny-tf', 'tiny-ms-lstm'].entries()) {
+      const all = readExamples(chain.earlyDetect, 'test', join(runDir(name), 'eval/test/survival.f32'));
+      const ex = all.filter((e) => e.alert >= 0);
+      const ref = referenceSelection(ex, 0.8, 0.1);
+      const samples = String(readFinetuneResult(runDir(name))!.trainExamples);
+      expect(rows5[k].slice(1), name).to.deep.equal([samples, format.effectiveness(100 * ref.effectiveness), format.overhead(ref.overhead), format.rate(100 * ref.fpr!), format.rate(100 * ref.fnr!), format.f1(ref.f1)]);
+      // the 90% and 99% bounds and Figure 5's arrays
+      ev.bounds.forEach((bound, j) => {
+        const b = ev.runs[k].bounds[j];
+        const refB = referenceSelection(ex, bound, 0.1);
+        expect(b.effectiveness!, `${name} ${bound}`).to.be.closeTo(refB.effectiveness, 1e-9);
+        expect(b.confusion).to.deep.equal({ tp: refB.tp, fp: refB.fp, tn: refB.tn, fn: refB.fn });
+        const at = metricsAt(ex, b.tau, bound);
+        expect(at.detections).to.deep.equal(refB.detections);
+        expect(ev.figure5.models[k].byBound[j].mitigationTime).to.deep.equal(at.mitigation);
+      });
+      // Table 8 at the run's 80% threshold
+      const tau = ev.runs[k].bounds[0].tau;
+      const rows8 = tableAfter(md, '## Table 8').filter((x) => x[0] === rows5[k][0]);
+      for (const split of ['valid', 'test']) {
+        const unseen = readExamples(chain.earlyDetect, split, join(runDir(name), `eval/${split}/survival.f32`)).filter((e) => e.alert < 0);
+        const at = metricsAt(unseen, tau, 0.8);
+        expect(rows8.filter((x) => x[1] === split)).to.deep.equal([
+          [rows5[k][0], split, 'True', '0', '0', '0'],
+          [rows5[k][0], split, 'False', String(at.fp), String(at.tn), String(unseen.length)],
+        ]);
+        const nodes = tableAfter(md, 'By the training node').filter((x) => x[0] === rows5[k][0] && x[1] === split);
+        for (const n of nodes) {
+          const row = Number(/\(row (\d+)\)/.exec(n[2])![1]);
+          const group = unseen.filter((e) => ds.nodes[e.row].mappedTo === row);
+          expect(n.slice(3)).to.deep.equal([String(group.length), String(group.length - metricsAt(group, tau, 0.8).fp), String(metricsAt(group, tau, 0.8).fp)]);
+        }
+      }
+    }
+    expect(tableAfter(md, '## Table 9')).to.deep.equal([['NetFlowGen', '86', ...rows5[0].slice(2)]]);
+    expect(md).to.include('No run fine-tuned on a single attack type.');
+    expect(tableAfter(md, '## Figure 5').length).to.equal(9);
+  });
+});
