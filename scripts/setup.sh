@@ -3,6 +3,7 @@
 # installed. Safe to run again. Quiet unless something is installed (or it fails).
 #   - npm packages (from package-lock.json; npm ci trips over duckdb's per-platform optional packages)
 #   - Debian's nfdump (reads nfcapd binary files), through apt-get
+#   - Debian's chromium (the test that opens the HTML report headless), through apt-get
 #   - a Python virtual environment in .venv with the pins of python/requirements.txt
 #   - fairseq 0.12.2 in that venv, built and patched by python/install_fairseq.sh (cached in .cache/)
 # Environment: NETFLOWGEN_PYTHON (interpreter for the venv, default python3),
@@ -20,15 +21,21 @@ if [ ! -f node_modules/.netflowgen-$lock_hash ]; then
   touch "node_modules/.netflowgen-$lock_hash"
 fi
 
-# --- nfdump ---------------------------------------------------------------------------------
-if ! command -v nfdump >/dev/null 2>&1 && [ "${NETFLOWGEN_SKIP_APT:-0}" != 1 ]; then
-  sudo=""
+# --- Debian packages ------------------------------------------------------------------------
+# apt_install COMMAND PACKAGE WHY: installs PACKAGE when COMMAND is missing (as root, or with sudo).
+apt_install() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  [ "${NETFLOWGEN_SKIP_APT:-0}" != 1 ] || return 0
+  local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  log "installing Debian's nfdump (apt-get)"
-  if ! { $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nfdump >/dev/null; }; then
-    log "WARNING: could not install nfdump; reading nfcapd binary files will fail until it is installed"
+  log "installing Debian's $2 (apt-get; $3)"
+  if ! { $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }; then
+    log "WARNING: could not install $2; $3 will fail until it is installed"
   fi
-fi
+}
+apt_install nfdump nfdump "reading nfcapd binary files"
+# The report itself needs no browser; the test that opens the HTML report headless does.
+apt_install chromium chromium "the report's rendering test"
 
 # --- Python ---------------------------------------------------------------------------------
 py=${NETFLOWGEN_PYTHON:-python3}

@@ -33,3 +33,5 @@ export * from './evaluate/metrics.js';
 export * from './evaluate/data.js';
 export * from './evaluate/tables.js';
 export * from './evaluate/evaluate.js';
+export { reproduce, rerenderReport } from './reproduce/reproduce.js';
+export { writeReport } from './report/write.js';

@@ -17,6 +17,8 @@ import { sweepCommand } from './sweep.js';
 import { evaluatePretrainCommand } from './evaluate-pretrain.js';
 import { finetuneCommand } from './finetune.js';
 import { evaluateDetectCommand } from './evaluate-detect.js';
+import { reproduceCommand } from './reproduce.js';
+import { reportCommand } from './report.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('netflowgen')
@@ -33,6 +35,8 @@ await yargs(hideBin(process.argv))
   .command(evaluatePretrainCommand)
   .command(finetuneCommand)
   .command(evaluateDetectCommand)
+  .command(reproduceCommand)
+  .command(reportCommand)
   .demandCommand(1, 'name a command (netflowgen --help lists them)')
   .strict()
   .recommendCommands()

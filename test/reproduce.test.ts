@@ -1,0 +1,125 @@
+// netflowgen reproduce on the micro preset, end to end: synth, serialize, bin, detect-dataset,
+// baseline, pretrain (main, light), evaluate-pretrain, finetune (NetFlowGen, TF, MS-LSTM,
+// NetFlowGen_Light), evaluate-detect, report. Checks that every table and figure appears, that
+// every number equals the run output it comes from, that the page renders in headless Chromium, and
+// that a rerun (or a change of config) redoes only what changed. About a minute on 2 idle cores,
+// almost all of it the start-up of 16 Python processes.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { getPointer } from '../ts/report/collect.js';
+import type { ReportData } from '../ts/report/model.js';
+import { createChainView } from '../ts/reproduce/progress.js';
+import { rerenderReport, reproduce, type ReproduceResult } from '../ts/reproduce/reproduce.js';
+import { CHROMIUM, dumpDom, renderCheck } from './report-chromium.js';
+import { tempDir } from './helpers/tmp.js';
+
+const ALL = ['table1', 'table2', 'table7', 'table4', 'table10', 'table5', 'table6', 'table8', 'table9', 'figure5'];
+
+describe('reproduce: the micro preset end to end', function () {
+  this.timeout(900_000);
+  const tmp = tempDir('netflowgen-reproduce-');
+  after(() => tmp.cleanup());
+  const out = join(tmp.dir, 'out');
+  const log: string[] = [];
+  const quiet = () => createChainView({ tty: false, write: (s) => log.push(s) });
+  let first: ReproduceResult;
+  let data: ReportData;
+  const read = (f: string) => JSON.parse(readFileSync(join(out, 'stages', f), 'utf8')) as unknown;
+
+  before(async () => {
+    first = await reproduce({ preset: 'micro', out, threads: 2, view: quiet() });
+    data = first.report!.data;
+  });
+
+  it('runs every stage once and makes every table and figure, in Markdown, HTML and JSON', () => {
+    expect(first.outcomes.filter((o) => !o.cached).length).to.equal(first.plan.filter((s) => !s.sameAs).length);
+    expect([...data.dataStatistics, ...data.tables].map((t) => t.id).concat(data.figures.map((f) => f.id)).sort()).to.deep.equal([...ALL].sort());
+    const md = readFileSync(first.report!.md, 'utf8');
+    const html = readFileSync(first.report!.html, 'utf8');
+    for (const t of [...data.dataStatistics, ...data.tables, ...data.figures]) {
+      expect(md, t.id).to.include(`### ${t.caption}`.replace(/^### (Figure)/, '## $1'));
+      expect(html, t.id).to.include(`id="${t.id}"`);
+    }
+    for (const f of ['figure5-effectiveness.svg', 'figure5-mitigation.svg', 'curves-1.svg', 'report.json']) expect(existsSync(join(first.report!.dir, f)), f).to.equal(true);
+    expect(log.join('')).to.match(/^reproduce: 18 stages, 0 already done\n/);
+  });
+
+  it('every number equals the run output it comes from', () => {
+    let n = 0;
+    for (const t of [...data.dataStatistics, ...data.tables])
+      for (const b of t.blocks)
+        for (const r of b.rows)
+          for (const c of r.cells) {
+            if (b.published || !c.ours.src) continue;
+            const raw = getPointer(read(c.ours.src.file), c.ours.src.pointer);
+            expect(c.ours.v, `${t.id}: ${c.ours.src.file} ${c.ours.src.pointer}`).to.equal(typeof raw === 'number' && c.ours.src.scale ? raw * c.ours.src.scale : raw);
+            n++;
+          }
+    expect(n).to.be.greaterThan(80);
+    // Spot checks against the stages' own files, found independently of the report.
+    const stage = (id: string) => first.plan.find((s) => s.id === id)!.dir;
+    const t4 = JSON.parse(readFileSync(join(stage('evaluate-pretrain:main'), 'table4.json'), 'utf8')) as { rows: { loss: number }[] };
+    expect(data.tables.find((t) => t.id === 'table4')!.blocks[0].rows[0].cells[0].ours.v).to.equal(t4.rows[0].loss);
+    const ev = JSON.parse(readFileSync(join(stage('evaluate-detect:tf'), 'evaluation.json'), 'utf8')) as { evaluation: { bounds: { bound: number; f1: number; effectiveness: number }[] } };
+    const at80 = ev.evaluation.bounds.find((b) => b.bound === 0.8)!;
+    const t5 = data.tables.find((t) => t.id === 'table5')!.blocks[0];
+    const col = t5.head[1].findIndex((h) => h.text === 'TF') - 1;
+    expect(t5.rows.find((r) => r.label[0].startsWith('F1'))!.cells[col].ours.v).to.equal(at80.f1);
+    expect(t5.rows.find((r) => r.label[0].startsWith('Effectiveness'))!.cells[col].ours.v).to.equal(100 * at80.effectiveness);
+    const bin = JSON.parse(readFileSync(join(stage('bin'), 'manifest.json'), 'utf8')) as { table1: { raw: { nodes: number } } };
+    expect(data.dataStatistics[0].blocks[0].rows[1].cells[0].ours.v).to.equal(bin.table1.raw.nodes);
+  });
+
+  it("Figure 5's violins hold each model's per-example arrays; the curves hold run.jsonl's validation losses", () => {
+    const f = data.figures[0];
+    expect(f.effectiveness.length).to.equal(3 * 3);
+    for (const s of [...f.effectiveness, ...f.mitigation]) {
+      const raw = getPointer(read(s.src.file), s.src.pointer) as number[];
+      expect(s.values).to.deep.equal(raw.map((x) => x * (s.src.scale ?? 1)));
+    }
+    for (const g of data.curves)
+      for (const c of g.curves) {
+        const valid = readFileSync(join(out, 'stages', c.file), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { event: string; valid_loss?: number })
+          .filter((r) => r.event === 'valid')
+          .map((r) => r.valid_loss);
+        expect(c.points.filter((p) => p.series === 'valid').map((p) => p.loss), c.file).to.deep.equal(valid);
+        expect(valid.length).to.be.greaterThan(0);
+      }
+  });
+
+  it('the page renders every table and plot in headless Chromium', function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium`);
+    const check = renderCheck(dumpDom(first.report!.html, join(tmp.dir, 'chromium-profile')));
+    expect(check.plots).to.be.greaterThan(2);
+    expect(check.plotsRendered).to.equal(check.plots);
+    expect(check.tablesRendered).to.equal(check.tables);
+    expect(check.tables).to.be.greaterThan(10);
+  });
+
+  it('a rerun finds every stage done and reports the same numbers', async () => {
+    const t0 = Date.now();
+    const again = await reproduce({ preset: 'micro', out, threads: 2, view: quiet() });
+    expect(again.outcomes.every((o) => o.cached)).to.equal(true);
+    expect(Date.now() - t0).to.be.below(20_000);
+    const strip = (d: ReportData) => JSON.stringify({ ...d, createdAt: '' });
+    expect(strip(again.report!.data)).to.equal(strip(data));
+  });
+
+  it('a config change redoes only the stages it reaches', async () => {
+    const changed = await reproduce({ preset: 'micro', out, threads: 2, view: quiet(), only: ['table2'], set: ['data.detect.seed=2'] });
+    const ran = changed.outcomes.filter((o) => !o.cached).map((o) => o.id);
+    expect(ran).to.deep.equal(['detect', 'report']);
+    expect(changed.report!.data.dataStatistics.map((t) => t.id)).to.deep.equal(['table2']);
+  });
+
+  it('netflowgen report re-renders the report from the stages', async () => {
+    await reproduce({ preset: 'micro', out, threads: 2, view: quiet() });
+    const { data: again } = await rerenderReport(out);
+    expect(again.tables.map((t) => t.id)).to.deep.equal(data.tables.map((t) => t.id));
+    expect(JSON.stringify(again.tables)).to.equal(JSON.stringify(data.tables));
+  });
+});

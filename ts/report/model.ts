@@ -1,0 +1,149 @@
+/**
+ * The report as data (report.json): tables laid out like the paper's, each of our numbers with the
+ * file and JSON pointer it comes from, the paper's published number beside it where the layouts
+ * match; the figures' data; the training curves. The Markdown and HTML pages are renderings of this.
+ */
+
+/** How a number prints. pct: the value is already in percent. */
+export type Fmt = 'int' | 'f2' | 'f3' | 'f4' | 'pct' | 'params' | 'text' | 'bound';
+
+/** Where one of our numbers comes from: a JSON file (relative to the stages folder) and a pointer in it; value = scale x that. */
+export interface Source {
+  file: string;
+  pointer: string;
+  scale?: number;
+}
+
+export interface Value {
+  v: number | string | null;
+  fmt: Fmt;
+  src?: Source;
+}
+
+export interface Cell {
+  ours: Value;
+  /** The paper's published number, as printed there (absent where the paper has none). */
+  paper?: string;
+}
+
+export interface HeadCell {
+  text: string;
+  colspan?: number;
+}
+
+export interface TableRow {
+  /** Row header cells (one or more columns on the left). */
+  label: string[];
+  cells: Cell[];
+}
+
+export interface TableBlock {
+  /** Sub-title: e.g. "validation split", or "published in the paper". */
+  title?: string;
+  /** Header rows; the first covers the label columns too. */
+  head: HeadCell[][];
+  rows: TableRow[];
+  /** True when the block is the paper's own table (every cell's ours is the paper's number). */
+  published?: boolean;
+}
+
+export interface ReportTable {
+  id: string;
+  kind: string;
+  caption: string;
+  /** Where the numbers come from, in plain words. */
+  note: string;
+  blocks: TableBlock[];
+  /** Something missing (a model that did not train, an empty split), said plainly. */
+  warnings: string[];
+}
+
+export interface ViolinSeries {
+  model: string;
+  bound: number;
+  values: number[];
+  src: Source;
+}
+
+export interface ReportFigure {
+  id: string;
+  caption: string;
+  note: string;
+  /** Effectiveness (percent) of each attack example, per model and bound. */
+  effectiveness: ViolinSeries[];
+  /** |mitigation time| (minutes) of each detected attack, per model and bound. */
+  mitigation: ViolinSeries[];
+  summary: TableBlock;
+}
+
+export interface CurvePoint {
+  /** Epoch, fractional for train_inner records (fairseq's epoch + position in it). */
+  x: number;
+  loss: number;
+  series: 'train' | 'valid';
+}
+
+export interface Curve {
+  label: string;
+  /** run.jsonl, relative to the stages folder. */
+  file: string;
+  points: CurvePoint[];
+}
+
+export interface CurveGroupData {
+  title: string;
+  curves: Curve[];
+}
+
+export interface StageTime {
+  id: string;
+  label: string;
+  seconds: number;
+}
+
+export interface ReportData {
+  kind: 'netflowgen.report';
+  createdBy: string;
+  createdAt: string;
+  preset: { name: string; description?: string; expected?: string };
+  /** Plain statement of the data our numbers come from. */
+  dataStatement: string;
+  /** What the reader should take from the comparison (the paper's data is private). */
+  comparisonStatement: string;
+  /** Paths in Source.file are relative to this folder. */
+  sourcesRelativeTo: string;
+  dataStatistics: ReportTable[];
+  tables: ReportTable[];
+  figures: ReportFigure[];
+  curves: CurveGroupData[];
+  stages: StageTime[];
+  /** Headline rows, for a summary at the top. */
+  headline: string[];
+}
+
+/** Our number as printed. */
+export function formatValue(v: Value): string {
+  const x = v.v;
+  if (x === null || x === undefined) return '-';
+  if (typeof x === 'string') return x;
+  if (!Number.isFinite(x)) return String(x);
+  switch (v.fmt) {
+    case 'int':
+      return Math.round(x).toLocaleString('en-US');
+    case 'f2':
+    case 'pct':
+      return x.toFixed(2);
+    case 'f3':
+      return x.toFixed(3);
+    case 'f4':
+      return x.toFixed(4);
+    case 'bound':
+      return `${Math.round(x * 1000) / 10}%`;
+    case 'params':
+      return x >= 1e6 ? `${(x / 1e6).toFixed(x >= 1e7 ? 0 : 1)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(x >= 1e4 ? 0 : 1)}K` : String(x);
+    case 'text':
+      return String(x);
+  }
+}
+
+export const text = (s: string): Cell => ({ ours: { v: s, fmt: 'text' } });
