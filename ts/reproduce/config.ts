@@ -8,12 +8,9 @@
  * filled. Paths written in a file are made absolute relative to that file as it is read, so a path
  * means the same wherever the file is extended from.
  */
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { packageRoot, schemaPath } from '../common/paths.js';
-import { describeErrors, mergeSpecs, parseSetArgs, SpecError } from '../train/spec.js';
-import { JsonSyntaxError, jsonLines } from '../train/suggest.js';
+import { basename, join, resolve } from 'node:path';
+import { packageRoot } from '../common/paths.js';
+import { describeErrors, getValidators, mergeSpecs, parseSetArgs, readLayer as readSpecLayer, SpecError } from '../train/spec.js';
 
 export const PRESET_SCHEMA = 'reproduce-preset.schema.json';
 export const TABLE_SCHEMA = 'reproduce-table.schema.json';
@@ -121,25 +118,7 @@ export interface TableSpec {
 
 // ---------------------------------------------------------------- schemas
 
-interface Validators {
-  file: ValidateFunction;
-  resolved: ValidateFunction;
-}
-const validators = new Map<string, Validators>();
-
-function getValidators(schemaFile: string): Validators {
-  let v = validators.get(schemaFile);
-  if (v) return v;
-  const schema = JSON.parse(readFileSync(schemaPath(schemaFile), 'utf8')) as { $id: string };
-  const plain = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-  const filling = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true, useDefaults: true });
-  filling.addSchema(schema);
-  const resolved = filling.getSchema(`${schema.$id}#/definitions/resolved`);
-  if (!resolved) throw new Error(`${schemaFile}: no #/definitions/resolved`);
-  v = { file: plain.compile(schema), resolved };
-  validators.set(schemaFile, v);
-  return v;
-}
+// Spec files are read, checked and composed by the same code as training specs (ts/train/spec.ts).
 
 // ---------------------------------------------------------------- composition
 
@@ -165,39 +144,10 @@ function absolutize(value: unknown, pointer: string[], dir: string): unknown {
 }
 
 function readLayer(schemaFile: string, file: string, chain: string[], sources: string[]): Record<string, unknown> {
-  const path = resolve(file);
-  if (chain.includes(path)) throw new SpecError([`${path}: 'extends' loops back to itself: ${[...chain, path].map((p) => basename(p)).join(' -> ')}`]);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const from = chain.length ? ` (named in 'extends' of ${chain[chain.length - 1]})` : '';
-    throw new SpecError([`${path}: cannot read the file${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    let where = '';
-    try {
-      jsonLines(text);
-    } catch (located) {
-      if (located instanceof JsonSyntaxError) where = `:${located.line}`;
-    }
-    throw new SpecError([`${path}${where}: not valid JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`]);
-  }
-  const { file: validate } = getValidators(schemaFile);
-  if (!validate(raw)) throw new SpecError(describeErrors(validate.errors ?? [], path, jsonLines(text)));
-  let layer = raw as Record<string, unknown>;
-  const ext = layer.extends === undefined ? [] : Array.isArray(layer.extends) ? (layer.extends as string[]) : [layer.extends as string];
-  let merged: Record<string, unknown> = {};
-  for (const e of ext) merged = mergeSpecs(merged, readLayer(schemaFile, resolve(dirname(path), e), [...chain, path], sources));
-  layer = { ...layer };
-  delete layer.extends;
-  delete layer.$schema;
-  for (const p of PATH_KEYS[schemaFile] ?? []) layer = absolutize(layer, p.split('/').slice(1), dirname(path)) as Record<string, unknown>;
-  sources.push(path);
-  return mergeSpecs(merged, layer);
+  return readSpecLayer(file, chain, sources, schemaFile, (layer, dir) => {
+    for (const p of PATH_KEYS[schemaFile] ?? []) layer = absolutize(layer, p.split('/').slice(1), dir) as Record<string, unknown>;
+    return layer;
+  });
 }
 
 /** A file composed with everything it extends, plus override layers, checked and with defaults. */

@@ -203,7 +203,18 @@ export function mergeSpecs(base: Record<string, unknown>, over: Record<string, u
   return out;
 }
 
-function readLayer(file: string, chain: string[], sources: string[], schemaName: string): Record<string, unknown> {
+/**
+ * Reads one spec file and everything it `extends` (checked against `schemaName`, layer by layer),
+ * merged in order. `own`, when given, transforms each file's own keys before the merge (e.g. to
+ * resolve paths relative to that file).
+ */
+export function readLayer(
+  file: string,
+  chain: string[],
+  sources: string[],
+  schemaName: string,
+  own?: (layer: Record<string, unknown>, dir: string) => Record<string, unknown>,
+): Record<string, unknown> {
   const path = resolve(file);
   if (chain.includes(path)) throw new SpecError([`${path}: 'extends' loops back to itself: ${[...chain, path].map((p) => basename(p)).join(' -> ')}`]);
   let text: string;
@@ -230,12 +241,13 @@ function readLayer(file: string, chain: string[], sources: string[], schemaName:
   const layer = raw as Record<string, unknown>;
   const ext = layer.extends === undefined ? [] : Array.isArray(layer.extends) ? (layer.extends as string[]) : [layer.extends as string];
   let merged: Record<string, unknown> = {};
-  for (const e of ext) merged = mergeSpecs(merged, readLayer(resolve(dirname(path), e), [...chain, path], sources, schemaName));
-  const own = { ...layer };
-  delete own.extends;
-  delete own.$schema;
+  for (const e of ext) merged = mergeSpecs(merged, readLayer(resolve(dirname(path), e), [...chain, path], sources, schemaName, own));
+  let mine = { ...layer };
+  delete mine.extends;
+  delete mine.$schema;
+  if (own) mine = own(mine, dirname(path));
   sources.push(path);
-  return mergeSpecs(merged, own);
+  return mergeSpecs(merged, mine);
 }
 
 /**
