@@ -13,7 +13,7 @@
  *   (day first), no zone: read as UTC + utcOffsetHours. End = start + `Flow Duration` microseconds.
  * - Protocol is a number.
  */
-import { daysFromCivil, fieldText, headerNames, parseCount, parseDecimal, parsePort, parseTimestamp, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
+import { daysFromCivil, fieldText, headerNames, parseCount, parseDecimal, parseTimestamp, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
 
@@ -123,26 +123,7 @@ class CicParser extends ParserBase implements RecordLineParser {
       if (dur >= 0) rec.endMs = rec.startMs + Math.round(dur / 1000);
     }
 
-    c = this.iSrc;
-    if (!this.address(0, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`);
-    c = this.iDst;
-    if (!this.address(1, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`);
-
-    c = this.iSport;
-    a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
-    b = trimEnd(buf, a, pos[c + 1] - 1);
-    rec.sp = parsePort(buf, a, b);
-    if (rec.sp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
-    c = this.iDport;
-    a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
-    b = trimEnd(buf, a, pos[c + 1] - 1);
-    rec.dp = parsePort(buf, a, b);
-    if (rec.dp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
-
-    c = this.iProto;
-    const proto = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (proto < 0 || proto > 255) return this.bad(terminated, 'unknown_protocol', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a protocol number (0-255)`);
-    rec.proto = proto;
+    if (!this.endpoints(buf, names, terminated, this.iSrc, this.iDst, this.iSport, this.iDport, this.iProto)) return;
 
     c = this.iFwdPkts;
     rec.pkts = parseCount(buf, pos[c], pos[c + 1] - 1);

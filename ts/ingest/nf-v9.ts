@@ -14,7 +14,7 @@
  *   refused with a format error.
  * - IPV6_SRC_ADDR / IPV6_DST_ADDR are used when the IPv4 columns are absent.
  */
-import { fieldText, headerNames, parseCount, parseDecimal, parsePort, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
+import { fieldText, headerNames, parseCount, parseDecimal,  splitFieldsQuoted } from './fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
 
@@ -117,26 +117,7 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
       if (d >= 0) rec.endMs = t + Math.round(d);
     }
 
-    c = this.iSrc;
-    if (!this.address(0, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IP address`);
-    c = this.iDst;
-    if (!this.address(1, buf, pos[c], pos[c + 1] - 1)) return this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IP address`);
-
-    c = this.iSport;
-    let a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
-    let b = trimEnd(buf, a, pos[c + 1] - 1);
-    rec.sp = parsePort(buf, a, b);
-    if (rec.sp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
-    c = this.iDport;
-    a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
-    b = trimEnd(buf, a, pos[c + 1] - 1);
-    rec.dp = parsePort(buf, a, b);
-    if (rec.dp < 0) return this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
-
-    c = this.iProto;
-    const proto = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (proto < 0 || proto > 255) return this.bad(terminated, 'unknown_protocol', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a protocol number (0-255)`);
-    rec.proto = proto;
+    if (!this.endpoints(buf, names, terminated, this.iSrc, this.iDst, this.iSport, this.iDport, this.iProto)) return;
 
     if ((rec.bytes = this.count(this.iInBytes, buf, terminated, 'byte')) < 0) return;
     if ((rec.pkts = this.count(this.iInPkts, buf, terminated, 'packet')) < 0) return;

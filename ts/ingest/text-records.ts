@@ -4,7 +4,7 @@
  * reports a bad record, so that a cut-short last line is always counted as `truncated_line`.
  */
 import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
-import { skipSpaces, trimEnd } from './fields.js';
+import { fieldText, parseCount, parsePort, skipSpaces, trimEnd } from './fields.js';
 import { readLines, type LineHandler } from './lines.js';
 import { emptyRecord, type FlowRecord, type ReadOptions, type RecordSink, type RejectReason, type SourceLocation } from './record.js';
 
@@ -101,6 +101,40 @@ export class ParserBase {
       this.rec.dst4 = v4;
       this.rec.dst6 = v6;
     }
+    return true;
+  }
+
+  /**
+   * Source and destination address, ports and a numeric protocol (columns given by index), as the
+   * bidirectional CSV formats (CICFlowMeter, NF-v9) carry them. Reports the first bad field and
+   * returns false.
+   */
+  endpoints(buf: Buffer, names: readonly string[], terminated: boolean, iSrc: number, iDst: number, iSport: number, iDport: number, iProto: number): boolean {
+    const pos = this.pos;
+    const rec = this.rec;
+    for (const [which, c] of [[0, iSrc], [1, iDst]] as const) {
+      if (!this.address(which, buf, pos[c], pos[c + 1] - 1)) {
+        this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`);
+        return false;
+      }
+    }
+    for (const c of [iSport, iDport]) {
+      const a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
+      const b = trimEnd(buf, a, pos[c + 1] - 1);
+      const port = parsePort(buf, a, b);
+      if (port < 0) {
+        this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
+        return false;
+      }
+      if (c === iSport) rec.sp = port;
+      else rec.dp = port;
+    }
+    const proto = parseCount(buf, pos[iProto], pos[iProto + 1] - 1);
+    if (proto < 0 || proto > 255) {
+      this.bad(terminated, 'unknown_protocol', names[iProto], `${shown(fieldText(buf, pos[iProto], pos[iProto + 1] - 1))} is not a protocol number (0-255)`);
+      return false;
+    }
+    rec.proto = proto;
     return true;
   }
 
