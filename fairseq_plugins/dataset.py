@@ -56,6 +56,22 @@ def _field(manifest: dict, key: str, path: str, kind: type):
     return value
 
 
+def load_manifest(folder: str, kind: str, made_by: str) -> dict:
+    """FOLDER/manifest.json as a dict whose `kind` is `kind`; a DatasetError names the file, the line and the field."""
+    path = os.path.join(folder, "manifest.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            m = json.load(f)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: not found (is {folder} a folder made by `{made_by}`?)") from None
+    except json.JSONDecodeError as e:
+        raise DatasetError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from None
+    if not isinstance(m, dict) or m.get("kind") != kind:
+        got = m.get("kind") if isinstance(m, dict) else type(m).__name__
+        raise DatasetError(f"{path}: field 'kind' must be {kind!r}, got {got!r}")
+    return m
+
+
 class BinnedData:
     """A binned dataset folder: its manifest, a memmap of bins.u8, the time table and node ids."""
 
@@ -63,15 +79,7 @@ class BinnedData:
         self.folder = folder
         path = os.path.join(folder, "manifest.json")
         self.manifest_path = path
-        try:
-            with open(path, encoding="utf-8") as f:
-                m = json.load(f)
-        except FileNotFoundError:
-            raise DatasetError(f"{path}: not found (is {folder} a dataset made by `netflowgen bin`?)") from None
-        except json.JSONDecodeError as e:
-            raise DatasetError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from None
-        if m.get("kind") != "netflowgen.binned-dataset":
-            raise DatasetError(f"{path}: field 'kind' must be 'netflowgen.binned-dataset', got {m.get('kind')!r}")
+        m = load_manifest(folder, "netflowgen.binned-dataset", "netflowgen bin")
         self.manifest = m
         self.features: List[str] = list(_field(m, "features", path, list))
         self.groups: List[str] = list(_field(m, "featureGroups", path, list))

@@ -23,7 +23,6 @@ Which examples fine-tuning sees (the task netflow_detect):
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -32,7 +31,7 @@ import torch
 
 from fairseq.data import FairseqDataset
 
-from .dataset import SPLITS, BinnedData, DatasetError, collate_windows
+from .dataset import SPLITS, BinnedData, DatasetError, collate_windows, load_manifest
 
 COLUMNS = ("row", "start", "label", "onsetStep", "attackType", "alert")
 ROW, START, LABEL, ONSET, TYPE, ALERT = range(len(COLUMNS))
@@ -53,16 +52,7 @@ class EarlyDetectData:
         self.folder = folder
         path = os.path.join(folder, "manifest.json")
         self.manifest_path = path
-        try:
-            with open(path, encoding="utf-8") as f:
-                m = json.load(f)
-        except FileNotFoundError:
-            raise DatasetError(f"{path}: not found (is {folder} a folder made by `netflowgen detect-dataset`?)") from None
-        except json.JSONDecodeError as e:
-            raise DatasetError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from None
-        if not isinstance(m, dict) or m.get("kind") != MANIFEST_KIND:
-            got = m.get("kind") if isinstance(m, dict) else type(m).__name__
-            raise DatasetError(f"{path}: field 'kind' must be {MANIFEST_KIND!r}, got {got!r}")
+        m = load_manifest(folder, MANIFEST_KIND, "netflowgen detect-dataset")
         self.manifest = m
         self.window = _int_field(m, "windowLength", path, 1)
         self.detect_length = _int_field(m, "detectLength", path, 1)

@@ -14,7 +14,7 @@
  *   refused with a format error.
  * - IPV6_SRC_ADDR / IPV6_DST_ADDR are used when the IPv4 columns are absent.
  */
-import { fieldText, headerNames, parseCount, parseDecimal,  splitFieldsQuoted } from './fields.js';
+import { fieldText, headerNames, parseCount, parseDecimal, splitFieldsQuoted } from './fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
 
