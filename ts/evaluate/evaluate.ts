@@ -12,15 +12,15 @@
  * unseen-node examples (alert -1) are left out of them and judged on their own (Table 8) at the
  * threshold chosen for the run at the table bound.
  */
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
 import { VERSION } from '../common/version.js';
 import { BinnedDataset, type DatasetNode } from '../datasets/binned.js';
 import type { EarlyDetectManifest } from '../earlydetect/build.js';
 import { N_COLUMNS } from '../earlydetect/summary.js';
-import { BEST_CHECKPOINT } from '../train/run.js';
-import { EVAL_DIR, inAttackTypes, readFinetuneResult, readFinetuneSpec, scoreDetect, type FinetuneResult, type FinetuneSpec } from '../train/finetune.js';
+import { BEST_CHECKPOINT, RESULT_FILE } from '../train/run.js';
+import { EVAL_DIR, inAttackTypes, scoreDetect } from '../train/finetune.js';
 import { hasScore, readDetectSplit, readEarlyDetectManifest, readSurvival, type DetectSplit } from './data.js';
 import { DEFAULT_OVERHEAD_BUDGET, boundedOverhead, detectAll, evaluateAt, judge, selectThreshold, type DetectionResult, type DetectionSet } from './metrics.js';
 import {
@@ -44,8 +44,20 @@ import {
   type UnseenMetrics,
 } from './tables.js';
 
-export type EvalSplit = 'valid' | 'test';
+export type EvalSplit = 'train' | 'valid' | 'test';
 export const DEFAULT_BOUNDS = [0.8, 0.9, 0.99];
+/** Overhead budgets of the operating-point curves (effectiveness against budget, per bound). */
+export const DEFAULT_BUDGETS = [0.01, 0.02, 0.05, 0.1, 0.2];
+
+/**
+ * The split a run's threshold is chosen on: labelled examples it did not train on and that are not
+ * test. The paper's small set trains on the EarlyDetect validation split, so it calibrates on train;
+ * the _MoreData rows train on train and calibrate on validation. A run may name its own.
+ */
+export function calibrationSplitOf(r: { trainSplit?: string | null; calibrationSplit?: string | null }): EvalSplit {
+  if (r.calibrationSplit) return r.calibrationSplit as EvalSplit;
+  return r.trainSplit === 'valid' ? 'train' : 'valid';
+}
 
 export interface EvaluateDetectOptions {
   /** Folder for results.json and tables.md. */
@@ -56,10 +68,18 @@ export interface EvaluateDetectOptions {
   tableBound?: number;
   /** Evaluation split (default test). */
   split?: EvalSplit;
-  /** Split the threshold is chosen on (default: the evaluation split, as the paper reports). */
+  /**
+   * Split the threshold is chosen on (default: each run's calibration split, calibrationSplitOf). The
+   * evaluation split itself gives the oracle threshold, which is also always reported as a secondary
+   * "oracle tau" result.
+   */
   selectSplit?: EvalSplit;
   /** Overhead budget of the selection (default 0.1; our reading, docs/finetune.md). */
   budget?: number;
+  /** Budgets of the operating-point curves (default DEFAULT_BUDGETS). */
+  budgets?: number[];
+  /** Evaluate on these attack types only (default: the run's own; for untrained detectors, a Table 6 type). */
+  attackTypes?: string[];
   /** Score splits that have no survival curves yet (default true); false: fail instead. */
   score?: boolean;
   threads?: number;
@@ -71,7 +91,8 @@ export interface DetectEvaluation {
   kind: 'netflowgen.detect-evaluation';
   createdBy: string;
   split: EvalSplit;
-  selectSplit: EvalSplit;
+  /** The split tau was chosen on, when every run used the same one; 'calibration' when each used its own. */
+  selectSplit: EvalSplit | 'calibration';
   bounds: number[];
   tableBound: number;
   budget: number;
@@ -188,65 +209,150 @@ export function judgeUnseen(split: DetectSplit, survival: Float32Array, indices:
 
 // ---------------------------------------------------------------- reading runs
 
+/**
+ * What the evaluation needs of a scored model folder: result.json of `netflowgen finetune`
+ * (kind netflowgen.finetune-result) or of `netflowgen simple-detect` (netflowgen.detector-result),
+ * and RUN/eval/<split>/ survival curves.
+ */
+export interface ScoredModel {
+  kind: string;
+  name: string;
+  label: string;
+  arch: string;
+  dataset: string;
+  featureSet: string;
+  nFeatures: number;
+  trainSplit: string | null;
+  calibrationSplit?: string | null;
+  attackTypes: string[] | null;
+  trainExamples: number;
+  /** The checkpoint scored (fine-tuning runs): relative to the run folder. */
+  finalCheckpoint?: string;
+}
+
+const SCORED_KINDS = ['netflowgen.finetune-result', 'netflowgen.detector-result'];
+
 interface LoadedRun {
   runDir: string;
-  spec: FinetuneSpec;
-  result: FinetuneResult;
+  result: ScoredModel;
   manifest: EarlyDetectManifest;
   nodes: DatasetNode[];
 }
 
+/** result.json of a finished fine-tuning run or simple detector. */
+export function readScoredModel(runDir: string): ScoredModel {
+  const path = join(runDir, RESULT_FILE);
+  let r: ScoredModel;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as ScoredModel;
+  } catch {
+    throw new Error(`${runDir}: training has not finished (no readable ${RESULT_FILE}); run netflowgen finetune (or simple-detect) first`);
+  }
+  if (!SCORED_KINDS.includes(r.kind)) throw new Error(`${path}: kind ${JSON.stringify(r.kind)} is not a fine-tuning run or a simple detector (${SCORED_KINDS.join(', ')})`);
+  return r;
+}
+
 function loadRun(runDir: string): LoadedRun {
-  const spec = readFinetuneSpec(runDir);
-  const result = readFinetuneResult(runDir);
-  if (!result) throw new Error(`${runDir}: training has not finished (no result.json); run netflowgen finetune on its spec first`);
-  const manifest = readEarlyDetectManifest(spec.dataset);
+  const result = readScoredModel(runDir);
+  const manifest = readEarlyDetectManifest(result.dataset);
   const nodes = BinnedDataset.open(manifest.dataset).manifest.nodes;
-  return { runDir, spec, result, manifest, nodes };
+  return { runDir, result, manifest, nodes };
 }
 
 async function survivalOf(run: LoadedRun, split: DetectSplit, opts: EvaluateDetectOptions): Promise<Float32Array> {
   const dir = join(run.runDir, EVAL_DIR, split.split);
   if (!hasScore(dir)) {
-    if (opts.score === false) throw new Error(`${dir}: no survival curves (score.json); run netflowgen finetune again, or evaluate without --no-score`);
-    (opts.log ?? (() => {}))(`scoring ${split.split} with ${join(run.runDir, BEST_CHECKPOINT)}`);
-    await scoreDetect(join(run.runDir, BEST_CHECKPOINT), run.spec.dataset, split.split as EvalSplit, dir, { threads: opts.threads, signal: opts.signal });
+    const ckpt = join(run.runDir, run.result.finalCheckpoint ?? BEST_CHECKPOINT);
+    if (opts.score === false || run.result.kind !== 'netflowgen.finetune-result') throw new Error(`${dir}: no survival curves (score.json); run netflowgen finetune again, or evaluate without --no-score`);
+    (opts.log ?? (() => {}))(`scoring ${split.split} with ${ckpt}`);
+    await scoreDetect(ckpt, run.result.dataset, split.split as EvalSplit, dir, { threads: opts.threads, signal: opts.signal });
   }
   return readSurvival(dir, { n: split.n, D: split.D, split: split.split }).survival;
+}
+
+/** One point of an operating-point curve: tau chosen on the calibration split under (bound, budget), judged on the evaluation split. */
+export interface BudgetPoint {
+  bound: number;
+  budget: number;
+  tau: number;
+  effectiveness: number | null;
+  overhead: number;
+  f1: number | null;
+  fpr: number | null;
+  fnr: number | null;
+}
+
+/** Per-example outcomes of a run at the table bound's tau, for the bootstrap (ts/evaluate/uncertainty.ts). */
+export interface ExampleOutcomesJson {
+  bound: number;
+  tau: number;
+  /** Position of each example in the evaluation split's file. */
+  index: number[];
+  label: number[];
+  /** Detection step, -1 when not detected. */
+  detection: number[];
+  /** Effectiveness (attack examples; null for the others). */
+  effectiveness: (number | null)[];
+  overhead: number[];
+  /** Customer id (the binned dataset's customerId). */
+  customer: number[];
 }
 
 /** Evaluates one run folder (scoring missing splits), returning its metrics and Figure 5 arrays. */
 export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): Promise<{ evaluation: RunEvaluation; figure: Figure5['models'][number] }> {
   const split = opts.split ?? 'test';
-  const selectSplit = opts.selectSplit ?? split;
   const bounds = opts.bounds ?? DEFAULT_BOUNDS;
   const tableBound = opts.tableBound ?? (bounds.includes(0.8) ? 0.8 : bounds[0]);
   const budget = opts.budget ?? DEFAULT_OVERHEAD_BUDGET;
+  const budgets = opts.budgets ?? DEFAULT_BUDGETS;
   const run = loadRun(runDir);
-  const { spec, result, manifest, nodes } = run;
+  const { result, manifest, nodes } = run;
+  const selectSplit = opts.selectSplit ?? calibrationSplitOf(result);
+  if (result.trainSplit && selectSplit === result.trainSplit) throw new Error(`${runDir}: the threshold cannot be chosen on ${selectSplit}, the split the model was trained on`);
+  const types = opts.attackTypes ?? result.attackTypes;
   const customerOfRow = (row: number) => nodes[row].customerId;
   // Each split's arrays, and its survival curves (scored on first use), read once.
   const data = new Map<EvalSplit, DetectSplit>();
   const curves = new Map<EvalSplit, Float32Array>();
-  const dataOf = (s: EvalSplit) => data.get(s) ?? data.set(s, readDetectSplit(spec.dataset, manifest, s)).get(s)!;
+  const dataOf = (s: EvalSplit) => data.get(s) ?? data.set(s, readDetectSplit(result.dataset, manifest, s)).get(s)!;
   const get = async (s: EvalSplit) => {
     if (!curves.has(s)) curves.set(s, await survivalOf(run, dataOf(s), opts));
     return { data: dataOf(s), survival: curves.get(s)! };
   };
+  const setOf = async (s: EvalSplit) => {
+    const d = await get(s);
+    const idx = runExamples(d.data, types, manifest.attackTypes);
+    if (!idx.length) throw new Error(`${runDir}: the ${s} split of ${result.dataset} has no examples${types ? ` of ${types.join(', ')}` : ''} to ${s === split ? 'evaluate' : 'choose the threshold on'}`);
+    return { idx, data: d.data, set: subsetSet(d.data, d.survival, idx, customerOfRow) };
+  };
 
-  const ev = await get(split);
-  const evIdx = runExamples(ev.data, spec.attack_types, manifest.attackTypes);
-  if (!evIdx.length) throw new Error(`${runDir}: the ${split} split of ${spec.dataset} has no examples${spec.attack_types ? ` of ${spec.attack_types.join(', ')}` : ''} to evaluate`);
-  const evalSet = subsetSet(ev.data, ev.survival, evIdx, customerOfRow);
-  let selectSet = evalSet;
-  if (selectSplit !== split) {
-    const sel = await get(selectSplit);
-    const idx = runExamples(sel.data, spec.attack_types, manifest.attackTypes);
-    if (!idx.length) throw new Error(`${runDir}: the ${selectSplit} split has no examples to choose the threshold on`);
-    selectSet = subsetSet(sel.data, sel.survival, idx, customerOfRow);
-  }
+  const ev = await setOf(split);
+  const evalSet = ev.set;
+  const selectSet = selectSplit === split ? evalSet : (await setOf(selectSplit)).set;
   const { metrics, figure } = evaluateBounds(evalSet, selectSet, bounds, budget, selectSplit === split, selectSplit);
+  const oracle = selectSplit === split ? metrics : evaluateBounds(evalSet, evalSet, bounds, budget, true, split).metrics;
   const tau = metrics[bounds.indexOf(tableBound)].tau;
+
+  const budgetCurve: BudgetPoint[] = [];
+  for (const bound of bounds)
+    for (const b of budgets) {
+      const s = selectThreshold(selectSet, { bound, budget: b });
+      const r = selectSplit === split ? s : evaluateAt(evalSet, s.tau);
+      budgetCurve.push({ bound, budget: b, tau: s.tau, effectiveness: r.meanEffectiveness, overhead: boundedOverhead(r.customerWorst, bound), f1: r.f1, fpr: r.fpr, fnr: r.fnr });
+    }
+
+  const atTau = evaluateAt(evalSet, tau);
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
+  const outcomes: ExampleOutcomesJson = {
+    bound: tableBound,
+    tau,
+    index: ev.idx,
+    label: Array.from(evalSet.label),
+    detection: Array.from(atTau.detection),
+    effectiveness: Array.from(atTau.effectiveness, (x) => (Number.isNaN(x) ? null : round(x))),
+    overhead: Array.from(atTau.overhead, round),
+    customer: ev.idx.map((i) => customerOfRow(ev.data.examples[i * N_COLUMNS])),
+  };
 
   const unseen: UnseenMetrics[] = [];
   for (const s of ['valid', 'test'] as const) {
@@ -261,17 +367,21 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
   for (let i = 0; i < evalSet.n; i++) if (evalSet.label[i] === 1) attacks++;
   const evaluation: RunEvaluation = {
     run: resolve(runDir),
-    name: spec.name,
+    name: result.name,
     label: result.label,
-    arch: spec.arch,
-    trainSplit: spec.train_split,
-    attackTypes: spec.attack_types ?? null,
+    arch: result.arch,
+    trainSplit: result.trainSplit,
+    attackTypes: types ?? null,
     featureSet: result.featureSet,
     nFeatures: result.nFeatures,
     trainExamples: result.trainExamples,
     split,
+    selectSplit,
     examples: { total: evalSet.n, attacks, normal: evalSet.n - attacks, customers: evalSet.nCustomers },
     bounds: metrics,
+    oracle,
+    budgetCurve,
+    outcomes,
     unseen,
   };
   return { evaluation, figure: { run: evaluation.run, label: runTitle(evaluation), byBound: figure } };
@@ -286,11 +396,10 @@ export async function evaluateDetect(runDirs: readonly string[], opts: EvaluateD
   if (!bounds.includes(tableBound)) throw new Error(`the table bound ${tableBound} is not among the bounds ${bounds.join(', ')}`);
   const budget = opts.budget ?? DEFAULT_OVERHEAD_BUDGET;
   const split = opts.split ?? 'test';
-  const selectSplit = opts.selectSplit ?? split;
   const runs: RunEvaluation[] = [];
   const figure5: Figure5 = { bounds, models: [] };
   for (const r of runDirs) {
-    const { evaluation, figure } = await evaluateRun(r, { ...opts, bounds, tableBound, budget, split, selectSplit });
+    const { evaluation, figure } = await evaluateRun(r, { ...opts, bounds, tableBound, budget, split });
     runs.push(evaluation);
     figure5.models.push(figure);
   }
@@ -298,7 +407,7 @@ export async function evaluateDetect(runDirs: readonly string[], opts: EvaluateD
     kind: 'netflowgen.detect-evaluation',
     createdBy: `netflowgen ${VERSION}`,
     split,
-    selectSplit,
+    selectSplit: opts.selectSplit ?? (new Set(runs.map((r) => r.selectSplit)).size === 1 ? (runs[0].selectSplit as EvalSplit) : 'calibration'),
     bounds,
     tableBound,
     budget,
@@ -321,7 +430,8 @@ export async function evaluateDetect(runDirs: readonly string[], opts: EvaluateD
 /** tables.md: every table with a line on how it was made. */
 export function detectionMarkdown(e: DetectEvaluation): string {
   const pctText = (b: number) => `${Math.round(b * 1000) / 10}%`;
-  const how = `Split: ${e.split}; threshold chosen on ${e.selectSplit === e.split ? 'the same split' : `the ${e.selectSplit} split`}; overhead bound ${pctText(e.tableBound)} of the customers (each by its worst example), overhead budget ${e.budget}. Effectiveness, FPR and FNR in percent; overhead as a share of the traffic.`;
+  const chosen = e.selectSplit === e.split ? 'the same split (an oracle threshold: optimistic)' : e.selectSplit === 'calibration' ? "each run's calibration split (train for the small set, valid for _MoreData)" : `the ${e.selectSplit} split`;
+  const how = `Split: ${e.split}; threshold chosen on ${chosen}; overhead bound ${pctText(e.tableBound)} of the customers (each by its worst example), overhead budget ${e.budget}. Effectiveness, FPR and FNR in percent; overhead as a share of the traffic.`;
   const parts = [`# Early DDoS detection\n\n${how}\n`];
   parts.push(`## Table 5: all attack types\n\n${e.table5.length ? table5Markdown(e.table5) : 'No run fine-tuned on every attack type.\n'}`);
   parts.push(`## Table 6: per attack type\n\n${e.table6.length ? table6Markdown(e.table6) : 'No run fine-tuned on a single attack type.\n'}`);

@@ -49,14 +49,23 @@ export interface RunEvaluation {
   name: string;
   label: string;
   arch: string;
-  trainSplit: string;
+  trainSplit: string | null;
   attackTypes: string[] | null;
   featureSet: string;
   nFeatures: number;
   trainExamples: number;
   split: string;
+  /** The split tau was chosen on (the run's calibration split unless asked otherwise). */
+  selectSplit: string;
   examples: { total: number; attacks: number; normal: number; customers: number };
+  /** Per bound: tau chosen on selectSplit, judged on split (the headline numbers). */
   bounds: BoundMetrics[];
+  /** Per bound: tau chosen on the evaluation split itself ("oracle tau"; optimistic, secondary). */
+  oracle: BoundMetrics[];
+  /** Effectiveness and overhead against the overhead budget, per bound (tau on selectSplit). */
+  budgetCurve: { bound: number; budget: number; tau: number; effectiveness: number | null; overhead: number; f1: number | null; fpr: number | null; fnr: number | null }[];
+  /** Per-example outcomes at the table bound's tau (for the bootstrap over examples and seeds). */
+  outcomes: { bound: number; tau: number; index: number[]; label: number[]; detection: number[]; effectiveness: (number | null)[]; overhead: number[]; customer: number[] };
   unseen: UnseenMetrics[];
 }
 

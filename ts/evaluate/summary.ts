@@ -1,0 +1,221 @@
+/**
+ * A detection table's models over their seeds: mean, sd and 95% bootstrap interval of every metric
+ * (ts/evaluate/uncertainty.ts), the oracle-tau numbers beside them, the operating-point curves averaged
+ * over seeds, the pooled Figure 5 arrays, and the paired differences behind the paper's claims
+ * (ts/evaluate/claims.ts) with their verdicts. Input: each seed's evaluation.json (evaluateRun). Out:
+ *
+ *   OUT/summary.json   kind netflowgen.detect-summary (read by the report)
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic.js';
+import { VERSION } from '../common/version.js';
+import { CLAIMS, type Claim } from './claims.js';
+import type { RunEvaluation } from './tables.js';
+import { bootstrapMetric, METRIC_NAMES, pairedDifference, verdict, type Estimate, type MetricName, type RunOutcomes, type Verdict } from './uncertainty.js';
+
+export const SUMMARY_FILE = 'summary.json';
+
+/** One model of a table: its seeds' evaluations (evaluation.json files or the evaluations themselves). */
+export interface SummaryModel {
+  model: string;
+  attackType?: string;
+  seeds: { seed: number; pretrainSeed?: number; evaluation: RunEvaluation }[];
+}
+
+export interface ModelSummary {
+  model: string;
+  attackType: string | null;
+  seeds: number[];
+  pretrainSeeds: (number | null)[];
+  /** Examples the final model trained on, per seed. */
+  trainExamples: number[];
+  examples: RunEvaluation['examples'];
+  selectSplit: string;
+  tau: { mean: number; values: number[] };
+  /** Shares 0..1 (the tables print percent where the paper does). */
+  metrics: Record<MetricName, Estimate>;
+  /** Tau chosen on the evaluation split itself: optimistic, for reference only. */
+  oracle: Record<MetricName, { mean: number | null; sd: number | null }>;
+  budgetCurve: { bound: number; budget: number; effectiveness: { mean: number | null; sd: number | null }; overhead: number | null; f1: number | null }[];
+  /** Figure 5 arrays pooled over seeds. */
+  figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[];
+}
+
+export interface Comparison {
+  a: string;
+  b: string;
+  attackType: string | null;
+  metric: MetricName;
+  diff: number | null;
+  lo: number | null;
+  hi: number | null;
+  pairedRuns: boolean;
+}
+
+export interface ClaimResult extends Claim {
+  attackType: string | null;
+  measured: { a: number | null; b: number | null; diff: number | null; lo: number | null; hi: number | null };
+  verdict: Verdict;
+}
+
+export interface DetectSummary {
+  kind: 'netflowgen.detect-summary';
+  createdBy: string;
+  table: string;
+  bound: number;
+  replicates: number;
+  level: number;
+  models: ModelSummary[];
+  comparisons: Comparison[];
+  claims: ClaimResult[];
+}
+
+export interface SummaryOptions {
+  table: string;
+  bound: number;
+  replicates?: number;
+  seed?: number;
+  /** The simple detectors' names: every learned model is compared with them (beyond the paper). */
+  detectors?: string[];
+}
+
+const mean = (xs: readonly number[]): number | null => {
+  const f = xs.filter((x) => Number.isFinite(x));
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : null;
+};
+const sd = (xs: readonly number[]): number | null => {
+  const f = xs.filter((x) => Number.isFinite(x));
+  if (f.length < 2) return null;
+  const m = f.reduce((a, b) => a + b, 0) / f.length;
+  return Math.sqrt(f.reduce((a, b) => a + (b - m) ** 2, 0) / (f.length - 1));
+};
+const num = (x: number | null | undefined) => (x === null || x === undefined ? Number.NaN : x);
+
+/** A run's outcomes in the bootstrap's form. */
+export function outcomesOf(e: RunEvaluation): RunOutcomes {
+  const o = e.outcomes;
+  return {
+    index: o.index,
+    label: o.label,
+    detected: o.detection.map((d) => (d >= 0 ? 1 : 0)),
+    effectiveness: o.effectiveness.map((x) => (x === null ? 0 : x)),
+    overhead: o.overhead,
+    customer: o.customer,
+  };
+}
+
+function summarizeModel(m: SummaryModel, bound: number, replicates: number, seed: number): ModelSummary {
+  const evals = m.seeds.map((s) => s.evaluation);
+  if (!evals.length) throw new Error(`${m.model}: no evaluated seed`);
+  for (const e of evals) if (Math.abs(e.outcomes.bound - bound) > 1e-12) throw new Error(`${e.run}: outcomes are at the ${e.outcomes.bound} bound, the table's is ${bound}`);
+  const runs = evals.map(outcomesOf);
+  const metrics = Object.fromEntries(METRIC_NAMES.map((k) => [k, bootstrapMetric(runs, k, { replicates, seed, bound })])) as Record<MetricName, Estimate>;
+  const oracleAt = (e: RunEvaluation) => e.oracle.find((b) => Math.abs(b.bound - bound) < 1e-12);
+  const oracle = Object.fromEntries(
+    METRIC_NAMES.map((k) => {
+      const xs = evals.map((e) => num(oracleAt(e)?.[k] as number | null | undefined));
+      return [k, { mean: mean(xs), sd: sd(xs) }];
+    }),
+  ) as ModelSummary['oracle'];
+  const budgetCurve = evals[0].budgetCurve.map((p, i) => {
+    const at = evals.map((e) => e.budgetCurve[i]);
+    return {
+      bound: p.bound,
+      budget: p.budget,
+      effectiveness: { mean: mean(at.map((x) => num(x?.effectiveness))), sd: sd(at.map((x) => num(x?.effectiveness))) },
+      overhead: mean(at.map((x) => num(x?.overhead))),
+      f1: mean(at.map((x) => num(x?.f1))),
+    };
+  });
+  return {
+    model: m.model,
+    attackType: m.attackType ?? null,
+    seeds: m.seeds.map((s) => s.seed),
+    pretrainSeeds: m.seeds.map((s) => s.pretrainSeed ?? null),
+    trainExamples: evals.map((e) => e.trainExamples),
+    examples: evals[0].examples,
+    selectSplit: [...new Set(evals.map((e) => e.selectSplit))].join(', '),
+    tau: { mean: mean(evals.map((e) => e.outcomes.tau)) ?? Number.NaN, values: evals.map((e) => e.outcomes.tau) },
+    metrics,
+    oracle,
+    budgetCurve,
+    figure: [],
+  };
+}
+
+/** The table's summary: every model over its seeds, the comparisons and the claims. */
+export function summarizeDetection(models: readonly SummaryModel[], figures: readonly { model: string; attackType?: string; byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] }[], opts: SummaryOptions): DetectSummary {
+  const replicates = opts.replicates ?? 2000;
+  const seed = opts.seed ?? 1;
+  const out = models.map((m) => summarizeModel(m, opts.bound, replicates, seed));
+  for (const s of out) {
+    const mine = figures.filter((f) => f.model === s.model && (f.attackType ?? null) === s.attackType);
+    const bounds = [...new Set(mine.flatMap((f) => f.byBound.map((b) => b.bound)))].sort((a, b) => a - b);
+    s.figure = bounds.map((bound) => ({
+      bound,
+      effectiveness: mine.flatMap((f) => f.byBound.find((b) => b.bound === bound)?.effectiveness ?? []),
+      mitigationTime: mine.flatMap((f) => f.byBound.find((b) => b.bound === bound)?.mitigationTime ?? []),
+    }));
+  }
+  const find = (name: string, type: string | null) => models.find((m) => m.model === name && (m.attackType ?? null) === type);
+  const types = [...new Set(models.map((m) => m.attackType ?? null))];
+  const compare = (a: SummaryModel, b: SummaryModel, metric: MetricName): Comparison => {
+    const d = pairedDifference(
+      a.seeds.map((s) => outcomesOf(s.evaluation)),
+      b.seeds.map((s) => outcomesOf(s.evaluation)),
+      metric,
+      { replicates, seed, bound: opts.bound },
+    );
+    return { a: a.model, b: b.model, attackType: a.attackType ?? null, metric, diff: d.diff, lo: d.lo, hi: d.hi, pairedRuns: d.pairedRuns };
+  };
+  const comparisons: Comparison[] = [];
+  const claims: ClaimResult[] = [];
+  for (const type of types) {
+    for (const c of CLAIMS) {
+      const a = find(c.a, type);
+      const b = find(c.b, type);
+      if (!a || !b) continue;
+      const cmp = compare(a, b, c.metric);
+      comparisons.push(cmp);
+      if (c.table !== opts.table) continue;
+      const ea = out.find((s) => s.model === c.a && s.attackType === type)!.metrics[c.metric].mean;
+      const eb = out.find((s) => s.model === c.b && s.attackType === type)!.metrics[c.metric].mean;
+      claims.push({ ...c, attackType: type, measured: { a: ea, b: eb, diff: cmp.diff, lo: cmp.lo, hi: cmp.hi }, verdict: verdict(c.kind, cmp.lo, cmp.hi, c.margin) });
+    }
+    // Beyond the paper: every learned model against each simple detector, and NetFlowGen against every other model of a per-type table.
+    const detectors = new Set(opts.detectors ?? []);
+    for (const a of models.filter((m) => (m.attackType ?? null) === type && !detectors.has(m.model)))
+      for (const d of detectors) {
+        const b = find(d, type);
+        if (b) comparisons.push(compare(a, b, 'f1'));
+      }
+    if (opts.table === 'table6') {
+      const a = find('NetFlowGen', type);
+      if (a) for (const b of models.filter((m) => (m.attackType ?? null) === type && m.model !== 'NetFlowGen' && !detectors.has(m.model))) comparisons.push(compare(a, b, 'f1'));
+    }
+  }
+  return { kind: 'netflowgen.detect-summary', createdBy: `netflowgen ${VERSION}`, table: opts.table, bound: opts.bound, replicates, level: 0.95, models: out, comparisons, claims };
+}
+
+/** Reads each seed's evaluation.json ({evaluation, figure}) and writes OUT/summary.json. */
+export async function writeDetectSummary(
+  inputs: readonly { model: string; attackType?: string; seeds: { seed: number; pretrainSeed?: number; file: string }[] }[],
+  out: string,
+  opts: SummaryOptions,
+): Promise<DetectSummary> {
+  const figures: { model: string; attackType?: string; byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] }[] = [];
+  const models: SummaryModel[] = inputs.map((m) => ({
+    model: m.model,
+    attackType: m.attackType,
+    seeds: m.seeds.map((s) => {
+      const doc = JSON.parse(readFileSync(s.file, 'utf8')) as { evaluation: RunEvaluation; figure: { byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] } };
+      figures.push({ model: m.model, attackType: m.attackType, byBound: doc.figure.byBound });
+      return { seed: s.seed, pretrainSeed: s.pretrainSeed, evaluation: doc.evaluation };
+    }),
+  }));
+  const summary = summarizeDetection(models, figures, opts);
+  await writeFileAtomic(join(out, SUMMARY_FILE), JSON.stringify(summary, null, 1) + '\n');
+  return summary;
+}
+
