@@ -234,7 +234,7 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
       { alert_id: 'a3', victim: '10.0.0.2', attack_type: 'NTP', onset: iso(400), end: iso(410), minutes: spoof(400, 410) },
       { alert_id: null, victim: '10.0.0.1', attack_type: 'UDP', onset: iso(300), end: iso(305), minutes: spoof(300, 305) },
     ].map((a) => JSON.stringify(a)).join('\n') + '\n');
-    m = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: truthPath, out: join(tmp.dir, 'ed'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1 });
+    m = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: truthPath, out: join(tmp.dir, 'ed'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1, negatives: 'ground-truth' });
   });
 
   it('filters alerts as SPEC §6 says and finds the onsets with CUSUM', () => {
@@ -258,7 +258,7 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
     expect(m.alerts[0].attackStart).to.equal(start);
     const [nrow, nstart, nlabel, nstep] = tr.slice(6, 12);
     expect([nrow, nlabel, nstep]).to.deep.equal([0, 0, -1]);
-    // the whole non-attack example avoids a1, a2, the false positive and the unalerted true attack, 30 minutes around each
+    // negatives 'ground-truth': the whole non-attack example avoids a1, a2, the false positive and the unalerted true attack, 30 minutes around each
     for (const [s, e] of [[203, 215], [450, 460], [100, 105], [200, 215], [300, 305]]) expect(nstart + 64 <= s - 30 || nstart >= e + 1 + 30, `${nstart} vs ${s}-${e}`).to.equal(true);
     expect(nstart + 64).to.be.at.most(360); // detection window in the training split
   });
@@ -285,7 +285,7 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
   });
 
   it('the same seed gives the same examples; a fixed placement puts the onset at its step', async () => {
-    const again = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: truthPath, out: join(tmp.dir, 'ed2'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1 });
+    const again = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: truthPath, out: join(tmp.dir, 'ed2'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1, negatives: 'ground-truth' });
     expect(examples(join(tmp.dir, 'ed2'), 'train')).to.deep.equal(examples(join(tmp.dir, 'ed'), 'train'));
     expect(again.alerts).to.deep.equal(m.alerts);
     const fixed = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed3'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], placement: 3 });
@@ -294,5 +294,49 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
     // without a spoof list, the mask runs from the onset to the alert end
     const mask = [...readFileSync(join(tmp.dir, 'ed3', 'train.mask.u8'))].slice(0, 10);
     expect(mask).to.deep.equal([0, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  // node 0's training minutes free of alerts (30-minute margin) leave window ends 64..70 and 310..360; an
+  // unalerted true attack over minutes 40..359 covers all of them.
+  const longTruth = () => {
+    const p = join(tmp.dir, 'truth-long.jsonl');
+    const spoof = (s: number, e: number) => Array.from({ length: e - s + 1 }, (_, i) => ({ minute: iso(s + i), packets: 1, bytes: 100, flows: 1 }));
+    const extra = { alert_id: null, victim: '10.0.0.1', attack_type: 'UDP', onset: iso(40), end: iso(359), minutes: spoof(40, 359) };
+    writeFileSync(p, readFileSync(truthPath, 'utf8') + JSON.stringify(extra) + '\n');
+    return p;
+  };
+
+  it("negatives 'alerts' (the default): a non-attack example may hold an unalerted true attack; counted, label 0, mask all zero", async () => {
+    const out = join(tmp.dir, 'ed-alerts');
+    const a = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: longTruth(), out, detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1 });
+    expect(a.negatives).to.equal('alerts');
+    expect(a.alerts.map((x) => x.alert_id)).to.deep.equal(['a1', 'a3']);
+    const tr = examples(out, 'train');
+    const [nrow, nstart, nlabel] = tr.slice(6, 9);
+    expect([nrow, nlabel]).to.deep.equal([0, 0]);
+    expect(nstart + 64 <= 70 || nstart + 64 >= 310, `end ${nstart + 64}`).to.equal(true); // clear of every alert, 30 minutes around
+    expect(nstart < 360 && nstart + 64 > 40).to.equal(true); // and overlapping the unalerted attack
+    expect(a.negativesOverlappingTrueAttacks).to.deep.equal({ train: 1, valid: 0, test: 0 });
+    expect(a.negativesTrueAttackInDetectionWindow).to.deep.equal({ train: 1, valid: 0, test: 0 });
+    expect([...readFileSync(join(out, 'train.mask.u8'))].slice(10, 20)).to.deep.equal(new Array(10).fill(0));
+    // the first build had no such attack: nothing overlaps
+    expect(m.negatives).to.equal('ground-truth');
+    expect(m.negativesOverlappingTrueAttacks).to.deep.equal({ train: 0, valid: 0, test: 0 });
+  });
+
+  it("negatives 'ground-truth': no window is free of the long unalerted attack, so the pair is dropped", async () => {
+    const g = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: longTruth(), out: join(tmp.dir, 'ed-gt'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], negatives: 'ground-truth' });
+    expect(g.alerts.map((x) => x.alert_id)).to.deep.equal(['a3']);
+    expect(g.dropped.no_free_window).to.equal(1);
+    expect(g.negativesOverlappingTrueAttacks).to.deep.equal({ train: 0, valid: 0, test: 0 });
+  });
+
+  it("negatives 'ground-truth' without a ground truth file fails with a clear message; no ground truth, no count", async () => {
+    const err = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed-nogt'), detectLength: 10, negatives: 'ground-truth' }).then(() => null, (e: Error) => e);
+    expect(err?.message).to.match(/--negatives ground-truth needs --ground-truth/);
+    const bad = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed-bad'), detectLength: 10, negatives: 'clean' as never }).then(() => null, (e: Error) => e);
+    expect(bad?.message).to.match(/--negatives must be one of alerts, ground-truth/);
+    const plain = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed-plain'), detectLength: 10 });
+    expect(plain).to.include({ negatives: 'alerts', negativesOverlappingTrueAttacks: null, negativesTrueAttackInDetectionWindow: null });
   });
 });

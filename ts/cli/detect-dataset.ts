@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { ATTACK_TYPES, type AttackType } from '../earlydetect/alerts.js';
-import { buildEarlyDetect, DEFAULT_MATCH_FEATURES } from '../earlydetect/build.js';
+import { buildEarlyDetect, DEFAULT_MATCH_FEATURES, NEGATIVES_MODES, type NegativesMode } from '../earlydetect/build.js';
 import { formatTable2 } from '../earlydetect/summary.js';
 import { interruptSignal, run } from './util.js';
 
@@ -21,6 +21,7 @@ interface Args {
   'cusum-min-sigma': number;
   ratio: number;
   margin: number;
+  negatives: NegativesMode;
   placement: string;
   onset: 'cusum' | 'truth';
   'unseen-examples': number;
@@ -59,7 +60,13 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
       .option('cusum-lookback', { type: 'number', describe: 'the CUSUM scan starts this many minutes before the alert start (default: detect - 1)' })
       .option('cusum-min-sigma', { type: 'number', default: 1, describe: 'floor on the baseline deviation (bytes)' })
       .option('ratio', { type: 'number', default: 0.95, describe: 'drop alerts reporting less than this share of the packets or bytes the series shows' })
-      .option('margin', { type: 'number', default: 30, describe: 'minutes kept clear around alerts and true attacks for non-attack examples' })
+      .option('margin', { type: 'number', default: 30, describe: 'minutes kept clear around what non-attack examples avoid (see --negatives)' })
+      .option('negatives', {
+        type: 'string',
+        choices: NEGATIVES_MODES,
+        default: 'alerts' as const,
+        describe: "what non-attack examples avoid: 'alerts' (every alert of the node, as the paper's data allows; an attack that raised no alert may land in one, counted in the manifest with --ground-truth) or 'ground-truth' (alerts and every true attack; needs --ground-truth)",
+      })
       .option('placement', { type: 'string', default: 'random', describe: "attack window placement: 'random' (seeded, onset anywhere in the detection window) or the onset's fixed step" })
       .option('onset', { type: 'string', choices: ['cusum', 'truth'] as const, default: 'cusum' as const, describe: 'onset used for labels: CUSUM (as the paper) or the ground truth' })
       .option('unseen-examples', { type: 'number', default: 0, describe: 'non-attack examples from unseen rows per validation and test split (paper §7.1)' })
@@ -68,7 +75,8 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
       .example('$0 detect-dataset -d dataset -a alerts.jsonl -o earlydetect', 'all alert types, CUSUM onsets, 512-minute examples')
       .example('$0 detect-dataset -d dataset -a synth/alerts.jsonl -g synth/ground-truth.jsonl -o ed --attack-types DNS UDP NTP', "the paper's three attack types, masks from the spoof lists, onset error reported")
-      .example('$0 detect-dataset -d dataset -a alerts.jsonl -o ed --cusum-h 4 --placement 20 --unseen-examples 432', 'a lower CUSUM threshold, onset at step 20, unseen-node negatives'),
+      .example('$0 detect-dataset -d dataset -a alerts.jsonl -o ed --cusum-h 4 --placement 20 --unseen-examples 432', 'a lower CUSUM threshold, onset at step 20, unseen-node negatives')
+      .example('$0 detect-dataset -d dataset -a synth/alerts.jsonl -g synth/ground-truth.jsonl -o ed --negatives ground-truth', 'non-attack examples clear of every true attack too, not only of the alerts'),
   handler: (a) =>
     run(async () => {
       const placement = a.placement === 'random' ? 'random' : Number(a.placement);
@@ -87,6 +95,7 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
         cusum: { k: a['cusum-k'], h: a['cusum-h'], baseline: a['cusum-baseline'], minSigma: a['cusum-min-sigma'], ...(a['cusum-lookback'] !== undefined ? { lookback: a['cusum-lookback'] } : {}) },
         ratio: a.ratio,
         margin: a.margin,
+        negatives: a.negatives,
         placement,
         onset: a.onset,
         unseenExamples: a['unseen-examples'],
@@ -98,6 +107,10 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
       const dropped = Object.entries(m.dropped).filter(([, n]) => n > 0).map(([r, n]) => `${n} ${r}`).join(', ');
       let text = `wrote ${a.out}: ${m.alerts.length} of ${m.alertsRead} alerts kept${dropped ? ` (dropped: ${dropped})` : ''}\n\nTable 2 (EarlyDetect)\n${formatTable2(m.table2, m.selectedAttackTypes as AttackType[])}`;
       const e = m.onsetError;
+      const o = m.negativesOverlappingTrueAttacks;
+      const od = m.negativesTrueAttackInDetectionWindow;
+      text += `\nnon-attack examples avoid ${m.negatives === 'ground-truth' ? 'alerts and true attacks' : 'alerts only'} (--negatives ${m.negatives})`;
+      text += o && od ? `; overlapping a true attack: ${(['train', 'valid', 'test'] as const).map((s) => `${s} ${o[s]} (${od[s]} in the detection window)`).join(', ')}\n` : '\n';
       if (e) text += `\nCUSUM onset vs true onset (${e.count} alerts, ${e.noAlarm} without alarm): mean error ${e.meanSigned.toFixed(2)} min, mean |error| ${e.meanAbs.toFixed(2)}, median |error| ${e.medianAbs}, exact ${(100 * e.exact).toFixed(1)}%, within 1 min ${(100 * e.within1).toFixed(1)}%, within 5 min ${(100 * e.within5).toFixed(1)}%\n`;
       process.stdout.write(text);
     }),

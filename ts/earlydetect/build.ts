@@ -4,7 +4,8 @@
  * Per alert kept by the filter: the onset by CUSUM on the attack's matching feature; one attack
  * example whose detection window (the last D minutes of W) holds the onset and the alert start; one
  * non-attack example of the same node, detection window in the same split, its whole window clear of
- * every alert and true attack of that node (plus a margin). Output, per split (docs/earlydetect.md):
+ * every alert of that node (plus a margin), as the paper's data allows; `negatives: 'ground-truth'`
+ * also keeps it clear of every true attack. Output, per split (docs/earlydetect.md):
  *
  *   OUT/<split>.examples.i32  int32   [n, 6]   row, start, label, onsetStep, attackType, alert
  *   OUT/<split>.mask.u8       uint8   [n, D]   1 = anomalous minute of the detection window
@@ -33,6 +34,14 @@ export const EARLYDETECT_SCHEMA = 'earlydetect.schema.json';
 /** Matching traffic feature per attack type (our reading of SPEC §6: incoming bytes of its protocol). */
 export const DEFAULT_MATCH_FEATURES: Record<AttackType, string> = { DNS: 'in.udp.byt', NTP: 'in.udp.byt', UDP: 'in.udp.byt', SYN: 'in.tcp.byt', other: 'in.byt' };
 
+/**
+ * What a non-attack example must avoid (besides a margin): 'alerts' (default), every alert of the node
+ * in the feed, as the paper's data allows, so an attack the defense never alerted on may land in a
+ * non-attack example; 'ground-truth', also every true attack of the ground truth (needs the file).
+ */
+export type NegativesMode = 'alerts' | 'ground-truth';
+export const NEGATIVES_MODES: readonly NegativesMode[] = ['alerts', 'ground-truth'];
+
 export interface CusumConfig extends CusumParams {
   /** Baseline length in minutes, ending where the scan starts (default 240). */
   baseline: number;
@@ -60,8 +69,10 @@ export interface DetectDatasetOptions {
   cusum?: Partial<CusumConfig>;
   /** Alerts whose reported packets or bytes are below ratio x observed are dropped (default 0.95). */
   ratio?: number;
-  /** Minutes kept clear around alerts and true attacks for non-attack examples (default 30). */
+  /** Minutes kept clear around what non-attack examples avoid (alerts; true attacks too with negatives 'ground-truth'). Default 30. */
   margin?: number;
+  /** What non-attack examples avoid: alerts only (default, as the paper) or alerts and true attacks ('ground-truth', needs groundTruth). */
+  negatives?: NegativesMode;
   /** 'random' (default): the window end is drawn among the valid ones; a number: the onset's fixed step. */
   placement?: 'random' | number;
   /** Where the onset comes from: CUSUM (default) or the ground truth's true onset. */
@@ -110,6 +121,15 @@ export interface EarlyDetectManifest {
   cusum: CusumConfig;
   ratio: number;
   margin: number;
+  /** What the non-attack examples avoid. Always written by detect-dataset; absent in manifests from before this field. */
+  negatives?: NegativesMode;
+  /**
+   * With ground truth: per split, non-attack examples (unseen-node ones included) whose W-minute
+   * example overlaps a true attack of their node (onset to end, no margin), and those whose detection
+   * window does. Always 0 with negatives 'ground-truth'. Null without ground truth.
+   */
+  negativesOverlappingTrueAttacks?: Record<SplitName, number> | null;
+  negativesTrueAttackInDetectionWindow?: Record<SplitName, number> | null;
   placement: 'random' | number;
   onsetSource: 'cusum' | 'truth';
   seed: number;
@@ -157,6 +177,10 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
   if (placement !== 'random' && !(Number.isInteger(placement) && placement >= 0 && placement < D)) throw new Error(`--placement must be 'random' or a step in 0..${D - 1}, got ${placement}`);
   const seed = opts.seed ?? 1;
   const margin = opts.margin ?? 30;
+  const negatives = opts.negatives ?? 'alerts';
+  if (!NEGATIVES_MODES.includes(negatives)) throw new Error(`--negatives must be one of ${NEGATIVES_MODES.join(', ')}, got '${negatives}'`);
+  if (negatives === 'ground-truth' && !opts.groundTruth)
+    throw new Error("--negatives ground-truth needs --ground-truth (the true attacks the non-attack examples must avoid); without a ground truth file use --negatives alerts, as the paper's data does");
   const ratio = opts.ratio ?? 0.95;
   const selected = opts.attackTypes ?? ATTACK_TYPES;
   const splits: Splits = { train: dm.splits.train, valid: dm.splits.valid, test: dm.splits.test };
@@ -166,7 +190,7 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
   const truthById = new Map(truth.filter((t) => t.alert_id !== null).map((t) => [t.alert_id as string, t]));
   if (opts.onset === 'truth' && !opts.groundTruth) throw new Error('--onset truth needs --ground-truth');
 
-  // Minutes that non-attack examples must avoid, per node address: every alert (whatever its flags) and every true attack.
+  // Minutes that non-attack examples must avoid, per node address: every alert (whatever its flags), and with negatives 'ground-truth' every true attack.
   const busy = new Map<string, MinuteRange[]>();
   const block = (addr: string, first: number, last: number) => {
     const list = busy.get(addr) ?? [];
@@ -174,7 +198,7 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     busy.set(addr, list);
   };
   for (const a of alerts) block(a.victim, a.startMinute, a.endMinute);
-  for (const t of truth) block(t.victim, t.onsetMinute, t.endMinute);
+  if (negatives === 'ground-truth') for (const t of truth) block(t.victim, t.onsetMinute, t.endMinute);
   const chosen = new Map<number, MinuteRange[]>(); // non-attack windows already taken, per row
 
   const buf = Object.fromEntries(SPLITS.map((s) => [s, { rows: [], mask: [], traffic: [] } as SplitBuffers])) as Record<SplitName, SplitBuffers>;
@@ -286,6 +310,7 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     }
 
   const examples = Object.fromEntries(SPLITS.map((s) => [s, Int32Array.from(buf[s].rows)])) as Record<SplitName, Int32Array>;
+  const overlap = opts.groundTruth ? negativesOverlap(examples, truth, (row) => dm.nodes[row].address, store.startMinute, W, D) : null;
   const manifest: EarlyDetectManifest = {
     kind: 'netflowgen.earlydetect',
     schemaVersion: 1,
@@ -303,6 +328,9 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     cusum,
     ratio,
     margin,
+    negatives,
+    negativesOverlappingTrueAttacks: overlap?.example ?? null,
+    negativesTrueAttackInDetectionWindow: overlap?.detectionWindow ?? null,
     placement,
     onsetSource: opts.onset ?? 'cusum',
     seed,
@@ -331,4 +359,41 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     { overwrite: opts.force },
   );
   return manifest;
+}
+
+/**
+ * Non-attack examples (label 0) per split whose W-minute example [start, start + W), or whose
+ * detection window [start + W - D, start + W), overlaps a true attack of their node, onset to end
+ * inclusive (store minutes). The ground truth is only counted here; labels and masks stay as the
+ * alerts make them.
+ */
+export function negativesOverlap(
+  examples: Record<SplitName, Int32Array>,
+  truth: readonly TruthAttack[],
+  addressOf: (row: number) => string,
+  startMinute: number,
+  W: number,
+  D: number,
+): { example: Record<SplitName, number>; detectionWindow: Record<SplitName, number> } {
+  const attacks = new Map<string, MinuteRange[]>(); // [onset, end + 1) per victim, store minutes
+  for (const t of truth) {
+    const list = attacks.get(t.victim) ?? [];
+    list.push({ start: t.onsetMinute - startMinute, end: t.endMinute - startMinute + 1 });
+    attacks.set(t.victim, list);
+  }
+  const hits = (list: readonly MinuteRange[], from: number, to: number) => list.some((r) => r.start < to && r.end > from);
+  const example = { train: 0, valid: 0, test: 0 };
+  const detectionWindow = { train: 0, valid: 0, test: 0 };
+  for (const s of SPLITS) {
+    const e = examples[s];
+    for (let i = 0; i < e.length; i += N_COLUMNS) {
+      if (e[i + 2] !== 0) continue;
+      const list = attacks.get(addressOf(e[i]));
+      if (!list) continue;
+      const start = e[i + 1];
+      if (hits(list, start, start + W)) example[s]++;
+      if (hits(list, start + W - D, start + W)) detectionWindow[s]++;
+    }
+  }
+  return { example, detectionWindow };
 }
