@@ -26,6 +26,8 @@ export * from './earlydetect/summary.js';
 export * from './earlydetect/build.js';
 export * from './baseline/bigram.js';
 export * from './baseline/run.js';
+export * from './baseline/detectors.js';
+export * from './baseline/detector-run.js';
 export * from './train/spec.js';
 export * from './train/run.js';
 export * from './train/finetune.js';

@@ -12,6 +12,7 @@ import { synthCommand, synthReportCommand } from './synth.js';
 import { binCommand } from './bin.js';
 import { detectDatasetCommand } from './detect-dataset.js';
 import { baselineCommand } from './baseline.js';
+import { simpleDetectCommand } from './simple-detect.js';
 import { pretrainCommand } from './pretrain.js';
 import { sweepCommand } from './sweep.js';
 import { evaluatePretrainCommand } from './evaluate-pretrain.js';
@@ -34,6 +35,7 @@ await yargs(hideBin(process.argv))
   .command(sweepCommand)
   .command(evaluatePretrainCommand)
   .command(finetuneCommand)
+  .command(simpleDetectCommand)
   .command(evaluateDetectCommand)
   .command(reproduceCommand)
   .command(reportCommand)
