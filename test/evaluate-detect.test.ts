@@ -27,15 +27,15 @@ function rng(seed: number): () => number {
 type Curve = (e: { label: number; onset: number; mask: number[]; index: number }, D: number) => number[];
 
 /** Writes a finished fine-tuning run folder whose survival curves come from `curve`. */
-function fakeRun(dir: string, chain: DetectChain, name: string, arch: string, curve: Curve, extra: { attack_types?: string[]; label?: string; featureSet?: 'full' | 'light'; nFeatures?: number } = {}): string {
+function fakeRun(dir: string, chain: DetectChain, name: string, arch: string, curve: Curve, extra: { attack_types?: string[]; label?: string; featureSet?: 'full' | 'light'; nFeatures?: number; trainSplit?: 'train' | 'valid' } = {}): string {
   const runDir = join(dir, name);
   const m = chain.manifest;
   const D = m.detectLength;
-  for (const split of ['valid', 'test'] as const) {
+  for (const split of ['train', 'valid', 'test'] as const) {
     const n = m.splits[split].count;
     const ex = readExamples(chain.earlyDetect, split);
     const surv = new Float32Array(n * D);
-    ex.forEach((e, i) => surv.set(curve({ label: e.label, onset: e.onset, mask: e.mask, index: i + (split === 'test' ? 10_000 : 0) }, D), i * D));
+    ex.forEach((e, i) => surv.set(curve({ label: e.label, onset: e.onset, mask: e.mask, index: i + { train: 20_000, valid: 0, test: 10_000 }[split] }, D), i * D));
     const out = join(runDir, 'eval', split);
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'survival.f32'), new Uint8Array(surv.buffer));
@@ -43,7 +43,7 @@ function fakeRun(dir: string, chain: DetectChain, name: string, arch: string, cu
   }
   const spec = { name, dataset: chain.earlyDetect, arch, train_split: 'valid', valid_split: 'holdout', eval_splits: ['test', 'valid'], ...(extra.attack_types ? { attack_types: extra.attack_types } : {}), hash: 'x' };
   writeFileSync(join(runDir, 'spec.resolved.json'), JSON.stringify(spec));
-  const result = { kind: 'netflowgen.finetune-result', name, label: extra.label ?? name, arch, featureSet: extra.featureSet ?? 'full', nFeatures: extra.nFeatures ?? 86, trainExamples: 42, trainSplit: 'valid', attackTypes: extra.attack_types ?? null };
+  const result = { kind: 'netflowgen.finetune-result', name, dataset: chain.earlyDetect, label: extra.label ?? name, arch, featureSet: extra.featureSet ?? 'full', nFeatures: extra.nFeatures ?? 86, trainExamples: 42, trainSplit: extra.trainSplit ?? 'valid', attackTypes: extra.attack_types ?? null };
   writeFileSync(join(runDir, 'result.json'), JSON.stringify(result));
   return runDir;
 }
@@ -89,7 +89,9 @@ describe('evaluate-detect: the tables from survival curves', function () {
       perType: fakeRun(dir, chain, 'per-type', 'ms_lstm', randomCurve(11), { label: 'MS-LSTM', attack_types: [type] }),
       light: fakeRun(dir, chain, 'light', 'netflowgen_safe', randomCurve(13), { label: 'NetFlowGen_Light', featureSet: 'light', nFeatures: 6 }),
     };
-    const r = await evaluateDetect([runs.oracle, runs.random, runs.perType, runs.light], { out: join(tmp.dir, 'out'), bounds, budget, score: false });
+    // Tau chosen on the test split itself (the oracle), so that the tables can be checked against the
+    // brute-force selection on test; the default (calibration split) is tested below.
+    const r = await evaluateDetect([runs.oracle, runs.random, runs.perType, runs.light], { out: join(tmp.dir, 'out'), bounds, budget, score: false, selectSplit: 'test' });
     evaluation = r.evaluation;
     md = readFileSync(r.files.md, 'utf8');
     test = readExamples(chain.earlyDetect, 'test', join(runs.random, 'eval/test/survival.f32'));
@@ -181,9 +183,41 @@ describe('evaluate-detect: the tables from survival curves', function () {
     }
   });
 
-  it('--select-split valid: tau chosen on the validation split, judged on the test split', async () => {
-    const r = await evaluateDetect([runs.random], { out: join(tmp.dir, 'out-sel'), bounds: [0.8], budget, selectSplit: 'valid', score: false });
-    const valid = readExamples(chain.earlyDetect, 'valid', join(runs.random, 'eval/valid/survival.f32')).filter((e) => e.alert >= 0);
+  it('by default tau is chosen on the calibration split (train, for a model fine-tuned on valid), never on test; the oracle is kept beside it', async () => {
+    const r = await evaluateDetect([runs.random], { out: join(tmp.dir, 'out-cal'), bounds: [0.8], budget, score: false });
+    const train = readExamples(chain.earlyDetect, 'train', join(runs.random, 'eval/train/survival.f32')).filter((e) => e.alert >= 0);
+    const chosen = referenceSelection(train, 0.8, budget);
+    const run = r.evaluation.runs[0];
+    const b = run.bounds[0];
+    expect(run.selectSplit).to.equal('train');
+    expect(r.evaluation.selectSplit).to.equal('train');
+    expect(b.selectedOn).to.equal('train');
+    expect(metricsAt(train, b.tau, 0.8).detections).to.deep.equal(chosen.detections);
+    const ex = test.filter((e) => e.alert >= 0);
+    const onTest = metricsAt(ex, b.tau, 0.8);
+    expect(b.confusion).to.deep.equal({ tp: onTest.tp, fp: onTest.fp, tn: onTest.tn, fn: onTest.fn });
+    const oracleRef = referenceSelection(ex, 0.8, budget);
+    expect(run.oracle[0].selectedOn).to.equal('test');
+    expect(run.oracle[0].confusion).to.deep.equal({ tp: oracleRef.tp, fp: oracleRef.fp, tn: oracleRef.tn, fn: oracleRef.fn });
+    // per-example outcomes at that tau, for the bootstrap
+    expect(run.outcomes.detection.map((d) => (d >= 0 ? 1 : 0))).to.deep.equal(onTest.detections.map((d: number) => (d >= 0 ? 1 : 0)));
+    expect(run.budgetCurve.map((p) => p.budget)).to.deep.equal([0.01, 0.02, 0.05, 0.1, 0.2]);
+    for (const p of run.budgetCurve) expect(p.overhead).to.be.at.least(0);
+    expect(readFileSync(join(tmp.dir, 'out-cal', 'tables.md'), 'utf8')).to.include('threshold chosen on the train split');
+  });
+
+  it('refuses to choose tau on the split the model trained on', async () => {
+    const failure = await evaluateDetect([runs.random], { out: join(tmp.dir, 'out-bad'), bounds: [0.8], budget, score: false, selectSplit: 'valid' as const }).then(
+      () => 'no error',
+      (x: Error) => x.message,
+    );
+    expect(failure).to.match(/cannot be chosen on valid, the split the model was trained on/);
+  });
+
+  it('a _MoreData run (trained on train) chooses tau on the validation split, judged on the test split', async () => {
+    const more = fakeRun(join(tmp.dir, 'runs'), chain, 'more', 'netflowgen_tf', randomCurve(7), { label: 'TF_MoreData', trainSplit: 'train' });
+    const r = await evaluateDetect([more], { out: join(tmp.dir, 'out-sel'), bounds: [0.8], budget, score: false });
+    const valid = readExamples(chain.earlyDetect, 'valid', join(more, 'eval/valid/survival.f32')).filter((e) => e.alert >= 0);
     const chosen = referenceSelection(valid, 0.8, budget);
     const b = r.evaluation.runs[0].bounds[0];
     expect(b.selectedOn).to.equal('valid');

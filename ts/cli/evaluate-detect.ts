@@ -39,7 +39,7 @@ export const evaluateDetectCommand: CommandModule<object, Args> = {
       .option('bounds', { type: 'string', default: DEFAULT_BOUNDS.join(','), describe: 'overhead bounds: shares of the customers kept within the selected overhead' })
       .option('table-bound', { type: 'number', describe: 'the bound of Tables 5, 6, 9 and 8 (default 0.8)' })
       .option('split', { type: 'string', choices: ['test', 'valid'], default: 'test', describe: 'evaluation split' })
-      .option('select-split', { type: 'string', choices: ['test', 'valid'], describe: 'split the threshold is chosen on (default: the evaluation split, as the paper reports)' })
+      .option('select-split', { type: 'string', choices: ['train', 'valid', 'test'], describe: "split the threshold is chosen on (default: each run's calibration split: train for a model fine-tuned on valid, valid for one fine-tuned on train; test gives the optimistic oracle tau, which results.json always keeps beside it as 'oracle')" })
       .option('budget', { type: 'number', default: DEFAULT_OVERHEAD_BUDGET, describe: 'overhead budget: the selected overhead may not exceed it (our reading, docs/finetune.md)' })
       .option('score', { type: 'boolean', default: true, describe: 'score splits that have no survival curves yet with python/score_detect.py (--no-score: fail instead)' })
       .option('threads', { type: 'number', describe: 'OMP_NUM_THREADS of the scorer' })

@@ -45,6 +45,8 @@ import {
 } from './tables.js';
 
 export type EvalSplit = 'train' | 'valid' | 'test';
+/** What the reproduce chain's evaluate-detect stage writes: {evaluation, figure} of evaluateRun. */
+export const EVALUATION_FILE = 'evaluation.json';
 export const DEFAULT_BOUNDS = [0.8, 0.9, 0.99];
 /** Overhead budgets of the operating-point curves (effectiveness against budget, per bound). */
 export const DEFAULT_BUDGETS = [0.01, 0.02, 0.05, 0.1, 0.2];

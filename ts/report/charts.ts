@@ -106,6 +106,28 @@ export function curvesSpec(curves: readonly Curve[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** Effectiveness (%) against the overhead budget (log scale), one panel per bound, one line per model. */
+export function budgetSpec(series: readonly { model: string; bound: number; budget: number; effectiveness: number }[]): TopLevelSpec {
+  const bounds = [...new Set(series.map((s) => s.bound))].sort((a, b) => a - b);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    data: { values: series.map((s) => ({ ...s, boundLabel: `bound ${Math.round(s.bound * 1000) / 10}%` })) },
+    facet: { field: 'boundLabel', type: 'nominal', sort: bounds.map((b) => `bound ${Math.round(b * 1000) / 10}%`), title: null },
+    columns: Math.min(3, Math.max(1, bounds.length)),
+    spec: {
+      width: 220,
+      height: 160,
+      mark: { type: 'line', point: true, strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'budget', type: 'quantitative', scale: { type: 'log' }, title: 'overhead budget' },
+        y: { field: 'effectiveness', type: 'quantitative', scale: { domain: [0, 100] }, title: 'mean effectiveness (%)' },
+        color: { field: 'model', type: 'nominal', title: null },
+      },
+    },
+  } as TopLevelSpec;
+}
+
 /**
  * Renders a Vega-Lite spec to SVG text. `idPrefix` makes the SVG's internal ids (clip paths,
  * gradients) unique, so that several plots can sit inline in one HTML page.

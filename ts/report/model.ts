@@ -22,6 +22,8 @@ export interface Value {
 
 export interface Cell {
   ours: Value;
+  /** Over seeds: the sd and the 95% bootstrap interval (examples and seeds) of `ours`, a mean. */
+  spread?: { sd: Value; lo: Value; hi: Value };
   /** The paper's published number, as printed there (absent where the paper has none). */
   paper?: string;
 }
@@ -119,6 +121,26 @@ export interface ReportData {
   stages: StageTime[];
   /** Headline rows, for a summary at the top. */
   headline: string[];
+  /** The paper's claims with the measured paired difference, its 95% interval and a verdict. */
+  claims: ReportClaim[];
+  /** Effectiveness against the overhead budget at each bound (Table 5's models, tau on calibration). */
+  operatingPoints: { table: ReportTable; series: { model: string; bound: number; budget: number; effectiveness: number }[] } | null;
+}
+
+export interface ReportClaim {
+  id: string;
+  statement: string;
+  paper: string;
+  attackType: string | null;
+  metric: string;
+  kind: 'better' | 'not worse';
+  margin: number;
+  a: Value;
+  b: Value;
+  diff: Value;
+  lo: Value;
+  hi: Value;
+  verdict: 'holds' | 'does not hold' | 'inconclusive';
 }
 
 /** Our number as printed. */
@@ -144,6 +166,15 @@ export function formatValue(v: Value): string {
     case 'text':
       return String(x);
   }
+}
+
+/** A cell's own text: the value, and "± sd [lo, hi]" when it is a mean over seeds. */
+export function formatCell(c: Cell): string {
+  const ours = formatValue(c.ours);
+  if (!c.spread || c.ours.v === null) return ours;
+  const sd = c.spread.sd.v === null ? '' : ` ± ${formatValue(c.spread.sd)}`;
+  const ci = c.spread.lo.v === null || c.spread.hi.v === null ? '' : ` [${formatValue(c.spread.lo)}, ${formatValue(c.spread.hi)}]`;
+  return `${ours}${sd}${ci}`;
 }
 
 export const text = (s: string): Cell => ({ ours: { v: s, fmt: 'text' } });

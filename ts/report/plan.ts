@@ -14,6 +14,10 @@ export interface PlannedModel {
   /** Role of its finetune stage (training curves). */
   run: string;
   attackType?: string;
+  /** Every seed's stages (the first is evaluation/run above). */
+  replicates?: { seed: number; pretrainSeed?: number; evaluation: string; run: string }[];
+  /** A simple detector (not in the paper): no training. */
+  detector?: boolean;
 }
 
 export interface PlannedSizePoint {
@@ -38,6 +42,8 @@ export interface PlannedTable {
   points?: PlannedSizePoint[];
   /** Detection tables and Figure 5. */
   models?: PlannedModel[];
+  /** Role of the table's detect-summary stage (mean, sd, intervals over seeds; claims). */
+  summary?: string;
   bound?: number;
   bounds?: number[];
   split?: 'valid' | 'test';

@@ -4,7 +4,7 @@
  * has laid it out, which the headless-browser test reads back). Pure functions of the report data
  * and the rendered SVG texts.
  */
-import { formatValue, type Cell, type ReportData, type ReportTable, type TableBlock } from './model.js';
+import { formatCell, formatValue, type Cell, type ReportData, type ReportTable, type TableBlock } from './model.js';
 
 export interface Plot {
   /** Unique id, also the SVG file's name (id.svg). */
@@ -18,14 +18,22 @@ export interface RenderedPlots {
   figures: Record<string, Plot[]>;
   /** One plot per curve group, in the data's order. */
   curves: Plot[];
+  /** The operating-point plot (none without a Table 5 summary). */
+  operating: Plot[];
 }
+
+const claimRows = (d: ReportData) =>
+  d.claims.map((c) => [`${c.statement}${c.attackType ? ` (${c.attackType})` : ''}`, c.paper, `${formatValue(c.a)} vs ${formatValue(c.b)}`, `${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}]`, `${c.kind === 'better' ? `A > B (no difference within ±${c.margin})` : `A ≥ B − ${c.margin}`}`, c.verdict]);
+const CLAIM_HEAD = ['Claim of the paper', 'Paper', 'Ours (A vs B, mean over seeds)', 'A − B [95% interval]', 'Test', 'Verdict'];
+const CLAIMS_INTRO =
+  "Each claim compares two models on the same test examples: the paired difference of their F1 (A − B), averaged over seeds, with a 95% bootstrap interval over test examples and seeds (seed k of A paired with seed k of B). 'holds': the interval is on the claim's side; 'does not hold': it is on the other side (or, for 'better', within the margin of no difference); 'inconclusive': neither. Thresholds were chosen on calibration splits, never on test.";
 
 // ---------------------------------------------------------------- Markdown
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
 
 function mdCell(c: Cell, published: boolean): string {
-  const ours = formatValue(c.ours);
+  const ours = formatCell(c);
   if (published) return mdEscape(ours);
   return mdEscape(c.paper !== undefined ? `${ours} / *${c.paper}*` : ours);
 }
@@ -61,8 +69,13 @@ export function reportMarkdown(d: ReportData, plots: RenderedPlots): string {
   out.push(`**Comparison.** ${d.comparisonStatement}\n`);
   out.push(`**How to read the tables.** A cell \`ours / *paper*\` holds our number, then (in italics) the number the paper publishes for the same cell; a cell without a slash has no published counterpart. Tables titled "published in the paper" are the paper's own, typed in from it (ts/report/paper-numbers.ts). Everything else is read from the run's output files, named under each table.\n`);
   if (d.headline.length) out.push(`## Headline\n\n${d.headline.map((h) => `- ${h}`).join('\n')}\n`);
+  if (d.claims.length) out.push(`## Claims of the paper, measured\n\n${CLAIMS_INTRO}\n\n| ${CLAIM_HEAD.join(' | ')} |\n| ${CLAIM_HEAD.map(() => '---').join(' | ')} |\n${claimRows(d).map((r) => `| ${r.map(mdEscape).join(' | ')} |`).join('\n')}\n`);
   if (d.dataStatistics.length) out.push(`## Data statistics\n\n${d.dataStatistics.map(tableMarkdown).join('\n')}`);
   if (d.tables.length) out.push(`## Results\n\n${d.tables.map(tableMarkdown).join('\n')}`);
+  if (d.operatingPoints) {
+    out.push(`## Operating points\n\n${tableMarkdown(d.operatingPoints.table)}`);
+    for (const p of plots.operating) out.push(`![${p.title}](${p.id}.svg)\n`);
+  }
   for (const f of d.figures) {
     out.push(`## ${f.caption}\n\n${f.note}\n`);
     for (const p of plots.figures[f.id] ?? []) out.push(`![${p.title}](${p.id}.svg)\n`);
@@ -92,7 +105,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const prose = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
 
 function htmlCell(c: Cell, published: boolean): string {
-  const ours = esc(formatValue(c.ours));
+  const ours = esc(formatCell(c));
   const src = c.ours.src ? ` title="${esc(`${c.ours.src.file} ${c.ours.src.pointer}${c.ours.src.scale ? ` x ${c.ours.src.scale}` : ''}`)}"` : '';
   if (published) return `<td class="published">${ours}</td>`;
   return `<td${src}><span class="ours">${ours}</span>${c.paper !== undefined ? `<span class="paper" title="published in the paper">${esc(c.paper)}</span>` : ''}</td>`;
@@ -157,8 +170,15 @@ export function reportHtml(d: ReportData, plots: RenderedPlots): string {
   parts.push(`<div class="statement"><p><strong>Data.</strong> ${prose(d.dataStatement)}</p><p><strong>Comparison.</strong> ${prose(d.comparisonStatement)}</p>`);
   parts.push(`<p><strong>How to read the tables.</strong> Each cell holds our number and, below it in grey italics after “paper”, the number the paper publishes for the same cell, where it has one. Tables titled “published in the paper” are the paper's own (typed in from it: ts/report/paper-numbers.ts). Everything else is read from the run's output files, named under each table; hover a number to see its file and JSON pointer.</p></div>`);
   if (d.headline.length) parts.push(`<h2>Headline</h2><ul>${d.headline.map((h) => `<li>${prose(h)}</li>`).join('')}</ul>`);
+  if (d.claims.length)
+    parts.push(
+      `<h2>Claims of the paper, measured</h2><p class="note">${prose(CLAIMS_INTRO)}</p><table class="report-table" data-table="claims"><thead><tr>${CLAIM_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${claimRows(d)
+        .map((r) => `<tr><th scope="row">${esc(r[0])}</th>${r.slice(1).map((x, i) => `<td${i === r.length - 2 ? ` class="verdict"` : ''}>${esc(x)}</td>`).join('')}</tr>`)
+        .join('\n')}</tbody></table>`,
+    );
   if (d.dataStatistics.length) parts.push(`<h2>Data statistics</h2>${d.dataStatistics.map(tableHtml).join('\n')}`);
   if (d.tables.length) parts.push(`<h2>Results</h2>${d.tables.map(tableHtml).join('\n')}`);
+  if (d.operatingPoints) parts.push(`<h2>Operating points</h2>${tableHtml(d.operatingPoints.table)}${plots.operating.map(plotHtml).join('')}`);
   for (const f of d.figures) {
     parts.push(`<section class="figure" id="${esc(f.id)}"><h2>${esc(f.caption)}</h2><p class="note">${prose(f.note)}</p>`);
     for (const p of plots.figures[f.id] ?? []) parts.push(plotHtml(p));

@@ -9,7 +9,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
-import { curvesSpec, svgOf, violinSpec } from './charts.js';
+import { budgetSpec, curvesSpec, svgOf, violinSpec } from './charts.js';
 import { collectReport } from './collect.js';
 import type { ReportData } from './model.js';
 import type { ReportPlan } from './plan.js';
@@ -38,7 +38,8 @@ export async function renderPlots(d: ReportData): Promise<RenderedPlots> {
     const id = `curves-${i + 1}`;
     curves.push({ id, title: `${g.title}: loss per epoch`, svg: await svgOf(curvesSpec(g.curves.filter((c) => c.points.length)), id) });
   }
-  return { figures, curves };
+  const operating = d.operatingPoints?.series.length ? [{ id: 'operating-points', title: 'mean effectiveness against the overhead budget', svg: await svgOf(budgetSpec(d.operatingPoints.series), 'operating-points') }] : [];
+  return { figures, curves, operating };
 }
 
 /**
@@ -49,7 +50,7 @@ export async function writeReport(plan: ReportPlan, dirs: Record<string, string>
   const data = collectReport(plan, dirs, root);
   const plots = await renderPlots(data);
   await fsp.mkdir(out, { recursive: true });
-  for (const p of [...Object.values(plots.figures).flat(), ...plots.curves]) await writeFileAtomic(join(out, `${p.id}.svg`), p.svg);
+  for (const p of [...Object.values(plots.figures).flat(), ...plots.curves, ...plots.operating]) await writeFileAtomic(join(out, `${p.id}.svg`), p.svg);
   await writeFileAtomic(join(out, REPORT_FILES.json), JSON.stringify(data, null, 1) + '\n');
   await writeFileAtomic(join(out, REPORT_FILES.md), reportMarkdown(data, plots));
   await writeFileAtomic(join(out, REPORT_FILES.html), reportHtml(data, plots));

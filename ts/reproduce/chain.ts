@@ -20,7 +20,9 @@ import { runBigram } from '../baseline/run.js';
 import { buildBinnedDataset } from '../datasets/build.js';
 import { buildEarlyDetect } from '../earlydetect/build.js';
 import type { AttackType } from '../earlydetect/alerts.js';
-import { evaluateRun, DEFAULT_BOUNDS } from '../evaluate/evaluate.js';
+import { runSimpleDetector } from '../baseline/detector-run.js';
+import { evaluateRun, DEFAULT_BOUNDS, DEFAULT_BUDGETS, EVALUATION_FILE } from '../evaluate/evaluate.js';
+import { writeDetectSummary } from '../evaluate/summary.js';
 import { serialize } from '../serialize/serialize.js';
 import { resolveConfig, type SynthOverrides } from '../synth/config.js';
 import { synth } from '../synth/synth.js';
@@ -50,9 +52,10 @@ export interface ChainOptions {
 }
 
 /** Stage versions: raise one when its code changes what the stage writes. */
-const V = { source: 1, serialize: 1, bin: 1, detect: 1, baseline: 1, pretrain: 1, evaluatePretrain: 1, finetune: 1, evaluateDetect: 1, report: 1 };
+const V = { source: 1, serialize: 1, bin: 1, detect: 2, baseline: 1, pretrain: 1, evaluatePretrain: 1, finetune: 2, evaluateDetect: 2, detector: 1, summary: 1, report: 2 };
 
 const DETECTION_KINDS = new Set(['table5', 'table6', 'table8', 'table9', 'figure5']);
+export { SUMMARY_FILE } from '../evaluate/summary.js';
 
 /** The resolved spec without what does not decide the result (names, text) or comes in as an input (paths). */
 function specConfig(spec: object, drop: string[]): Record<string, unknown> {
@@ -174,6 +177,7 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
           attackTypes: det.attackTypes as AttackType[],
           unseenExamples: det.unseenExamples,
           onset: det.onset,
+          negatives: det.negatives,
           seed: det.seed,
           force: true,
           signal: ctx.signal,
@@ -181,63 +185,123 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
       },
     });
 
-  // ---- pre-training
+  // ---- pre-training (one stage per pre-training seed; the first seed keeps the plain id)
+  const seeds = { finetune: preset.seeds?.finetune ?? [1], pretrain: preset.seeds?.pretrain ?? [1], bootstrap: preset.seeds?.bootstrap ?? 2000 };
   const mainLayers = [...presetLayer(preset.pretrain.set, 'pretrain.set')];
   const pretrainRefs = new Map<string, string>();
-  const pretrainSpec = (ref: PretrainRef): ExperimentSpec => loadSpec(preset.pretrain.spec, [...mainLayers, ...presetLayer(ref.set, `pretrain ${ref.name}`), ...train]).spec;
+  const pretrainSpec = (ref: PretrainRef, seed?: number): ExperimentSpec =>
+    loadSpec(preset.pretrain.spec, [...mainLayers, ...presetLayer(ref.set, `pretrain ${ref.name}`), ...(seed !== undefined ? [{ source: `${preset.name} preset: seeds.pretrain`, values: { seed } }] : []), ...train]).spec;
   const mainSpec = pretrainSpec({ name: 'main' });
-  const pretrainStage = (ref: PretrainRef): string => {
+  const pretrainStage = (ref: PretrainRef, seed: number = seeds.pretrain[0]): string => {
     const key = JSON.stringify(ref.set ?? {});
     const known = pretrainRefs.get(ref.name);
     if (known !== undefined && known !== key) throw new SpecError([`two tables name the pre-trained model '${ref.name}' with different settings (${known} and ${key}): give them different names`]);
     pretrainRefs.set(ref.name, key);
-    const spec = pretrainSpec(ref);
-    return add(pretrainStageSpec(`pretrain:${ref.name}`, `pretrain ${ref.name}: ${basename(preset.pretrain.spec)} (${sizeLabel(archSizes(spec))}${spec.feature_set === 'light' ? ', light' : ''})`, spec, opts));
+    const spec = pretrainSpec(ref, seed);
+    const id = seed === seeds.pretrain[0] ? `pretrain:${ref.name}` : `pretrain:${ref.name}@s${seed}`;
+    return add(pretrainStageSpec(id, `pretrain ${ref.name}${seed === seeds.pretrain[0] ? '' : ` (seed ${seed})`}: ${basename(preset.pretrain.spec)} (${sizeLabel(archSizes(spec))}${spec.feature_set === 'light' ? ', light' : ''})`, spec, opts));
   };
 
   // ---- fine-tuning and evaluation of the detection tables
   const bounds = [...new Set([...DEFAULT_BOUNDS, ...opts.allTables.flatMap((t) => [...(t.bounds ?? []), ...(t.bound !== undefined ? [t.bound] : [])])])].sort((a, b) => a - b);
   const tableBound = opts.allTables.find((t) => t.bound !== undefined)?.bound ?? 0.8;
-  const finetuneStage = (m: TableModel, typesAsked: string[] | undefined, evalSplit: 'valid' | 'test'): PlannedModel => {
-    // Fine-tuning on the one attack type the data holds is fine-tuning on all of it: the same run.
-    const attackTypes = typesAsked && !(det.attackTypes.length === typesAsked.length && det.attackTypes.every((x) => typesAsked.includes(x))) ? typesAsked : undefined;
-    const pre = m.pretrain ? pretrainStage(m.pretrain) : undefined;
-    const layers: OverrideLayer[] = [];
-    const probe = loadFinetuneSpec(m.finetune, [], process.cwd()).spec;
-    // The paper's TF is "the same architecture as our model": the pre-trained model's sizes.
-    if (probe.arch === 'netflowgen_tf') layers.push({ source: 'the pre-trained model (TF = the same architecture)', values: { model: archSizes(mainSpec) } });
-    layers.push(...presetLayer(preset.finetune.set, 'finetune.set'), ...presetLayer(preset.finetune.arch?.[probe.arch], `finetune.arch.${probe.arch}`));
-    if (attackTypes) layers.push({ source: 'table attack type', values: { attack_types: attackTypes } });
-    layers.push(...train);
-    const spec = loadFinetuneSpec(m.finetune, layers, process.cwd()).spec;
-    if (spec.arch === 'netflowgen_safe' && !pre) throw new SpecError([`${m.finetune}: arch netflowgen_safe needs a pre-trained model: give the table's model a "pretrain": { "name": "main" }`]);
-    const key = `${basename(m.finetune, '.json')}${pre ? `@${pre.slice('pretrain:'.length)}` : ''}${attackTypes ? `:${attackTypes.join('+')}` : ''}`;
-    const ftId = add({
-      id: `finetune:${key}`,
-      kind: 'finetune',
-      label: `finetune ${m.name}${attackTypes ? ` (${attackTypes.join(', ')})` : ''}: ${spec.arch}, ${spec.train_split} split`,
-      version: V.finetune,
-      config: specConfig(spec, ['dataset', 'pretrained']),
-      inputs: pre ? { earlydetect: 'detect', pretrained: pre } : { earlydetect: 'detect' },
-      resumable: true,
-      run: async (ctx) => {
-        const s: FinetuneSpec = { ...spec, name: key.replace(/[^A-Za-z0-9._-]/g, '_'), dataset: ctx.input('earlydetect'), ...(pre ? { pretrained: ctx.input('pretrained') } : {}) };
-        await runFinetune(s, { runDir: ctx.dir, check: opts.check ?? false, threads: opts.threads, signal: ctx.signal, log: ctx.log, onRecord: trainingProgress(ctx, s.max_epoch) });
-      },
-    });
-    const evId = add({
-      id: `evaluate-detect:${key}`,
+  const evaluateStage = (id: string, label: string, run: string, evalSplit: 'valid' | 'test', attackTypes?: string[]): string =>
+    add({
+      id,
       kind: 'evaluate-detect',
-      label: `evaluate-detect ${m.name}${attackTypes ? ` (${attackTypes.join(', ')})` : ''}`,
+      label,
       version: V.evaluateDetect,
-      config: { bounds, tableBound, split: evalSplit },
-      inputs: { run: ftId },
+      // tau on each run's calibration split (never test), the oracle beside it, operating-point curves
+      config: { bounds, tableBound, split: evalSplit, select: 'calibration', budgets: DEFAULT_BUDGETS, ...(attackTypes ? { attackTypes } : {}) },
+      inputs: { run },
       run: async (ctx) => {
-        const { evaluation, figure } = await evaluateRun(ctx.input('run'), { out: ctx.dir, bounds, tableBound, split: evalSplit, score: false, threads: opts.threads, signal: ctx.signal, log: ctx.log });
+        const { evaluation, figure } = await evaluateRun(ctx.input('run'), { out: ctx.dir, bounds, tableBound, split: evalSplit, score: false, attackTypes, threads: opts.threads, signal: ctx.signal, log: ctx.log });
         await fsp.writeFile(join(ctx.dir, EVALUATION_FILE), JSON.stringify({ evaluation, figure }, null, 2) + '\n');
       },
     });
-    return { name: m.name, group: m.group, evaluation: evId, run: ftId, ...(typesAsked ? { attackType: typesAsked.join('+') } : {}) };
+  const detectorStage = (m: TableModel, typesAsked: string[] | undefined, evalSplit: 'valid' | 'test'): PlannedModel => {
+    const kind = m.detector!;
+    const runId = add({
+      id: `detector:${kind}`,
+      kind: 'simple-detect',
+      label: `simple-detect ${m.name} (not in the paper)`,
+      version: V.detector,
+      config: { detector: kind },
+      inputs: { earlydetect: 'detect' },
+      run: async (ctx) => {
+        await runSimpleDetector({ earlyDetect: ctx.input('earlydetect'), detector: kind, out: ctx.dir, force: true, signal: ctx.signal });
+      },
+    });
+    const key = `detector-${kind}${typesAsked ? `:${typesAsked.join('+')}` : ''}`;
+    const evaluation = evaluateStage(`evaluate-detect:${key}`, `evaluate-detect ${m.name}${typesAsked ? ` (${typesAsked.join(', ')})` : ''}`, runId, evalSplit, typesAsked);
+    return { name: m.name, group: m.group, evaluation, run: runId, detector: true, replicates: [{ seed: 0, evaluation, run: runId }], ...(typesAsked ? { attackType: typesAsked.join('+') } : {}) };
+  };
+  const finetuneStage = (m: TableModel, typesAsked: string[] | undefined, evalSplit: 'valid' | 'test'): PlannedModel => {
+    if (m.detector) return detectorStage(m, typesAsked, evalSplit);
+    const file = m.finetune!;
+    // Fine-tuning on the one attack type the data holds is fine-tuning on all of it: the same run.
+    const attackTypes = typesAsked && !(det.attackTypes.length === typesAsked.length && det.attackTypes.every((x) => typesAsked.includes(x))) ? typesAsked : undefined;
+    const probe = loadFinetuneSpec(file, [], process.cwd()).spec;
+    const replicates = seeds.finetune.map((seed, k) => {
+      const pretrainSeed = m.pretrain ? seeds.pretrain[k % seeds.pretrain.length] : undefined;
+      const pre = m.pretrain ? pretrainStage(m.pretrain, pretrainSeed) : undefined;
+      const layers: OverrideLayer[] = [];
+      // The paper's TF is "the same architecture as our model": the pre-trained model's sizes.
+      if (probe.arch === 'netflowgen_tf') layers.push({ source: 'the pre-trained model (TF = the same architecture)', values: { model: archSizes(mainSpec) } });
+      layers.push(...presetLayer(preset.finetune.set, 'finetune.set'), ...presetLayer(preset.finetune.arch?.[probe.arch], `finetune.arch.${probe.arch}`));
+      if (attackTypes) layers.push({ source: 'table attack type', values: { attack_types: attackTypes } });
+      layers.push({ source: `${preset.name} preset: seeds.finetune`, values: { seed } });
+      layers.push(...train);
+      const spec = loadFinetuneSpec(file, layers, process.cwd()).spec;
+      if (spec.arch === 'netflowgen_safe' && !pre) throw new SpecError([`${file}: arch netflowgen_safe needs a pre-trained model: give the table's model a "pretrain": { "name": "main" }`]);
+      const seedTag = k === 0 ? '' : `#s${seed}`;
+      const key = `${basename(file, '.json')}${pre ? `@${pre.slice('pretrain:'.length)}` : ''}${attackTypes ? `:${attackTypes.join('+')}` : ''}${seedTag}`;
+      const what = `${m.name}${attackTypes ? ` (${attackTypes.join(', ')})` : ''}${k === 0 ? '' : ` seed ${seed}`}`;
+      const ftId = add({
+        id: `finetune:${key}`,
+        kind: 'finetune',
+        label: `finetune ${what}: ${spec.arch}, ${spec.train_split} split`,
+        version: V.finetune,
+        config: specConfig(spec, ['dataset', 'pretrained']),
+        inputs: pre ? { earlydetect: 'detect', pretrained: pre } : { earlydetect: 'detect' },
+        resumable: true,
+        run: async (ctx) => {
+          const s: FinetuneSpec = { ...spec, name: key.replace(/[^A-Za-z0-9._-]/g, '_'), dataset: ctx.input('earlydetect'), ...(pre ? { pretrained: ctx.input('pretrained') } : {}) };
+          await runFinetune(s, { runDir: ctx.dir, check: opts.check ?? false, threads: opts.threads, signal: ctx.signal, log: ctx.log, onRecord: trainingProgress(ctx, s.max_epoch) });
+        },
+      });
+      const evId = evaluateStage(`evaluate-detect:${key}`, `evaluate-detect ${what}`, ftId, evalSplit);
+      return { seed, ...(pretrainSeed !== undefined ? { pretrainSeed } : {}), evaluation: evId, run: ftId };
+    });
+    return { name: m.name, group: m.group, evaluation: replicates[0].evaluation, run: replicates[0].run, replicates, ...(typesAsked ? { attackType: typesAsked.join('+') } : {}) };
+  };
+  /** The summary stage of a detection table: every model over its seeds, intervals, paired differences, claims. */
+  const summaryStage = (t: TableSpec, models: PlannedModel[], bound: number): string => {
+    const inputs: Record<string, string> = {};
+    const plan = models.map((m) => ({
+      model: m.name,
+      ...(m.attackType ? { attackType: m.attackType } : {}),
+      seeds: (m.replicates ?? [{ seed: 0, evaluation: m.evaluation, run: m.run }]).map((r) => {
+        inputs[r.evaluation] = r.evaluation;
+        return { seed: r.seed, ...(r.pretrainSeed !== undefined ? { pretrainSeed: r.pretrainSeed } : {}), role: r.evaluation };
+      }),
+    }));
+    const detectors = models.filter((m) => m.detector).map((m) => m.name);
+    return add({
+      id: `summary:${t.id}`,
+      kind: 'detect-summary',
+      label: `summary ${t.id}: mean, sd and 95% intervals over seeds and test examples; the paper's claims`,
+      version: V.summary,
+      config: { table: t.kind, bound, replicates: seeds.bootstrap, detectors, models: plan },
+      inputs,
+      run: async (ctx) => {
+        await writeDetectSummary(
+          plan.map((m) => ({ ...m, seeds: m.seeds.map((s) => ({ seed: s.seed, pretrainSeed: s.pretrainSeed, file: join(ctx.input(s.role), EVALUATION_FILE) })) })),
+          ctx.dir,
+          { table: t.kind, bound, replicates: seeds.bootstrap, detectors },
+        );
+      },
+    });
   };
 
   const planned: PlannedTable[] = [];
@@ -306,7 +370,8 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
         const wanted = t.attackTypes ?? ['DNS', 'UDP', 'NTP'];
         const types = wanted.filter((x) => det.attackTypes.includes(x));
         const models = types.flatMap((type) => tableModels(t).map((m) => finetuneStage(m, [type], t.split ?? 'test')));
-        planned.push({ ...base, models, bound: t.bound ?? tableBound, split: t.split ?? 'test', ...(types.length < wanted.length ? { leftOut: wanted.filter((x) => !types.includes(x)) } : {}) });
+        const bound = t.bound ?? tableBound;
+        planned.push({ ...base, models, bound, split: t.split ?? 'test', summary: summaryStage(t, models, bound), ...(types.length < wanted.length ? { leftOut: wanted.filter((x) => !types.includes(x)) } : {}) });
         break;
       }
       case 'table5':
@@ -316,7 +381,9 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
         const shown = tableModels(t);
         if (!shown.length) throw new SpecError([`${t.sources[t.sources.length - 1]}: ${t.kind} needs 'models'`]);
         const models = shown.map((m) => finetuneStage(m, undefined, t.split ?? 'test'));
-        planned.push({ ...base, models, bound: t.bound ?? tableBound, bounds: t.bounds ?? bounds, split: t.split ?? 'test', ...(t.unseenSplits ? { unseenSplits: t.unseenSplits } : {}) });
+        const bound = t.bound ?? tableBound;
+        const summary = t.kind === 'table8' ? undefined : summaryStage(t, models, bound);
+        planned.push({ ...base, models, bound, bounds: t.bounds ?? bounds, split: t.split ?? 'test', ...(summary ? { summary } : {}), ...(t.unseenSplits ? { unseenSplits: t.unseenSplits } : {}) });
         break;
       }
     }
@@ -328,7 +395,8 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
   const curves = [
     { title: 'Pre-training', runs: ids.filter((i) => i.startsWith('pretrain:')).map((i) => ({ label: label(i), run: i })) },
     { title: 'Model sizes (Table 10)', runs: ids.filter((i) => i.startsWith('size:')).map((i) => ({ label: label(i), run: i })) },
-    { title: 'Fine-tuning (SAFE loss)', runs: ids.filter((i) => i.startsWith('finetune:')).map((i) => ({ label: label(i), run: i })) },
+    // first seed of each fine-tuning (the others train the same way)
+    { title: 'Fine-tuning (SAFE loss, first seed)', runs: ids.filter((i) => i.startsWith('finetune:') && !i.includes('#s')).map((i) => ({ label: label(i), run: i })) },
   ].filter((g) => g.runs.length);
 
   const report: ReportPlan = {
@@ -353,7 +421,7 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
   return { stages: [...stages.values()], report };
 }
 
-export const EVALUATION_FILE = 'evaluation.json';
+export { EVALUATION_FILE };
 
 /** A pre-training stage: runPretrain in the stage folder, on the bin stage's dataset. */
 function pretrainStageSpec(id: string, label: string, spec: ExperimentSpec, opts: ChainOptions): StageSpec {

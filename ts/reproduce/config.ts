@@ -66,6 +66,7 @@ export interface DetectSettings {
   attackTypes: AttackTypeName[];
   unseenExamples: number;
   onset: 'cusum' | 'truth';
+  negatives: 'alerts' | 'ground-truth';
   seed: number;
 }
 
@@ -80,6 +81,8 @@ export interface Preset {
   sizes: { sweep: string; set?: Record<string, unknown> };
   finetune: { set?: Record<string, unknown>; arch?: Record<string, Record<string, unknown>> };
   tables: string[];
+  /** Seeds of the repeated trainings (schema defaults: [1], [1], 2000 replicates). */
+  seeds?: { finetune?: number[]; pretrain?: number[]; bootstrap?: number };
   /** Per table id, keys laid over the table's spec. */
   tableOverrides?: Record<string, Record<string, unknown>>;
 }
@@ -92,7 +95,10 @@ export interface PretrainRef {
 export interface TableModel {
   name: string;
   group?: string;
-  finetune: string;
+  /** A fine-tuning spec, or */
+  finetune?: string;
+  /** a simple detector that needs no training (not in the paper). */
+  detector?: 'static' | 'ewma-cusum';
   pretrain?: PretrainRef;
 }
 
