@@ -75,7 +75,8 @@ describe('reproduce: the micro preset end to end', function () {
     expect(f1.spread!.sd.v).to.be.closeTo(Math.abs(at80[0].f1 - at80[1].f1) / Math.SQRT2, 1e-12);
     expect(f1.spread!.lo.v as number).to.be.at.most(f1.ours.v as number);
     expect(f1.spread!.hi.v as number).to.be.at.least(f1.ours.v as number);
-    expect(t5.rows.find((r) => r.label[0].startsWith('Effectiveness'))!.cells[col].ours.v).to.be.closeTo((100 * (at80[0].effectiveness + at80[1].effectiveness)) / 2, 1e-9);
+    // (per-example outcomes are stored to 6 decimals: percent agrees to 1e-3)
+    expect(t5.rows.find((r) => r.label[0].startsWith('Effectiveness'))!.cells[col].ours.v).to.be.closeTo((100 * (at80[0].effectiveness + at80[1].effectiveness)) / 2, 1e-3);
     expect(t5.head[1].map((h) => h.text)).to.include.members(['Static threshold', 'EWMA+CUSUM']);
     // The claims the micro preset's tables can measure, each read from its summary, with a verdict.
     expect(data.claims.map((c) => c.id)).to.deep.equal(['netflowgen-vs-tf', 'netflowgen-vs-ms-lstm', 'netflowgen-vs-light']);
