@@ -63,9 +63,17 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
     // the head alone trains: Linear(32, 512), ReLU, Linear(512, 1) = 32*512 + 512 + 512 + 1
     expect(result.params?.trained).to.equal(17_409);
     expect(result).to.include({ label: 'NetFlowGen', arch: 'netflowgen_safe', featureSet: 'full', nFeatures: 86, trainSplit: 'valid', epochs: 2 });
+    // refit (the default): the final model trained on every example of the split, for the updates the holdout chose
+    expect(result).to.include({ refit: true, calibrationSplit: 'train', finalCheckpoint: 'checkpoint_final.pt' });
     expect(result.trainExamples).to.equal(chain.manifest.table2.valid.examples - chain.manifest.table2.valid.unseenExamples);
+    expect(result.splitExamples).to.equal(result.trainExamples);
+    expect(result.holdoutExamples).to.be.greaterThan(0);
+    expect(result.refitRun?.updates).to.equal(result.selectedUpdates).and.be.greaterThan(0);
     expect(result.best?.loss).to.be.a('number');
-    for (const s of ['test', 'valid']) expect(existsSync(join(runDir('tiny-netflowgen'), 'eval', s, 'score.json')), s).to.equal(true);
+    for (const s of ['test', 'valid', 'train']) {
+      const score = JSON.parse(readFileSync(join(runDir('tiny-netflowgen'), 'eval', s, 'score.json'), 'utf8')) as { checkpoint: string };
+      expect(score.checkpoint, s).to.equal(join(runDir('tiny-netflowgen'), 'checkpoint_final.pt'));
+    }
     const valid = readRunLog(runDir('tiny-netflowgen')).filter((x) => x.event === 'valid');
     expect(valid.map((x) => x.subset)).to.deep.equal(['holdout', 'holdout']);
   });
@@ -75,7 +83,7 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
       const { spec } = loadFinetuneSpec(join(FT, `${name}.json`), [{ source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } }]);
       const outcome = await runFinetune(spec, { runDir: runDir(spec.name), check: false, threads: Number(threads), log: quiet });
       expect(outcome.status).to.equal('trained');
-      expect(outcome.scored).to.deep.equal(['test', 'valid']);
+      expect(outcome.scored).to.deep.equal(['test', 'valid', 'train']); // eval_splits, then the calibration split
       const r: FinetuneResult = outcome.result;
       expect(r.params?.trained, name).to.equal(r.params?.total); // trained end to end
       expect(r.label).to.equal(name === 'tf' ? 'TF' : 'MS-LSTM');
@@ -104,7 +112,9 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
 
   it('netflowgen evaluate-detect: Tables 5, 8, 9 and Figure 5, every number recomputed from the survival files', async () => {
     const out = join(tmp.dir, 'detection');
-    const r = await cli(evaluateDetectCommand as never, ['evaluate-detect', runDir('tiny-netflowgen'), runDir('tiny-tf'), runDir('tiny-ms-lstm'), '--out', out, '--no-score']);
+    // tau chosen on the test split itself (the oracle), so that every number can be checked against the
+    // brute-force selection on test; test/evaluate-detect.test.ts checks the default, the calibration split
+    const r = await cli(evaluateDetectCommand as never, ['evaluate-detect', runDir('tiny-netflowgen'), runDir('tiny-tf'), runDir('tiny-ms-lstm'), '--out', out, '--no-score', '--select-split', 'test']);
     expect(r.code, r.err).to.equal(0);
     const md = readFileSync(join(out, 'tables.md'), 'utf8');
     const ev = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as DetectEvaluation;

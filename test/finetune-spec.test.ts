@@ -6,8 +6,21 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import yargs from 'yargs';
 import { finetuneCommand } from '../ts/cli/finetune.js';
-import { effectiveFeatureSet, loadFinetuneSpec, modelLabel, planFinetuneCommand, pretrainedCheckpoint, type FinetuneSpec } from '../ts/train/finetune.js';
-import { parseLogLine, summarizeRun } from '../ts/train/log.js';
+import {
+  calibrationSplit,
+  effectiveFeatureSet,
+  launchFinished,
+  loadFinetuneSpec,
+  modelLabel,
+  planFinetuneCommand,
+  planRefitCommand,
+  pretrainedCheckpoint,
+  scoreSplits,
+  selectedUpdates,
+  usesRefit,
+  type FinetuneSpec,
+} from '../ts/train/finetune.js';
+import { parseLogLine, summarizeRun, type RunRecord } from '../ts/train/log.js';
 import { parseSetArgs } from '../ts/train/spec.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -122,6 +135,65 @@ describe('finetune: specs and the rendered command', () => {
     const s = summarizeRun(lines.map((l) => parseLogLine(l)!));
     expect(s.best).to.deep.equal({ epoch: 2, updates: 18, loss: 1.7, acc: 0.75 });
     expect(parseLogLine(`2026-11-22 10:53:42 | INFO | fairseq.trainer | {"not": "metrics"}`)).to.equal(undefined);
+  });
+
+  it('refit: on by default with the holdout; its command trains the whole split for U* updates without validation', () => {
+    const spec = load('tf.json');
+    expect(spec).to.include({ refit: true, valid_split: 'holdout' });
+    expect(usesRefit(spec)).to.equal(true);
+    expect(usesRefit({ ...spec, refit: false })).to.equal(false);
+    expect(usesRefit(load('tf.json', { valid_split: 'test' }))).to.equal(false);
+    const first = planFinetuneCommand(spec, '/r').argv;
+    expect([arg(first, '--valid-subset'), arg(first, '--patience'), arg(first, '--max-update')]).to.deep.equal(['holdout', '10', undefined]);
+    expect(first).to.not.include('--disable-validation');
+    const refit = planRefitCommand(load('tf.json', { holdout_share: 0.25, max_update: 500 }), '/r', 37).argv;
+    expect(refit).to.include('--disable-validation');
+    for (const absent of ['--valid-subset', '--holdout-share', '--patience']) expect(refit, absent).to.not.include(absent);
+    expect([arg(refit, '--max-update'), arg(refit, '--max-epoch'), arg(refit, '--save-dir'), arg(refit, '--train-subset'), arg(refit, '--seed'), arg(refit, '--batch-size'), arg(refit, '--lr')]).to.deep.equal([
+      '37',
+      '100',
+      '/r/refit',
+      'valid',
+      '1',
+      '16',
+      '0.0005',
+    ]);
+  });
+
+  it("U*: the updates of fairseq's checkpoint_best.pt, by its rule (a score <= every earlier one; ties to the later save)", () => {
+    const save = (updates: number, score: unknown, path = '/r/checkpoint_last.pt'): RunRecord => ({ event: 'checkpoint', path, epoch: updates / 5, updates, score });
+    expect(selectedUpdates([save(5, 0.9), save(10, 0.8), save(15, 0.85)])).to.equal(10);
+    expect(selectedUpdates([save(5, 0.9), save(10, 0.8), save(15, 0.8)])).to.equal(15); // rounded losses tie: fairseq keeps the later
+    expect(selectedUpdates([save(5, 0.7), { event: 'start' }, save(10, 0.8), save(15, 0.7)])).to.equal(15); // across a resume
+    expect(selectedUpdates([save(5, 0.7), save(10, Number.NaN), save(15, 0.9)])).to.equal(15); // after a NaN fairseq's min is the next score
+    expect(selectedUpdates([save(5, 'None'), save(10, 'None')])).to.equal(undefined); // no validation
+    // the real lines, through the log parser
+    const lines = [
+      '2026-12-01 06:00:01 | INFO | fairseq.checkpoint_utils | Saved checkpoint /r/checkpoint_best.pt (epoch 1 @ 5 updates, score 0.9031) (writing took 0.01 seconds)',
+      '2026-12-01 06:00:02 | INFO | fairseq.checkpoint_utils | Saved checkpoint /r/checkpoint_last.pt (epoch 2 @ 10 updates, score 0.95) (writing took 0.01 seconds)',
+    ];
+    expect(selectedUpdates(lines.map((l) => parseLogLine(l)!))).to.equal(5);
+  });
+
+  it('a launch is finished when its run.jsonl has a clean end after its start', () => {
+    const end = (exitCode: number | null): RunRecord => ({ event: 'end', exitCode });
+    expect(launchFinished([])).to.equal(false);
+    expect(launchFinished([{ event: 'start' }, { event: 'train' }])).to.equal(false);
+    expect(launchFinished([{ event: 'start' }, end(0)])).to.equal(true);
+    expect(launchFinished([{ event: 'start' }, end(1)])).to.equal(false);
+    expect(launchFinished([{ event: 'start' }, { event: 'interrupted' }, end(null)])).to.equal(false);
+    expect(launchFinished([{ event: 'start' }, end(0), { event: 'start' }])).to.equal(false);
+  });
+
+  it('the calibration split: train for the small set, valid for _MoreData, a spec may name another; scored with eval_splits', () => {
+    expect(calibrationSplit(load('tf.json'))).to.equal('train');
+    expect(calibrationSplit(load('tf-moredata.json'))).to.equal('valid');
+    expect(scoreSplits(load('tf.json'))).to.deep.equal(['test', 'valid', 'train']);
+    expect(scoreSplits(load('tf-moredata.json'))).to.deep.equal(['test', 'valid']);
+    expect(scoreSplits(load('tf.json', { eval_splits: ['test'], calibration_split: 'train' }))).to.deep.equal(['test', 'train']);
+    expect(scoreSplits(load('tf-moredata.json', { eval_splits: ['test', 'train'] }))).to.deep.equal(['test', 'train', 'valid']);
+    expect(() => load('tf.json', { calibration_split: 'valid' })).to.throw(/tf\.json: calibration_split valid is the training split \(train_split\).*choose train/);
+    expect(() => load('tf-moredata.json', { calibration_split: 'test' })).to.throw(/calibration_split test: the threshold is never chosen on the test split.*choose valid/);
   });
 
   it('netflowgen finetune --dry-run prints the command, with --pretrained and --set from the command line', async () => {

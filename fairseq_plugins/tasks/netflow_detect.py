@@ -14,12 +14,14 @@ Splits. `train`, `valid` and `test` are the EarlyDetect splits; the paper's smal
 checkpoint_best.pt) on --valid-subset, which must not be the training split: pass `holdout` to monitor on
 a seeded --holdout-share (default 20%) of the training split's selected examples, drawn as whole
 attack/non-attack pairs with --holdout-seed (default --seed) and left out of training. Without `holdout`
-among the validation subsets the training split is used whole. --attack-types keeps the examples of
-those types (the pairs of their alerts), as Table 6 fine-tunes per type; unseen-node examples
-(attackType -1) are never trained on or validated on.
+among the validation subsets, or with --disable-validation (netflowgen finetune's refit on the whole
+split), the training split is used whole. Each loaded subset logs `subset NAME: N examples of SPLIT`.
+--attack-types keeps the examples of those types (the pairs of their alerts), as Table 6 fine-tunes per
+type; unseen-node examples (attackType -1) are never trained on or validated on.
 """
 
 # No `from __future__ import annotations` here: fairseq reads the config dataclass's field types at run time.
+import logging
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -30,6 +32,8 @@ from fairseq.tasks import FairseqTask, register_task
 
 from ..dataset import SPLITS, DatasetError, select_features
 from ..detect_data import DetectDataset, EarlyDetectData, holdout_split, select
+
+logger = logging.getLogger(__name__)
 
 HOLDOUT = "holdout"
 FEATURE_SET_CHOICES = ChoiceEnum(["full", "light"])
@@ -95,6 +99,8 @@ class NetflowDetectTask(FairseqTask):
             what = f"of type {self.cfg.attack_types} " if self.types is not None else ""
             raise DatasetError(f"{self.data.examples_path(source)}: no examples {what}for the {split} subset")
         shuffle = split == str(self.cfg.train_subset)
+        # One line per subset: netflowgen finetune reads the examples trained on and held out from train.log.
+        logger.info(f"subset {split}: {len(indices)} examples of {source}")
         self.datasets[split] = DetectDataset(self.data, source, indices, self.feature_columns, shuffle=shuffle, seed=int(self.cfg.seed))
 
     def max_positions(self):

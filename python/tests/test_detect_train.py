@@ -138,7 +138,7 @@ def test_safe_needs_a_fitting_pretrained_checkpoint(fixture, pretrained, tmp_pat
             NetflowDetectTask.setup_task(cfg).build_model(Namespace(arch="netflowgen_safe", _name="netflowgen_safe", pretrained=pretrained))
 
 
-def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival_curves(fixture, pretrained, tmp_path):
+def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival_curves(fixture, pretrained, tmp_path, capsys):
     save = str(tmp_path / "safe")
     r = run(
         [os.path.join(VENV_BIN, "fairseq-train"), fixture["ed"], "--user-dir", PLUGIN, "--task", "netflow_detect",
@@ -189,3 +189,22 @@ def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival
     assert (meta["n"], meta["n_selected"], meta["attack_types"]) == (n, int(keep.sum()), ["DNS"])
     assert meta["mean_loss"] == pytest.approx(float(losses[keep].mean()), rel=1e-5)
     assert np.allclose(np.fromfile(os.path.join(score_out, "survival.f32"), dtype="<f4").reshape(n, D), S, atol=1e-6)  # other batch size
+
+    # Several splits in one process (the model loaded once): ROOT/<split>/, each the same as scored alone.
+    root = str(tmp_path / "eval")
+    results = score_detect.score(score_detect.parse_args(["--checkpoint", ckpt, "--data", fixture["ed"], "--split", "test,valid,test", "--out-root", root]))
+    assert list(results) == ["test", "valid"]  # each split once, in the order given
+    for split in ("test", "valid"):
+        meta = json.load(open(os.path.join(root, split, "score.json")))
+        assert results[split] == meta and meta["split"] == split and meta["checkpoint"] == os.path.abspath(ckpt)
+        n_split = len(np.fromfile(os.path.join(fixture["ed"], f"{split}.examples.i32"), dtype="<i4")) // 6
+        assert meta["n"] == n_split and os.path.getsize(os.path.join(root, split, "survival.f32")) == 4 * n_split * D
+    assert np.allclose(np.fromfile(os.path.join(root, "test", "survival.f32"), dtype="<f4").reshape(n, D), S, atol=1e-6)
+    for bad, message in [
+        (["--split", "test,valid", "--out", score_out], "--out names one split's folder"),
+        (["--split", "test", "--out", score_out, "--out-root", root], "not both"),
+        (["--split", "test,tset"], "'tset' is not a split"),
+    ]:
+        with pytest.raises(SystemExit):
+            score_detect.parse_args(["--checkpoint", ckpt, "--data", fixture["ed"], *bad])
+        assert message in capsys.readouterr().err
