@@ -68,6 +68,13 @@ function specConfig(spec: object, drop: string[]): Record<string, unknown> {
 function trainingProgress(ctx: StageContext, maxEpoch: number): (r: RunRecord) => void {
   let perEpoch = 0;
   return (r) => {
+    // The refit (a second fairseq-train on the whole training split, docs/finetune.md) has its own count.
+    if (r.phase === 'refit') {
+      const total = Number(r.refit_updates) || 0;
+      const updates = Number(r.num_updates) || 0;
+      if (r.event === 'train_inner') ctx.progress(`refit on the whole split | update ${updates}/${total}`, total ? updates / total : undefined);
+      return;
+    }
     if (r.event === 'epoch_size') perEpoch = Number(r.updates) || perEpoch;
     if (r.event !== 'train_inner' && r.event !== 'valid') return;
     const updates = Number(r.num_updates ?? r.valid_num_updates) || 0;
