@@ -56,9 +56,14 @@ describe('reproduce: presets and table specs', () => {
     const t6 = report.tables.find((t) => t.id === 'table6')!;
     const t5 = report.tables.find((t) => t.id === 'table5')!;
     expect(t6.models!.map((m) => m.run)).to.deep.equal(t5.models!.map((m) => m.run));
-    expect(t6.models!.map((m) => m.attackType)).to.deep.equal(['UDP', 'UDP', 'UDP']);
+    expect(t6.models!.map((m) => m.attackType)).to.deep.equal(['UDP', 'UDP', 'UDP', 'UDP', 'UDP']);
+    // every model of the table has the preset's two fine-tuning seeds (the detectors: one, untrained)
+    expect(t5.models!.map((m) => m.replicates!.length)).to.deep.equal([2, 2, 2, 1, 1]);
+    expect(t5.summary).to.equal('summary:table5');
     expect(t6.leftOut).to.deep.equal(['DNS', 'NTP']);
-    expect(p.filter((s) => s.kind === 'finetune').length).to.equal(4);
+    // NetFlowGen, TF, MS-LSTM, NetFlowGen_Light, each with 2 seeds; the detectors run once for all tables
+    expect(p.filter((s) => s.kind === 'finetune').length).to.equal(4 * 2);
+    expect(p.filter((s) => s.kind === 'simple-detect').length).to.equal(2);
   });
 
   it('--only keeps the stages the chosen tables need', () => {
@@ -92,12 +97,12 @@ describe('reproduce: presets and table specs', () => {
     expect(() => tableModels(selectTables(loadPreset(s), ['table5'])[0])).to.throw(/'show' names GPT, not among the models \(NetFlowGen, TF/);
   });
 
-  it('table specs compose: Table 5 takes the shared models of detection.json and picks five', () => {
+  it('table specs compose: Table 5 takes the shared models of detection.json and picks the paper\'s five and the two simple detectors', () => {
     const t5 = loadTable(join(presetFile('tiny'), '../../tables/table5.json'));
     expect(t5).to.include({ id: 'table5', kind: 'table5', bound: 0.8, split: 'test' });
     expect(t5.sources.map((x) => x.split('/').pop())).to.deep.equal(['detection.json', 'table5.json']);
     const models = tableModels(t5);
-    expect(models.map((m) => m.name)).to.deep.equal(['NetFlowGen', 'TF', 'TF_MoreData', 'MS-LSTM', 'MS-LSTM_MoreData']);
+    expect(models.map((m) => m.name)).to.deep.equal(['NetFlowGen', 'TF', 'TF_MoreData', 'MS-LSTM', 'MS-LSTM_MoreData', 'Static threshold', 'EWMA+CUSUM']);
     expect(models[0].finetune).to.match(/experiments\/finetune\/netflowgen\.json$/);
   });
 });
