@@ -174,3 +174,40 @@ describe('evaluate/summary: claims read their verdicts from the numbers', () => 
     expect(s.models.map((m) => m.metrics.f1.runs)).to.deep.equal([3, 3, 3]);
   });
 });
+
+describe('Table 4 claim: per-window losses, paired by window', () => {
+  it('reads .npy files as numpy writes them', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readNpy } = await import('../ts/common/npy.js');
+    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    // numpy.save(np.array([[1.5, -2], [0, 4]], dtype='<f4')): a version 1.0 header padded to 128 bytes (checked against numpy 1.26)
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }";
+    const padded = header + ' '.repeat(128 - 10 - header.length - 1) + '\n';
+    const head = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.alloc(2), Buffer.from(padded, 'latin1')]);
+    head.writeUInt16LE(padded.length, 8);
+    writeFileSync(join(dir, 'a.npy'), Buffer.concat([head, Buffer.from(new Float32Array([1.5, -2, 0, 4]).buffer)]));
+    const a = readNpy(join(dir, 'a.npy'));
+    expect(a.shape).to.deep.equal([2, 2]);
+    expect(Array.from(a.data)).to.deep.equal([1.5, -2, 0, 4]);
+    writeFileSync(join(dir, 'b.npy'), Buffer.concat([head, Buffer.from(new Float32Array([1.5]).buffer)]));
+    expect(() => readNpy(join(dir, 'b.npy'))).to.throw(/b\.npy: 4 data bytes, shape \[2, 2\] needs 16/);
+  });
+
+  it('joins windows by (row, start), averages steps, and gives a verdict from the interval', async () => {
+    const { summarizePretrain } = await import('../ts/evaluate/summary.js');
+    // 3 windows of 2 steps; the model's losses 0.1 below the bigram's everywhere, windows listed in another order.
+    const windows = new Int32Array([0, 10, 1, 20, 2, 30]);
+    const stepLoss = new Float32Array([0.2, 0.4, 0.5, 0.5, 0.9, 0.7]); // window means 0.3, 0.5, 0.8
+    const bigram = { rows: [2, 0, 1], starts: [30, 10, 20], loss: [0.9, 0.4, 0.6] };
+    const s = summarizePretrain([{ seed: 1, stepLoss, steps: 2, windows }], bigram, { split: 'valid', replicates: 200 });
+    expect(s.models[0].loss.mean).to.be.closeTo((0.3 + 0.5 + 0.8) / 3, 1e-6);
+    expect(s.models[1].loss.mean).to.be.closeTo((0.9 + 0.4 + 0.6) / 3, 1e-12);
+    const c = s.claims[0];
+    expect(c.measured.diff).to.be.closeTo(0.1, 1e-6);
+    expect(c.measured.lo).to.be.closeTo(0.1, 1e-6); // the same gap on every window: no spread
+    expect(c.verdict).to.equal('holds');
+    expect(() => summarizePretrain([{ seed: 1, stepLoss, steps: 2, windows }], { rows: [0], starts: [10], loss: [1] }, { split: 'valid' })).to.throw(/no bigram loss/);
+  });
+});

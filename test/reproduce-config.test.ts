@@ -68,7 +68,7 @@ describe('reproduce: presets and table specs', () => {
 
   it('--only keeps the stages the chosen tables need', () => {
     const { plan: p } = plan('tiny', [], ['table4']);
-    expect(p.map((s) => s.id)).to.deep.equal(['source', 'serialize', 'bin', 'pretrain:main', 'baseline', 'evaluate-pretrain:main', 'report']);
+    expect(p.map((s) => s.id)).to.deep.equal(['source', 'serialize', 'bin', 'baseline', 'pretrain:main', 'evaluate-pretrain:main', 'summary:table4', 'report']);
     expect(() => plan('tiny', [], ['table11'])).to.throw(/--only: no table or figure 'table11' in preset tiny \(it has table1, table2/);
   });
 

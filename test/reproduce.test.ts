@@ -42,7 +42,7 @@ describe('reproduce: the micro preset end to end', function () {
       expect(html, t.id).to.include(`id="${t.id}"`);
     }
     for (const f of ['figure5-effectiveness.svg', 'figure5-mitigation.svg', 'curves-1.svg', 'operating-points.svg', 'report.json']) expect(existsSync(join(first.report!.dir, f)), f).to.equal(true);
-    expect(log.join('')).to.match(/^reproduce: 36 stages, 0 already done\n/);
+    expect(log.join('')).to.match(/^reproduce: 37 stages, 0 already done\n/);
   });
 
   it('every number equals the run output it comes from', () => {
@@ -79,13 +79,17 @@ describe('reproduce: the micro preset end to end', function () {
     expect(t5.rows.find((r) => r.label[0].startsWith('Effectiveness'))!.cells[col].ours.v).to.be.closeTo((100 * (at80[0].effectiveness + at80[1].effectiveness)) / 2, 1e-3);
     expect(t5.head[1].map((h) => h.text)).to.include.members(['Static threshold', 'EWMA+CUSUM']);
     // The claims the micro preset's tables can measure, each read from its summary, with a verdict.
-    expect(data.claims.map((c) => c.id)).to.deep.equal(['netflowgen-vs-tf', 'netflowgen-vs-ms-lstm', 'netflowgen-vs-light']);
+    expect(data.claims.map((c) => c.id)).to.deep.equal(['pretrained-vs-bigram', 'netflowgen-vs-tf', 'netflowgen-vs-ms-lstm', 'netflowgen-vs-light']);
     for (const c of data.claims) {
       expect(['holds', 'does not hold', 'inconclusive']).to.include(c.verdict);
       const raw = getPointer(read(c.diff.src!.file), c.diff.src!.pointer);
       expect(c.diff.v).to.equal(raw);
     }
     expect(data.operatingPoints!.table.blocks[0].rows.length).to.equal(5 * 3);
+    // Table 4's claim: the per-window losses average to the table's own losses (python/score.py and the bigram).
+    const t4claim = data.claims.find((c) => c.id === 'pretrained-vs-bigram')!;
+    expect(t4claim.a.v as number).to.be.closeTo(t4.rows[0].loss, 1e-6);
+    expect(t4claim.b.v as number).to.be.closeTo((t4.rows as { loss: number }[])[1].loss, 1e-9);
     const bin = JSON.parse(readFileSync(join(stage('bin'), 'manifest.json'), 'utf8')) as { table1: { raw: { nodes: number } } };
     expect(data.dataStatistics[0].blocks[0].rows[1].cells[0].ours.v).to.equal(bin.table1.raw.nodes);
   });

@@ -67,12 +67,17 @@ export function emptySums(nFeatures: number): ScoreSums {
   return { nll: new Float64Array(nFeatures), correct: new Float64Array(nFeatures), targets: 0 };
 }
 
-/** Scores the windows at `starts` with the model, adding into `sums`. */
-export function scoreWindows(bins: Uint8Array, model: BigramModel, starts: ArrayLike<number>, windowLength: number, sums: ScoreSums): void {
+/**
+ * Scores the windows at `starts` with the model, adding into `sums`. `onWindow`, when given, receives
+ * each window's start and its mean NLL over its (step, feature) targets (the per-window loss that
+ * python/score.py's step_loss.npy averages to, for paired comparisons).
+ */
+export function scoreWindows(bins: Uint8Array, model: BigramModel, starts: ArrayLike<number>, windowLength: number, sums: ScoreSums, onWindow?: (start: number, loss: number) => void): void {
   const F = model.nFeatures;
   const N = model.nBins;
   for (let w = 0; w < starts.length; w++) {
     const s = starts[w];
+    let windowNll = 0;
     if (s < 0 || (s + windowLength) * F > bins.length) throw new RangeError(`window at minute ${s} runs past the ${bins.length / F} minutes given`);
     for (let t = s + 1; t < s + windowLength; t++) {
       const prev = (t - 1) * F;
@@ -80,11 +85,14 @@ export function scoreWindows(bins: Uint8Array, model: BigramModel, starts: Array
       for (let f = 0; f < F; f++) {
         const a = bins[prev + f];
         const b = bins[cur + f];
-        sums.nll[f] -= model.logProb[(f * N + a) * N + b];
+        const lp = model.logProb[(f * N + a) * N + b];
+        sums.nll[f] -= lp;
+        windowNll -= lp;
         if (model.argmax[f * N + a] === b) sums.correct[f]++;
       }
       sums.targets++;
     }
+    if (onWindow) onWindow(s, windowLength > 1 ? windowNll / ((windowLength - 1) * F) : Number.NaN);
   }
 }
 

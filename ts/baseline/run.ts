@@ -65,13 +65,20 @@ export async function runBigram(opts: BigramOptions): Promise<{ result: BigramRe
     }
   };
   const sums = emptySums(F);
+  // Per-window losses (row, start, mean NLL), for comparisons paired by window (windowsFileOf).
+  const windowLoss: BigramWindows = { rows: [], starts: [], loss: [] };
+  const perWindow = (row: number) => (start: number, loss: number) => {
+    windowLoss.rows.push(row);
+    windowLoss.starts.push(start);
+    windowLoss.loss.push(loss);
+  };
   if (opts.perNode) {
     for (const row of new Set([...train.keys(), ...scored.keys()])) {
       check();
       const bins = ds.readBins(row);
       const counts = new Float64Array(F * N * N);
       countTransitions(bins, F, N, train.get(row) ?? [], W, counts);
-      scoreWindows(bins, fitBigram(counts, F, N), scored.get(row) ?? [], W, sums);
+      scoreWindows(bins, fitBigram(counts, F, N), scored.get(row) ?? [], W, sums, perWindow(row));
     }
   } else {
     const counts = new Float64Array(F * N * N);
@@ -82,7 +89,7 @@ export async function runBigram(opts: BigramOptions): Promise<{ result: BigramRe
     const model = fitBigram(counts, F, N);
     for (const [row, starts] of scored) {
       check();
-      scoreWindows(ds.readBins(row), model, starts, W, sums);
+      scoreWindows(ds.readBins(row), model, starts, W, sums, perWindow(row));
     }
   }
   const count = (mp: Map<number, number[]>) => [...mp.values()].reduce((s, l) => s + l.length, 0);
@@ -100,8 +107,21 @@ export async function runBigram(opts: BigramOptions): Promise<{ result: BigramRe
   };
   const out = opts.out ?? join(opts.dataset, `bigram.${split}.json`);
   mkdirSync(dirname(out), { recursive: true });
+  await writeFileAtomic(windowsFileOf(out), JSON.stringify(windowLoss) + '\n');
   await writeFileAtomic(out, JSON.stringify(result, null, 1) + '\n');
   return { result, out };
+}
+
+/** The bigram's loss of each scored window, beside its result file: FILE.json -> FILE.windows.json. */
+export interface BigramWindows {
+  rows: number[];
+  starts: number[];
+  /** Mean NLL (nats) over the window's (step, feature) targets. */
+  loss: number[];
+}
+
+export function windowsFileOf(resultFile: string): string {
+  return resultFile.replace(/(\.json)?$/, '.windows.json');
 }
 
 /** Table 4 style rows: overall, then per feature group. */

@@ -12,7 +12,8 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { VERSION } from '../common/version.js';
 import { CLAIMS, type Claim } from './claims.js';
 import type { RunEvaluation } from './tables.js';
-import { bootstrapMetric, METRIC_NAMES, pairedDifference, verdict, type Estimate, type MetricName, type RunOutcomes, type Verdict } from './uncertainty.js';
+import { readNpy } from '../common/npy.js';
+import { bootstrapMetric, METRIC_NAMES, pairedDifference, pairedLossDifference, verdict, type Estimate, type MetricName, type RunOutcomes, type Verdict } from './uncertainty.js';
 
 export const SUMMARY_FILE = 'summary.json';
 
@@ -173,14 +174,16 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
   const claims: ClaimResult[] = [];
   for (const type of types) {
     for (const c of CLAIMS) {
+      if (c.metric === 'loss') continue;
+      const metric = c.metric;
       const a = find(c.a, type);
       const b = find(c.b, type);
       if (!a || !b) continue;
-      const cmp = compare(a, b, c.metric);
+      const cmp = compare(a, b, metric);
       comparisons.push(cmp);
       if (c.table !== opts.table) continue;
-      const ea = out.find((s) => s.model === c.a && s.attackType === type)!.metrics[c.metric].mean;
-      const eb = out.find((s) => s.model === c.b && s.attackType === type)!.metrics[c.metric].mean;
+      const ea = out.find((s) => s.model === c.a && s.attackType === type)!.metrics[metric].mean;
+      const eb = out.find((s) => s.model === c.b && s.attackType === type)!.metrics[metric].mean;
       claims.push({ ...c, attackType: type, measured: { a: ea, b: eb, diff: cmp.diff, lo: cmp.lo, hi: cmp.hi }, verdict: verdict(c.kind, cmp.lo, cmp.hi, c.margin) });
     }
     // Beyond the paper: every learned model against each simple detector, and NetFlowGen against every other model of a per-type table.
@@ -219,3 +222,89 @@ export async function writeDetectSummary(
   return summary;
 }
 
+
+// ---------------------------------------------------------------- Table 4: pre-training against the bigram
+
+export interface PretrainSummary {
+  kind: 'netflowgen.pretrain-summary';
+  createdBy: string;
+  table: 'table4';
+  split: string;
+  windows: number;
+  replicates: number;
+  level: number;
+  /** The pre-trained model over its seeds (loss: mean NLL per (step, feature), nats), and the bigram. */
+  models: { model: string; seeds: number[]; loss: { mean: number | null; sd: number | null; values: number[] } }[];
+  claims: ClaimResult[];
+}
+
+/**
+ * The Table 4 claim from per-window losses: each pre-training seed's RUN/eval/<split>/step_loss.npy
+ * and windows.npy (python/score.py) against the bigram's per-window losses of the same windows
+ * (netflowgen baseline: bigram.<split>.windows.json), joined by (row, start).
+ */
+export function summarizePretrain(
+  seeds: readonly { seed: number; stepLoss: Float32Array; steps: number; windows: Int32Array }[],
+  bigram: { rows: number[]; starts: number[]; loss: number[] },
+  opts: { split: string; replicates?: number; seed?: number },
+): PretrainSummary {
+  const replicates = opts.replicates ?? 2000;
+  const key = (row: number, start: number) => `${row}:${start}`;
+  const bigramAt = new Map(bigram.rows.map((r, i) => [key(r, bigram.starts[i]), bigram.loss[i]]));
+  // Windows in the first seed's order; every seed scores the same windows of the same dataset.
+  const first = seeds[0];
+  const n = first ? first.windows.length / 2 : 0;
+  const b = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = bigramAt.get(key(first.windows[2 * i], first.windows[2 * i + 1]));
+    if (v === undefined) throw new Error(`window (row ${first.windows[2 * i]}, start ${first.windows[2 * i + 1]}) has no bigram loss: the baseline and the pre-trained model scored different windows`);
+    b[i] = v;
+  }
+  const a = seeds.map((s) => {
+    if (s.windows.length !== first.windows.length || s.windows.some((x, i) => x !== first.windows[i])) throw new Error(`pre-training seed ${s.seed} scored other windows than seed ${first.seed}`);
+    const perWindow = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let t = 0; t < s.steps; t++) sum += s.stepLoss[i * s.steps + t];
+      perWindow[i] = sum / s.steps;
+    }
+    return perWindow;
+  });
+  const meanOf = (x: ArrayLike<number>) => {
+    let sum = 0;
+    for (let i = 0; i < x.length; i++) sum += x[i];
+    return x.length ? sum / x.length : Number.NaN;
+  };
+  const losses = a.map(meanOf);
+  const d = pairedLossDifference(a, b, { replicates, seed: opts.seed ?? 1 });
+  const claim = CLAIMS.find((c) => c.id === 'pretrained-vs-bigram')!;
+  const ma = mean(losses);
+  const mb = meanOf(b);
+  return {
+    kind: 'netflowgen.pretrain-summary',
+    createdBy: `netflowgen ${VERSION}`,
+    table: 'table4',
+    split: opts.split,
+    windows: n,
+    replicates,
+    level: 0.95,
+    models: [
+      { model: 'Pre-trained', seeds: seeds.map((s) => s.seed), loss: { mean: ma, sd: sd(losses), values: losses } },
+      { model: 'Bigram', seeds: [], loss: { mean: Number.isFinite(mb) ? mb : null, sd: null, values: [mb] } },
+    ],
+    claims: [{ ...claim, attackType: null, measured: { a: ma, b: Number.isFinite(mb) ? mb : null, diff: d.diff, lo: d.lo, hi: d.hi }, verdict: verdict(claim.kind, d.lo, d.hi, claim.margin) }],
+  };
+}
+
+/** Reads the seeds' scores and the bigram's per-window losses, and writes OUT/summary.json. */
+export async function writePretrainSummary(seedRuns: readonly { seed: number; scoreDir: string }[], bigramWindowsFile: string, out: string, opts: { split: string; replicates?: number }): Promise<PretrainSummary> {
+  const seeds = seedRuns.map((r) => {
+    const loss = readNpy(join(r.scoreDir, 'step_loss.npy'));
+    const windows = readNpy(join(r.scoreDir, 'windows.npy'));
+    return { seed: r.seed, stepLoss: loss.data as Float32Array, steps: loss.shape[1], windows: windows.data as Int32Array };
+  });
+  const bigram = JSON.parse(readFileSync(bigramWindowsFile, 'utf8')) as { rows: number[]; starts: number[]; loss: number[] };
+  const summary = summarizePretrain(seeds, bigram, opts);
+  await writeFileAtomic(join(out, SUMMARY_FILE), JSON.stringify(summary, null, 1) + '\n');
+  return summary;
+}

@@ -254,3 +254,33 @@ export function verdict(kind: 'better' | 'not worse', lo: number | null, hi: num
   if (hi < -margin) return 'does not hold';
   return 'inconclusive';
 }
+
+// ---------------------------------------------------------------- per-window losses (Table 4)
+
+/**
+ * The paired difference mean(b) - mean(a) of per-window losses, a: one array per seed of model A
+ * (every array over the same n windows as b), b: model B's (one deterministic model, e.g. the bigram).
+ * Positive when A's loss is lower. Replicates draw n windows and the seeds of A with replacement:
+ * D_b = mean_{s in S_b} sum_i w_i (b_i - a_si) / n. 95% percentile interval; sd over seeds of A.
+ */
+export function pairedLossDifference(a: readonly ArrayLike<number>[], b: ArrayLike<number>, opts: BootstrapOptions = {}): Difference & { sd: number | null } {
+  const n = b.length;
+  for (const x of a) if (x.length !== n) throw new Error(`per-window losses of ${x.length} and ${n} windows: the comparison needs the same windows`);
+  const diffOf = (s: number, w: Int32Array | null) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += (w ? w[i] : 1) * (b[i] - a[s][i]);
+    return sum / n;
+  };
+  const perSeed = a.map((_, s) => diffOf(s, null));
+  const out = { diff: nullable(finiteMean(perSeed)), lo: null as number | null, hi: null as number | null, pairedRuns: true, examples: n, sd: sampleSd(perSeed) };
+  if (!a.length || !n) return out;
+  const B = opts.replicates ?? 2000;
+  const rng = Rng.derive(opts.seed ?? 1, 'loss');
+  const w = new Int32Array(n);
+  const values: number[] = [];
+  for (let k = 0; k < B; k++) {
+    drawWeights(rng, n, w);
+    values.push(finiteMean(drawRuns(rng, a.length).map((s) => diffOf(s, w))));
+  }
+  return { ...out, ...interval(values, opts.level ?? 0.95) };
+}

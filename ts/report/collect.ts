@@ -12,7 +12,7 @@ import { formatValue, text, type Cell, type ReportClaim, type CurveGroupData, ty
 import { PAPER_SOURCE, PAPER_TABLE1, PAPER_TABLE10, PAPER_TABLE2, PAPER_TABLE4, PAPER_TABLE5, PAPER_TABLE6, PAPER_TABLE7, PAPER_TABLE8, PAPER_TABLE9, type PaperMetrics } from './paper-numbers.js';
 import type { PlannedModel, PlannedTable, ReportPlan } from './plan.js';
 import { EVALUATION_FILE } from '../evaluate/evaluate.js';
-import { SUMMARY_FILE, type DetectSummary } from '../evaluate/summary.js';
+import { SUMMARY_FILE, type DetectSummary, type PretrainSummary } from '../evaluate/summary.js';
 
 /** Reads JSON files once each, and turns pointers into Values with their source. */
 export class SourceReader {
@@ -203,7 +203,7 @@ function publishedTable7(): TableBlock {
 
 // ---------------------------------------------------------------- pre-training tables
 
-function table4(r: SourceReader, t: PlannedTable, evalDir: string): ReportTable {
+function table4(r: SourceReader, t: PlannedTable, evalDir: string, dirs: Record<string, string>): ReportTable {
   const f = join(evalDir, 'table4.json');
   const rows = r.get(f, '/rows') as { model: string; split: string }[];
   const out = rows
@@ -217,12 +217,28 @@ function table4(r: SourceReader, t: PlannedTable, evalDir: string): ReportTable 
         cells: [cell(r.value(f, `/rows/${i}/loss`, 'f4'), paper?.loss), cell(r.value(f, `/rows/${i}/ppl`, 'f4'), paper?.ppl), cell(r.value(f, `/rows/${i}/acc`, 'f4'), paper?.acc)],
       };
     });
+  const blocks: TableBlock[] = [{ head: [[{ text: '' }, { text: 'Split' }, { text: 'Loss ↓' }, { text: 'Perplexity ↓' }, { text: 'Accuracy ↑' }]], rows: out }];
+  let seedsNote = '';
+  if (t.summary && dirs[t.summary]) {
+    const sf = join(dirs[t.summary], SUMMARY_FILE);
+    const models = r.get(sf, '/models') as PretrainSummary['models'];
+    const split = r.get(sf, '/split') as string;
+    blocks.push({
+      title: `loss over the pre-training seeds (${split === 'valid' ? 'validation' : split} windows; mean ± sd over seeds)`,
+      head: [[{ text: '' }, { text: 'Seeds' }, { text: 'Loss ↓' }]],
+      rows: models.map((m, i) => ({
+        label: [m.model],
+        cells: [cell(derived(m.seeds.length || null, 'int')), { ...cell(r.value(sf, `/models/${i}/loss/mean`, 'f4')), spread: { sd: r.value(sf, `/models/${i}/loss/sd`, 'f4'), lo: derived(null, 'f4'), hi: derived(null, 'f4') } }],
+      })),
+    });
+    seedsNote = ` The first block is the first pre-training seed's; the second has every seed, and the claims section the paired difference with its interval over windows and seeds (${r.rel(sf)}).`;
+  }
   return {
     id: t.id,
     kind: t.kind,
     caption: t.caption,
-    note: `Mean negative log-likelihood (nats) per predicted (step, feature) of the next minute's bins, its exponential, and the share of arg-max bins that are right; the pre-trained model's best checkpoint against the bigram of the training split, on the same windows. The paper reports the validation data. From ${r.rel(f)} (netflowgen evaluate-pretrain).`,
-    blocks: [{ head: [[{ text: '' }, { text: 'Split' }, { text: 'Loss ↓' }, { text: 'Perplexity ↓' }, { text: 'Accuracy ↑' }]], rows: out }],
+    note: `Mean negative log-likelihood (nats) per predicted (step, feature) of the next minute's bins, its exponential, and the share of arg-max bins that are right; the pre-trained model's best checkpoint against the bigram of the training split, on the same windows. The paper reports the validation data. From ${r.rel(f)} (netflowgen evaluate-pretrain).${seedsNote}`,
+    blocks,
     warnings: [],
   };
 }
@@ -523,7 +539,7 @@ function claimsOf(r: SourceReader, plan: ReportPlan, dirs: Record<string, string
     const f = join(dirs[t.summary], SUMMARY_FILE);
     const claims = (r.get(f, '/claims') as DetectSummary['claims']) ?? [];
     claims.forEach((c, i) => {
-      const v = (k: string) => r.value(f, `/claims/${i}/measured/${k}`, 'f3');
+      const v = (k: string) => r.value(f, `/claims/${i}/measured/${k}`, c.metric === 'loss' ? 'f4' : 'f3');
       out.push({ id: c.id, statement: c.statement, paper: c.paper, attackType: c.attackType, metric: c.metric, kind: c.kind, margin: c.margin, a: v('a'), b: v('b'), diff: v('diff'), lo: v('lo'), hi: v('hi'), verdict: c.verdict });
     });
   }
@@ -566,7 +582,7 @@ function operatingPoints(r: SourceReader, plan: ReportPlan, dirs: Record<string,
 function headline(tables: ReportTable[], claims: ReportClaim[]): string[] {
   const out: string[] = [];
   for (const c of claims)
-    out.push(`Claim${c.attackType ? ` (${c.attackType})` : ''}: ${c.statement} Measured ${c.metric.toUpperCase()} difference ${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}] (paper: ${c.paper}): **${c.verdict}**.`);
+    out.push(`Claim${c.attackType ? ` (${c.attackType})` : ''}: ${c.statement} Measured ${c.metric === 'loss' ? 'loss difference (bigram − pre-trained)' : `${c.metric.toUpperCase()} difference`} ${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}] (paper: ${c.paper}): **${c.verdict}**.`);
   const val = (c: Cell) => `${formatValue(c.ours)}${c.paper !== undefined ? ` (paper ${c.paper})` : ''}`;
   const t4 = tables.find((t) => t.kind === 'table4');
   if (t4) {
@@ -630,7 +646,7 @@ export function collectReport(plan: ReportPlan, dirs: Record<string, string>, ro
         dataStatistics.push(table7(r, t, need(plan.data.bin, t.id)));
         break;
       case 'table4':
-        tables.push(table4(r, t, need(t.evaluation, t.id)));
+        tables.push(table4(r, t, need(t.evaluation, t.id), dirs));
         break;
       case 'table10':
         tables.push(table10(r, t, dirs));

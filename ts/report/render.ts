@@ -23,10 +23,10 @@ export interface RenderedPlots {
 }
 
 const claimRows = (d: ReportData) =>
-  d.claims.map((c) => [`${c.statement}${c.attackType ? ` (${c.attackType})` : ''}`, c.paper, `${formatValue(c.a)} vs ${formatValue(c.b)}`, `${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}]`, `${c.kind === 'better' ? `A > B (no difference within ±${c.margin})` : `A ≥ B − ${c.margin}`}`, c.verdict]);
+  d.claims.map((c) => [`${c.statement}${c.attackType ? ` (${c.attackType})` : ''}`, c.paper, `${formatValue(c.a)} vs ${formatValue(c.b)}`, `${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}]`, `${c.kind === 'better' ? `A better than B (no difference within ±${c.margin}${c.metric === 'loss' ? ' nats' : ''})` : `A ≥ B − ${c.margin}`}`, c.verdict]);
 const CLAIM_HEAD = ['Claim of the paper', 'Paper', 'Ours (A vs B, mean over seeds)', 'A − B [95% interval]', 'Test', 'Verdict'];
 const CLAIMS_INTRO =
-  "Each claim compares two models on the same test examples: the paired difference of their F1 (A − B), averaged over seeds, with a 95% bootstrap interval over test examples and seeds (seed k of A paired with seed k of B). 'holds': the interval is on the claim's side; 'does not hold': it is on the other side (or, for 'better', within the margin of no difference); 'inconclusive': neither. Thresholds were chosen on calibration splits, never on test.";
+  "Each claim compares two models on the same examples: for detection, the paired difference of their test F1 (A − B), averaged over seeds, with a 95% bootstrap interval over test examples and seeds (seed k of A paired with seed k of B); for Table 4, the bigram's validation loss minus the pre-trained model's, on the same windows, with an interval over windows and pre-training seeds. 'holds': the interval is on the claim's side; 'does not hold': it is on the other side (or, for 'better', within the margin of no difference); 'inconclusive': neither. Thresholds were chosen on calibration splits, never on test.";
 
 // ---------------------------------------------------------------- Markdown
 

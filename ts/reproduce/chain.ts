@@ -16,13 +16,13 @@
  */
 import { promises as fsp } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { runBigram } from '../baseline/run.js';
+import { runBigram, windowsFileOf } from '../baseline/run.js';
 import { buildBinnedDataset } from '../datasets/build.js';
 import { buildEarlyDetect } from '../earlydetect/build.js';
 import type { AttackType } from '../earlydetect/alerts.js';
 import { runSimpleDetector } from '../baseline/detector-run.js';
 import { evaluateRun, DEFAULT_BOUNDS, DEFAULT_BUDGETS, EVALUATION_FILE } from '../evaluate/evaluate.js';
-import { writeDetectSummary } from '../evaluate/summary.js';
+import { writeDetectSummary, writePretrainSummary } from '../evaluate/summary.js';
 import { serialize } from '../serialize/serialize.js';
 import { resolveConfig, type SynthOverrides } from '../synth/config.js';
 import { synth } from '../synth/synth.js';
@@ -52,7 +52,7 @@ export interface ChainOptions {
 }
 
 /** Stage versions: raise one when its code changes what the stage writes. */
-const V = { source: 1, serialize: 1, bin: 1, detect: 2, baseline: 1, pretrain: 1, evaluatePretrain: 1, finetune: 2, evaluateDetect: 2, detector: 1, summary: 1, report: 2 };
+const V = { source: 1, serialize: 1, bin: 1, detect: 2, baseline: 2, pretrain: 1, evaluatePretrain: 1, finetune: 2, evaluateDetect: 2, detector: 1, summary: 1, report: 2 };
 
 const DETECTION_KINDS = new Set(['table5', 'table6', 'table8', 'table9', 'figure5']);
 export { SUMMARY_FILE } from '../evaluate/summary.js';
@@ -322,7 +322,6 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
         break;
       case 'table4': {
         const ref = t.pretrain ?? { name: 'main' };
-        const run = pretrainStage(ref);
         const baseline = add({
           id: 'baseline',
           kind: 'baseline',
@@ -338,22 +337,49 @@ export function buildChain(opts: ChainOptions): { stages: StageSpec[]; report: R
           },
         });
         const splits = t.splits ?? ['valid', 'test'];
-        const evaluation = add({
-          id: `evaluate-pretrain:${ref.name}`,
-          kind: 'evaluate-pretrain',
-          label: `evaluate-pretrain ${ref.name}: against the bigram (${splits.join(', ')})`,
-          version: V.evaluatePretrain,
-          config: { splits },
-          inputs: { run, baseline },
-          run: async (ctx) => {
-            // evaluatePretrain reads a run folder and writes into it: give it a folder of its own
-            // whose spec and checkpoint link to the (finished, untouched) pre-training stage.
-            for (const f of [SPEC_FILE, BEST_CHECKPOINT]) await fsp.symlink(relative(ctx.dir, join(ctx.input('run'), f)), join(ctx.dir, f));
-            const b = ctx.input('baseline');
-            await evaluatePretrain(ctx.dir, { baselines: splits.map((s) => join(b, `bigram.${s}.json`)), splits, threads: opts.threads, signal: ctx.signal, log: ctx.log });
-          },
+        // One evaluation per pre-training seed; the table's rows are the first seed's, the summary has them all.
+        const evaluations = seeds.pretrain.map((seed, k) => {
+          const run = pretrainStage(ref, seed);
+          return {
+            seed,
+            evaluation: add({
+              id: `evaluate-pretrain:${ref.name}${k === 0 ? '' : `@s${seed}`}`,
+              kind: 'evaluate-pretrain',
+              label: `evaluate-pretrain ${ref.name}${k === 0 ? '' : ` (seed ${seed})`}: against the bigram (${splits.join(', ')})`,
+              version: V.evaluatePretrain,
+              config: { splits },
+              inputs: { run, baseline },
+              run: async (ctx) => {
+                // evaluatePretrain reads a run folder and writes into it: give it a folder of its own
+                // whose spec and checkpoint link to the (finished, untouched) pre-training stage.
+                for (const f of [SPEC_FILE, BEST_CHECKPOINT]) await fsp.symlink(relative(ctx.dir, join(ctx.input('run'), f)), join(ctx.dir, f));
+                const b = ctx.input('baseline');
+                await evaluatePretrain(ctx.dir, { baselines: splits.map((s) => join(b, `bigram.${s}.json`)), splits, threads: opts.threads, signal: ctx.signal, log: ctx.log });
+              },
+            }),
+          };
         });
-        planned.push({ ...base, evaluation, splits });
+        const claimSplit = splits.includes('valid') ? 'valid' : splits[0];
+        const light = pretrainSpec(ref).feature_set === 'light';
+        const summary = light
+          ? undefined
+          : add({
+              id: 'summary:table4',
+              kind: 'pretrain-summary',
+              label: `summary table4: pre-trained against the bigram on the same ${claimSplit} windows, over ${evaluations.length} pre-training seed(s)`,
+              version: V.summary,
+              config: { split: claimSplit, replicates: seeds.bootstrap, seeds: evaluations.map((e) => e.seed) },
+              inputs: { baseline, ...Object.fromEntries(evaluations.map((e) => [e.evaluation, e.evaluation])) },
+              run: async (ctx) => {
+                await writePretrainSummary(
+                  evaluations.map((e) => ({ seed: e.seed, scoreDir: join(ctx.input(e.evaluation), 'eval', claimSplit) })),
+                  windowsFileOf(join(ctx.input('baseline'), `bigram.${claimSplit}.json`)),
+                  ctx.dir,
+                  { split: claimSplit, replicates: seeds.bootstrap },
+                );
+              },
+            });
+        planned.push({ ...base, evaluation: evaluations[0].evaluation, splits, ...(summary ? { summary } : {}) });
         break;
       }
       case 'table10': {
