@@ -324,7 +324,7 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
 
   it('refuses a non-empty folder without --force; the command replaces it with --force and fills an empty one', async () => {
     const failure = (p: Promise<unknown>) => p.then(() => 'no error', (x: Error) => x.message);
-    expect(await failure(runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'static', out: runs.static }))).to.match(/exists and is not empty; pass --force/);
+    expect(await failure(runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'static', out: runs.static }))).to.match(/exists \(a previous detector-result output\); pass --force/);
     const empty = join(tmp.dir, 'empty');
     mkdirSync(empty);
     await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: empty, splits: ['test'], ewmaCusum: { freeze: true } });

@@ -288,7 +288,7 @@ describe('synth: end to end', function () {
   it('an existing output needs --force; an interrupted run leaves nothing', async () => {
     let err: Error | null = null;
     await synth({ ...SMALL, out }).catch((e: Error) => (err = e));
-    expect(err).to.match(/exists; pass --force/);
+    expect(err).to.match(/exists \(a previous synth output\); pass --force/);
     const ac = new AbortController();
     ac.abort();
     const gone = join(tmp.dir, 'interrupted');

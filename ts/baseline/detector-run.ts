@@ -21,7 +21,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
+import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { VERSION } from '../common/version.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import { readDetectSplit, readEarlyDetectManifest, HAZARD_FILE, SCORE_FILE, SURVIVAL_FILE } from '../evaluate/data.js';
@@ -104,17 +104,6 @@ function abortError(): Error {
   return e;
 }
 
-async function isNonEmptyDir(p: string): Promise<boolean> {
-  try {
-    return (await fsp.readdir(p)).length > 0;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return false;
-    if (code === 'ENOTDIR') return true;
-    throw e;
-  }
-}
-
 /** Minute ranges (store and binned time axis, half-open) of an example starting at `start`. */
 export function exampleMinutes(start: number, W: number, D: number): { history: { start: number; end: number }; window: { start: number; end: number } } {
   return { history: { start, end: start + W - D }, window: { start: start + W - D, end: start + W } };
@@ -139,10 +128,9 @@ function readColumns(store: SeriesStore, node: number, from: number, to: number,
  */
 export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ result: DetectorResult; out: string }> {
   if (!SIMPLE_DETECTORS.includes(opts.detector)) throw new Error(`unknown detector '${opts.detector}' (one of ${SIMPLE_DETECTORS.join(', ')})`);
-  const out = resolve(opts.out);
-  const nonEmpty = await isNonEmptyDir(out);
-  if (nonEmpty && !opts.force) throw new Error(`${out} exists and is not empty; pass --force to replace it`);
+  const out = opts.out;
   const edDir = resolve(opts.earlyDetect);
+  await checkOutputDir(out, { overwrite: opts.force, inputs: [edDir] });
   const m = readEarlyDetectManifest(edDir);
   const W = m.windowLength;
   const D = m.detectLength;
@@ -268,7 +256,7 @@ export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ 
       result.finishedAt = new Date().toISOString();
       await writeFileAtomic(join(tmp, 'result.json'), JSON.stringify(result, null, 1) + '\n');
     },
-    { overwrite: opts.force || !nonEmpty },
+    { overwrite: opts.force, inputs: [edDir, m.dataset, m.store] },
   );
-  return { result, out };
+  return { result, out: resolve(out) };
 }

@@ -36,7 +36,7 @@ export const binCommand: CommandModule<object, Args> = {
       .option('top-k', { type: 'number', describe: 'keep only the K nodes with the most training bytes' })
       .option('unseen', { type: 'boolean', default: false, describe: 'add the filtered-out nodes of kept customers as unseen rows, mapped to their nearest training node (SPEC §4)' })
       .option('alerts', { type: 'string', describe: 'alert feed (JSON lines), to count the attacks of Table 7' })
-      .option('force', { type: 'boolean', default: false, describe: 'replace an existing dataset' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
       .example('$0 bin -s store -o dataset', "all 86 features, 10 bins, the paper's 72/8/20 split, 512-minute windows")
       .example('$0 bin -s store -o light --features light --window 128 --split 0.6,0.2,0.2', 'NetFlowGen_Light on a short synthetic store')

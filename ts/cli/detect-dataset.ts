@@ -71,7 +71,7 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
       .option('onset', { type: 'string', choices: ['cusum', 'truth'] as const, default: 'cusum' as const, describe: 'onset used for labels: CUSUM (as the paper) or the ground truth' })
       .option('unseen-examples', { type: 'number', default: 0, describe: 'non-attack examples from unseen rows per validation and test split (paper §7.1)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the window choices' })
-      .option('force', { type: 'boolean', default: false, describe: 'replace an existing folder' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
       .example('$0 detect-dataset -d dataset -a alerts.jsonl -o earlydetect', 'all alert types, CUSUM onsets, 512-minute examples')
       .example('$0 detect-dataset -d dataset -a synth/alerts.jsonl -g synth/ground-truth.jsonl -o ed --attack-types DNS UDP NTP', "the paper's three attack types, masks from the spoof lists, onset error reported")

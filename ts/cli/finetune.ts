@@ -4,6 +4,7 @@ import { defaultThreads, pythonEnv } from '../bridge/python.js';
 import { loadFinetuneSpec, planFinetuneCommand, runFinetune, type FinetuneResult } from '../train/finetune.js';
 import { commandText } from '../train/render.js';
 import { parseSetArgs, type OverrideLayer } from '../train/spec.js';
+import { refuseInputsInside } from '../common/atomic.js';
 import { trainInterruptSignal } from './pretrain.js';
 import { run } from './util.js';
 
@@ -75,6 +76,7 @@ export const finetuneCommand: CommandModule<object, Args> = {
         process.stdout.write(commandText(planFinetuneCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
         return;
       }
+      if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.pretrained, spec.dataset]);
       const outcome = await runFinetune(spec, { runDir, resume: a.resume, force: a.force, check: a.check, threads: a.threads, score: a.score ? undefined : [], signal: trainInterruptSignal() });
       if (outcome.status === 'skipped') process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
       const scores = spec.eval_splits.filter(() => a.score).map((s) => join(runDir, 'eval', s, 'survival.f32'));

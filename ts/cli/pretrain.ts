@@ -4,6 +4,7 @@ import { commandText } from '../train/render.js';
 import { planCommand, runPretrain, type RunResult } from '../train/run.js';
 import { loadSpec, parseSetArgs, type OverrideLayer } from '../train/spec.js';
 import { pythonEnv, defaultThreads } from '../bridge/python.js';
+import { refuseInputsInside } from '../common/atomic.js';
 import { interruptSignal, run } from './util.js';
 
 /** Ctrl-C stops fairseq-train; the same command resumes from the last checkpoint. */
@@ -83,6 +84,7 @@ export const pretrainCommand: CommandModule<object, Args> = {
         process.stdout.write(commandText(planCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
         return;
       }
+      if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.dataset]);
       const outcome = await runPretrain(spec, { runDir, resume: a.resume, force: a.force, check: a.check, threads: a.threads, signal: trainInterruptSignal() });
       if (outcome.status === 'skipped') process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
       process.stdout.write(`${resultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n`);

@@ -34,7 +34,7 @@ export const serializeCommand: CommandModule<object, Args> = {
       .option('to', { type: 'string', describe: 'end of the time range, exclusive, ISO 8601 UTC' })
       .option('sampling', { type: 'number', default: 1, describe: 'packet sampling 1:N; packets, bytes and flows are multiplied by N' })
       .option('strict', { type: 'boolean', default: false, describe: 'stop at the first bad record instead of counting it' })
-      .option('force', { type: 'boolean', default: false, describe: 'replace an existing store' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced' })
       .option('spread', { type: 'boolean', default: false, describe: "spread long flows' packets and bytes over the minutes they span" })
       .option('reorder-minutes', { type: 'number', default: 60, describe: 'how far a record may lag behind the newest one before it counts as out of order' })
       .option('utc-offset', { type: 'number', default: 0, describe: 'hours to add to the inputs\u2019 naive timestamps to reach UTC' })

@@ -32,7 +32,7 @@ export const simpleDetectCommand: CommandModule<object, Args> = {
       .option('cusum-k', { type: 'number', default: DEFAULT_EWMA_CUSUM.k, describe: 'ewma-cusum: CUSUM drift in standard deviations' })
       .option('sigma-floor', { type: 'number', default: DEFAULT_EWMA_CUSUM.sigmaFloor, describe: 'ewma-cusum: floor on sigma of ln(1 + packets/min)' })
       .option('freeze', { type: 'boolean', default: DEFAULT_EWMA_CUSUM.freeze, describe: "ewma-cusum: keep the history's mean and sigma through the detection window instead of updating them" })
-      .option('force', { type: 'boolean', default: false, describe: 'replace an existing non-empty folder' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
       .example('$0 simple-detect out/earlydetect --detector static -o runs/static-threshold', 'per-node quantile thresholds of the training split')
       .example('$0 simple-detect out/earlydetect --detector ewma-cusum -o runs/ewma-cusum', 'EWMA + CUSUM on ln(1 + packets/min), alpha 0.05, k 0.5')

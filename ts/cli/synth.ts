@@ -126,7 +126,7 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
       .option('history', { type: 'number', describe: 'minutes of history an attack gets inside its split before its onset (default 542)' })
       .option('overlay-from', { type: 'string', array: true, describe: 'real attack captures in nfdump CSV whose flows are re-timed and re-addressed onto victims' })
       .option('overlay-share', { type: 'number', describe: 'share of attacks taken from the overlay captures (default 1)' })
-      .option('force', { type: 'boolean', default: false, describe: 'replace an existing output folder' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced' })
       .option('report', { type: 'boolean', default: false, describe: 'print the synth-report figures afterwards' })
       .option('compare-cesnet', { type: 'string', describe: 'with --report: a CESNET-TimeSeries24 folder (<id>.csv + times_1_hour.csv) to compare with' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })

@@ -1,20 +1,46 @@
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /**
  * Atomic output: work happens under a temporary name beside the target (`.NAME.partial-PID`), and
  * only a finished result is renamed into place. An interrupted run leaves at most a `.partial`
  * folder that nothing mistakes for a complete one (and the next run of the same target removes it).
+ *
+ * What may be replaced (checked before any work, and again before the rename): an absent target,
+ * an empty folder, or, with `overwrite` (`--force`), a previous netflowgen output (a manifest of
+ * netflowgen's says so, see `outputKind`) that holds none of the command's inputs. Anything else is
+ * refused with an `OutputError` naming what is in the way. Errors name the target as the user gave it.
  */
-export async function withAtomicDir<T>(target: string, fill: (tmpDir: string) => Promise<T>, opts: { overwrite?: boolean } = {}): Promise<T> {
+export interface AtomicDirOptions {
+  /** `--force`: replace the target when it is a previous netflowgen output holding none of `inputs`. */
+  overwrite?: boolean;
+  /** Files and folders the command reads: a target holding one of them is never replaced. */
+  inputs?: readonly (string | null | undefined)[];
+}
+
+/** The output path cannot be written, or holds something that must not be replaced. */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputError';
+  }
+}
+
+export async function withAtomicDir<T>(target: string, fill: (tmpDir: string) => Promise<T>, opts: AtomicDirOptions = {}): Promise<T> {
+  await checkOutputDir(target, opts);
   const tmp = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
+  await makeParents(target);
   await removeStalePartials(target);
   await fsp.rm(tmp, { recursive: true, force: true });
-  await fsp.mkdir(tmp, { recursive: true });
+  try {
+    await fsp.mkdir(tmp);
+  } catch (e) {
+    throw new OutputError(`cannot write ${target}: cannot create a folder in ${dirname(target)} (${errText(e)})`);
+  }
   try {
     const result = await fill(tmp);
     if (await exists(target)) {
-      if (!opts.overwrite) throw new Error(`${target} exists; pass --force to replace it`);
+      await checkOutputDir(target, opts);
       const old = `${tmp}.old`;
       await fsp.rename(target, old);
       await fsp.rename(tmp, target);
@@ -27,6 +53,153 @@ export async function withAtomicDir<T>(target: string, fill: (tmpDir: string) =>
     await fsp.rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** Manifest files that make a folder a netflowgen output when their `kind` starts with `netflowgen.`. */
+export const OUTPUT_MANIFESTS = ['manifest.json', 'synth.json', 'result.json', 'reproduce.json', 'report.json', 'stage.json', 'results.json', 'summary.json'] as const;
+
+/** The `kind` of a folder's netflowgen manifest (e.g. `netflowgen.series-store`), or null when it has none. */
+export async function outputKind(dir: string): Promise<string | null> {
+  for (const name of OUTPUT_MANIFESTS) {
+    let text: string;
+    try {
+      text = await fsp.readFile(join(dir, name), 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      const kind = (JSON.parse(text) as { kind?: unknown }).kind;
+      if (typeof kind === 'string' && kind.startsWith('netflowgen.')) return kind;
+    } catch {
+      /* not JSON: not ours */
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks that an output folder may be written (module docstring): throws an OutputError naming the
+ * target as given, and what is in the way, when it may not. Call it before long work to fail fast.
+ */
+export async function checkOutputDir(target: string, opts: AtomicDirOptions = {}): Promise<void> {
+  let st;
+  try {
+    st = await fsp.stat(target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return checkWritableParent(target);
+    throw new OutputError(`cannot write ${target}: ${errText(e)}`);
+  }
+  if (!st.isDirectory()) throw new OutputError(`${target} exists and is not a folder; it is never replaced: choose another output path`);
+  await refuseInputsInside(target, opts.inputs ?? []);
+  let entries: string[];
+  try {
+    entries = await fsp.readdir(target);
+  } catch (e) {
+    throw new OutputError(`cannot write ${target}: ${errText(e)}`);
+  }
+  if (entries.length === 0) return;
+  const kind = await outputKind(target);
+  if (!opts.overwrite) {
+    throw new OutputError(
+      kind ? `${target} exists (a previous ${kind.slice('netflowgen.'.length)} output); pass --force to replace it, or choose another output folder` : `${target} exists and is not empty (${listed(entries)}); choose another output folder`,
+    );
+  }
+  if (!kind)
+    throw new OutputError(
+      `${target} is not a previous netflowgen output (no netflowgen manifest: ${OUTPUT_MANIFESTS.slice(0, 3).join(', ')}, ...) and holds ${listed(entries)}: --force replaces only netflowgen's own outputs; choose another output folder, or move those files yourself`,
+    );
+}
+
+/** Throws an OutputError when the folder `target` is, or holds, one of the command's inputs. */
+export async function refuseInputsInside(target: string, inputs: readonly (string | null | undefined)[]): Promise<void> {
+  const inside = await inputsInside(target, inputs);
+  if (inside.length) throw new OutputError(`${target} holds ${inside.map((p) => `'${p}'`).join(', ')}, ${inside.length > 1 ? 'inputs' : 'an input'} of this command: it is never replaced; choose another output folder`);
+}
+
+function listed(entries: string[]): string {
+  const sorted = [...entries].sort();
+  return sorted.length <= 5 ? sorted.join(', ') : `${sorted.slice(0, 5).join(', ')} and ${sorted.length - 5} more`;
+}
+
+/** The given inputs that are the target or lie below it (symbolic links resolved). */
+async function inputsInside(target: string, inputs: readonly (string | null | undefined)[]): Promise<string[]> {
+  const root = await real(target);
+  const out: string[] = [];
+  for (const p of inputs) {
+    if (!p) continue;
+    const rel = relative(root, await real(p));
+    if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) out.push(p);
+  }
+  return out;
+}
+
+async function real(p: string): Promise<string> {
+  try {
+    return await fsp.realpath(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** The nearest existing folder above a path that does not exist: it must be a writable folder. */
+async function checkWritableParent(target: string): Promise<void> {
+  let p = dirname(resolve(target));
+  for (;;) {
+    try {
+      const st = await fsp.stat(p);
+      if (!st.isDirectory()) throw new OutputError(`cannot write ${target}: ${p} is not a folder`);
+      break;
+    } catch (e) {
+      if (e instanceof OutputError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new OutputError(`cannot write ${target}: ${errText(e)}`);
+      const up = dirname(p);
+      if (up === p) break;
+      p = up;
+    }
+  }
+  try {
+    await fsp.access(p, 2 /* W_OK */);
+  } catch (e) {
+    throw new OutputError(`cannot write ${target}: ${p} is not writable (${errText(e)})`);
+  }
+}
+
+/**
+ * Creates the missing folders above the target one level at a time (not `mkdir -p`: Node's recursive
+ * mkdir loops forever on some special file systems, e.g. under /proc). Errors name the target.
+ */
+async function makeParents(target: string): Promise<void> {
+  const missing: string[] = [];
+  let p = dirname(resolve(target));
+  for (;;) {
+    try {
+      if (!(await fsp.stat(p)).isDirectory()) throw new OutputError(`cannot write ${target}: ${p} is not a folder`);
+      break;
+    } catch (e) {
+      if (e instanceof OutputError) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write ${target}: ${errText(e)}`);
+      missing.push(p);
+      const up = dirname(p);
+      if (up === p) break;
+      p = up;
+    }
+  }
+  for (const m of missing.reverse()) {
+    try {
+      await fsp.mkdir(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`cannot write ${target}: cannot create ${m} (${errText(e)})`);
+    }
+  }
+}
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  // The system's words without the path it names (which may be our hidden temporary folder).
+  const why = String(err.message ?? e).replace(/^[A-Z]+: /, '').replace(/, [a-z]+ '[^']*'( -> '[^']*')?$/, '');
+  return err.code ? `${err.code}: ${why}` : why;
 }
 
 /** Writes a file atomically (temporary name, then rename). */

@@ -11,7 +11,7 @@
 import { promises as fsp, openSync, closeSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FEATURES, FEATURE_NAMES, resolveFeatures } from '../catalogue/features.js';
-import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
+import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { createProgress } from '../common/progress.js';
 import { validateWithSchema } from '../common/schema.js';
 import { VERSION } from '../common/version.js';
@@ -77,6 +77,7 @@ function abortError(): Error {
 }
 
 export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<BuildBinnedResult> {
+  await checkOutputDir(opts.out, { overwrite: opts.force, inputs: [opts.store, opts.alerts] });
   const store = SeriesStore.open(opts.store);
   const sm = store.manifest;
   const nBins = opts.nBins ?? 10;
@@ -255,7 +256,7 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
         progress.stop();
       }
     },
-    { overwrite: opts.force },
+    { overwrite: opts.force, inputs: [opts.store, opts.alerts] },
   );
   return result;
 }

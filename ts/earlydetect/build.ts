@@ -16,7 +16,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
+import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { validateWithSchema } from '../common/schema.js';
 import { VERSION } from '../common/version.js';
 import { BinnedDataset } from '../datasets/binned.js';
@@ -154,6 +154,7 @@ function abortError(): Error {
 }
 
 export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<EarlyDetectManifest> {
+  await checkOutputDir(opts.out, { overwrite: opts.force, inputs: [opts.dataset, opts.store, opts.alerts, opts.groundTruth] });
   const ds = BinnedDataset.open(opts.dataset);
   const dm = ds.manifest;
   const storeDir = opts.store ?? dm.source.store;
@@ -356,7 +357,7 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
       }
       await writeFileAtomic(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
     },
-    { overwrite: opts.force },
+    { overwrite: opts.force, inputs: [opts.dataset, storeDir, opts.alerts, opts.groundTruth] },
   );
   return manifest;
 }

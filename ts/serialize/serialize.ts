@@ -213,7 +213,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       await writeFileAtomic(join(tmp, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
       return manifest;
     },
-    { overwrite: opts.force },
+    { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] },
   );
 }
 

@@ -141,7 +141,7 @@ export async function synth(opts: SynthOptions): Promise<SynthManifest> {
       await fsp.writeFile(join(tmp, 'synth.json'), JSON.stringify(manifest, null, 1) + '\n');
       return manifest;
     },
-    { overwrite: force },
+    { overwrite: force, inputs: cfg.overlay },
   );
 }
 
