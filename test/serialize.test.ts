@@ -233,7 +233,8 @@ describe('serialize (hand-made inputs)', function () {
     ];
     writeFileSync(f, rows.join('\n'));
     const out = join(tmp.dir, 'bad');
-    const m = await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out });
+    // every reject counted (not over the default 1% share); late records are rejected once the buffer is full (0 here)
+    const m = await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out, maxRejectShare: 1, maxLateRecords: 0 });
     const r = m.records;
     expect(r.read).to.equal(9);
     expect(r.used).to.equal(2);

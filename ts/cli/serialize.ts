@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { INPUT_FORMATS, type InputFormat } from '../ingest/record.js';
-import { serialize } from '../serialize/serialize.js';
+import { DEFAULT_MAX_REJECT_SHARE, RejectShareError, serialize } from '../serialize/serialize.js';
+import type { SeriesStoreManifest } from '../serialize/store.js';
 import { interruptSignal, run } from './util.js';
 
 interface Args {
@@ -17,6 +18,8 @@ interface Args {
   spread: boolean;
   'reorder-minutes': number;
   'utc-offset': number;
+  'max-reject-share': number;
+  'allow-large': boolean;
   quiet: boolean;
 }
 
@@ -30,13 +33,15 @@ export const serializeCommand: CommandModule<object, Args> = {
       .option('prefix', { type: 'string', array: true, describe: 'monitored prefix CIDR[=CUSTOMER] (instead of or besides --nodes)' })
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'series store folder to write' })
       .option('format', { type: 'string', choices: [...INPUT_FORMATS], describe: 'input format (default: detected per file from its header)' })
-      .option('from', { type: 'string', describe: 'first minute to keep, ISO 8601 UTC (e.g. 2021-09-21T15:00:00Z)' })
+      .option('from', { type: 'string', describe: 'first minute to keep, ISO 8601 UTC (e.g. 2021-09-21T15:00:00Z); default: the bulk of the data (records far outside it are rejected as time_outlier)' })
       .option('to', { type: 'string', describe: 'end of the time range, exclusive, ISO 8601 UTC' })
+      .option('max-reject-share', { type: 'number', default: DEFAULT_MAX_REJECT_SHARE, describe: 'exit non-zero (after writing the store) when a larger share of the records is rejected' })
+      .option('allow-large', { type: 'boolean', default: false, describe: 'without --from/--to, write a store over 4 GiB (otherwise refused: a wrong clock may have stretched the range)' })
       .option('sampling', { type: 'number', default: 1, describe: 'packet sampling 1:N; packets, bytes and flows are multiplied by N' })
-      .option('strict', { type: 'boolean', default: false, describe: 'stop at the first bad record instead of counting it' })
+      .option('strict', { type: 'boolean', default: false, describe: 'stop at the first bad record or skipped file instead of counting it' })
       .option('force', { type: 'boolean', default: false, describe: 'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced' })
       .option('spread', { type: 'boolean', default: false, describe: "spread long flows' packets and bytes over the minutes they span" })
-      .option('reorder-minutes', { type: 'number', default: 60, describe: 'how far a record may lag behind the newest one before it counts as out of order' })
+      .option('reorder-minutes', { type: 'number', default: 60, describe: 'how far a record may lag behind the newest one of its file before it is kept aside (memory: the open window)' })
       .option('utc-offset', { type: 'number', default: 0, describe: 'hours to add to the inputs\u2019 naive timestamps to reach UTC' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
       .example('$0 serialize -i flows/ -n nodes.csv -o store', 'all flow files under flows/, nodes from an inventory')
@@ -45,31 +50,48 @@ export const serializeCommand: CommandModule<object, Args> = {
   handler: (a) =>
     run(async () => {
       let shown = 0;
-      const m = await serialize({
-        inputs: a.input,
-        nodes: a.nodes,
-        prefixes: a.prefix,
-        out: a.out,
-        format: a.format as InputFormat | undefined,
-        from: a.from,
-        to: a.to,
-        sampling: a.sampling,
-        strict: a.strict,
-        force: a.force,
-        spreadLongFlows: a.spread,
-        reorderMinutes: a['reorder-minutes'],
-        utcOffsetHours: a['utc-offset'],
-        signal: interruptSignal(),
-        onReject: (ex) => {
-          if (a.quiet || shown >= 5) return;
-          shown++;
-          process.stderr.write(`warning: ${ex.file}:${ex.line}: ${ex.reason}${ex.field ? ` in field '${ex.field}'` : ''}: ${ex.detail}\n`);
-        },
-      });
-      if (a.quiet) return;
-      const r = m.records;
-      const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);
-      if (rej > shown) process.stderr.write(`warning: ${rej} records rejected in all (${Object.entries(r.rejected).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}); see the manifest\n`);
-      process.stdout.write(`wrote ${a.out}: ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}; ${r.read} records read, ${r.used} used, ${r.unmatched} matched no node, ${rej} rejected\n`);
+      let m: SeriesStoreManifest;
+      let failure: RejectShareError | null = null;
+      try {
+        m = await serialize({
+          inputs: a.input,
+          nodes: a.nodes,
+          prefixes: a.prefix,
+          out: a.out,
+          format: a.format as InputFormat | undefined,
+          from: a.from,
+          to: a.to,
+          sampling: a.sampling,
+          strict: a.strict,
+          force: a.force,
+          spreadLongFlows: a.spread,
+          reorderMinutes: a['reorder-minutes'],
+          utcOffsetHours: a['utc-offset'],
+          maxRejectShare: a['max-reject-share'],
+          allowLarge: a['allow-large'],
+          signal: interruptSignal(),
+          onReject: (ex) => {
+            if (a.quiet || shown >= 5) return;
+            shown++;
+            process.stderr.write(`warning: ${ex.file}:${ex.line}: ${ex.reason}${ex.field ? ` in field '${ex.field}'` : ''}: ${ex.detail}\n`);
+          },
+          onSkip: (s) => {
+            if (!a.quiet) process.stderr.write(`warning: skipped ${s.path}: ${s.reason}: ${s.detail}${s.recordsKept ? ` (${s.recordsKept} records read before the damage were kept)` : ''}\n`);
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof RejectShareError)) throw e;
+        failure = e;
+        m = e.manifest;
+      }
+      if (!a.quiet || failure) {
+        const r = m.records;
+        const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);
+        if (rej > shown) process.stderr.write(`warning: ${rej} records rejected in all (${Object.entries(r.rejected).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}); see the manifest\n`);
+        const sk = m.skipped ?? [];
+        const skText = sk.length ? `; ${sk.length} file(s) skipped (${['unreadable_file', 'not_flow_data'].map((k) => [k, sk.filter((s) => s.reason === k).length] as const).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
+        process.stdout.write(`wrote ${a.out}: ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}; ${r.read} records read, ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside --from/--to, ${rej} rejected${skText}\n`);
+      }
+      if (failure) throw failure;
     }),
 };

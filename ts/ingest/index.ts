@@ -82,3 +82,38 @@ export async function readFlows(path: string, sink: RecordSink, opts: ReadFlowsO
   }
   return done;
 }
+
+/**
+ * The minute an nfcapd file's name carries (`nfcapd.YYYYMMDDhhmm`, optionally `ss`; nfcapd names a
+ * file by the start of its rotation interval, in the collector's clock, read as UTC), or null.
+ */
+export function nfcapdNameMinute(path: string): number | null {
+  const m = /^nfcapd\.(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$/.exec(path.slice(path.lastIndexOf('/') + 1));
+  if (!m) return null;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  return Number.isFinite(t) ? Math.floor(t / 60_000) : null;
+}
+
+/** The start minute of a file's first good record (read until it is found), or null when it has none. */
+export async function firstRecordMinute(path: string, format: InputFormat, opts: ReadOptions = {}): Promise<number | null> {
+  const stop = new AbortController();
+  const outer = opts.signal;
+  const onAbort = () => stop.abort();
+  outer?.addEventListener('abort', onAbort);
+  let first: number | null = null;
+  const sink: RecordSink = {
+    record(rec) {
+      if (first === null) first = Math.floor(rec.startMs / 60_000);
+      stop.abort();
+    },
+    reject() {},
+  };
+  try {
+    await readerFor(format).read(path, sink, { ...opts, signal: stop.signal });
+  } catch (e) {
+    if (first === null || outer?.aborted) throw e;
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+  }
+  return first;
+}

@@ -47,10 +47,18 @@ export const REJECT_REASONS = [
   'bad_port',
   'bad_count', // negative or non-numeric packets/bytes
   'unknown_protocol',
-  'out_of_order', // older than the reorder window allows (decided by the aggregator)
+  'out_of_order', // older than the reorder window allows once the buffer of late records is full (decided by the aggregator)
   'truncated_line', // last line of a file cut short
+  'time_outlier', // far outside the time range of the bulk of the data (decided by the aggregator)
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** Why a whole input file was skipped (counted, with its name, in the store manifest; fatal under --strict). */
+export const SKIP_REASONS = [
+  'unreadable_file', // cannot be read, or damaged (a truncated nfcapd file, corrupt gzip data)
+  'not_flow_data', // not a flow file of a known format (a README, a pcap, an empty file)
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Where a record came from, for error messages: file (as given by the user) and 1-based line. */
 export interface SourceLocation {

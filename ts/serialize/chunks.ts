@@ -6,6 +6,11 @@
  * A chunk that falls behind the window is spilled to a scratch file as float32 blocks. At the end the
  * blocks are written into the node-major series file. Memory grows with the nodes active in the open
  * chunks, never with the number of records or the length of the span.
+ *
+ * The window belongs to one input file (`beginFile` starts a new one): a later file may go back in
+ * time, e.g. a second exporter's file of the same hours. A chunk it reopens after it was spilled
+ * gets a new block, and blocks of the same node and chunk are summed when the series is written
+ * (in float64, from their float32 values), so overlapping files merge whatever their order.
  */
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 
@@ -94,9 +99,15 @@ export class ChunkedAccumulator {
     this.spillFd = openSync(spillPath, 'w+');
   }
 
+  /** A new input file: its records may go back in time; the window restarts from its first record. */
+  beginFile(): void {
+    this.maxMinute = -Infinity;
+    this.last = null;
+  }
+
   /**
    * The open chunk holding `minute`, or null when the minute is older than the reorder window allows
-   * (the caller rejects the record as out of order). `advance` false opens a chunk ahead of the
+   * (the caller keeps the record aside, or rejects it as out of order). `advance` false opens a chunk ahead of the
    * newest record without moving the window (the tail of a long flow spread over later minutes).
    */
   chunkFor(minute: number, advance = true): Chunk | null {
@@ -155,7 +166,8 @@ export class ChunkedAccumulator {
   /**
    * Spills what is still open, then writes the node-major series file [nodes][minutes][features] for
    * minutes [start, start + minutes). `finalId` maps a temporary node id to its row (or -1 to drop it).
-   * `onBlock` reports progress. The spill file is removed.
+   * Blocks of the same node and chunk (a chunk reopened by a later file) are summed. `onBlock`
+   * reports progress. The spill file is removed.
    */
   writeSeries(path: string, finalId: Int32Array, nNodes: number, start: number, minutes: number, onBlock?: (done: number, total: number) => void): number {
     for (const chunk of [...this.open.values()].sort((a, b) => a.start - b.start)) this.spill(chunk);
@@ -169,16 +181,41 @@ export class ChunkedAccumulator {
       ftruncateSync(fd, total);
       const block = new Uint8Array(C * F * 4);
       const n = this.blockStart.length;
+      // Blocks in spill order, except that blocks of one node and chunk come together (summed).
+      const order = Array.from({ length: n }, (_, b) => b);
+      const seen = new Map<string, number>();
+      let dup = false;
       for (let b = 0; b < n; b++) {
+        const key = `${this.blockNode[b]}:${this.blockStart[b]}`;
+        if (seen.has(key)) dup = true;
+        else seen.set(key, b);
+      }
+      if (dup) order.sort((x, y) => this.blockNode[x] - this.blockNode[y] || this.blockStart[x] - this.blockStart[y] || x - y);
+      const f32 = new Float32Array(block.buffer);
+      const sum = dup ? new Float64Array(C * F) : null;
+      for (let i = 0; i < n; ) {
+        const b = order[i];
+        let j = i + 1;
+        while (j < n && this.blockNode[order[j]] === this.blockNode[b] && this.blockStart[order[j]] === this.blockStart[b]) j++;
         const row = finalId[this.blockNode[b]];
         const cs = this.blockStart[b];
         const from = Math.max(cs, start);
         const to = Math.min(cs + C, start + minutes);
-        if (row < 0 || from >= to) continue;
-        readAll(this.spillFd, block, b * block.length);
-        const src = block.subarray((from - cs) * F * 4, (to - cs) * F * 4);
-        writeAll(fd, src, ((row * minutes + (from - start)) * F) * 4);
-        if (onBlock && (b & 1023) === 0) onBlock(b, n);
+        if (row >= 0 && from < to) {
+          readAll(this.spillFd, block, b * block.length);
+          if (j > i + 1) {
+            sum!.set(f32);
+            for (let k = i + 1; k < j; k++) {
+              readAll(this.spillFd, block, order[k] * block.length);
+              for (let x = 0; x < sum!.length; x++) sum![x] += f32[x];
+            }
+            f32.set(sum!);
+          }
+          const src = block.subarray((from - cs) * F * 4, (to - cs) * F * 4);
+          writeAll(fd, src, ((row * minutes + (from - start)) * F) * 4);
+        }
+        if (onBlock && (i & 1023) === 0) onBlock(i, n);
+        i = j;
       }
       onBlock?.(n, n);
     } finally {

@@ -1,24 +1,38 @@
 /**
- * `netflowgen serialize`: flow files in, series store out (SPEC §1). Streams every input once,
- * aggregates node-minute features in bounded memory (chunks.ts), writes the store atomically.
+ * `netflowgen serialize`: flow files in, series store out (SPEC §1). Streams every input, aggregates
+ * node-minute features in bounded memory (chunks.ts), writes the store atomically.
+ *
+ * 1. Files: every file below the inputs; one that cannot be read or is not flow data is skipped and
+ *    counted by reason (`unreadable_file`, `not_flow_data`), fatal under --strict.
+ * 2. Time range: `--from/--to`, else from the bulk of the data (a first pass over the records'
+ *    times, `bulkRange`): a stray record never stretches the store; records far outside the bulk are
+ *    rejected as `time_outlier` with file and line. A store over `maxStoreBytes` without
+ *    `--from/--to` needs confirming (`allowLarge`).
+ * 3. Order: files by their time (nfcapd names carry it, others by their first record), across
+ *    subfolders; each file has its own reorder window, and a file going back in time (a second
+ *    exporter's file of the same hours) reopens the chunks it needs: overlapping files merge.
+ *    Records that lag more than the window within their file are kept aside and added at the end
+ *    (up to `maxLateRecords`; beyond, `out_of_order`).
+ * 4. Truth: no record used is an error naming the likely cause; a share of rejected records above
+ *    `maxRejectShare` (default 1%) is an error after the store is written (RejectShareError).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, N_FEATURES } from '../catalogue/features.js';
-import { InputError, REJECT_REASONS, type FlowRecord, type InputFormat, type RecordSink, type RejectReason, type SourceLocation } from '../ingest/record.js';
-import { detectFormat, expandInputs, readerFor } from '../ingest/index.js';
-import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
+import { InputError, REJECT_REASONS, SKIP_REASONS, emptyRecord, type FlowRecord, type InputFormat, type RecordSink, type RejectReason, type SkipReason, type SourceLocation } from '../ingest/record.js';
+import { detectFormat, expandInputs, firstRecordMinute, nfcapdNameMinute, readerFor } from '../ingest/index.js';
+import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { validateWithSchema } from '../common/schema.js';
 import { createProgress } from '../common/progress.js';
 import { addRecord } from './aggregate.js';
 import { ChunkedAccumulator } from './chunks.js';
 import { NodeRegistry, loadInventory, parsePrefixOptions } from './inventory.js';
-import { DATA_FILE, MANIFEST, STORE_SCHEMA, isoToMinute, minuteToIso, type RejectExample, type SeriesStoreManifest, type StoreInput } from './store.js';
+import { DATA_FILE, MANIFEST, STORE_SCHEMA, isoToMinute, minuteToIso, type RejectExample, type SeriesStoreManifest, type SkippedFile, type StoreInput } from './store.js';
 import { VERSION } from '../common/version.js';
 
 export interface SerializeOptions {
-  /** Flow files or directories (directories: every flow file below, sorted by name). */
+  /** Flow files or directories (directories: every flow file below, ordered by time). */
   inputs: string[];
   /** Node inventory CSV (`prefix,customer[,role]`). */
   nodes?: string;
@@ -27,28 +41,157 @@ export interface SerializeOptions {
   out: string;
   /** Force one input format instead of detecting it per file. */
   format?: InputFormat;
-  /** Keep minutes in [from, to) (ISO 8601, UTC). Default: from the first to the last minute with data. */
+  /** Keep minutes in [from, to) (ISO 8601, UTC). Default: the bulk of the data (`bulkRange`). */
   from?: string;
   to?: string;
   /** Packet sampling 1:N: packets, bytes and flows are multiplied by N. */
   sampling?: number;
-  /** First bad record is fatal. */
+  /** First bad record, or skipped file, is fatal. */
   strict?: boolean;
-  /** Replace an existing store. */
+  /** Replace a previous store (never a folder holding an input or that is not a netflowgen output). */
   force?: boolean;
   /** Spread a long flow's packets and bytes over the minutes it spans (its flow counts once, in its start minute). */
   spreadLongFlows?: boolean;
-  /** How many minutes a record may lag behind the newest record seen (default 60). Older records are rejected as out_of_order. */
+  /** How many minutes a record may lag behind the newest record of its file before it is kept aside as late (default 60). */
   reorderMinutes?: number;
+  /** Late records kept aside (and added at the end) at most; later ones are rejected as out_of_order (default 1,000,000). */
+  maxLateRecords?: number;
   /** Minutes per in-memory chunk (default 60). */
   chunkMinutes?: number;
   /** Hours to add to naive timestamps of the input to reach UTC. */
   utcOffsetHours?: number;
-  /** How many bad-record examples the manifest keeps (default 20). */
+  /** How many bad-record examples the manifest keeps per reason (default 20). */
   maxExamples?: number;
+  /** Largest share of the records read that may be rejected before the run counts as failed (default 0.01). */
+  maxRejectShare?: number;
+  /** Without --from/--to, a store larger than this (bytes, default 4 GiB) needs `allowLarge`. */
+  maxStoreBytes?: number;
+  allowLarge?: boolean;
   signal?: AbortSignal;
   /** Called with each bad record (the CLI prints the first ones). */
   onReject?: (example: RejectExample) => void;
+  /** Called with each skipped file. */
+  onSkip?: (skipped: SkippedFile) => void;
+}
+
+export const DEFAULT_MAX_REJECT_SHARE = 0.01;
+export const DEFAULT_MAX_STORE_BYTES = 4 * 1024 ** 3;
+export const DEFAULT_MAX_LATE_RECORDS = 1_000_000;
+/** `bulkRange`: share of the records at each end that may be outliers, and the gap that separates them from the bulk. */
+export const OUTLIER_TAIL_SHARE = 0.001;
+export const OUTLIER_GAP_MINUTES = 1440;
+
+/** The run wrote its store but rejected more records than allowed: the store is there, the exit code says it is not what was asked. */
+export class RejectShareError extends Error {
+  constructor(
+    message: string,
+    readonly manifest: SeriesStoreManifest,
+  ) {
+    super(message);
+    this.name = 'RejectShareError';
+  }
+}
+
+/**
+ * The time range [start, end) of the bulk of the data, from a histogram of record start minutes.
+ * At each end, at most k = max(1, floor(0.1% of the records)) records may lie outside it, and only
+ * when a gap of more than a day (OUTLIER_GAP_MINUTES) separates them from the rest: start from the
+ * (k+1)-th earliest record's minute and the (k+1)-th latest, then widen over every minute reached
+ * without crossing such a gap. Null for no records.
+ */
+export function bulkRange(hist: ReadonlyMap<number, number>, tailShare = OUTLIER_TAIL_SHARE, gapMinutes = OUTLIER_GAP_MINUTES): { start: number; end: number; records: number } | null {
+  const minutes = [...hist.keys()].sort((a, b) => a - b);
+  if (!minutes.length) return null;
+  let total = 0;
+  for (const m of minutes) total += hist.get(m)!;
+  const k = Math.max(1, Math.floor(tailShare * total));
+  // index of the minute holding the (k+1)-th record from the start, and from the end
+  let lo = 0;
+  for (let seen = 0; lo < minutes.length; lo++) {
+    seen += hist.get(minutes[lo])!;
+    if (seen > k) break;
+  }
+  let hi = minutes.length - 1;
+  for (let seen = 0; hi >= 0; hi--) {
+    seen += hist.get(minutes[hi])!;
+    if (seen > k) break;
+  }
+  if (total <= 2 * k || lo > hi) {
+    lo = 0;
+    hi = minutes.length - 1;
+  }
+  while (lo > 0 && minutes[lo] - minutes[lo - 1] <= gapMinutes) lo--;
+  while (hi < minutes.length - 1 && minutes[hi + 1] - minutes[hi] <= gapMinutes) hi++;
+  let records = 0;
+  for (let i = lo; i <= hi; i++) records += hist.get(minutes[i])!;
+  return { start: minutes[lo], end: minutes[hi] + 1, records };
+}
+
+/** One input file as serialize sees it. */
+interface Planned {
+  path: string;
+  bytes: number;
+  format: InputFormat;
+  /** Time used to order the files: the nfcapd name's minute, else the first record's. */
+  orderMinute: number;
+}
+
+/** Records kept aside because they lag more than the reorder window behind their file's newest record. */
+class LateRecords {
+  n = 0;
+  private cap = 0;
+  private f64 = new Float64Array(0); // startMs endMs pkts bytes rpkts rbytes
+  private i32 = new Int32Array(0); // s d sp dp proto flags rflags
+
+  push(rec: FlowRecord, s: number, d: number): void {
+    if (this.n === this.cap) {
+      this.cap = Math.max(1024, this.cap * 2);
+      const f = new Float64Array(this.cap * 6);
+      f.set(this.f64);
+      this.f64 = f;
+      const i = new Int32Array(this.cap * 7);
+      i.set(this.i32);
+      this.i32 = i;
+    }
+    const f = this.n * 6;
+    const i = this.n * 7;
+    this.f64[f] = rec.startMs;
+    this.f64[f + 1] = rec.endMs;
+    this.f64[f + 2] = rec.pkts;
+    this.f64[f + 3] = rec.bytes;
+    this.f64[f + 4] = rec.rpkts;
+    this.f64[f + 5] = rec.rbytes;
+    this.i32[i] = s;
+    this.i32[i + 1] = d;
+    this.i32[i + 2] = rec.sp;
+    this.i32[i + 3] = rec.dp;
+    this.i32[i + 4] = rec.proto;
+    this.i32[i + 5] = rec.flags;
+    this.i32[i + 6] = rec.rflags;
+    this.n++;
+  }
+
+  /** Every record, in start-time order, into `rec` (reused), with its nodes. */
+  replay(each: (rec: FlowRecord, s: number, d: number) => void): void {
+    const order = Array.from({ length: this.n }, (_, k) => k).sort((a, b) => this.f64[a * 6] - this.f64[b * 6] || a - b);
+    const rec = emptyRecord();
+    for (const k of order) {
+      const f = k * 6;
+      const i = k * 7;
+      rec.startMs = this.f64[f];
+      rec.endMs = this.f64[f + 1];
+      rec.pkts = this.f64[f + 2];
+      rec.bytes = this.f64[f + 3];
+      rec.rpkts = this.f64[f + 4];
+      rec.rbytes = this.f64[f + 5];
+      rec.sp = this.i32[i + 2];
+      rec.dp = this.i32[i + 3];
+      rec.proto = this.i32[i + 4];
+      rec.flags = this.i32[i + 5];
+      rec.rflags = this.i32[i + 6];
+      each(rec, this.i32[i], this.i32[i + 1]);
+    }
+  }
 }
 
 export async function serialize(opts: SerializeOptions): Promise<SeriesStoreManifest> {
@@ -57,28 +200,140 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
   const reorder = opts.reorderMinutes ?? 60;
   const chunkMinutes = opts.chunkMinutes ?? 60;
   const maxExamples = opts.maxExamples ?? 20;
-  const from = opts.from !== undefined ? isoToMinute(opts.from) : -Infinity;
-  const to = opts.to !== undefined ? isoToMinute(opts.to) : Infinity;
-  if (from >= to) throw new Error(`--from (${opts.from}) must be before --to (${opts.to})`);
+  const maxLate = opts.maxLateRecords ?? DEFAULT_MAX_LATE_RECORDS;
+  const maxRejectShare = opts.maxRejectShare ?? DEFAULT_MAX_REJECT_SHARE;
+  if (!(maxRejectShare >= 0 && maxRejectShare <= 1)) throw new Error(`--max-reject-share must be a share between 0 and 1, got ${opts.maxRejectShare}`);
+  const givenFrom = opts.from !== undefined ? isoToMinute(opts.from) : -Infinity;
+  const givenTo = opts.to !== undefined ? isoToMinute(opts.to) : Infinity;
+  if (givenFrom >= givenTo) throw new Error(`--from (${opts.from}) must be before --to (${opts.to})`);
+  const rangeGiven = opts.from !== undefined && opts.to !== undefined;
 
+  await checkOutputDir(opts.out, { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] });
   const registry = new NodeRegistry();
   if (opts.nodes) await loadInventory(opts.nodes, registry);
   if (opts.prefixes?.length) parsePrefixOptions(opts.prefixes, registry);
   if (registry.isEmpty()) throw new Error('no nodes: give a node inventory (--nodes inventory.csv) or --prefix CIDR[=CUSTOMER]');
 
-  const files = await expandInputs(opts.inputs);
-  if (files.length === 0) throw new Error(`no input files found in ${opts.inputs.join(', ')}`);
-  const sizes = await Promise.all(files.map(async (f) => (await fsp.stat(f)).size));
-  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  const found = await expandInputs(opts.inputs);
+  if (found.length === 0) throw new Error(`no input files found in ${opts.inputs.join(', ')}`);
 
   return withAtomicDir(
     opts.out,
     async (tmp) => {
-      const acc = new ChunkedAccumulator(join(tmp, 'spill.tmp'), chunkMinutes, N_FEATURES, reorder);
       const counts = { read: 0, used: 0, unmatched: 0, outsideRange: 0 };
       const rejected: Record<string, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0]));
       const examples: RejectExample[] = [];
+      const examplesOf: Record<string, number> = {};
       const inputs: StoreInput[] = [];
+      const skipped: SkippedFile[] = [];
+      const skippedPaths = new Set<string>();
+
+      const skip = (path: string, reason: SkipReason, err: unknown, recordsKept = 0): void => {
+        const detail = err instanceof InputError ? err.message.replace(/^[^:]*(:\d+)?: (io|format): /, '') : (err as Error).message;
+        if (opts.strict) throw err instanceof InputError ? err : new InputError(reason === 'unreadable_file' ? 'io' : 'format', { file: path }, '', detail);
+        const s: SkippedFile = { path, reason, detail, ...(recordsKept > 0 ? { recordsKept } : {}) };
+        skipped.push(s);
+        skippedPaths.add(path);
+        opts.onSkip?.(s);
+      };
+      const whySkipped = (format: InputFormat | null, e: InputError): SkipReason => (e.reason === 'io' || format === 'nfcapd' ? 'unreadable_file' : 'not_flow_data');
+
+      // ---- 1. formats (a file that is not flow data is skipped, counted)
+      const planned: Planned[] = [];
+      for (const path of found) {
+        if (opts.signal?.aborted) throw abortError();
+        let format: InputFormat;
+        try {
+          format = opts.format ?? (await detectFormat(path));
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          skip(path, whySkipped(null, e), e);
+          continue;
+        }
+        planned.push({ path, bytes: (await fsp.stat(path)).size, format, orderMinute: nfcapdNameMinute(path) ?? NaN });
+      }
+      const totalBytes = planned.reduce((a, f) => a + f.bytes, 0);
+
+      // ---- 2. time range: given, or the bulk of the data from a first pass over the records' times
+      let lo = givenFrom;
+      let hi = givenTo;
+      let bulk: ReturnType<typeof bulkRange> = null;
+      if (!rangeGiven) {
+        const hist = new Map<number, number>();
+        const scanBar = createProgress('serialize: times', totalBytes, '{bar} {percentage}% | {mb} MB | ETA {eta_formatted}');
+        let before = 0;
+        try {
+          for (const f of planned) {
+            if (opts.signal?.aborted) throw abortError();
+            const mine = new Map<number, number>();
+            let first = NaN;
+            const sink: RecordSink = {
+              record(rec: FlowRecord): void {
+                const m = Math.floor(rec.startMs / 60_000);
+                if (m < givenFrom || m >= givenTo) return;
+                if (first !== first) first = m;
+                mine.set(m, (mine.get(m) ?? 0) + 1);
+                // a spread flow reaches its end minute: the range may widen to it (without counting it twice)
+                if (opts.spreadLongFlows && rec.endMs > rec.startMs) {
+                  const e = Math.floor(rec.endMs / 60_000);
+                  if (e > m && e < givenTo && !mine.has(e)) mine.set(e, 0);
+                }
+              },
+              reject(): void {},
+              progress(bytes: number): void {
+                scanBar.update(before + bytes, { mb: ((before + bytes) / 1e6).toFixed(1) });
+              },
+            };
+            try {
+              await readerFor(f.format).read(f.path, sink, { signal: opts.signal, utcOffsetHours: opts.utcOffsetHours });
+            } catch (e) {
+              if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format')) throw e;
+              skip(f.path, whySkipped(f.format, e), e);
+              continue;
+            } finally {
+              before += f.bytes;
+            }
+            for (const [m, n] of mine) hist.set(m, (hist.get(m) ?? 0) + n);
+            if (f.orderMinute !== f.orderMinute) f.orderMinute = first;
+          }
+        } finally {
+          scanBar.stop();
+        }
+        bulk = bulkRange(hist);
+        if (bulk) {
+          if (!Number.isFinite(lo)) lo = bulk.start;
+          if (!Number.isFinite(hi)) hi = bulk.end;
+        }
+      } else {
+        for (const f of planned) {
+          if (f.orderMinute === f.orderMinute) continue;
+          try {
+            f.orderMinute = (await firstRecordMinute(f.path, f.format, { signal: opts.signal, utcOffsetHours: opts.utcOffsetHours })) ?? NaN;
+          } catch (e) {
+            if (opts.signal?.aborted) throw abortError();
+            if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format')) throw e;
+            skip(f.path, whySkipped(f.format, e), e);
+          }
+        }
+      }
+      const files = planned.filter((f) => !skippedPaths.has(f.path));
+      // ---- 3. order: by time across subfolders (files without a record last), then by path
+      files.sort((a, b) => (a.orderMinute === a.orderMinute ? a.orderMinute : Infinity) - (b.orderMinute === b.orderMinute ? b.orderMinute : Infinity) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+      const rangeKnown = Number.isFinite(lo) && Number.isFinite(hi);
+      const sizeCheck = (nodes: number): void => {
+        if (!rangeKnown || rangeGiven || opts.allowLarge) return;
+        const bytes = Math.max(1, nodes) * (hi - lo) * N_FEATURES * 4;
+        if (bytes > (opts.maxStoreBytes ?? DEFAULT_MAX_STORE_BYTES))
+          throw new Error(
+            `the store would be ${(bytes / 1024 ** 3).toFixed(1)} GiB (${Math.max(1, nodes)} nodes x ${hi - lo} minutes from ${minuteToIso(lo)} to ${minuteToIso(hi)}, the time range of the bulk of the data): give the range you want with --from and --to, or confirm with --allow-large`,
+          );
+      };
+      sizeCheck(registry.size);
+
+      // ---- 4. the records, file by file
+      const acc = new ChunkedAccumulator(join(tmp, 'spill.tmp'), chunkMinutes, N_FEATURES, reorder);
+      const late = new LateRecords();
       const progress = createProgress('serialize', totalBytes, '{bar} {percentage}% | {rate} rec/s | {mb} MB | ETA {eta_formatted}');
       const t0 = Date.now();
       let bytesBefore = 0;
@@ -87,7 +342,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       const noteReject = (reason: RejectReason, loc: SourceLocation, field: string, detail: string): void => {
         rejected[reason]++;
         const ex = { reason, file: loc.file, line: loc.line, field, detail };
-        if (examples.length < maxExamples) examples.push(ex);
+        if ((examplesOf[reason] = (examplesOf[reason] ?? 0) + 1) <= maxExamples) examples.push(ex);
         opts.onReject?.(ex);
         if (opts.strict) throw new InputError(reason, { file: loc.file, line: loc.line }, field, detail);
       };
@@ -96,14 +351,42 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         fileRecords++;
         noteReject(reason, loc, field, detail);
       };
+      const rangeText = () => `${minuteToIso(lo)} to ${minuteToIso(hi)}`;
+
+      /** Adds a record to its minutes; false when its minute is behind the window (the caller keeps it aside). */
+      const place = (rec: FlowRecord, s: number, d: number, minute: number): boolean => {
+        const chunk = acc.chunkFor(minute);
+        if (chunk === null) return false;
+        const endMinute = opts.spreadLongFlows && rec.endMs > rec.startMs ? Math.min(Math.floor(rec.endMs / 60_000), hi - 1) : minute;
+        if (endMinute <= minute) {
+          const off = chunk.offset(minute);
+          addRecord(rec, s >= 0 ? chunk.block(s) : null, off, d >= 0 ? chunk.block(d) : null, off, sampling);
+          acc.touch(minute);
+        } else {
+          const dur = rec.endMs - rec.startMs;
+          for (let m = minute; m <= endMinute; m++) {
+            const c = m === minute ? chunk : acc.chunkFor(m, false);
+            if (c === null) continue;
+            const share = (Math.min(rec.endMs, (m + 1) * 60_000) - Math.max(rec.startMs, m * 60_000)) / dur;
+            const off = c.offset(m);
+            addRecord(rec, s >= 0 ? c.block(s) : null, off, d >= 0 ? c.block(d) : null, off, sampling, share, m === minute);
+            acc.touch(m);
+          }
+        }
+        return true;
+      };
 
       const sink: RecordSink = {
         record(rec: FlowRecord, loc: SourceLocation): void {
           counts.read++;
           fileRecords++;
           const minute = Math.floor(rec.startMs / 60_000);
-          if (minute < from || minute >= to) {
+          if (minute < givenFrom || minute >= givenTo) {
             counts.outsideRange++;
+            return;
+          }
+          if (minute < lo || minute >= hi) {
+            noteReject('time_outlier', loc, 'ts', `flow starts at ${minuteToIso(minute)}, far outside the time range of the bulk of the data (${rangeText()}); a wrong clock? Give --from/--to to keep it`);
             return;
           }
           const s = rec.src4 >= 0 ? registry.node4(rec.src4) : registry.node6(rec.src6);
@@ -112,26 +395,12 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
             counts.unmatched++;
             return;
           }
-          const endMinute = opts.spreadLongFlows && rec.endMs > rec.startMs ? Math.min(Math.floor(rec.endMs / 60_000), to - 1) : minute;
-          const chunk = acc.chunkFor(minute);
-          if (chunk === null) {
-            noteReject('out_of_order', loc, 'ts', `flow starts at ${minuteToIso(minute)}, more than ${reorder} minutes before the newest record seen (raise --reorder-minutes, or give inputs in time order)`);
-            return;
-          }
-          if (endMinute === minute) {
-            const off = chunk.offset(minute);
-            addRecord(rec, s >= 0 ? chunk.block(s) : null, off, d >= 0 ? chunk.block(d) : null, off, sampling);
-            acc.touch(minute);
-          } else {
-            const dur = rec.endMs - rec.startMs;
-            for (let m = minute; m <= endMinute; m++) {
-              const c = m === minute ? chunk : acc.chunkFor(m, false);
-              if (c === null) continue;
-              const share = (Math.min(rec.endMs, (m + 1) * 60_000) - Math.max(rec.startMs, m * 60_000)) / dur;
-              const off = c.offset(m);
-              addRecord(rec, s >= 0 ? c.block(s) : null, off, d >= 0 ? c.block(d) : null, off, sampling, share, m === minute);
-              acc.touch(m);
+          if (!place(rec, s, d, minute)) {
+            if (late.n >= maxLate) {
+              noteReject('out_of_order', loc, 'ts', `flow starts at ${minuteToIso(minute)}, more than ${reorder} minutes before the newest record of its file, and ${maxLate} such records are already kept aside (raise --reorder-minutes, or give the records in time order)`);
+              return;
             }
+            late.push(rec, s, d);
           }
           counts.used++;
         },
@@ -143,26 +412,32 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       };
 
       try {
-        for (let i = 0; i < files.length; i++) {
-          const file = files[i];
+        for (const f of files) {
           if (opts.signal?.aborted) throw abortError();
-          const format = opts.format ?? (await detectFormat(file));
           fileRecords = 0;
+          acc.beginFile();
           // Hash while reading (the file is read twice, concurrently, from the page cache); a failed read stops the hash.
           const stopHash = new AbortController();
-          const hashing = sha256File(file, stopHash.signal);
+          const hashing = sha256File(f.path, stopHash.signal);
           try {
-            await readerFor(format).read(file, sink, { signal: opts.signal, utcOffsetHours: opts.utcOffsetHours });
+            await readerFor(f.format).read(f.path, sink, { signal: opts.signal, utcOffsetHours: opts.utcOffsetHours });
           } catch (e) {
             stopHash.abort();
             await hashing.catch(() => undefined);
-            throw e;
+            if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format') || opts.signal?.aborted) throw e;
+            // Damaged part-way (found now: no first pass with --from/--to): what was read before is kept and counted.
+            skip(f.path, whySkipped(f.format, e), e, fileRecords);
+            bytesBefore += f.bytes;
+            continue;
           }
           const sha256 = await hashing;
           if (opts.signal?.aborted) throw abortError();
-          inputs.push({ path: file, format, bytes: sizes[i], sha256, records: fileRecords });
-          bytesBefore += sizes[i];
+          inputs.push({ path: f.path, format: f.format, bytes: f.bytes, sha256, records: fileRecords });
+          bytesBefore += f.bytes;
         }
+        // the late records, in time order
+        acc.beginFile();
+        late.replay((rec, s, d) => void place(rec, s, d, Math.floor(rec.startMs / 60_000)));
         progress.update(totalBytes, { rate: Math.round(counts.read / Math.max(1e-3, (Date.now() - t0) / 1000)), mb: (totalBytes / 1e6).toFixed(1) });
       } catch (e) {
         acc.close();
@@ -171,11 +446,23 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         progress.stop();
       }
 
+      const rejectedTotal = Object.values(rejected).reduce((a, b) => a + b, 0);
+      if (counts.used === 0) {
+        acc.close();
+        throw new Error(emptyMessage(opts, counts, rejectedTotal, rejected, skipped, files.length));
+      }
+
       // Time range and node order.
-      const startMinute = Number.isFinite(from) ? from : Number.isFinite(acc.minMinute) ? acc.minMinute : 0;
-      const endMinute = Number.isFinite(to) ? to : Number.isFinite(acc.lastMinute) ? acc.lastMinute + 1 : startMinute;
+      const startMinute = Number.isFinite(lo) ? lo : acc.minMinute;
+      const endMinute = Number.isFinite(hi) ? hi : acc.lastMinute + 1;
       const minutes = Math.max(0, endMinute - startMinute);
       const { order, nodes } = registry.finalOrder();
+      try {
+        sizeCheck(nodes.length);
+      } catch (e) {
+        acc.close();
+        throw e;
+      }
       const finalId = new Int32Array(registry.size).fill(-1);
       order.forEach((temp, row) => (finalId[temp] = row));
       const dataBytes = acc.writeSeries(join(tmp, DATA_FILE), finalId, nodes.length, startMinute, minutes);
@@ -196,16 +483,23 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         customers: [...new Set(nodes.map((n) => n.customer))],
         sampling,
         inputs,
+        skipped,
         records: { ...counts, rejected, examples },
         options: {
           format: opts.format ?? 'detect',
           from: opts.from ?? null,
           to: opts.to ?? null,
+          timeRange: rangeGiven
+            ? { source: '--from/--to', from: minuteToIso(startMinute), to: minuteToIso(endMinute) }
+            : { source: 'bulk of the data', from: minuteToIso(startMinute), to: minuteToIso(endMinute), rule: `at most max(1, ${OUTLIER_TAIL_SHARE * 100}% of the records) at each end, separated from the rest by more than ${OUTLIER_GAP_MINUTES} minutes, are time outliers`, ...(bulk ? { recordsInside: bulk.records } : {}) },
           reorderMinutes: reorder,
+          lateRecords: late.n,
           chunkMinutes,
           spreadLongFlows: Boolean(opts.spreadLongFlows),
           utcOffsetHours: opts.utcOffsetHours ?? 0,
+          maxRejectShare,
           timeRule: opts.spreadLongFlows ? 'packets and bytes spread over the minutes a flow spans; flow counted in its start minute' : 'flow counted in the minute of its start time',
+          fileOrder: 'by time: the nfcapd name, else the first record; each file has its own reorder window, overlapping files are merged',
           peakOpenChunks: acc.stats.peakOpenChunks,
         },
       };
@@ -214,7 +508,37 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       return manifest;
     },
     { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] },
-  );
+  ).then((manifest) => {
+    const r = manifest.records;
+    const rej = Object.values(r.rejected).reduce((a, b) => a + b, 0);
+    if (r.read > 0 && rej / r.read > maxRejectShare) {
+      const why = Object.entries(r.rejected)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
+      throw new RejectShareError(
+        `wrote ${opts.out}, but ${rej} of ${r.read} records (${((100 * rej) / r.read).toFixed(2)}%) were rejected, more than --max-reject-share ${maxRejectShare} allows (${why}; first examples in ${opts.out}/${MANIFEST})`,
+        manifest,
+      );
+    }
+    return manifest;
+  });
+}
+
+function emptyMessage(opts: SerializeOptions, counts: { read: number; used: number; unmatched: number; outsideRange: number }, rej: number, rejected: Record<string, number>, skipped: SkippedFile[], files: number): string {
+  const where = opts.inputs.join(', ');
+  let cause: string;
+  if (files === 0) cause = `every input file was skipped (${skipped.map((s) => `${s.path}: ${s.reason}`).slice(0, 3).join('; ')}${skipped.length > 3 ? '; ...' : ''})`;
+  else if (counts.read === 0) cause = `the files hold no flow records (a header only?)`;
+  else if (counts.unmatched === counts.read - rej - counts.outsideRange && counts.unmatched > 0)
+    cause = `none of the ${counts.unmatched} good records has an address of the inventory: check --nodes/--prefix against the addresses in the files (netflowgen inspect shows a store's nodes)`;
+  else if (counts.outsideRange > 0 && counts.outsideRange >= counts.read - rej) cause = `all ${counts.outsideRange} good records are outside --from/--to (${opts.from ?? '...'} to ${opts.to ?? '...'})`;
+  else {
+    const top = Object.entries(rejected).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    cause = `${rej} of ${counts.read} records were rejected (${top})`;
+  }
+  return `no record was used from ${where}: ${cause}. Read ${counts.read}, matched no node ${counts.unmatched}, outside --from/--to ${counts.outsideRange}, rejected ${rej}${skipped.length ? `, ${skipped.length} file(s) skipped` : ''}; no store was written`;
 }
 
 function abortError(): Error {
@@ -228,3 +552,5 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
+
+export { SKIP_REASONS };

@@ -35,6 +35,15 @@ export interface StoreInput {
   records: number;
 }
 
+/** An input file that was skipped (or, with recordsKept, stopped part-way by damage). */
+export interface SkippedFile {
+  path: string;
+  reason: 'unreadable_file' | 'not_flow_data';
+  detail: string;
+  /** Records read before the damage, kept and counted (a file damaged part-way, found while reading). */
+  recordsKept?: number;
+}
+
 export interface RejectExample {
   reason: string;
   file: string;
@@ -70,6 +79,8 @@ export interface SeriesStoreManifest {
   customers: string[];
   sampling: number;
   inputs: StoreInput[];
+  /** Files skipped, by reason (absent in stores made before this field). */
+  skipped?: SkippedFile[];
   records: RecordCounts;
   options: Record<string, unknown>;
 }
