@@ -75,7 +75,10 @@ export function sourceFiles(dir: string): SourceFiles {
   } catch {
     // not an ingest stage: a synth folder
   }
-  const synth = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as { config: { sampling: number; alertsFormat: string } };
+  const synth = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as { config: { sampling: number; alertsFormat: string }; firstMinute: string; minutes: number };
   if (synth.config.alertsFormat !== 'jsonl') throw new Error(`${dir}: the alert feed is ${synth.config.alertsFormat}; detect-dataset reads JSON lines (set data.synth without alertsFormat)`);
-  return { kind: 'synth', inputs: [join(dir, 'flows')], nodes: join(dir, 'nodes.csv'), alerts: join(dir, 'alerts.jsonl'), groundTruth: join(dir, 'ground-truth.jsonl'), sampling: synth.config.sampling };
+  // The generator's span is known: serialize it as is (no first pass over the times, no size confirmation).
+  const from = synth.firstMinute;
+  const to = new Date(Date.parse(from) + synth.minutes * 60_000).toISOString().replace(/\.000Z$/, 'Z');
+  return { kind: 'synth', inputs: [join(dir, 'flows')], nodes: join(dir, 'nodes.csv'), alerts: join(dir, 'alerts.jsonl'), groundTruth: join(dir, 'ground-truth.jsonl'), sampling: synth.config.sampling, from, to };
 }
