@@ -196,6 +196,12 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
           await fsp.writeFile(join(tmp, windowsFile(s)), new Uint8Array(pairs.buffer));
           windows[s] = { file: windowsFile(s), count: pairs.length / 2 };
         }
+        // Pre-training needs training and validation windows: none is an error here, not three stages later.
+        for (const s of ['train', 'valid'] as const)
+          if (windows[s].count === 0)
+            throw new Error(
+              `no ${s === 'train' ? 'training' : 'validation'} window: the ${s} split has ${splits[s].end - splits[s].start} minutes of the store's ${store.nMinutes} (from ${sm.firstMinute}), fewer than one ${windowLength}-minute window; give a shorter --window, other --split shares, or more data${store.nMinutes < 3 * windowLength ? ' (the store is short: check the records serialize used and its time range)' : ''}; no dataset was written`,
+            );
 
         let attacks: number[] | null = null;
         if (opts.alerts) {

@@ -295,6 +295,8 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     });
   }
 
+  if (kept.length === 0) throw new Error(noAlertKept(opts.alerts, alerts.length, dropped, store.manifest.firstMinute, store.nMinutes, selected));
+
   // Optional non-attack examples from unseen rows (paper §7.1: unseen nodes, no attacks).
   const unseenRows = dm.nodes.filter((n) => !n.seen);
   if ((opts.unseenExamples ?? 0) > 0 && unseenRows.length)
@@ -360,6 +362,26 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     { overwrite: opts.force, inputs: [opts.dataset, storeDir, opts.alerts, opts.groundTruth] },
   );
   return manifest;
+}
+
+/** What to say when no alert makes an example: the feed is empty, or why every alert was dropped. */
+const DROP_HINTS: Record<AlertDropReason, string> = {
+  false_positive: 'marked false positive',
+  attack_type: 'attack types not selected (--attack-types)',
+  unknown_victim: "victims that are not nodes of the store (check the inventory's prefixes against the alerts' victims)",
+  outside_store: "alert minutes outside the store's time range (alerts of another period, or a time zone?)",
+  mismatch: 'reported volumes below --ratio of what the series shows (sampling not given to serialize?)',
+  not_in_dataset: 'victims filtered out by bin (--min-active, --top-k, --exclude-customers)',
+  short_history: 'too little history before the onset for a window (a shorter --window?)',
+  window_does_not_fit: 'no detection window holds both the onset and the alert start inside its split',
+  no_free_window: 'no non-attack window of the node free of alerts (a smaller --margin?)',
+};
+
+export function noAlertKept(file: string, read: number, dropped: Record<AlertDropReason, number>, firstMinute: string, minutes: number, types: readonly string[]): string {
+  if (read === 0) return `no alert kept: the alert feed ${file} holds no alert; the detection datasets need alerts (docs/own-data.md says what runs without them: serialize, bin, pre-training, Table 4); no folder was written`;
+  const reasons = (Object.entries(dropped) as [AlertDropReason, number][]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const text = reasons.map(([r, n]) => `${n} ${r}: ${DROP_HINTS[r]}`).join('; ');
+  return `no alert kept: all ${read} alerts of ${file} were dropped (${text}). The store covers ${minutes} minutes from ${firstMinute}; attack types kept: ${types.join(', ')}; no folder was written`;
 }
 
 /**
