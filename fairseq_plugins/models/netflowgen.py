@@ -109,21 +109,39 @@ class NetflowGenDecoder(FairseqIncrementalDecoder):
     ):
         """Last hidden states [B, T, d] (after the final LayerNorm) and {'inner_states': [T, B, d] ...}.
 
-        With incremental_state (step-by-step generation) the inputs are the whole prefix, as fairseq's
-        decoders expect; only the last step is computed, earlier keys and values come from the cache."""
+        With incremental_state (generation) the inputs are the whole prefix, as fairseq's decoders
+        expect, and only the steps not yet in the cache are computed: the keys and values of earlier
+        steps come from it. Usually that is the last step; with an empty cache and a prefix of several
+        steps (real history to condition on), the whole prefix is computed at once, causally, and
+        cached. The outputs then cover the new steps only: [B, T - cached, d]."""
         first = 0
         if incremental_state is not None:
-            first = bins.size(1) - 1
-            bins, time = bins[:, -1:], time[:, -1:]
+            first = self.cached_steps(incremental_state)
+            if first >= bins.size(1):
+                raise ValueError(f"incremental decoding: the prefix has {bins.size(1)} steps and all {first} are already cached")
+            bins, time = bins[:, first:], time[:, first:]
         x = self.dropout_module(self.embed(bins, time, node, customer, first))
         x = x.transpose(0, 1)  # T x B x d, the layout of fairseq's layers
         inner_states: List[Tensor] = [x]
-        mask = self.buffered_future_mask(x) if incremental_state is None else None
+        if incremental_state is None:
+            mask = self.buffered_future_mask(x)
+        elif x.size(0) > 1:  # several new steps: step first+i sees the cache and new steps 0..i
+            mask = torch.triu(utils.fill_with_neg_inf(x.new_zeros(x.size(0), first + x.size(0))), first + 1)
+        else:
+            mask = None
         for layer in self.layers:
             x, _, _ = layer(x, incremental_state=incremental_state, self_attn_mask=mask)
             inner_states.append(x)
         x = self.layer_norm(x).transpose(0, 1)
         return x, {"inner_states": inner_states}
+
+    def cached_steps(self, incremental_state: Dict[str, Dict[str, Optional[Tensor]]]) -> int:
+        """How many steps the incremental cache holds (the keys of the first layer's self-attention)."""
+        if not self.layers:
+            raise ValueError("incremental decoding needs at least one layer")
+        buffer = self.layers[0].self_attn._get_input_buffer(incremental_state)
+        key = buffer.get("prev_key") if buffer else None
+        return 0 if key is None else int(key.size(2))  # [B, heads, steps, head_dim]
 
     def output_layer(self, features: Tensor) -> Tensor:
         B, T, _ = features.shape
