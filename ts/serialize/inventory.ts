@@ -2,6 +2,10 @@
  * Which addresses are nodes, and whose. The inventory maps addresses or CIDR prefixes (IPv4, IPv6)
  * to a customer ID (SPEC §1). An exact address is a node even when it carries no traffic; an address
  * inside a prefix becomes a node the first time it appears in a flow (as source or destination).
+ *
+ * Overlapping entries are allowed: the longest prefix wins (a /32 inside a customer's /24 may belong
+ * to another customer), and `stats()` counts them for the store's summary. The same prefix for two
+ * customers (or two roles) is an error naming both lines.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -11,6 +15,17 @@ import { bigIntToIPv6, canonicalIPv6, formatIPv4, ipv6ToBigInt, parseCidr, parse
 interface Owner {
   customer: string;
   role?: string;
+}
+
+/** What the inventory holds, for the store's summary (manifest options.inventory). */
+export interface InventoryStats {
+  entries: number;
+  /** Entries lying inside a shorter entry (the longer one wins for its addresses). */
+  overlapping: number;
+  /** The first few of them: the inner entry and the outer one it lies in, with where each was given. */
+  overlaps: { inner: string; outer: string }[];
+  /** Nodes whose address more than one entry covers (resolved to the longest). */
+  nodesInOverlaps: number;
 }
 
 interface NodeInfo extends Owner {
@@ -28,6 +43,8 @@ export class NodeRegistry {
   /** Prefix tables, longest prefix first: IPv4 keyed by masked network, IPv6 by masked words. */
   private prefixes4: { len: number; mask: number; nets: Map<number, Owner> }[] = [];
   private prefixes6: { len: number; shift: bigint; nets: Map<bigint, Owner> }[] = [];
+  /** Every entry by family/network/length: its owner and where it was given. */
+  private readonly entries = new Map<string, { owner: Owner; where: string; family: 4 | 6; network: number | bigint; len: number; text: string }>();
 
   get size(): number {
     return this.infos.length;
@@ -37,15 +54,29 @@ export class NodeRegistry {
     return this.infos.length === 0 && this.prefixes4.length === 0 && this.prefixes6.length === 0;
   }
 
-  /** Adds an inventory entry: an address (a node now) or a prefix (its addresses become nodes when seen). */
-  add(prefix: string, owner: Owner, where: string): void {
+  /**
+   * Adds an inventory entry: an address (a node now) or a prefix (its addresses become nodes when
+   * seen). `where` names it in errors (`file:line`, or `--prefix X`). The same prefix given twice
+   * with another customer or role is an error naming both places.
+   */
+  add(prefix: string, owner: Owner, where: string, field = 'prefix'): void {
     let cidr;
     try {
       cidr = parseCidr(prefix);
     } catch (e) {
-      throw new Error(`${where}: ${(e as Error).message}`);
+      throw new Error(`${where}: field '${field}': ${(e as Error).message}`);
     }
     const len = cidr.prefixLength;
+    const key = `${cidr.family}/${cidr.network}/${len}`;
+    const known = this.entries.get(key);
+    if (known) {
+      if (known.owner.customer !== owner.customer || known.owner.role !== owner.role)
+        throw new Error(
+          `${where}: ${prefix} is given to customer '${owner.customer}'${owner.role ? ` (role ${owner.role})` : ''}, and at ${known.where} to customer '${known.owner.customer}'${known.owner.role ? ` (role ${known.owner.role})` : ''}: one prefix belongs to one customer; remove one of the two lines`,
+        );
+      return;
+    }
+    this.entries.set(key, { owner, where, family: cidr.family, network: cidr.network, len, text: prefix });
     if (cidr.family === 4) {
       if (len === 32) return void this.addNode4(cidr.network, owner);
       let t = this.prefixes4.find((p) => p.len === len);
@@ -112,6 +143,50 @@ export class NodeRegistry {
     return id;
   }
 
+  /** Entries inside shorter ones, and nodes covered by more than one entry (longest prefix wins). */
+  stats(): InventoryStats {
+    const overlaps: { inner: string; outer: string }[] = [];
+    let overlapping = 0;
+    const outerOf4 = (a: number, below: number): string | null => {
+      for (const t of this.prefixes4) {
+        if (t.len >= below) continue;
+        const e = this.entries.get(`4/${(a & t.mask) >>> 0}/${t.len}`);
+        if (e) return `${e.text} (${e.where})`;
+      }
+      return null;
+    };
+    const outerOf6 = (v: bigint, below: number): string | null => {
+      for (const t of this.prefixes6) {
+        if (t.len >= below) continue;
+        const e = this.entries.get(`6/${(v >> t.shift) << t.shift}/${t.len}`);
+        if (e) return `${e.text} (${e.where})`;
+      }
+      return null;
+    };
+    for (const e of this.entries.values()) {
+      const outer = e.family === 4 ? outerOf4(e.network as number, e.len) : outerOf6(e.network as bigint, e.len);
+      if (outer === null) continue;
+      overlapping++;
+      if (overlaps.length < 10) overlaps.push({ inner: `${e.text} (${e.where})`, outer });
+    }
+    let nodesInOverlaps = 0;
+    for (const n of this.infos) {
+      const own = n.v4 >= 0 ? (this.entries.has(`4/${n.v4}/32`) ? 32 : this.matchLength4(n.v4)) : this.entries.has(`6/${n.v6}/128`) ? 128 : this.matchLength6(n.v6);
+      if ((n.v4 >= 0 ? outerOf4(n.v4, own) : outerOf6(n.v6, own)) !== null) nodesInOverlaps++;
+    }
+    return { entries: this.entries.size, overlapping, overlaps, nodesInOverlaps };
+  }
+
+  private matchLength4(a: number): number {
+    for (const t of this.prefixes4) if (t.nets.has((a & t.mask) >>> 0)) return t.len;
+    return 33;
+  }
+
+  private matchLength6(v: bigint): number {
+    for (const t of this.prefixes6) if (t.nets.has(v >> t.shift)) return t.len;
+    return 129;
+  }
+
   /** Store order (IPv4 before IPv6, each ascending by address) and the store's node list. */
   finalOrder(): { order: number[]; nodes: StoreNode[] } {
     const order = this.infos.map((_, i) => i);
@@ -139,11 +214,15 @@ export function canonicalAddress(text: string): string | null {
   return v < 0 ? null : formatIPv4(v);
 }
 
+/** Names the first column may have: users write `address`, `ip` or `cidr` as well. */
+export const PREFIX_HEADERS = ['prefix', 'address', 'ip', 'cidr'];
+
 /** Reads an inventory CSV (`prefix,customer[,role]`, header required, `#` comments) into the registry. */
 export async function loadInventory(path: string, registry: NodeRegistry): Promise<number> {
   const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   let lineNo = 0;
   let cols: { prefix: number; customer: number; role: number } | null = null;
+  let prefixName = 'prefix';
   let entries = 0;
   for await (const raw of rl) {
     lineNo++;
@@ -152,10 +231,11 @@ export async function loadInventory(path: string, registry: NodeRegistry): Promi
     const fields = line.split(',').map((f) => f.trim());
     if (!cols) {
       const names = fields.map((f) => f.toLowerCase());
-      const prefix = names.indexOf('prefix');
+      const prefix = names.findIndex((n) => PREFIX_HEADERS.includes(n));
       const customer = names.indexOf('customer');
-      if (prefix < 0 || customer < 0) throw new Error(`${path}:${lineNo}: inventory header must name the columns 'prefix' and 'customer' (optional 'role'), got '${line}'`);
+      if (prefix < 0 || customer < 0) throw new Error(`${path}:${lineNo}: inventory header must name the columns 'prefix' (or ${PREFIX_HEADERS.slice(1).map((h) => `'${h}'`).join(', ')}) and 'customer' (optional 'role'), got '${line}'`);
       cols = { prefix, customer, role: names.indexOf('role') };
+      prefixName = fields[prefix];
       continue;
     }
     const where = `${path}:${lineNo}`;
@@ -164,7 +244,7 @@ export async function loadInventory(path: string, registry: NodeRegistry): Promi
     if (!prefix) throw new Error(`${where}: empty field 'prefix'`);
     if (!customer) throw new Error(`${where}: empty field 'customer'`);
     const role = cols.role >= 0 && fields[cols.role] ? fields[cols.role] : undefined;
-    registry.add(prefix, role !== undefined ? { customer, role } : { customer }, `${where}: field 'prefix'`);
+    registry.add(prefix, role !== undefined ? { customer, role } : { customer }, where, prefixName);
     entries++;
   }
   if (!cols) throw new Error(`${path}: empty inventory (expected a header 'prefix,customer[,role]')`);
@@ -177,7 +257,7 @@ export function parsePrefixOptions(specs: string[], registry: NodeRegistry): voi
     const eq = spec.indexOf('=');
     const prefix = eq < 0 ? spec : spec.slice(0, eq);
     const customer = eq < 0 ? prefix : spec.slice(eq + 1);
-    registry.add(prefix.trim(), { customer: customer.trim() }, `--prefix ${spec}`);
+    registry.add(prefix.trim(), { customer: customer.trim() }, `--prefix ${spec}`, '--prefix');
   }
 }
 

@@ -500,6 +500,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           maxRejectShare,
           timeRule: opts.spreadLongFlows ? 'packets and bytes spread over the minutes a flow spans; flow counted in its start minute' : 'flow counted in the minute of its start time',
           fileOrder: 'by time: the nfcapd name, else the first record; each file has its own reorder window, overlapping files are merged',
+          inventory: { ...registry.stats(), rule: 'overlapping entries: the longest prefix wins' },
           peakOpenChunks: acc.stats.peakOpenChunks,
         },
       };
