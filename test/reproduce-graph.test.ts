@@ -54,6 +54,65 @@ describe('reproduce: the stage graph', () => {
     expect(stageHash('k', 2, { a: 1 }, {})).to.not.equal(stageHash('k', 1, { a: 1 }, {}));
   });
 
+  it('jobs 2: independent stages run side by side, a stage waits for its inputs, and the results equal a serial run', async () => {
+    // b and c each wait until the other has started: with one job this would never finish, with two it does.
+    const started: Record<string, () => void> = {};
+    const both = { b: new Promise<void>((r) => (started.b = r)), c: new Promise<void>((r) => (started.c = r)) };
+    const meet = (me: 'b' | 'c', other: 'b' | 'c') => ({
+      run: async (ctx: { dir: string; input(role: string): string }) => {
+        started[me]();
+        await both[other];
+        writeFileSync(join(ctx.dir, 'out.txt'), `${me}+${readFileSync(join(ctx.input('x'), 'out.txt'), 'utf8')}`);
+      },
+    });
+    const stages = [toy('a', 1), toy('b', 2, { x: 'a' }, {}, meet('b', 'c')), toy('c', 3, { x: 'a' }, {}, meet('c', 'b')), toy('d', 4, { x: 'b', y: 'c' })];
+    const events: StageEvent[] = [];
+    const plan = planStages(stages, fresh());
+    const out = await runPlan(plan, { jobs: 2, onEvent: (e) => events.push(e) });
+    expect(out.map((o) => o.id).sort()).to.deep.equal(['a', 'b', 'c', 'd']);
+    const order = events.filter((e) => e.type === 'start' || e.type === 'done').map((e) => `${e.type}:${(e as { id: string }).id}`);
+    expect(order.indexOf('done:a')).to.be.lessThan(order.indexOf('start:b'));
+    expect(order.indexOf('start:c')).to.be.lessThan(order.indexOf('done:b'));
+    expect(order.indexOf('done:b')).to.be.lessThan(order.indexOf('start:d'));
+    expect(order.indexOf('done:c')).to.be.lessThan(order.indexOf('start:d'));
+    expect(readFileSync(join(plan[3].dir, 'out.txt'), 'utf8')).to.equal('4+b+1+c+1');
+  });
+
+  it('jobs 2: a failing stage stops the one beside it, keeps nothing that looks done, and its error comes through', async () => {
+    let sawAbort = false;
+    let cStarted!: () => void;
+    const cRunning = new Promise<void>((r) => (cStarted = r));
+    const stages = [
+      toy('a', 1),
+      toy('b', 2, { x: 'a' }, {}, {
+        run: async () => {
+          await cRunning; // fail only once c is running beside it
+          throw new Error('b broke');
+        },
+      }),
+      toy('c', 3, { x: 'a' }, {}, {
+        run: (ctx) =>
+          new Promise<void>((resolve, reject) => {
+            cStarted();
+            const stopped = () => {
+              sawAbort = true;
+              const e = new Error('stopped');
+              e.name = 'AbortError';
+              reject(e);
+            };
+            if (ctx.signal!.aborted) stopped();
+            else ctx.signal!.addEventListener('abort', stopped);
+          }),
+      }),
+      toy('d', 4, { x: 'c' }),
+    ];
+    const plan = planStages(stages, fresh());
+    const err = await runPlan(plan, { jobs: 2 }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.equal('b broke');
+    expect(sawAbort).to.equal(true);
+    for (const s of plan.slice(1)) expect(existsSync(s.dir), s.id).to.equal(false);
+  });
+
   it('runs everything once, then finds it all done', async () => {
     const root = fresh();
     const runs: Record<string, number> = {};

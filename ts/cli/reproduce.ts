@@ -11,6 +11,7 @@ interface Args {
   set?: string[];
   out?: string;
   threads?: number;
+  jobs?: number;
   check: boolean;
   redo?: string[];
   device?: 'cpu' | 'cuda';
@@ -33,7 +34,8 @@ export const reproduceCommand: CommandModule<object, Args> = {
       .option('only', { type: 'string', array: true, describe: 'tables and figures to make, e.g. table4,table10 (default: all of the preset\u2019s: table1 table2 table7 table4 table10 table5 table6 table8 table9 figure5)' })
       .option('set', { type: 'string', array: true, describe: 'override a preset key: key.path=value (JSON value), e.g. data.synth.seed=2 pretrain.set.max_epoch=10' })
       .option('out', { alias: 'o', type: 'string', describe: 'output folder (default out/<preset>): stages/, report/, reproduce.json' })
-      .option('threads', { type: 'number', describe: 'OMP threads of training and scoring (default: OMP_NUM_THREADS or the number of cores)' })
+      .option('threads', { type: 'number', describe: 'OMP threads of training and scoring (default: OMP_NUM_THREADS or the number of cores; with --jobs N, cores / N)' })
+      .option('jobs', { alias: 'j', type: 'number', describe: "stages (trainings, scorings) run side by side when their inputs are ready (default: the preset's jobs, else 1)" })
       .option('check', { type: 'boolean', default: false, describe: "check every training command with fairseq's parser before it runs (a few seconds each)" })
       .option('redo', { type: 'string', array: true, describe: 'stages to run again although they are done (a kind such as pretrain, or a stage id such as pretrain:main), and everything after them' })
       .option('device', { type: 'string', choices: ['cpu', 'cuda'] as const, describe: 'device of every training run (default: the specs\u2019, cpu; the paper preset: cuda)' })
@@ -54,6 +56,7 @@ export const reproduceCommand: CommandModule<object, Args> = {
         set: a.set,
         out: a.out,
         threads: a.threads,
+        jobs: a.jobs,
         check: a.check,
         redo: a.redo,
         device: a.device,

@@ -81,6 +81,8 @@ export interface Preset {
   sizes: { sweep: string; set?: Record<string, unknown> };
   finetune: { set?: Record<string, unknown>; arch?: Record<string, Record<string, unknown>> };
   tables: string[];
+  /** Stages run side by side (reproduce --jobs overrides it). */
+  jobs?: number;
   /** Seeds of the repeated trainings (schema defaults: [1], [1], 2000 replicates). */
   seeds?: { finetune?: number[]; pretrain?: number[]; bootstrap?: number };
   /** Per table id, keys laid over the table's spec. */

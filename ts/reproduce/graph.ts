@@ -172,6 +172,8 @@ export type StageEvent =
 export interface RunPlanOptions {
   /** Stage ids to run again even when their folder is complete (see redoSet). */
   redo?: ReadonlySet<string>;
+  /** Stages run at once when their inputs are ready (default 1: one after the other). */
+  jobs?: number;
   signal?: AbortSignal;
   onEvent?: (e: StageEvent) => void;
 }
@@ -189,25 +191,38 @@ function abortError(id: string): Error {
   return e;
 }
 
-/** Runs the plan in order; a stage whose folder is complete is skipped. */
+/**
+ * Runs the plan; a stage whose folder is complete is skipped. With `jobs` above 1, up to that many
+ * stages whose inputs are finished run at once (in plan order among the ready ones); with 1, stages
+ * run one after the other in plan order. A stage sharing another's folder (sameAs) waits for it. On a
+ * failure the other running stages are stopped (their resumable .partial folders are kept) and the
+ * first error is thrown.
+ */
 export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOptions = {}): Promise<StageOutcome[]> {
   const emit = opts.onEvent ?? (() => {});
   const redo = opts.redo ?? new Set<string>();
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
   const byId = new Map(plan.map((s) => [s.id, s]));
   const isDone = (s: PlannedStage) => !redo.has(s.id) && readStageRecord(s.dir, s.hash) !== undefined;
   emit({ type: 'plan', stages: plan.map((s) => ({ id: s.id, label: s.label, kind: s.kind, cached: isDone(s) })) });
   const outcomes: StageOutcome[] = [];
   const redone = new Set<string>();
-  for (const [index, s] of plan.entries()) {
-    const total = plan.length;
-    // A stage sharing its folder with an earlier one of this plan: that one has just made (or found) it.
+  const finished = new Set<string>();
+  const total = plan.length;
+  // One controller for the running stages: the user's signal, or the first failure, stops them all.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) stop.abort();
+
+  const runOne = async (s: PlannedStage, index: number): Promise<void> => {
     const shared = s.sameAs !== undefined && (redone.has(s.sameAs) || isDone(byId.get(s.sameAs)!));
     if (shared || isDone(s)) {
       emit({ type: 'done', id: s.id, label: s.label, index, total, cached: true, seconds: 0, dir: s.dir });
       outcomes.push({ id: s.id, dir: s.dir, cached: true, seconds: 0 });
-      continue;
+      return;
     }
-    if (opts.signal?.aborted) throw abortError(s.id);
+    if (stop.signal.aborted) throw abortError(s.id);
     const work = s.dir + PARTIAL_SUFFIX;
     await fsp.rm(s.dir, { recursive: true, force: true });
     const resumed = Boolean(s.resumable) && !redo.has(s.id) && existsSync(work);
@@ -222,7 +237,7 @@ export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOption
         if (dep === undefined) throw new Error(`stage ${s.id} has no input '${role}' (it has ${Object.keys(s.inputs).join(', ') || 'none'})`);
         return byId.get(dep)!.dir;
       },
-      signal: opts.signal,
+      signal: jobs > 1 || opts.signal ? stop.signal : undefined,
       log: (message) => {
         appendFileSync(join(work, STAGE_LOG), `${new Date().toISOString()} ${message}\n`);
         emit({ type: 'log', id: s.id, message });
@@ -230,12 +245,13 @@ export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOption
       progress: (detail, fraction) => emit({ type: 'progress', id: s.id, detail, fraction }),
     };
     try {
+      if (stop.signal.aborted) throw abortError(s.id);
       await s.run(ctx);
-      if (opts.signal?.aborted) throw abortError(s.id);
+      if (stop.signal.aborted) throw abortError(s.id);
     } catch (e) {
       const err = e as Error;
-      if (opts.signal?.aborted && err.name !== 'AbortError') throw abortError(s.id);
-      emit({ type: 'failed', id: s.id, label: s.label, error: err });
+      if (stop.signal.aborted && err.name !== 'AbortError') throw abortError(s.id);
+      if (err.name !== 'AbortError') emit({ type: 'failed', id: s.id, label: s.label, error: err });
       throw err;
     }
     const seconds = (Date.now() - t0) / 1000;
@@ -258,6 +274,47 @@ export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOption
     redone.add(s.id);
     emit({ type: 'done', id: s.id, label: s.label, index, total, cached: false, seconds, dir: s.dir });
     outcomes.push({ id: s.id, dir: s.dir, cached: false, seconds });
+  };
+
+  const deps = (s: PlannedStage) => [...Object.values(s.inputs), ...(s.sameAs !== undefined ? [s.sameAs] : [])];
+  const pending = plan.map((s, index) => ({ s, index }));
+  const running = new Map<string, Promise<void>>();
+  let failure: Error | undefined;
+  try {
+    while (pending.length || running.size) {
+      if (!failure && !stop.signal.aborted)
+        for (let k = 0; k < pending.length && running.size < jobs; ) {
+          const { s, index } = pending[k];
+          if (!deps(s).every((d) => finished.has(d))) {
+            k++;
+            continue;
+          }
+          pending.splice(k, 1);
+          running.set(
+            s.id,
+            runOne(s, index).then(
+              () => {
+                finished.add(s.id);
+              },
+              (e: Error) => {
+                if (!failure) failure = e;
+                stop.abort();
+              },
+            ),
+          );
+        }
+      if (!running.size) {
+        if (failure || stop.signal.aborted) break;
+        if (pending.length) throw new Error(`stage graph: ${pending.map((p) => p.s.id).join(', ')} can never start (an input is missing)`);
+        break;
+      }
+      const [id] = await Promise.race([...running.entries()].map(([id, p]) => p.then(() => [id] as const)));
+      running.delete(id);
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
+  if (failure) throw failure;
+  if (pending.length) throw abortError(pending[0].s.id);
   return outcomes;
 }

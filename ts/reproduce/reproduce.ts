@@ -9,6 +9,7 @@
  *   OUT/report/report.md, report.html, report.json, *.svg
  *   OUT/reproduce.json            the last run: preset, tables, every stage with its folder and time
  */
+import { availableParallelism } from 'node:os';
 import { promises as fsp, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
@@ -36,6 +37,11 @@ export interface ReproduceOptions {
   /** Output folder (default out/<preset name>). */
   out?: string;
   threads?: number;
+  /**
+   * Stages run side by side when their inputs are ready (default: the preset's `jobs`, else 1). With
+   * more than one, each Python child gets cores / jobs threads unless `threads` is given.
+   */
+  jobs?: number;
   /** Check each training command with fairseq's parser first. */
   check?: boolean;
   /** Stage ids or kinds to redo (and everything after them). */
@@ -94,7 +100,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const tables = selectTables(preset, opts.only);
   const out = resolve(opts.out ?? join('out', preset.name));
   const root = join(out, STAGES_DIR);
-  const { stages } = buildChain({ preset, tables, allTables, threads: opts.threads, check: opts.check, trainOverrides: trainOverrides(opts) });
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? preset.jobs ?? 1));
+  const threads = opts.threads ?? (jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : undefined);
+  const { stages } = buildChain({ preset, tables, allTables, threads, check: opts.check, trainOverrides: trainOverrides(opts) });
   const plan = planStages(stages, root);
   const redo = redoSet(plan, opts.redo ?? []);
   if (opts.dryRun) return { out, plan, outcomes: plan.map((s) => ({ id: s.id, dir: s.dir, cached: !redo.has(s.id) && readStageRecord(s.dir, s.hash) !== undefined, seconds: 0 })), seconds: 0 };
@@ -104,7 +112,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const view = opts.view ?? createChainView();
   let outcomes: StageOutcome[];
   try {
-    outcomes = await runPlan(plan, { redo, signal: opts.signal, onEvent: (e: StageEvent) => view.onEvent(e) });
+    outcomes = await runPlan(plan, { redo, jobs, signal: opts.signal, onEvent: (e: StageEvent) => view.onEvent(e) });
   } finally {
     view.stop();
     unlock();
