@@ -192,7 +192,8 @@ export function planEvents(cfg: SynthConfig, inv: Inventory, templates: readonly
         busy[victim].push([start, alertEnd]);
         const role = inv.nodes[victim].role;
         const udpHeavy = role === 'dns' || role === 'ntp' || role === 'game';
-        crowds.push({ index: 0, victim, start, duration, factor: Math.min(12, Math.max(2.5, rng.lognormal(4, 0.4))), type: udpHeavy ? 'UDP' : 'other', alertStart: start + rng.intIn(2, 6), alertEnd });
+        // The alert starts 2-6 minutes into the surge, never after the alert's end (a 6-minute surge ends at start + 5).
+        crowds.push({ index: 0, victim, start, duration, factor: Math.min(12, Math.max(2.5, rng.lognormal(4, 0.4))), type: udpHeavy ? 'UDP' : 'other', alertStart: Math.min(start + rng.intIn(2, 6), alertEnd), alertEnd });
         break;
       }
     }
