@@ -131,7 +131,7 @@ export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ 
   const out = opts.out;
   const edDir = resolve(opts.earlyDetect);
   await checkOutputDir(out, { overwrite: opts.force, inputs: [edDir] });
-  const m = readEarlyDetectManifest(edDir);
+  const m = readEarlyDetectManifest(opts.earlyDetect); // errors name the folder as given
   const W = m.windowLength;
   const D = m.detectLength;
   const ds = BinnedDataset.open(m.dataset);

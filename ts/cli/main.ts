@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { VERSION } from '../common/version.js';
+import { withUsageErrors } from './suggest.js';
 import { serializeCommand } from './serialize.js';
 import { inspectCommand } from './inspect.js';
 import { synthCommand, synthReportCommand } from './synth.js';
@@ -21,7 +22,7 @@ import { evaluateDetectCommand } from './evaluate-detect.js';
 import { reproduceCommand } from './reproduce.js';
 import { reportCommand } from './report.js';
 
-await yargs(hideBin(process.argv))
+await withUsageErrors(yargs(hideBin(process.argv)))
   .scriptName('netflowgen')
   .usage('$0 <command> [options]\n\nGenerative pre-training on NetFlow traffic: ingest, discretize, build datasets, train, evaluate.')
   .command(synthCommand)

@@ -101,7 +101,7 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
     y
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (flows/, nodes.csv, alerts.jsonl, ground-truth.jsonl, synth.json)' })
       .option('preset', { alias: 'p', type: 'string', choices: [...PRESET_NAMES], default: 'tiny', describe: 'tiny: 36 nodes, 1 week (the demo); small: 120 nodes, 4 weeks; paper: 520 nodes of 80 customers, 132,480 minutes' })
-      .option('seed', { alias: 's', type: 'number', describe: 'random seed (same seed, same bytes); default 1' })
+      .option('seed', { type: 'number', describe: 'random seed (same seed, same bytes); default 1' })
       .option('customers', { type: 'number', describe: 'number of customers' })
       .option('nodes', { type: 'number', describe: 'number of nodes (monitored addresses)' })
       .option('days', { type: 'number', describe: 'length in days' })

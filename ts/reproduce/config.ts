@@ -8,7 +8,9 @@
  * filled. Paths written in a file are made absolute relative to that file as it is read, so a path
  * means the same wherever the file is extended from.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { didYouMean } from '../common/suggest.js';
 import { packageRoot } from '../common/paths.js';
 import { describeErrors, getValidators, mergeSpecs, parseSetArgs, readLayer as readSpecLayer, SpecError } from '../train/spec.js';
 
@@ -184,9 +186,15 @@ export function presetsDir(): string {
   return join(packageRoot(), 'experiments', 'presets');
 }
 
-/** A preset by name (micro, tiny, small, paper) or by path to a preset file. */
+/** A preset by name (micro, tiny, small, paper) or by path to a preset file; an unknown name lists the presets. */
 export function presetFile(nameOrPath: string): string {
-  return /[\\/]|\.json$/i.test(nameOrPath) ? resolve(nameOrPath) : join(presetsDir(), `${nameOrPath}.json`);
+  if (/[\\/]|\.json$/i.test(nameOrPath)) return resolve(nameOrPath);
+  const file = join(presetsDir(), `${nameOrPath}.json`);
+  if (!existsSync(file)) {
+    const names = readdirSync(presetsDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    throw new SpecError([`unknown preset '${nameOrPath}': ${didYouMean(nameOrPath, names, 'presets')} (or a preset file's path)`]);
+  }
+  return file;
 }
 
 /** Loads a preset; `set` are `key.path=value` overrides from the command line. */

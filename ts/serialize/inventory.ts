@@ -7,7 +7,8 @@
  * to another customer), and `stats()` counts them for the store's summary. The same prefix for two
  * customers (or two roles) is an error naming both lines.
  */
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { StoreNode } from './store.js';
 import { bigIntToIPv6, canonicalIPv6, formatIPv4, ipv6ToBigInt, parseCidr, parseIPv4 } from '../ingest/address.js';
@@ -219,6 +220,11 @@ export const PREFIX_HEADERS = ['prefix', 'address', 'ip', 'cidr'];
 
 /** Reads an inventory CSV (`prefix,customer[,role]`, header required, `#` comments) into the registry. */
 export async function loadInventory(path: string, registry: NodeRegistry): Promise<number> {
+  try {
+    await access(path, constants.R_OK);
+  } catch (e) {
+    throw new Error(`${path}: cannot read the node inventory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   let lineNo = 0;
   let cols: { prefix: number; customer: number; role: number } | null = null;
