@@ -270,7 +270,7 @@ describe('synth: attacks', () => {
   });
 
   it('every alert starts no later than it ends, the false-positive ones too (a dense configuration that once gave end < start)', () => {
-    const cfg = resolveConfig('tiny', { seed: 1, customers: 10, nodes: 60, minutes: 14 * 1440, attackRate: 1.55, history: 160, splits: [0.62, 0.14, 0.24] });
+    const cfg = resolveConfig('tiny', { seed: 1, customers: 10, nodes: 60, minutes: 16 * 1440, attackRate: 1.55, history: 160, splits: [0.62, 0.14, 0.24] });
     const plan = planEvents(cfg, makeInventory(cfg), [], isoToMinute(cfg.start));
     expect(plan.crowds.length).to.be.greaterThan(50);
     for (const c of plan.crowds) expect(c.alertStart, `crowd at ${c.start}`).to.be.within(c.start, c.alertEnd);
