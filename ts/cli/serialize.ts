@@ -91,6 +91,8 @@ export const serializeCommand: CommandModule<object, Args> = {
         const sk = m.skipped ?? [];
         const skText = sk.length ? `; ${sk.length} file(s) skipped (${['unreadable_file', 'not_flow_data'].map((k) => [k, sk.filter((s) => s.reason === k).length] as const).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
         process.stdout.write(`wrote ${a.out}: ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}; ${r.read} records read, ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside --from/--to, ${rej} rejected${skText}\n`);
+        const est = Object.entries(r.estimated ?? {}).filter(([, n]) => n > 0);
+        if (est.length) process.stdout.write(`estimated: ${est.map(([k, n]) => `${k.replace('_', ' ')} of ${n} records`).join(', ')} (the files lack the per-direction columns; docs/ingest.md)\n`);
         const inv = m.options.inventory as { entries: number; overlapping: number; nodesInOverlaps: number } | undefined;
         if (inv && inv.overlapping > 0)
           process.stdout.write(`inventory: ${inv.entries} entries, ${inv.overlapping} inside another (longest prefix wins), ${inv.nodesInOverlaps} nodes covered by more than one; see options.inventory in the manifest\n`);

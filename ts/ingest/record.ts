@@ -60,6 +60,10 @@ export const SKIP_REASONS = [
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/** What a reader may have to estimate: the forward (src -> dst) packets or bytes of a bidirectional record. */
+export const ESTIMATE_KINDS = ['forward_packets', 'forward_bytes'] as const;
+export type EstimateKind = (typeof ESTIMATE_KINDS)[number];
+
 /** Where a record came from, for error messages: file (as given by the user) and 1-based line. */
 export interface SourceLocation {
   file: string;
@@ -76,6 +80,11 @@ export interface RecordSink {
   reject(reason: RejectReason, loc: SourceLocation, field: string, detail: string): void;
   /** Input bytes consumed so far in this file (compressed bytes for gzip), for progress. */
   progress?(bytesRead: number): void;
+  /**
+   * The next record's forward packets or bytes are an estimate (a format variant without the
+   * per-direction column; docs/ingest.md): called before `record` with what was estimated.
+   */
+  estimated?(what: EstimateKind, loc: SourceLocation): void;
 }
 
 /** An error in the user's input, naming the file, line and field. */

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, N_FEATURES } from '../catalogue/features.js';
-import { InputError, REJECT_REASONS, SKIP_REASONS, emptyRecord, type FlowRecord, type InputFormat, type RecordSink, type RejectReason, type SkipReason, type SourceLocation } from '../ingest/record.js';
+import { ESTIMATE_KINDS, InputError, REJECT_REASONS, SKIP_REASONS, emptyRecord, type EstimateKind, type FlowRecord, type InputFormat, type RecordSink, type RejectReason, type SkipReason, type SourceLocation } from '../ingest/record.js';
 import { detectFormat, expandInputs, firstRecordMinute, nfcapdNameMinute, readerFor } from '../ingest/index.js';
 import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { validateWithSchema } from '../common/schema.js';
@@ -224,6 +224,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       const rejected: Record<string, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0]));
       const examples: RejectExample[] = [];
       const examplesOf: Record<string, number> = {};
+      const estimated: Record<EstimateKind, number> = Object.fromEntries(ESTIMATE_KINDS.map((k) => [k, 0])) as Record<EstimateKind, number>;
       const inputs: StoreInput[] = [];
       const skipped: SkippedFile[] = [];
       const skippedPaths = new Set<string>();
@@ -405,6 +406,9 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           counts.used++;
         },
         reject,
+        estimated(what: EstimateKind): void {
+          estimated[what]++;
+        },
         progress(bytesRead: number): void {
           const secs = (Date.now() - t0) / 1000;
           progress.update(bytesBefore + bytesRead, { rate: secs > 0 ? Math.round(counts.read / secs) : 0, mb: ((bytesBefore + bytesRead) / 1e6).toFixed(1) });
@@ -484,7 +488,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         sampling,
         inputs,
         skipped,
-        records: { ...counts, rejected, examples },
+        records: { ...counts, rejected, examples, estimated },
         options: {
           format: opts.format ?? 'detect',
           from: opts.from ?? null,

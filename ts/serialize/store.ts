@@ -59,6 +59,8 @@ export interface RecordCounts {
   outsideRange: number;
   rejected: Record<string, number>;
   examples: RejectExample[];
+  /** Records whose forward packets or bytes the reader estimated (a format variant without them; docs/ingest.md). */
+  estimated?: Record<string, number>;
 }
 
 export interface SeriesStoreManifest {
