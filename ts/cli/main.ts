@@ -19,6 +19,8 @@ import { sweepCommand } from './sweep.js';
 import { evaluatePretrainCommand } from './evaluate-pretrain.js';
 import { finetuneCommand } from './finetune.js';
 import { evaluateDetectCommand } from './evaluate-detect.js';
+import { generateCommand } from './generate.js';
+import { evaluateGenerationCommand } from './evaluate-generation.js';
 import { reproduceCommand } from './reproduce.js';
 import { reportCommand } from './report.js';
 
@@ -38,6 +40,8 @@ await withUsageErrors(yargs(hideBin(process.argv)))
   .command(finetuneCommand)
   .command(simpleDetectCommand)
   .command(evaluateDetectCommand)
+  .command(generateCommand)
+  .command(evaluateGenerationCommand)
   .command(reproduceCommand)
   .command(reportCommand)
   .demandCommand(1, 'name a command (netflowgen --help lists them)')
