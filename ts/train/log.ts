@@ -145,6 +145,11 @@ export function summarizeRun(records: readonly RunRecord[]): RunSummary {
       case 'train_inner':
         updates = Math.max(updates, Number(r.num_updates) || 0);
         break;
+      case 'checkpoint_loaded':
+        // fairseq resumed from a save at the end of epoch - 1 (or inside epoch): at least that much was done
+        epochs = Math.max(epochs, (Number(r.epoch) || 1) - 1);
+        updates = Math.max(updates, Number(r.updates) || 0);
+        break;
       case 'early_stop':
         stopReason = 'early_stop';
         break;

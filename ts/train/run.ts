@@ -12,7 +12,7 @@
  * itself (--restore-file defaults to it), and seeds every update with seed + update number and every
  * epoch's shuffle with seed + epoch, so a resumed run ends where an uninterrupted one does.
  */
-import { appendFileSync, existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, promises as fsp, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { writeFileAtomic } from '../common/atomic.js';
@@ -20,7 +20,7 @@ import { createProgress } from '../common/progress.js';
 import { VERSION } from '../common/version.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import { withBridge, type ArchOverrides, type ModelDims, type ParameterCount } from '../bridge/bridge.js';
-import { pythonEnv, defaultThreads } from '../bridge/python.js';
+import { pythonBin, pythonEnv, defaultThreads } from '../bridge/python.js';
 import { lastPythonError, parseLogLine, summarizeRun, type RunRecord, type RunSummary } from './log.js';
 import { commandText, renderCommand, type RenderedCommand } from './render.js';
 import { ARCH_SIZES, specDiff, specHash, type ExperimentSpec } from './spec.js';
@@ -212,6 +212,54 @@ export async function removeRunFiles(runDir: string, files: readonly string[] = 
   for (const f of files) await fsp.rm(join(runDir, f), { recursive: true, force: true });
 }
 
+/**
+ * Starts a command so that it dies with us: on Linux the child asks for SIGTERM when its parent dies
+ * (prctl PR_SET_PDEATHSIG, kept across exec), then execs the command. Without it, a `kill -9` of
+ * netflowgen left fairseq-train training on with nobody reading its output: its epochs were saved
+ * in checkpoint_last.pt but never logged, and the resumed run reported 1 epoch of 3.
+ */
+const DIE_WITH_PARENT = [
+  'import ctypes, os, signal, sys',
+  'try:',
+  '    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)',
+  'except Exception:',
+  '    pass',
+  'if os.getppid() != int(sys.argv[1]):',
+  '    sys.exit(1)',
+  'os.execvp(sys.argv[2], sys.argv[2:])',
+].join('\n');
+
+/** Events of fairseq's training (those a resume repeats); the others are per launch or ours. */
+const TRAINING_EVENTS = new Set(['train_inner', 'train', 'valid', 'checkpoint', 'epoch_start', 'epoch_size', 'early_stop', 'stop', 'done']);
+
+/**
+ * On resume from a checkpoint saved at `updates`: the training records earlier launches logged after
+ * that checkpoint (work the resumed launch redoes) are taken out of run.jsonl, so that it reads like
+ * an uninterrupted run's; a `resume_point` record says how many were taken out. Returns that number
+ * (-1 when no earlier launch logged that checkpoint: its records were lost, nothing is taken out).
+ * One difference remains, fairseq's own: the first `train_inner` after the resume averages the
+ * updates since the resume, where an uninterrupted run's averages the whole log interval (which may
+ * reach back into the previous epoch); its position is the same, its loss may differ slightly.
+ */
+export function pruneAfterCheckpoint(runDir: string, updates: number): number {
+  const path = join(runDir, RUN_LOG);
+  const records = readRunLog(runDir);
+  let current = records.length - 1;
+  while (current >= 0 && records[current].event !== 'start') current--;
+  let saved = -1;
+  for (let i = 0; i < current; i++) if (records[i].event === 'checkpoint' && Number(records[i].updates) === updates) saved = i;
+  if (saved < 0) return -1;
+  // fairseq prints an epoch's summary ('train') after its last save: that one stays
+  const savedEpoch = Number(records[saved].epoch);
+  const kept = records.filter((r, i) => i <= saved || i >= current || !TRAINING_EVENTS.has(r.event) || (r.event === 'train' && Number(r.epoch) <= savedEpoch));
+  const dropped = records.length - kept.length;
+  if (dropped > 0) {
+    writeFileSync(`${path}.partial`, kept.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    renameSync(`${path}.partial`, path);
+  }
+  return dropped;
+}
+
 /** One fairseq-train launch in a run folder: what to run and how to show its progress. */
 export interface TrainingLaunch {
   runDir: string;
@@ -250,6 +298,13 @@ export async function launchTraining(job: TrainingLaunch): Promise<RunSummary> {
   const write = (r: RunRecord) => {
     appendFileSync(join(runDir, RUN_LOG), JSON.stringify(r) + '\n');
     job.onRecord?.(r);
+    if (r.event === 'checkpoint_loaded' && job.resuming) {
+      const dropped = pruneAfterCheckpoint(runDir, Number(r.updates));
+      const note: RunRecord = { event: 'resume_point', time: new Date().toISOString(), epoch: r.epoch, updates: r.updates, redone: Math.max(0, dropped), logged: dropped >= 0 };
+      appendFileSync(join(runDir, RUN_LOG), JSON.stringify(note) + '\n');
+      job.onRecord?.(note);
+      if (dropped < 0) log(`warning: ${runDir}: the checkpoint resumed from (${r.updates} updates) was saved after the last logged record; run.jsonl misses that part of the run`);
+    }
   };
   const t0 = Date.now();
   write({ event: 'start', time: new Date(t0).toISOString(), hash: job.hash, resume: job.resuming, argv: cmd.argv, threads: job.threads, netflowgen: VERSION });
@@ -267,7 +322,7 @@ export async function launchTraining(job: TrainingLaunch): Promise<RunSummary> {
 
   const tail: string[] = [];
   const trainLog = join(runDir, TRAIN_LOG);
-  const child = execa(cmd.argv[0], cmd.argv.slice(1), {
+  const child = execa(pythonBin(), ['-c', DIE_WITH_PARENT, String(process.pid), ...cmd.argv], {
     env,
     all: true,
     buffer: false,
