@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { getPointer } from '../ts/report/collect.js';
+import { packageRoot } from '../ts/common/paths.js';
+import { compareResults, presetResults, type PresetResults } from '../ts/report/results.js';
 import type { ReportData } from '../ts/report/model.js';
 import { createChainView } from '../ts/reproduce/progress.js';
 import { rerenderReport, reproduce, type ReproduceResult } from '../ts/reproduce/reproduce.js';
@@ -112,6 +114,16 @@ describe('reproduce: the micro preset end to end', function () {
         expect(c.points.filter((p) => p.series === 'valid').map((p) => p.loss), c.file).to.deep.equal(valid);
         expect(valid.length).to.be.greaterThan(0);
       }
+  });
+
+  it('gives the numbers committed in experiments/results/micro.json, within the stated tolerances', () => {
+    // Regenerate with: netflowgen reproduce --preset micro --threads 2 --save-results (see experiments/results/README.md)
+    const committed = JSON.parse(readFileSync(join(packageRoot(), 'experiments', 'results', 'micro.json'), 'utf8')) as PresetResults;
+    const fresh = presetResults(data, { commit: 'test', date: '', threads: 2, jobs: 1, seconds: 0 });
+    expect(Object.keys(fresh.numbers).length).to.be.greaterThan(150);
+    const dataStage = (k: string) => /^(table1|table2|table7) /.test(k);
+    expect(compareResults(fresh, committed, (k) => !dataStage(k))).to.deep.equal([]);
+    expect(fresh.claims.map((c) => [c.id, c.verdict])).to.deep.equal(committed.claims.map((c) => [c.id, c.verdict]));
   });
 
   it('the page renders every table and plot in headless Chromium', function () {

@@ -12,6 +12,7 @@ interface Args {
   out?: string;
   threads?: number;
   jobs?: number;
+  'save-results': boolean;
   check: boolean;
   redo?: string[];
   device?: 'cpu' | 'cuda';
@@ -41,6 +42,7 @@ export const reproduceCommand: CommandModule<object, Args> = {
       .option('device', { type: 'string', choices: ['cpu', 'cuda'] as const, describe: 'device of every training run (default: the specs\u2019, cpu; the paper preset: cuda)' })
       .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda)' })
       .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
+      .option('save-results', { type: 'boolean', default: false, describe: "also write the run's numbers to experiments/results/<preset>.json and .md (committed beside the presets: a change that moves results shows in the diff)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'list the stages and which are already done; run nothing' })
       .example('$0 reproduce', 'the tiny synthetic preset on the CPU: every table and figure, report in out/tiny/report/')
       .example('$0 reproduce --preset tiny --only table4,table10', 'only the pre-training tables (no fine-tuning)')
@@ -57,6 +59,7 @@ export const reproduceCommand: CommandModule<object, Args> = {
         out: a.out,
         threads: a.threads,
         jobs: a.jobs,
+        saveResults: a['save-results'],
         check: a.check,
         redo: a.redo,
         device: a.device,

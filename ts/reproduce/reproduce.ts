@@ -18,6 +18,9 @@ import type { OverrideLayer } from '../train/spec.js';
 import { writeReport, REPORT_FILES } from '../report/write.js';
 import type { ReportPlan } from '../report/plan.js';
 import type { ReportData } from '../report/model.js';
+import { execa } from 'execa';
+import { packageRoot } from '../common/paths.js';
+import { presetResults, resultsMarkdown } from '../report/results.js';
 import { buildChain } from './chain.js';
 import { loadPreset, selectTables } from './config.js';
 import { planStages, readStageRecord, redoSet, runPlan, type PlannedStage, type StageEvent, type StageOutcome } from './graph.js';
@@ -48,6 +51,8 @@ export interface ReproduceOptions {
   redo?: string[];
   device?: 'cpu' | 'cuda';
   precision?: 'bf16' | 'fp16';
+  /** Also write experiments/results/<preset>.json and .md (the committed results of the preset), or into this folder. */
+  saveResults?: boolean | string;
   /** Plan only: list the stages and whether each is already done. */
   dryRun?: boolean;
   signal?: AbortSignal;
@@ -146,7 +151,20 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       2,
     ) + '\n',
   );
+  if (opts.saveResults) {
+    const resultsDir = typeof opts.saveResults === 'string' ? opts.saveResults : join(packageRoot(), 'experiments', 'results');
+    await fsp.mkdir(resultsDir, { recursive: true });
+    const r = presetResults(data, { commit: await gitCommit(), date: new Date().toISOString().slice(0, 10), threads: threads ?? null, jobs, seconds });
+    await writeFileAtomic(join(resultsDir, `${preset.name}.json`), JSON.stringify(r, null, 1) + '\n');
+    await writeFileAtomic(join(resultsDir, `${preset.name}.md`), resultsMarkdown(data, r));
+  }
   return { out, plan, outcomes, seconds, report: { dir, md: join(dir, REPORT_FILES.md), html: join(dir, REPORT_FILES.html), json: join(dir, REPORT_FILES.json), data } };
+}
+
+/** The checkout's commit (with +dirty for uncommitted changes), or 'unknown' outside a git checkout. */
+async function gitCommit(): Promise<string> {
+  const r = await execa('git', ['describe', '--always', '--dirty=+dirty', '--abbrev=12'], { cwd: packageRoot(), reject: false });
+  return r.exitCode === 0 ? String(r.stdout).trim() : 'unknown';
 }
 
 /**
