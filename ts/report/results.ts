@@ -15,7 +15,8 @@ export interface PresetResults {
   /** git commit and date of the code that made them; how the run was started. */
   commit: string;
   date: string;
-  run: { threads: number | null; jobs: number; seconds: number };
+  /** seconds: wall time of the reproduce command that wrote this (a cached rerun is quick); stageSeconds: the stages' own times, summed (they ran side by side with jobs > 1). */
+  run: { threads: number | null; jobs: number; seconds: number; stageSeconds: number };
   /** "table/block/row/column" -> our number (as a number; null where the cell is empty). */
   numbers: Record<string, number | null>;
   claims: { id: string; attackType: string | null; diff: number | null; lo: number | null; hi: number | null; verdict: string }[];
@@ -47,13 +48,14 @@ export function resultNumbers(d: ReportData): Record<string, number | null> {
 }
 
 export function presetResults(d: ReportData, meta: { commit: string; date: string; threads: number | null; jobs: number; seconds: number }): PresetResults {
+  const stageSeconds = Math.round(d.stages.reduce((s, x) => s + x.seconds, 0));
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   return {
     kind: 'netflowgen.preset-results',
     preset: d.preset.name,
     commit: meta.commit,
     date: meta.date,
-    run: { threads: meta.threads, jobs: meta.jobs, seconds: Math.round(meta.seconds) },
+    run: { threads: meta.threads, jobs: meta.jobs, seconds: Math.round(meta.seconds), stageSeconds },
     numbers: resultNumbers(d),
     claims: d.claims.map((c) => ({ id: c.id, attackType: c.attackType, diff: num(c.diff.v), lo: num(c.lo.v), hi: num(c.hi.v), verdict: c.verdict })),
   };
@@ -63,7 +65,7 @@ export function presetResults(d: ReportData, meta: { commit: string; date: strin
 export function resultsMarkdown(d: ReportData, r: PresetResults): string {
   const parts = [
     `# Results of the ${r.preset} preset\n`,
-    `Made by \`netflowgen reproduce --preset ${r.preset}${r.run.jobs > 1 ? ` --jobs ${r.run.jobs}` : ''}${r.run.threads ? ` --threads ${r.run.threads}` : ''} --save-results\` at commit ${r.commit} on ${r.date}, in ${Math.round(r.run.seconds / 60)} min. Regenerate them the same way after a change that moves results; the diff shows what moved. ${d.preset.description ?? ''}\n`,
+    `Made by \`netflowgen reproduce --preset ${r.preset}${r.run.jobs > 1 ? ` --jobs ${r.run.jobs}` : ''}${r.run.threads ? ` --threads ${r.run.threads}` : ''} --save-results\` at commit ${r.commit} on ${r.date}; its stages took ${Math.round(r.run.stageSeconds / 60)} min in all${r.run.jobs > 1 ? ` (${r.run.jobs} side by side)` : ''}. Regenerate them the same way after a change that moves results; the diff shows what moved. ${d.preset.description ?? ''}\n`,
   ];
   if (d.claims.length) {
     parts.push('## Claims of the paper\n');
