@@ -23,6 +23,7 @@ import { generateCommand } from './generate.js';
 import { evaluateGenerationCommand } from './evaluate-generation.js';
 import { reproduceCommand } from './reproduce.js';
 import { reportCommand } from './report.js';
+import { alertsConvertCommand } from './alerts.js';
 
 await withUsageErrors(yargs(hideBin(process.argv)))
   .scriptName('netflowgen')
@@ -30,6 +31,7 @@ await withUsageErrors(yargs(hideBin(process.argv)))
   .command(synthCommand)
   .command(synthReportCommand)
   .command(serializeCommand)
+  .command(alertsConvertCommand)
   .command(inspectCommand)
   .command(binCommand)
   .command(detectDatasetCommand)

@@ -144,6 +144,11 @@ export class NodeRegistry {
     return id;
   }
 
+  /** The customer of a node (an id of node4/node6). */
+  customerOf(id: number): string {
+    return this.infos[id].customer;
+  }
+
   /** Entries inside shorter ones, and nodes covered by more than one entry (longest prefix wins). */
   stats(): InventoryStats {
     const overlaps: { inner: string; outer: string }[] = [];

@@ -176,7 +176,8 @@ export function describeErrors(errors: ErrorObject[], where: string, lines?: Map
       const inside = ptr ? ` in ${name(ptr)}` : '';
       out.push(`${at(`${ptr}/${key}`)}: unknown key '${key}'${inside}${hint ? ` (did you mean '${hint}'?)` : `; known keys: ${known.join(', ')}`}`);
     } else if (e.keyword === 'required') {
-      out.push(`${at(ptr)}: missing key '${(e.params as { missingProperty: string }).missingProperty}'`);
+      // the whole path of a nested key: data.flows.alerts, not alerts
+      out.push(`${at(ptr)}: missing key '${ptr ? `${name(ptr)}.` : ''}${(e.params as { missingProperty: string }).missingProperty}'`);
     } else if (e.keyword === 'enum') {
       const allowed = enumOf(e).map(String);
       const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined;
