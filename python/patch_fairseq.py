@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Patch the unpacked fairseq 0.12.2 sdist so that it builds and runs on Python 3.11 with torch 2.13.
+"""Patch the unpacked fairseq 0.12.2 sdist so that it builds and runs on Python 3.11 with torch 2.13,
+trains in bf16 on CUDA or the CPU (not only on a TPU), and runs DistributedDataParallel on the CPU
+and exits cleanly after distributed training.
 
 Usage: python patch_fairseq.py SRC_DIR      (SRC_DIR = the unpacked fairseq-0.12.2 folder)
 
@@ -160,6 +162,93 @@ HUNKS: list[Hunk] = [
                 1,
             ),
             ('            "torchaudio>=0.8.0",\n', "", 1),
+        ],
+    ),
+    # --- 6. bf16 without a TPU ----------------------------------------------------------------------
+    # parse_args_and_arch turns --bf16 (and --memory-efficient-bf16) into --tpu, so the Trainer asks
+    # torch_xla for a device and fails without it: AttributeError: 'NoneType' object has no attribute
+    # 'xla_device' (utils.get_tpu_device). Everything else in 0.12.2 already handles bf16 on any device:
+    # the Trainer casts model and criterion with .to(torch.bfloat16) and the float inputs of each batch
+    # (_fp_convert_sample); FP16Optimizer keeps fp32 master weights without loss scaling and, for bf16,
+    # without flattening (the flat path is the one that calls torch.cuda.current_device());
+    # MemoryEfficientFP16Optimizer steps the bf16 weights with fp32 optimiser state; checkpoints are
+    # saved through utils.move_to_cpu, which writes bf16 tensors as float32. So --bf16 now means bf16 on
+    # the device that --cpu / CUDA selects; a TPU needs --tpu, as it always did with --fp16 off.
+    (
+        "fairseq/options.py",
+        "parse_args_and_arch: --bf16 no longer implies --tpu",
+        [
+            (
+                '    args.bf16 = getattr(args, "bf16", False)\n'
+                "    if args.bf16:\n"
+                "        args.tpu = True\n",
+                '    args.bf16 = getattr(args, "bf16", False)\n',
+                1,
+            ),
+        ],
+    ),
+    (
+        "fairseq/dataclass/configs.py",
+        "--bf16 help: no longer 'implies --tpu'",
+        [
+            (
+                '    bf16: bool = field(default=False, metadata={"help": "use bfloat16; implies --tpu"})\n',
+                '    bf16: bool = field(default=False, metadata={"help": "use bfloat16 on the selected device '
+                '(CUDA, the CPU with --cpu, a TPU with --tpu)"})\n',
+                1,
+            ),
+        ],
+    ),
+    # --- 7. DistributedDataParallel on the CPU (gloo) --------------------------------------------------
+    # --ddp-backend pytorch_ddp (the default) passes device_ids=[device_id] to torch's
+    # DistributedDataParallel, which torch rejects for a CPU module ("device_ids and output_device
+    # arguments only work with single-device/multiple-device GPU modules or CPU modules"). Pass them on
+    # CUDA only, so that the default backend also runs with --cpu --distributed-backend gloo (the
+    # two-process CPU test of python/tests/test_distributed.py; GPU runs are unchanged).
+    (
+        "fairseq/models/distributed_fairseq_model.py",
+        "pytorch_ddp: device_ids/output_device only for a CUDA module",
+        [
+            (
+                "            device_ids=[args.device_id],\n"
+                "            output_device=args.device_id,\n",
+                '            device_ids=[args.device_id] if device.type == "cuda" else None,\n'
+                '            output_device=args.device_id if device.type == "cuda" else None,\n',
+                1,
+            ),
+        ],
+    ),
+    # --- 8. tear the process groups down before the interpreter exits -------------------------------
+    # distributed_main ends with a barrier and never destroys the process groups. A gloo worker thread
+    # (ProcessGroupGloo::runLoop) may then drop the last reference to that barrier's work object, which
+    # holds an earlier all-reduce's tensors, while the main thread is already in Py_FinalizeEx:
+    # freeing a tensor that has a Python object needs the GIL, the finalizing interpreter ends the thread
+    # with pthread_exit, and the forced unwind through a noexcept destructor aborts the process
+    # ("terminate called without an active exception", SIGABRT, after "done training"). Seen in about
+    # 1 of 16 two-process CPU runs; torch issue #190489, fix attempt #179291 abandoned. Destroying the
+    # groups is not enough while fairseq still caches its global group, so drop that reference and
+    # collect: the group's destructor then joins its worker threads while the interpreter is alive.
+    (
+        "fairseq/distributed/utils.py",
+        "distributed_main: destroy the process groups and join gloo's worker threads before exit",
+        [
+            (
+                "    main(cfg, **kwargs)\n"
+                "\n"
+                "    if torch.distributed.is_initialized():\n"
+                "        torch.distributed.barrier(get_global_group())\n",
+                "    main(cfg, **kwargs)\n"
+                "\n"
+                "    if torch.distributed.is_initialized():\n"
+                "        torch.distributed.barrier(get_global_group())\n"
+                "        torch.distributed.destroy_process_group()\n"
+                '        if hasattr(get_global_group, "_global_group"):\n'
+                "            del get_global_group._global_group\n"
+                "        import gc\n"
+                "\n"
+                "        gc.collect()\n",
+                1,
+            ),
         ],
     ),
 ]
