@@ -287,7 +287,9 @@ export function resolveSpec(c: ComposedSpec, values: Record<string, unknown> = {
   const spec = data as unknown as ExperimentSpec;
   spec.dataset = resolve(cwd, spec.dataset);
   const problems: string[] = [];
-  if (spec.precision !== 'fp32' && spec.device !== 'cuda') problems.push(`${c.file}: precision ${spec.precision} needs device cuda (fairseq has no ${spec.precision} on CPU)`);
+  // bf16 runs on either device (python/patch_fairseq.py, hunk 6); fairseq's fp16 path is CUDA-only
+  // (dynamic loss scaling, fp32 master weights flattened on the current CUDA device).
+  if (spec.precision === 'fp16' && spec.device !== 'cuda') problems.push(`${c.file}: precision fp16 needs device cuda (fairseq has no fp16 on CPU)`);
   if (spec.world_size > 1 && spec.device !== 'cuda') problems.push(`${c.file}: world_size ${spec.world_size} needs device cuda`);
   if (spec.model?.width !== undefined && spec.model.width % (spec.model.heads ?? ARCH_SIZES[spec.arch].heads) !== 0)
     problems.push(`${c.file}: model width ${spec.model.width} is not a multiple of the number of heads`);
