@@ -30,7 +30,7 @@ describe('reproduce: the micro preset end to end', function () {
   const read = (f: string) => JSON.parse(readFileSync(join(out, 'stages', f), 'utf8')) as unknown;
 
   before(async () => {
-    first = await reproduce({ preset: 'micro', out, threads: 2, view: quiet() });
+    first = await reproduce({ preset: 'micro', out, view: quiet() });
     data = first.report!.data;
   });
 
@@ -117,9 +117,9 @@ describe('reproduce: the micro preset end to end', function () {
   });
 
   it('gives the numbers committed in experiments/results/micro.json, within the stated tolerances', () => {
-    // Regenerate with: netflowgen reproduce --preset micro --threads 2 --save-results (see experiments/results/README.md)
+    // Regenerate with: netflowgen reproduce --preset micro --save-results (the preset runs 2 stages side by side, 1 thread each) (see experiments/results/README.md)
     const committed = JSON.parse(readFileSync(join(packageRoot(), 'experiments', 'results', 'micro.json'), 'utf8')) as PresetResults;
-    const fresh = presetResults(data, { commit: 'test', date: '', threads: 2, jobs: 1, seconds: 0 });
+    const fresh = presetResults(data, { commit: 'test', date: '', threads: 1, jobs: 2, seconds: 0 });
     expect(Object.keys(fresh.numbers).length).to.be.greaterThan(150);
     const dataStage = (k: string) => /^(table1|table2|table7) /.test(k);
     expect(compareResults(fresh, committed, (k) => !dataStage(k))).to.deep.equal([]);
@@ -137,7 +137,7 @@ describe('reproduce: the micro preset end to end', function () {
 
   it('a rerun finds every stage done and reports the same numbers', async () => {
     const t0 = Date.now();
-    const again = await reproduce({ preset: 'micro', out, threads: 2, view: quiet() });
+    const again = await reproduce({ preset: 'micro', out, view: quiet() });
     expect(again.outcomes.every((o) => o.cached)).to.equal(true);
     expect(Date.now() - t0).to.be.below(20_000);
     const strip = (d: ReportData) => JSON.stringify({ ...d, createdAt: '' });
@@ -145,14 +145,14 @@ describe('reproduce: the micro preset end to end', function () {
   });
 
   it('a config change redoes only the stages it reaches', async () => {
-    const changed = await reproduce({ preset: 'micro', out, threads: 2, view: quiet(), only: ['table2'], set: ['data.detect.seed=2'] });
+    const changed = await reproduce({ preset: 'micro', out, view: quiet(), only: ['table2'], set: ['data.detect.seed=2'] });
     const ran = changed.outcomes.filter((o) => !o.cached).map((o) => o.id);
     expect(ran).to.deep.equal(['detect', 'report']);
     expect(changed.report!.data.dataStatistics.map((t) => t.id)).to.deep.equal(['table2']);
   });
 
   it('netflowgen report re-renders the report from the stages', async () => {
-    await reproduce({ preset: 'micro', out, threads: 2, view: quiet() });
+    await reproduce({ preset: 'micro', out, view: quiet() });
     const { data: again } = await rerenderReport(out);
     expect(again.tables.map((t) => t.id)).to.deep.equal(data.tables.map((t) => t.id));
     expect(JSON.stringify(again.tables)).to.equal(JSON.stringify(data.tables));

@@ -32,7 +32,11 @@ export function resultNumbers(d: ReportData): Record<string, number | null> {
   for (const t of tablesOf(d))
     t.blocks.forEach((b, bi) => {
       if (b.published) return;
-      const head = b.head[b.head.length - 1].slice(1).map((h) => h.text);
+      // Column names: every header row expanded by its colspans, the upper rows' text before the
+      // last's ("DNS: NetFlowGen"), as the Markdown rendering folds them; then the data columns.
+      const cells = b.rows[0]?.cells.length ?? 0;
+      const rows = b.head.map((row) => row.flatMap((h) => Array.from({ length: h.colspan ?? 1 }, () => h.text)).slice(-cells));
+      const head = rows[rows.length - 1].map((h, i) => [...new Set([...rows.slice(0, -1).map((r) => r[i]), h])].filter(Boolean).join(': '));
       for (const r of b.rows)
         r.cells.forEach((c, ci) => {
           if (typeof c.ours.v === 'string') return;
