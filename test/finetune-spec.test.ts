@@ -76,7 +76,8 @@ describe('finetune: specs and the rendered command', () => {
     expect(() => load('tf.json', { pretrained: 'runs/x' })).to.throw(/'pretrained' is for netflowgen_safe/);
     expect(() => load('ms-lstm.json', { model: { layers: 2 } })).to.throw(/'model' \(Transformer sizes\) is for arch netflowgen_tf/);
     expect(() => load('tf.json', { lstm: { hidden: 2 } })).to.throw(/'lstm' is for arch ms_lstm/);
-    expect(() => load('tf.json', { precision: 'bf16' })).to.throw(/precision bf16 needs device cuda/);
+    expect(() => load('tf.json', { precision: 'fp16' })).to.throw(/precision fp16 needs device cuda/);
+    expect(load('tf.json', { precision: 'bf16' }).precision).to.equal('bf16'); // bf16 on the CPU is allowed
     expect(() => load('tf.json', { attack_types: ['DSN'] })).to.throw(/attack_types\.0 is "DSN", not one of .* \(did you mean 'DNS'\?\)/);
     expect(() => loadFinetuneSpec(join(FT, 'tf.json'), [parseSetArgs(['lr=1e-3'])], tmp.dir)).to.throw(/unknown key 'lr' \(did you mean 'learning_rate'\?\)/);
     const f = join(tmp.dir, 'safe.json');

@@ -55,7 +55,7 @@ export const finetuneCommand: CommandModule<object, Args> = {
       .option('pretrained', { type: 'string', describe: "pre-training run folder or checkpoint (overrides the spec's pretrained; netflowgen_safe)" })
       .option('set', { type: 'string', array: true, describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-3 attack_types=["DNS"]' })
       .option('device', { type: 'string', choices: ['cpu', 'cuda'], describe: 'device (default: the spec\u2019s, cpu)' })
-      .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda)' })
+      .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' })
       .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
       .option('threads', { type: 'number', describe: 'OMP_NUM_THREADS of fairseq-train and the scorer (default: OMP_NUM_THREADS or the number of cores)' })
       .option('resume', { type: 'boolean', default: true, describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)' })

@@ -33,7 +33,7 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('dataset', { type: 'string', describe: "binned dataset folder (overrides the spec's dataset)" })
     .option('set', { type: 'string', array: true, describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-4 model.layers=6' })
     .option('device', { type: 'string', choices: ['cpu', 'cuda'], describe: 'device (default: the spec\u2019s, cpu)' })
-    .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda)' })
+    .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' })
     .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
     .option('world-size', { type: 'number', describe: 'GPUs for distributed training (--distributed-world-size)' })
     .option('threads', { type: 'number', describe: 'OMP_NUM_THREADS of fairseq-train (default: OMP_NUM_THREADS or the number of cores)' })

@@ -40,7 +40,7 @@ export const reproduceCommand: CommandModule<object, Args> = {
       .option('check', { type: 'boolean', default: false, describe: "check every training command with fairseq's parser before it runs (a few seconds each)" })
       .option('redo', { type: 'string', array: true, describe: 'stages to run again although they are done (a kind such as pretrain, or a stage id such as pretrain:main), and everything after them' })
       .option('device', { type: 'string', choices: ['cpu', 'cuda'] as const, describe: 'device of every training run (default: the specs\u2019, cpu; the paper preset: cuda)' })
-      .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda)' })
+      .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' })
       .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
       .option('save-results', { type: 'boolean', default: false, describe: "also write the run's numbers to experiments/results/<preset>.json and .md (committed beside the presets: a change that moves results shows in the diff)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'list the stages and which are already done; run nothing' })

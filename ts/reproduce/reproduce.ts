@@ -94,7 +94,8 @@ function isAlive(pid: number): boolean {
 export function trainOverrides(o: Pick<ReproduceOptions, 'device' | 'precision'>): OverrideLayer[] {
   const values: Record<string, unknown> = {};
   if (o.device) values.device = o.device;
-  if (o.precision) Object.assign(values, { precision: o.precision, device: 'cuda' });
+  // A precision alone means a GPU run; with --device cpu, bf16 runs on the CPU (fp16 is refused there).
+  if (o.precision) Object.assign(values, { precision: o.precision, device: o.device ?? 'cuda' });
   return Object.keys(values).length ? [{ source: 'command line (--device/--bf16/--fp16)', values }] : [];
 }
 

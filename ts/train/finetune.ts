@@ -124,7 +124,8 @@ export function resolveFinetuneSpec(c: ComposedSpec, cwd = process.cwd()): Finet
   } else if (spec.pretrained !== undefined) problems.push(`${c.file}: arch ${spec.arch} trains from random initialisation; 'pretrained' is for netflowgen_safe`);
   if (spec.arch !== 'ms_lstm' && spec.lstm !== undefined) problems.push(`${c.file}: 'lstm' is for arch ms_lstm`);
   if (spec.arch === 'ms_lstm' && spec.model !== undefined) problems.push(`${c.file}: 'model' (Transformer sizes) is for arch netflowgen_tf; ms_lstm takes 'lstm'`);
-  if (spec.precision !== 'fp32' && spec.device !== 'cuda') problems.push(`${c.file}: precision ${spec.precision} needs device cuda`);
+  // bf16 runs on the CPU too (the fairseq patch: --bf16 no longer implies a TPU); fp16 needs CUDA.
+  if (spec.precision === 'fp16' && spec.device !== 'cuda') problems.push(`${c.file}: precision fp16 needs device cuda`);
   if (spec.model?.width !== undefined && spec.model.heads !== undefined && spec.model.width % spec.model.heads !== 0)
     problems.push(`${c.file}: model width ${spec.model.width} is not a multiple of the number of heads`);
   if (spec.calibration_split === 'test') problems.push(`${c.file}: calibration_split test: the threshold is never chosen on the test split, which only scores; choose ${spec.train_split === 'valid' ? 'train' : 'valid'} (or leave it out)`);
