@@ -11,18 +11,8 @@ import { format } from '../ts/evaluate/tables.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import { metricsAt, readExamples, referenceSelection, tableAfter, type RefExample } from './helpers/detect-reference.js';
 import { tempDir } from './helpers/tmp.js';
+import { rng } from './helpers/rng.js';
 
-/** Deterministic random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Curve = (e: { label: number; onset: number; mask: number[]; index: number }, D: number) => number[];
 

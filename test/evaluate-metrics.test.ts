@@ -1,5 +1,6 @@
 // The Xatu metrics (SPEC §7) on hand-computed examples, and their properties on random curves.
 import { expect } from 'chai';
+import { rng } from './helpers/rng.js';
 import {
   boundedOverhead,
   customerWorstOverheads,
@@ -33,17 +34,6 @@ function makeSet(rows: { s: number[]; mask: number[]; v: number[]; label: number
   };
 }
 
-/** Deterministic random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // An attack from minute 2 to minute 3 of a 5-minute window; 20 bytes of normal traffic after it.
 const ATTACK = { mask: [0, 0, 1, 1, 0], v: [10, 10, 100, 100, 20], label: 1, onset: 2 };

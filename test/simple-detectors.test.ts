@@ -25,6 +25,7 @@ import { detectionStep } from '../ts/evaluate/metrics.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import { tempDir } from './helpers/tmp.js';
+import { rng } from './helpers/rng.js';
 
 /** 1..n packets per minute, bytes = 100 x packets. */
 const ramp = (n: number) => Float64Array.from({ length: n }, (_, i) => i + 1);
@@ -42,17 +43,6 @@ function expectCurve(s: ArrayLike<number>, hazard: ArrayLike<number>): void {
   }
 }
 
-/** Deterministic random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('simple detectors: static threshold (per-node training quantile)', () => {
   const n = 100;
