@@ -4,6 +4,7 @@ export * from './ingest/index.js';
 export * from './ingest/address.js';
 export * from './serialize/store.js';
 export { serialize, type SerializeOptions } from './serialize/serialize.js';
+export { mergeStores, MergeError, type MergeOptions } from './serialize/merge.js';
 export { addRecord, addDirection } from './serialize/aggregate.js';
 export { NodeRegistry, loadInventory, canonicalAddress } from './serialize/inventory.js';
 export * as synth from './synth/index.js';

@@ -9,6 +9,7 @@ import { VERSION } from '../common/version.js';
 import { withUsageErrors } from './suggest.js';
 import { serializeCommand } from './serialize.js';
 import { inspectCommand } from './inspect.js';
+import { mergeCommand } from './merge.js';
 import { synthCommand, synthReportCommand } from './synth.js';
 import { binCommand } from './bin.js';
 import { detectDatasetCommand } from './detect-dataset.js';
@@ -31,6 +32,7 @@ await withUsageErrors(yargs(hideBin(process.argv)))
   .command(synthCommand)
   .command(synthReportCommand)
   .command(serializeCommand)
+  .command(mergeCommand)
   .command(alertsConvertCommand)
   .command(inspectCommand)
   .command(binCommand)
