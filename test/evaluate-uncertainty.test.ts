@@ -83,6 +83,8 @@ describe('evaluate/uncertainty: bootstrap over examples and seeds', () => {
     expect(verdict('better', 0.01, 0.2, 0.02)).to.equal('holds');
     expect(verdict('better', -0.2, -0.01, 0.02)).to.equal('does not hold');
     expect(verdict('better', -0.01, 0.015, 0.02)).to.equal('does not hold');
+    expect(verdict('better', 0.005, 0.015, 0.02)).to.equal('does not hold'); // significant but negligible
+    expect(verdict('better', 0.015, 0.115, 0.02)).to.equal('holds');
     expect(verdict('better', -0.1, 0.2, 0.02)).to.equal('inconclusive');
     expect(verdict('not worse', -0.04, 0.1, 0.05)).to.equal('holds');
     expect(verdict('not worse', -0.3, -0.06, 0.05)).to.equal('does not hold');

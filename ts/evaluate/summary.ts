@@ -172,6 +172,17 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
   };
   const comparisons: Comparison[] = [];
   const claims: ClaimResult[] = [];
+  const seen = new Map<string, Comparison>();
+  /** Each (A, B, type, metric) once. */
+  const compareOnce = (a: SummaryModel, b: SummaryModel, metric: MetricName): Comparison => {
+    const key = JSON.stringify([a.model, b.model, a.attackType ?? null, metric]);
+    if (!seen.has(key)) {
+      const c = compare(a, b, metric);
+      seen.set(key, c);
+      comparisons.push(c);
+    }
+    return seen.get(key)!;
+  };
   for (const type of types) {
     for (const c of CLAIMS) {
       if (c.metric === 'loss') continue;
@@ -179,8 +190,7 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
       const a = find(c.a, type);
       const b = find(c.b, type);
       if (!a || !b) continue;
-      const cmp = compare(a, b, metric);
-      comparisons.push(cmp);
+      const cmp = compareOnce(a, b, metric);
       if (c.table !== opts.table) continue;
       const ea = out.find((s) => s.model === c.a && s.attackType === type)!.metrics[metric].mean;
       const eb = out.find((s) => s.model === c.b && s.attackType === type)!.metrics[metric].mean;
@@ -191,11 +201,11 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
     for (const a of models.filter((m) => (m.attackType ?? null) === type && !detectors.has(m.model)))
       for (const d of detectors) {
         const b = find(d, type);
-        if (b) comparisons.push(compare(a, b, 'f1'));
+        if (b) compareOnce(a, b, 'f1');
       }
     if (opts.table === 'table6') {
       const a = find('NetFlowGen', type);
-      if (a) for (const b of models.filter((m) => (m.attackType ?? null) === type && m.model !== 'NetFlowGen' && !detectors.has(m.model))) comparisons.push(compare(a, b, 'f1'));
+      if (a) for (const b of models.filter((m) => (m.attackType ?? null) === type && m.model !== 'NetFlowGen' && !detectors.has(m.model))) compareOnce(a, b, 'f1');
     }
   }
   return { kind: 'netflowgen.detect-summary', createdBy: `netflowgen ${VERSION}`, table: opts.table, bound: opts.bound, replicates, level: 0.95, models: out, comparisons, claims };

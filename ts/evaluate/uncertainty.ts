@@ -246,8 +246,10 @@ export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
 export function verdict(kind: 'better' | 'not worse', lo: number | null, hi: number | null, margin: number): Verdict {
   if (lo === null || hi === null) return 'inconclusive';
   if (kind === 'better') {
+    // An interval inside +-margin: no difference worth the name, even when it excludes 0.
+    if (lo >= -margin && hi <= margin) return 'does not hold';
     if (lo > 0) return 'holds';
-    if (hi < 0 || (lo >= -margin && hi <= margin)) return 'does not hold';
+    if (hi < 0) return 'does not hold';
     return 'inconclusive';
   }
   if (lo > -margin) return 'holds';

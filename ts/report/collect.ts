@@ -546,6 +546,20 @@ function claimsOf(r: SourceReader, plan: ReportPlan, dirs: Record<string, string
   return out;
 }
 
+function comparisonsOf(r: SourceReader, plan: ReportPlan, dirs: Record<string, string>): ReportData['comparisons'] {
+  const out: ReportData['comparisons'] = [];
+  for (const t of plan.tables) {
+    if (!t.summary || !dirs[t.summary] || t.kind === 'table4' || t.kind === 'figure5') continue;
+    const f = join(dirs[t.summary], SUMMARY_FILE);
+    const list = (r.get(f, '/comparisons') as DetectSummary['comparisons']) ?? [];
+    list.forEach((c, i) => {
+      const v = (k: string) => r.value(f, `/comparisons/${i}/${k}`, 'f3');
+      out.push({ table: t.id, attackType: c.attackType, a: c.a, b: c.b, metric: c.metric, diff: v('diff'), lo: v('lo'), hi: v('hi') });
+    });
+  }
+  return out;
+}
+
 function operatingPoints(r: SourceReader, plan: ReportPlan, dirs: Record<string, string>): ReportData['operatingPoints'] {
   const t = plan.tables.find((x) => x.kind === 'table5' && x.summary && dirs[x.summary]);
   if (!t) return null;
@@ -566,12 +580,22 @@ function operatingPoints(r: SourceReader, plan: ReportPlan, dirs: Record<string,
       }),
     }));
   });
+  const overheadRows = models.flatMap((m, i) =>
+    [...new Set(m.budgetCurve.map((p) => p.bound))].map((bound) => ({
+      label: [m.model, `${Math.round(bound * 1000) / 10}%`],
+      cells: budgets.map((budget) => cell(r.value(f, `/models/${i}/budgetCurve/${m.budgetCurve.findIndex((p) => p.bound === bound && p.budget === budget)}/overhead`, 'f2'))),
+    })),
+  );
   const table: ReportTable = {
     id: 'operating-points',
     kind: 'operating-points',
     caption: 'Operating points (beyond the paper): mean effectiveness (%) against the overhead budget, per overhead bound.',
     note: `The threshold τ of each seed is chosen on its calibration split as the one of highest effectiveness whose bounded overhead is within the budget, then judged on the test split; mean ± sd over seeds. The tables above use the budget named in their notes (SPEC §7; 0.1 by default); the paper's own operating point is the 80% bound with overheads of at most 0.09. From ${r.rel(f)}.`,
-    blocks: [{ head: [[{ text: 'Model' }, { text: 'Bound' }, ...budgets.map((b) => ({ text: `budget ${b}` }))]], rows }],
+    blocks: [
+      { title: 'mean effectiveness (%) on test, ± sd over seeds', head: [[{ text: 'Model' }, { text: 'Bound' }, ...budgets.map((b) => ({ text: `budget ${b}` }))]], rows },
+      // The budget is met on the calibration split; what the threshold gives on test can be more.
+      { title: 'bounded overhead reached on test (mean over seeds): above the budget where the calibrated threshold does not carry over', head: [[{ text: 'Model' }, { text: 'Bound' }, ...budgets.map((b) => ({ text: `budget ${b}` }))]], rows: overheadRows },
+    ],
     warnings: [],
   };
   return { table, series };
@@ -694,6 +718,7 @@ export function collectReport(plan: ReportPlan, dirs: Record<string, string>, ro
     stages: stageTimes(dirs),
     headline: headline(tables, claims),
     claims,
+    comparisons: comparisonsOf(r, plan, dirs),
     operatingPoints: operatingPoints(r, plan, dirs),
   };
 }

@@ -123,6 +123,8 @@ export interface ReportData {
   headline: string[];
   /** The paper's claims with the measured paired difference, its 95% interval and a verdict. */
   claims: ReportClaim[];
+  /** Every paired difference the tables' summaries measured (claims or not): learned models against the simple detectors, per type in Table 6. */
+  comparisons: { table: string; attackType: string | null; a: string; b: string; metric: string; diff: Value; lo: Value; hi: Value }[];
   /** Effectiveness against the overhead budget at each bound (Table 5's models, tau on calibration). */
   operatingPoints: { table: ReportTable; series: { model: string; bound: number; budget: number; effectiveness: number }[] } | null;
 }
