@@ -57,7 +57,7 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
 
   it('samples series whose store passes inspect and bin, with values inside the cutoffs of their bins', async () => {
     const out = join(tmp.dir, 'gen');
-    const r = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '2021-09-21T04:00:00Z', '--history-from', '2021-09-21T03:00:00Z', '-n', '120', '--nodes', '10.0.0.1', '2', '--threads', '1', '-o', out]);
+    const r = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '2021-09-21T04:00:00Z', '--history-from', '2021-09-21T03:00:00Z', '--minutes', '120', '--nodes', '10.0.0.1', '2', '--threads', '1', '-o', out]);
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.match(/^wrote .*gen: 2 nodes x 120 minutes x 6 features from 2021-09-21T04:00:00Z, 31 real minutes of history; [\d,]+ node-minutes\/s \(cached, cpu\); values in /);
     const g = GeneratedSeries.open(out);
@@ -96,14 +96,14 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     expect(rebinned.manifest.nodes).to.have.length(2);
 
     // cold start, greedy, no store: the options reach the sampler
-    const cold = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '1700', '-n', '10', '--nodes', '0', '--temperature', '0', '--no-values', '--no-cache', '--threads', '1', '-o', join(tmp.dir, 'cold')]);
+    const cold = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '1700', '--minutes', '10', '--nodes', '0', '--temperature', '0', '--no-values', '--no-cache', '--threads', '1', '-o', join(tmp.dir, 'cold')]);
     expect(cold.code, cold.err).to.equal(0);
     const cm = GeneratedSeries.open(join(tmp.dir, 'cold')).manifest;
     expect(cm.history).to.deep.equal({ from: null, minutes: 0, cold: true });
     expect(cm.sampling).to.include({ temperature: 0, cache: false });
     expect(cm.files.store).to.equal(null);
 
-    const bad = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '1700', '-n', '10', '--nodes', '10.9.9.9', '-o', join(tmp.dir, 'bad')]);
+    const bad = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '1700', '--minutes', '10', '--nodes', '10.9.9.9', '-o', join(tmp.dir, 'bad')]);
     expect(bad.code).to.equal(1);
     expect(bad.err).to.match(/no node '10\.9\.9\.9'/);
   });

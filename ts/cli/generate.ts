@@ -37,7 +37,7 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('values', { type: 'boolean', default: true, describe: 'write the series store of values (--no-values: the bins only)' })
       .option('nodes', { type: 'string', array: true, describe: 'node addresses or dataset rows (default: every training node)' })
       .option('from', { type: 'string', demandOption: true, describe: "first generated minute: ISO time (2021-09-21T15:45:00Z) or a minute index on the dataset's time axis" })
-      .option('minutes', { alias: 'n', type: 'number', demandOption: true, describe: 'minutes to generate per node' })
+      .option('minutes', { type: 'number', demandOption: true, describe: 'minutes to generate per node' })
       .option('history-from', { type: 'string', describe: "condition on the real minutes from this time up to --from (at most the model's context); without it: a cold start" })
       .option('temperature', { type: 'number', default: 1, describe: 'softmax temperature; 0 = arg-max (greedy)' })
       .option('top-k', { type: 'number', default: 0, describe: 'draw among the k most likely bins of each feature (0: all)' })
@@ -50,8 +50,8 @@ export const generateCommand: CommandModule<object, Args> = {
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (manifest.json, bins.u8, store/)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing output folder' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false })
-      .example('$0 generate -m runs/tiny --from 2021-09-27T00:00:00Z --history-from 2021-09-26T22:00:00Z -n 1440 -o gen', 'one day of every node after two real hours')
-      .example('$0 generate -m runs/tiny --nodes 10.0.0.1 10.0.0.2 --from 5000 -n 600 --temperature 0.8 --top-k 3 -o gen', 'two nodes, cold start, cooler sampling')
+      .example('$0 generate -m runs/tiny --from 2021-09-27T00:00:00Z --history-from 2021-09-26T22:00:00Z --minutes 1440 -o gen', 'one day of every node after two real hours')
+      .example('$0 generate -m runs/tiny --nodes 10.0.0.1 10.0.0.2 --from 5000 --minutes 600 --temperature 0.8 --top-k 3 -o gen', 'two nodes, cold start, cooler sampling')
       .example('$0 inspect gen/store', 'the generated values, like any series store'),
   handler: (a) =>
     run(async () => {
