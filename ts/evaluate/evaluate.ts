@@ -230,6 +230,9 @@ export interface ScoredModel {
   trainExamples: number;
   /** The checkpoint scored (fine-tuning runs): relative to the run folder. */
   finalCheckpoint?: string;
+  /** Updates of the final model (fine-tuning runs; the refit's when there is one). */
+  updates?: number;
+  refitRun?: { updates: number } | null;
 }
 
 const SCORED_KINDS = ['netflowgen.finetune-result', 'netflowgen.detector-result'];
@@ -270,6 +273,22 @@ async function survivalOf(run: LoadedRun, split: DetectSplit, opts: EvaluateDete
     await scoreDetect(ckpt, run.result.dataset, split.split as EvalSplit, dir, { threads: opts.threads, signal: opts.signal });
   }
   return readSurvival(dir, { n: split.n, D: split.D, split: split.split }).survival;
+}
+
+/**
+ * How much training the final model had: its updates (the refit's, else the run's) times the batch
+ * size of the run's spec. With a max_update cap, example passes can fall short of one epoch.
+ */
+function examplesSeen(runDir: string, result: ScoredModel): { finalUpdates?: number; examplesSeen?: number } {
+  if (result.kind !== 'netflowgen.finetune-result') return {};
+  const updates = result.refitRun?.updates ?? result.updates;
+  let batch: number | undefined;
+  try {
+    batch = (JSON.parse(readFileSync(join(runDir, 'spec.resolved.json'), 'utf8')) as { batch_size?: number }).batch_size;
+  } catch {
+    // a run folder without its spec: the count alone
+  }
+  return updates === undefined ? {} : { finalUpdates: updates, ...(batch ? { examplesSeen: updates * batch } : {}) };
 }
 
 /** One point of an operating-point curve: tau chosen on the calibration split under (bound, budget), judged on the evaluation split. */
@@ -377,6 +396,7 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
     featureSet: result.featureSet,
     nFeatures: result.nFeatures,
     trainExamples: result.trainExamples,
+    ...examplesSeen(runDir, result),
     split,
     selectSplit,
     examples: { total: evalSet.n, attacks, normal: evalSet.n - attacks, customers: evalSet.nCustomers },

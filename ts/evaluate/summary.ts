@@ -31,6 +31,8 @@ export interface ModelSummary {
   pretrainSeeds: (number | null)[];
   /** Examples the final model trained on, per seed. */
   trainExamples: number[];
+  /** Updates of the final model x batch size, per seed (null for the untrained detectors). */
+  examplesSeen: (number | null)[];
   examples: RunEvaluation['examples'];
   selectSplit: string;
   tau: { mean: number; values: number[] };
@@ -135,6 +137,7 @@ function summarizeModel(m: SummaryModel, bound: number, replicates: number, seed
     seeds: m.seeds.map((s) => s.seed),
     pretrainSeeds: m.seeds.map((s) => s.pretrainSeed ?? null),
     trainExamples: evals.map((e) => e.trainExamples),
+    examplesSeen: evals.map((e) => e.examplesSeen ?? null),
     examples: evals[0].examples,
     selectSplit: [...new Set(evals.map((e) => e.selectSplit))].join(', '),
     tau: { mean: mean(evals.map((e) => e.outcomes.tau)) ?? Number.NaN, values: evals.map((e) => e.outcomes.tau) },

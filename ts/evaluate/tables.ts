@@ -54,6 +54,9 @@ export interface RunEvaluation {
   featureSet: string;
   nFeatures: number;
   trainExamples: number;
+  /** Updates of the final model, and updates x batch size: the example passes it actually trained on. */
+  finalUpdates?: number;
+  examplesSeen?: number;
   split: string;
   /** The split tau was chosen on (the run's calibration split unless asked otherwise). */
   selectSplit: string;
