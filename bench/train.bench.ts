@@ -7,14 +7,20 @@
  *   2. fairseq-train runs the command `netflowgen pretrain` renders for a spec (the size, batch, window
  *      and update count below), with --disable-validation --no-save so that only training is timed;
  *   3. python/bare_train.py trains the same architecture on the same windows and batches;
- *   4. both in turn, BENCH_REPEAT times; the best steady rate of each counts (the machine is shared).
+ *   4. both interleaved, BENCH_REPEAT rounds (default 3; the order alternates each round so that drift in
+ *      the machine's load falls on both sides); it prints the median and min-max of each side's steady
+ *      and end-to-end rates, the overhead of the medians, and the median and min-max of each round's
+ *      paired overhead.
+ *
+ * Threads: both processes get OMP_NUM_THREADS = MKL_NUM_THREADS = BENCH_THREADS in their environment
+ * (pythonEnv); bare_train.py also calls torch.set_num_threads(BENCH_THREADS); neither is pinned to cores.
  *
  * Timesteps = predicted minutes of a window (fairseq's ntokens / wpb; bare_train's unit). The steady
  * rate leaves out the first log interval (fairseq: its first train_inner record; bare_train: --warmup
  * of the same number of updates). Overhead = bare rate / fairseq rate - 1; the goal is under 10%.
  *
  * Settings (environment): BENCH_ARCH (netflowgen_4_4_128_512), BENCH_BATCH (8), BENCH_WINDOW (128),
- * BENCH_UPDATES (60), BENCH_INTERVAL (10), BENCH_THREADS (OMP_NUM_THREADS or 2), BENCH_REPEAT (1),
+ * BENCH_UPDATES (60), BENCH_INTERVAL (10), BENCH_THREADS (OMP_NUM_THREADS or 2), BENCH_REPEAT (3),
  * BENCH_NODES (8), BENCH_MINUTES (4000), BENCH_DEVICE (cpu | cuda), BENCH_BF16 (1 = bf16 on cuda),
  * BENCH_PEAK_TFLOPS (peak of the device for the model FLOP utilisation; default 989, an H100/H200's
  * dense bf16, on cuda), BENCH_OUT (write the JSON result there).
@@ -37,7 +43,7 @@ const WINDOW = Number(env.BENCH_WINDOW ?? 128);
 const UPDATES = Number(env.BENCH_UPDATES ?? 60);
 const INTERVAL = Number(env.BENCH_INTERVAL ?? 10);
 const THREADS = Number(env.BENCH_THREADS ?? env.OMP_NUM_THREADS ?? 2);
-const REPEAT = Number(env.BENCH_REPEAT ?? 1);
+const REPEAT = Math.max(1, Number(env.BENCH_REPEAT ?? 3));
 const NODES = Number(env.BENCH_NODES ?? 8);
 const MINUTES = Number(env.BENCH_MINUTES ?? 4000);
 const DEVICE = (env.BENCH_DEVICE ?? 'cpu') as 'cpu' | 'cuda';
@@ -121,43 +127,67 @@ try {
   process.stderr.write(`dataset: ${NODES} nodes x ${MINUTES} minutes x 86 features, windows of ${WINDOW} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   const fs: Rate[] = [];
   const bare: (Rate & { loss: number | null })[] = [];
+  const runF = async (i: number) => {
+    const r = await runFairseq(dataset, join(dir, `save-${i}`));
+    process.stderr.write(`fairseq-train  round ${i + 1}: ${r.steady.toFixed(0)} timesteps/s steady, ${r.endToEnd.toFixed(0)} end to end (${r.seconds.toFixed(1)} s)\n`);
+    return r;
+  };
+  const runB = async (i: number) => {
+    const r = await runBare(dataset);
+    process.stderr.write(`bare PyTorch   round ${i + 1}: ${r.steady.toFixed(0)} timesteps/s steady, ${r.endToEnd.toFixed(0)} end to end (${r.seconds.toFixed(1)} s)\n`);
+    return r;
+  };
   for (let i = 0; i < REPEAT; i++) {
-    fs.push(await runFairseq(dataset, join(dir, `save-${i}`)));
-    process.stderr.write(`fairseq-train  run ${i + 1}: ${fs[i].steady.toFixed(0)} timesteps/s steady, ${fs[i].endToEnd.toFixed(0)} end to end (${fs[i].seconds.toFixed(1)} s)\n`);
-    bare.push(await runBare(dataset));
-    process.stderr.write(`bare PyTorch   run ${i + 1}: ${bare[i].steady.toFixed(0)} timesteps/s steady, ${bare[i].endToEnd.toFixed(0)} end to end (${bare[i].seconds.toFixed(1)} s)\n`);
+    if (i % 2 === 0) {
+      fs.push(await runF(i));
+      bare.push(await runB(i));
+    } else {
+      bare.push(await runB(i));
+      fs.push(await runF(i));
+    }
   }
-  const best = <T extends Rate>(xs: T[]) => xs.reduce((a, b) => (b.steady > a.steady ? b : a));
-  const f = best(fs);
-  const b = best(bare);
-  const overhead = b.steady / f.steady - 1;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+  const summary = (xs: Rate[]) => ({ steady: stats(xs.map((x) => x.steady)), endToEnd: stats(xs.map((x) => x.endToEnd)), seconds: stats(xs.map((x) => x.seconds)) });
+  const f = summary(fs);
+  const b = summary(bare);
+  const overhead = b.steady.median / f.steady.median - 1;
+  const paired = stats(fs.map((x, i) => bare[i].steady / x.steady - 1));
   const flops = flopsPerTimestep(86, 10);
   const mfu = (rate: number) => (PEAK_TFLOPS > 0 ? (rate * flops) / (PEAK_TFLOPS * 1e12) : null);
+  const round = (x: { median: number; min: number; max: number }, digits = 0) => ({ median: Number(x.median.toFixed(digits)), min: Number(x.min.toFixed(digits)), max: Number(x.max.toFixed(digits)) });
+  const side = (x: ReturnType<typeof summary>) => ({ steadyTimestepsPerS: round(x.steady), endToEndTimestepsPerS: round(x.endToEnd), seconds: round(x.seconds, 1), mfu: mfu(x.steady.median) });
   const result = {
     arch: ARCH,
     sizes: ARCH_SIZES[ARCH],
     device: DEVICE,
     precision: BF16 ? 'bf16' : 'fp32',
     threads: THREADS,
+    threadsHow: 'OMP_NUM_THREADS=MKL_NUM_THREADS=threads for both processes; bare_train.py also torch.set_num_threads(threads); no core pinning',
     batch: BATCH,
     window: WINDOW,
     timestepsPerUpdate: BATCH * (WINDOW - 1),
     updates: UPDATES,
     repeat: REPEAT,
-    fairseq: { steadyTimestepsPerS: Math.round(f.steady), endToEndTimestepsPerS: Math.round(f.endToEnd), seconds: Number(f.seconds.toFixed(1)), mfu: mfu(f.steady) },
-    bare: { steadyTimestepsPerS: Math.round(b.steady), endToEndTimestepsPerS: Math.round(b.endToEnd), seconds: Number(b.seconds.toFixed(1)), mfu: mfu(b.steady) },
+    fairseq: side(f),
+    bare: side(b),
     overhead: Number(overhead.toFixed(4)),
+    pairedOverhead: round(paired, 4),
     goal: 'overhead < 0.10',
     flopsPerTimestep: flops,
     peakTflops: PEAK_TFLOPS || null,
   };
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const rate = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`;
   process.stdout.write(
     [
-      `${ARCH} (${Object.values(ARCH_SIZES[ARCH]).join('-')}), ${DEVICE}${BF16 ? ' bf16' : ''}, ${THREADS} threads, batch ${BATCH} x ${WINDOW - 1} steps, ${UPDATES} updates, best of ${REPEAT}`,
-      `  fairseq-train + plugin : ${result.fairseq.steadyTimestepsPerS} timesteps/s (end to end ${result.fairseq.endToEndTimestepsPerS}, ${result.fairseq.seconds} s)${result.fairseq.mfu !== null ? `, MFU ${pct(result.fairseq.mfu)}` : ''}`,
-      `  bare PyTorch loop      : ${result.bare.steadyTimestepsPerS} timesteps/s (end to end ${result.bare.endToEndTimestepsPerS}, ${result.bare.seconds} s)${result.bare.mfu !== null ? `, MFU ${pct(result.bare.mfu)}` : ''}`,
-      `  fairseq overhead       : ${pct(overhead)} (goal < 10%)`,
+      `${ARCH} (${Object.values(ARCH_SIZES[ARCH]).join('-')}), ${DEVICE}${BF16 ? ' bf16' : ''}, ${THREADS} threads (OMP/MKL_NUM_THREADS, both sides), batch ${BATCH} x ${WINDOW - 1} steps, ${UPDATES} updates, ${REPEAT} interleaved rounds; timesteps/s median [min-max]`,
+      `  fairseq-train + plugin : steady ${rate(f.steady)}, end to end ${rate(f.endToEnd)}${result.fairseq.mfu !== null ? `, MFU ${pct(result.fairseq.mfu)}` : ''}`,
+      `  bare PyTorch loop      : steady ${rate(b.steady)}, end to end ${rate(b.endToEnd)}${result.bare.mfu !== null ? `, MFU ${pct(result.bare.mfu)}` : ''}`,
+      `  fairseq overhead       : ${pct(overhead)} of the medians; per round ${pct(paired.median)} [${pct(paired.min)} to ${pct(paired.max)}] (goal < 10%)`,
       '',
     ].join('\n'),
   );
