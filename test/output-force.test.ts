@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOutputDir, OutputError, outputKind, refuseInputsInside } from '../ts/common/atomic.js';
 import { tempDir } from './helpers/tmp.js';
@@ -106,5 +106,46 @@ describe('--force replaces only previous outputs (issue 11)', function () {
       const r = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'ro/store', '-q'], tmp.dir);
       expect(r.stderr).to.contain('cannot write ro/store').and.to.contain('not writable').and.not.to.contain('.partial');
     }
+  });
+
+  it('--force refuses a previous output that also holds files the user put there, naming them; they stay (review item 2)', async () => {
+    const first = await cli(['synth', '-o', 's1', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    expect(first.exitCode, first.stderr).to.equal(0);
+    writeFileSync(join(tmp.dir, 's1/mynotes.txt'), 'mine\n');
+    mkdirSync(join(tmp.dir, 's1/flows/extra'));
+    const r = await cli(['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    expect(r.exitCode).to.equal(1);
+    expect(r.stderr).to.contain('s1 is a previous').and.to.contain('flows/extra, mynotes.txt').and.not.to.contain('.partial');
+    expect(readFileSync(join(tmp.dir, 's1/mynotes.txt'), 'utf8')).to.equal('mine\n');
+    // once the user's files are out of the way, --force replaces it
+    rmSync(join(tmp.dir, 's1/mynotes.txt'));
+    rmSync(join(tmp.dir, 's1/flows/extra'), { recursive: true });
+    const again = await cli(['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    expect(again.exitCode, again.stderr).to.equal(0);
+    // serialize too
+    const st = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'st2', '-q'], tmp.dir);
+    expect(st.exitCode, st.stderr).to.equal(0);
+    writeFileSync(join(tmp.dir, 'st2/mine.csv'), 'a\n');
+    const sf = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'st2', '-q', '--force'], tmp.dir);
+    expect(sf.exitCode).to.equal(1);
+    expect(sf.stderr).to.contain('mine.csv');
+    expect(existsSync(join(tmp.dir, 'st2/mine.csv'))).to.equal(true);
+  });
+
+  it('-o . and -o dir/. write into that folder; the hidden temporary folder is never named (review item 3)', async () => {
+    mkdirSync(join(tmp.dir, 'here'));
+    const r = await cli(['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], join(tmp.dir, 'here'));
+    expect(r.exitCode, r.stderr).to.equal(0);
+    expect(existsSync(join(tmp.dir, 'here/synth.json'))).to.equal(true);
+    expect(readdirSync(tmp.dir).filter((n) => n.includes('.partial'))).to.deep.equal([]);
+    const f = await cli(['synth', '-o', '.', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], join(tmp.dir, 'here'));
+    expect(f.exitCode, f.stderr).to.equal(0);
+    mkdirSync(join(tmp.dir, 'there'));
+    const d = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'there/.', '-q'], tmp.dir);
+    expect(d.exitCode, d.stderr).to.equal(0);
+    expect(await outputKind(join(tmp.dir, 'there'))).to.equal('netflowgen.series-store');
+    const busy = await cli(['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], join(tmp.dir, 'there'));
+    expect(busy.exitCode).to.equal(1);
+    expect(busy.stderr).not.to.contain('.partial');
   });
 });

@@ -103,7 +103,7 @@ describe('synth: end to end', function () {
   after(() => tmp.cleanup());
 
   it('writes the layout, with counts that match the files', () => {
-    expect(readdirSync(out).sort()).to.deep.equal(['alerts.jsonl', 'flows', 'ground-truth.jsonl', 'nodes.csv', 'synth.json']);
+    expect(readdirSync(out).sort()).to.deep.equal(['.netflowgen-files.json', 'alerts.jsonl', 'flows', 'ground-truth.jsonl', 'nodes.csv', 'synth.json']);
     expect(manifest.files.map((f) => f.path)).to.deep.equal(['flows/flows-20210906-0000.csv', 'flows/flows-20210907-0000.csv']);
     expect(manifest.records.total).to.equal(flows.length);
     expect(manifest.files.reduce((s, f) => s + f.records, 0)).to.equal(flows.length);

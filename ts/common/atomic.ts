@@ -28,9 +28,11 @@ export class OutputError extends Error {
 
 export async function withAtomicDir<T>(target: string, fill: (tmpDir: string) => Promise<T>, opts: AtomicDirOptions = {}): Promise<T> {
   await checkOutputDir(target, opts);
-  const tmp = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
-  await makeParents(target);
-  await removeStalePartials(target);
+  // The temporary folder lies beside the resolved target: `-o .` or `-o dir/.` must not put it inside.
+  const abs = resolve(target);
+  const tmp = join(dirname(abs), `.${basename(abs)}.partial-${process.pid}`);
+  await makeParents(abs, target);
+  await removeStalePartials(abs);
   await fsp.rm(tmp, { recursive: true, force: true });
   try {
     await fsp.mkdir(tmp);
@@ -39,20 +41,74 @@ export async function withAtomicDir<T>(target: string, fill: (tmpDir: string) =>
   }
   try {
     const result = await fill(tmp);
-    if (await exists(target)) {
+    await writeFileList(tmp);
+    if (await exists(abs)) {
       await checkOutputDir(target, opts);
-      const old = `${tmp}.old`;
-      await fsp.rename(target, old);
-      await fsp.rename(tmp, target);
-      await fsp.rm(old, { recursive: true, force: true });
+      if (holdsCwd(abs)) {
+        // The target is (or holds) the working folder: it is emptied and refilled in place, not renamed away.
+        for (const n of await fsp.readdir(abs)) await fsp.rm(join(abs, n), { recursive: true, force: true });
+        for (const n of await fsp.readdir(tmp)) await fsp.rename(join(tmp, n), join(abs, n));
+        await fsp.rm(tmp, { recursive: true, force: true });
+      } else {
+        const old = `${tmp}.old`;
+        await fsp.rename(abs, old);
+        await fsp.rename(tmp, abs);
+        await fsp.rm(old, { recursive: true, force: true });
+      }
     } else {
-      await fsp.rename(tmp, target);
+      await fsp.rename(tmp, abs);
     }
     return result;
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+function holdsCwd(abs: string): boolean {
+  const rel = relative(abs, process.cwd());
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** The hidden file in which an output lists what netflowgen wrote there (relative paths, folders too). */
+export const FILE_LIST = '.netflowgen-files.json';
+
+async function writeFileList(dir: string): Promise<void> {
+  const entries = (await walk(dir, '')).filter((e) => e !== FILE_LIST).sort();
+  await fsp.writeFile(join(dir, FILE_LIST), JSON.stringify({ kind: 'netflowgen.file-list', entries }) + '\n');
+}
+
+async function walk(root: string, rel: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await fsp.readdir(join(root, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${d.name}` : d.name;
+    out.push(p);
+    if (d.isDirectory()) out.push(...(await walk(root, p)));
+  }
+  return out;
+}
+
+/** What lies in a previous output that netflowgen did not write there (topmost paths), or null without a list. */
+async function extraFiles(dir: string): Promise<string[] | null> {
+  let listed: Set<string>;
+  try {
+    const j = JSON.parse(await fsp.readFile(join(dir, FILE_LIST), 'utf8')) as { entries?: unknown };
+    if (!Array.isArray(j.entries)) return null;
+    listed = new Set(j.entries.map(String));
+  } catch {
+    return null;
+  }
+  const extra: string[] = [];
+  const visit = async (rel: string): Promise<void> => {
+    for (const d of await fsp.readdir(join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${d.name}` : d.name;
+      if (p === FILE_LIST) continue;
+      if (!listed.has(p)) extra.push(p);
+      else if (d.isDirectory()) await visit(p);
+    }
+  };
+  await visit('');
+  return extra;
 }
 
 /** Manifest files that make a folder a netflowgen output when their `kind` starts with `netflowgen.`. */
@@ -108,6 +164,16 @@ export async function checkOutputDir(target: string, opts: AtomicDirOptions = {}
   if (!kind)
     throw new OutputError(
       `${target} is not a previous netflowgen output (no netflowgen manifest: ${OUTPUT_MANIFESTS.slice(0, 3).join(', ')}, ...) and holds ${listed(entries)}: --force replaces only netflowgen's own outputs; choose another output folder, or move those files yourself`,
+    );
+  let extra: string[] | null;
+  try {
+    extra = await extraFiles(target);
+  } catch (e) {
+    throw new OutputError(`cannot write ${target}: ${errText(e)}`);
+  }
+  if (extra && extra.length)
+    throw new OutputError(
+      `${target} is a previous ${kind.slice('netflowgen.'.length)} output but also holds ${listed(extra)}, which netflowgen did not write: --force replaces only what netflowgen wrote; move those files out, or choose another output folder`,
     );
 }
 
@@ -170,16 +236,16 @@ async function checkWritableParent(target: string): Promise<void> {
  * Creates the missing folders above the target one level at a time (not `mkdir -p`: Node's recursive
  * mkdir loops forever on some special file systems, e.g. under /proc). Errors name the target.
  */
-async function makeParents(target: string): Promise<void> {
+async function makeParents(target: string, shown: string = target): Promise<void> {
   const missing: string[] = [];
   let p = dirname(resolve(target));
   for (;;) {
     try {
-      if (!(await fsp.stat(p)).isDirectory()) throw new OutputError(`cannot write ${target}: ${p} is not a folder`);
+      if (!(await fsp.stat(p)).isDirectory()) throw new OutputError(`cannot write ${shown}: ${p} is not a folder`);
       break;
     } catch (e) {
       if (e instanceof OutputError) throw e;
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write ${target}: ${errText(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write ${shown}: ${errText(e)}`);
       missing.push(p);
       const up = dirname(p);
       if (up === p) break;
@@ -190,7 +256,7 @@ async function makeParents(target: string): Promise<void> {
     try {
       await fsp.mkdir(m);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`cannot write ${target}: cannot create ${m} (${errText(e)})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`cannot write ${shown}: cannot create ${m} (${errText(e)})`);
     }
   }
 }
