@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import yargs from 'yargs';
 import { evaluateDetectCommand, parseBounds } from '../ts/cli/evaluate-detect.js';
-import { evaluateDetect, type DetectEvaluation } from '../ts/evaluate/evaluate.js';
+import { evaluateDetect, sizeMatchedTau, type DetectEvaluation } from '../ts/evaluate/evaluate.js';
 import { format } from '../ts/evaluate/tables.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import { metricsAt, readExamples, referenceSelection, tableAfter, type RefExample } from './helpers/detect-reference.js';
@@ -176,13 +176,35 @@ describe('evaluate-detect: the tables from survival curves', function () {
   it('by default tau is chosen on the calibration split (train, for a model fine-tuned on valid), never on test; the oracle is kept beside it', async () => {
     const r = await evaluateDetect([runs.random], { out: join(tmp.dir, 'out-cal'), bounds: [0.8], budget, score: false });
     const train = readExamples(chain.earlyDetect, 'train', join(runs.random, 'eval/train/survival.f32')).filter((e) => e.alert >= 0);
-    const chosen = referenceSelection(train, 0.8, budget);
     const run = r.evaluation.runs[0];
     const b = run.bounds[0];
     expect(run.selectSplit).to.equal('train');
     expect(r.evaluation.selectSplit).to.equal('train');
     expect(b.selectedOn).to.equal('train');
-    expect(metricsAt(train, b.tau, 0.8).detections).to.deep.equal(chosen.detections);
+    // Size-matched calibration: on each draw of as many train examples as test has, the brute-force
+    // selection; the reported tau is the median draw's (checked by the detections it gives on train).
+    const exTest = test.filter((e) => e.alert >= 0);
+    const trainSet = {
+      n: train.length,
+      D: chain.manifest.detectLength,
+      survival: Float32Array.from(train.flatMap((e) => e.survival)),
+      mask: Uint8Array.from(train.flatMap((e) => e.mask)),
+      traffic: Float32Array.from(train.flatMap((e) => e.traffic)),
+      label: train.map((e) => e.label),
+      onsetStep: train.map((e) => e.onset),
+      customer: train.map((e) => e.customer),
+      nCustomers: 0,
+    };
+    const sm = sizeMatchedTau({ ...trainSet, nCustomers: new Set(trainSet.customer).size }, exTest.length, { bound: 0.8, budget });
+    expect(sm.draws.every((d) => d.length === exTest.length)).to.equal(true);
+    sm.draws.forEach((d, k) => {
+      const ref = referenceSelection(d.map((i) => train[i]), 0.8, budget);
+      expect(metricsAt(d.map((i) => train[i]), sm.taus[k], 0.8).detections, `draw ${k}`).to.deep.equal(ref.detections);
+    });
+    expect(b.tau).to.equal(sm.tau);
+    // the median: at most half of the draws on either side of it
+    expect(sm.taus.filter((t) => t < sm.tau).length).to.be.at.most((sm.taus.length - 1) / 2);
+    expect(sm.taus.filter((t) => t > sm.tau).length).to.be.at.most((sm.taus.length - 1) / 2);
     const ex = test.filter((e) => e.alert >= 0);
     const onTest = metricsAt(ex, b.tau, 0.8);
     expect(b.confusion).to.deep.equal({ tp: onTest.tp, fp: onTest.fp, tn: onTest.tn, fn: onTest.fn });

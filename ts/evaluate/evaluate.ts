@@ -15,6 +15,7 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
+import { Rng } from '../common/rng.js';
 import { VERSION } from '../common/version.js';
 import { BinnedDataset, type DatasetNode } from '../datasets/binned.js';
 import type { EarlyDetectManifest } from '../earlydetect/build.js';
@@ -179,12 +180,66 @@ function boundMetrics(r: DetectionResult, bound: number, budget: number, selecte
  * A run's metrics at each bound: tau chosen on `select` (the same set as `evaluate`, or another split's),
  * then judged on `evaluate`. Also the per-example effectiveness and mitigation times (Figure 5).
  */
+/** The examples `idx` of a set as a set of their own (customers renumbered densely). */
+export function pickExamples(set: DetectionSet, idx: readonly number[]): DetectionSet {
+  const { D } = set;
+  const n = idx.length;
+  const out: DetectionSet = { n, D, survival: new Float32Array(n * D), mask: new Uint8Array(n * D), traffic: new Float32Array(n * D), label: new Int32Array(n), onsetStep: new Int32Array(n), customer: new Int32Array(n), nCustomers: 0 };
+  const dense = new Map<number, number>();
+  idx.forEach((i, k) => {
+    out.survival.set(set.survival.subarray(i * D, (i + 1) * D), k * D);
+    out.mask.set(set.mask.subarray(i * D, (i + 1) * D), k * D);
+    out.traffic.set(set.traffic.subarray(i * D, (i + 1) * D), k * D);
+    (out.label as Int32Array)[k] = set.label[i];
+    (out.onsetStep as Int32Array)[k] = set.onsetStep[i];
+    const c = set.customer[i];
+    if (!dense.has(c)) dense.set(c, dense.size);
+    (out.customer as Int32Array)[k] = dense.get(c)!;
+  });
+  out.nCustomers = dense.size;
+  return out;
+}
+
+/** Draws of the size-matched calibration (an odd number: the median is one of them). */
+export const CALIBRATION_DRAWS = 21;
+
+/**
+ * Tau chosen on a calibration set for an evaluation set of `n` examples. The overhead bound counts
+ * each customer by its worst example, and a worst grows with the number of examples, so a tau chosen
+ * on a larger split is more conservative on the evaluated one, on a smaller split looser. The
+ * calibration is therefore size-matched: `draws` random subsets of n calibration examples (without
+ * replacement; with replacement when the calibration set is smaller), tau chosen on each, and the
+ * median taken. Only the evaluation set's size is used, never its labels or scores.
+ */
+export function sizeMatchedTau(select: DetectionSet, n: number, opts: { bound: number; budget: number; draws?: number; seed?: number }): { tau: number; taus: number[]; draws: number[][] } {
+  const draws = opts.draws ?? CALIBRATION_DRAWS;
+  const rng = Rng.derive(opts.seed ?? 1, 'calibration', select.n, n, opts.bound, opts.budget);
+  const taus: number[] = [];
+  const drawn: number[][] = [];
+  const all = Array.from({ length: select.n }, (_, i) => i);
+  for (let d = 0; d < draws; d++) {
+    let idx: number[];
+    if (select.n >= n) {
+      const pool = all.slice();
+      for (let k = 0; k < n; k++) {
+        const j = k + rng.int(pool.length - k);
+        [pool[k], pool[j]] = [pool[j], pool[k]];
+      }
+      idx = pool.slice(0, n);
+    } else idx = Array.from({ length: n }, () => rng.int(select.n));
+    drawn.push(idx);
+    taus.push(selectThreshold(pickExamples(select, idx), { bound: opts.bound, budget: opts.budget }).tau);
+  }
+  const sorted = [...taus].sort((a, b) => a - b);
+  return { tau: sorted[(sorted.length - 1) >> 1], taus, draws: drawn };
+}
+
 export function evaluateBounds(evaluate: DetectionSet, select: DetectionSet, bounds: readonly number[], budget: number, sameSet: boolean, selectedOn: string): { metrics: BoundMetrics[]; figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] } {
   const metrics: BoundMetrics[] = [];
   const figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] = [];
   for (const bound of bounds) {
     const s = selectThreshold(select, { bound, budget });
-    const r = sameSet ? s : evaluateAt(evaluate, s.tau);
+    const r = sameSet ? s : evaluateAt(evaluate, sizeMatchedTau(select, evaluate.n, { bound, budget }).tau);
     metrics.push(boundMetrics(r, bound, budget, selectedOn, s.candidates, s.feasible));
     const eff: number[] = [];
     for (let i = 0; i < evaluate.n; i++) if (evaluate.label[i] === 1) eff.push(r.effectiveness[i]);
@@ -357,9 +412,9 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
   const budgetCurve: BudgetPoint[] = [];
   for (const bound of bounds)
     for (const b of budgets) {
-      const s = selectThreshold(selectSet, { bound, budget: b });
-      const r = selectSplit === split ? s : evaluateAt(evalSet, s.tau);
-      budgetCurve.push({ bound, budget: b, tau: s.tau, effectiveness: r.meanEffectiveness, overhead: boundedOverhead(r.customerWorst, bound), f1: r.f1, fpr: r.fpr, fnr: r.fnr });
+      const s = selectSplit === split ? selectThreshold(selectSet, { bound, budget: b }) : undefined;
+      const r = s ?? evaluateAt(evalSet, sizeMatchedTau(selectSet, evalSet.n, { bound, budget: b }).tau);
+      budgetCurve.push({ bound, budget: b, tau: r.tau, effectiveness: r.meanEffectiveness, overhead: boundedOverhead(r.customerWorst, bound), f1: r.f1, fpr: r.fpr, fnr: r.fnr });
     }
 
   const atTau = evaluateAt(evalSet, tau);
