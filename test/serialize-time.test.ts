@@ -27,6 +27,18 @@ function redate(src: string, dst: string, lineNo: number, year: string): void {
   writeFileSync(dst, lines.join('\n'));
 }
 
+/** The sample with its last `n` records re-dated to `year`. */
+function redateLast(src: string, dst: string, n: number, year: string): void {
+  const lines = readFileSync(src, 'utf8').trimEnd().split('\n');
+  for (let i = lines.length - n; i < lines.length; i++) {
+    const f = lines[i].split(',');
+    f[0] = year + f[0].slice(4);
+    f[1] = year + f[1].slice(4);
+    lines[i] = f.join(',');
+  }
+  writeFileSync(dst, lines.join('\n') + '\n');
+}
+
 const series = (dir: string) => readFileSync(join(dir, 'series.f32'));
 const floats = (dir: string) => new Float32Array(Uint8Array.from(series(dir)).buffer);
 
@@ -98,11 +110,33 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
     await serialize({ ...big, out: join(tmp.dir, 'big2'), from: '2021-05-15T14:00:00Z', to: '2021-05-15T15:00:00Z' });
   });
 
-  it('bulkRange: strays at most 0.1% (at least one) at each end and more than a day away; big far-apart groups stay', () => {
+  it('0.26% of the records dated 2031 are time_outliers, counted with file and line; the store is not stretched (review item 1)', async () => {
+    const f = join(tmp.dir, 'snmp-2031-many.csv');
+    redateLast(SNMP, f, 11, '2031'); // 11 of 4,339 records
+    const r = await execa('node', [CLI, 'serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, 's2031many')], { reject: false });
+    expect(r.exitCode, r.stderr).to.equal(0);
+    expect(r.stderr).to.contain(`${f}:4330: time_outlier`);
+    const m = JSON.parse(readFileSync(join(tmp.dir, 's2031many/manifest.json'), 'utf8'));
+    expect(m.minutes).to.equal(clean.minutes);
+    expect(m.records.rejected.time_outlier).to.equal(11);
+  });
+
+  it('a store stretched far beyond the hours that hold records needs confirming, whatever its bytes (review item 1)', async () => {
+    const f = join(tmp.dir, 'snmp-2031-half.csv');
+    redateLast(SNMP, f, 500, '2031'); // too many to be outliers: the range would span ten years
+    let err: Error | undefined;
+    await serialize({ inputs: [f], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'stretched') }).catch((e: Error) => (err = e));
+    expect(err?.message).to.match(/the store would stretch over \d+ minutes .* while only 2 hours hold records/).and.to.contain('--from and --to').and.to.contain('--allow-large');
+    expect(existsSync(join(tmp.dir, 'stretched'))).to.equal(false);
+  });
+
+  it('bulkRange: strays at most 1% (at least one) at each end and more than a day away; big far-apart groups stay', () => {
     const h = (pairs: [number, number][]) => new Map(pairs);
     // 37,669 records over an hour, one in 2031
     const hour = Array.from({ length: 60 }, (_, i) => [1000 + i, 627] as [number, number]);
     expect(bulkRange(h([...hour, [5_000_000, 1]]))).to.deep.include({ start: 1000, end: 1060 });
+    // 99 of them in 2031 (0.26%): still outliers
+    expect(bulkRange(h([...hour, [5_000_000, 99]]))).to.deep.include({ start: 1000, end: 1060 });
     // a stray two hours after the rest is not far enough to be an outlier
     expect(bulkRange(h([...hour, [1180, 1]]))).to.deep.include({ start: 1000, end: 1181 });
     // two captures four weeks apart, each a real share of the records: both kept (CIC-DDoS2019)

@@ -78,8 +78,22 @@ export const DEFAULT_MAX_REJECT_SHARE = 0.01;
 export const DEFAULT_MAX_STORE_BYTES = 4 * 1024 ** 3;
 export const DEFAULT_MAX_LATE_RECORDS = 1_000_000;
 /** `bulkRange`: share of the records at each end that may be outliers, and the gap that separates them from the bulk. */
-export const OUTLIER_TAIL_SHARE = 0.001;
+export const OUTLIER_TAIL_SHARE = 0.01;
 export const OUTLIER_GAP_MINUTES = 1440;
+/**
+ * Stretch check: without --from/--to, a store more than STRETCH_FACTOR times longer than the hours
+ * that hold records, and more than STRETCH_EMPTY_MINUTES longer, needs confirming (`allowLarge`),
+ * whatever its size in bytes: a few nodes over years of empty minutes is a wrong clock, not data.
+ */
+export const STRETCH_FACTOR = 10;
+export const STRETCH_EMPTY_MINUTES = 100_000;
+
+/** Minutes of the whole hours in [lo, hi) that hold at least one record of the histogram. */
+export function activeMinutes(hist: ReadonlyMap<number, number>, lo: number, hi: number): number {
+  const hours = new Set<number>();
+  for (const [m, n] of hist) if (n > 0 && m >= lo && m < hi) hours.add(Math.floor(m / 60));
+  return hours.size * 60;
+}
 
 /** The run wrote its store but rejected more records than allowed: the store is there, the exit code says it is not what was asked. */
 export class RejectShareError extends Error {
@@ -94,7 +108,7 @@ export class RejectShareError extends Error {
 
 /**
  * The time range [start, end) of the bulk of the data, from a histogram of record start minutes.
- * At each end, at most k = max(1, floor(0.1% of the records)) records may lie outside it, and only
+ * At each end, at most k = max(1, floor(1% of the records)) records may lie outside it, and only
  * when a gap of more than a day (OUTLIER_GAP_MINUTES) separates them from the rest: start from the
  * (k+1)-th earliest record's minute and the (k+1)-th latest, then widen over every minute reached
  * without crossing such a gap. Null for no records.
@@ -259,6 +273,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       let lo = givenFrom;
       let hi = givenTo;
       let bulk: ReturnType<typeof bulkRange> = null;
+      let active = NaN;
       if (!rangeGiven) {
         const hist = new Map<number, number>();
         const scanBar = createProgress('serialize: times', totalBytes, '{bar} {percentage}% | {mb} MB | ETA {eta_formatted}');
@@ -304,6 +319,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         if (bulk) {
           if (!Number.isFinite(lo)) lo = bulk.start;
           if (!Number.isFinite(hi)) hi = bulk.end;
+          active = activeMinutes(hist, lo, hi);
         }
       } else {
         for (const f of planned) {
@@ -324,6 +340,11 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       const rangeKnown = Number.isFinite(lo) && Number.isFinite(hi);
       const sizeCheck = (nodes: number): void => {
         if (!rangeKnown || rangeGiven || opts.allowLarge) return;
+        const span = hi - lo;
+        if (active === active && span > STRETCH_FACTOR * active && span - active > STRETCH_EMPTY_MINUTES)
+          throw new Error(
+            `the store would stretch over ${span} minutes (${minuteToIso(lo)} to ${minuteToIso(hi)}) while only ${active / 60} hours hold records (${Math.max(1, nodes)} nodes): some records' clocks are likely wrong; give the range you want with --from and --to, or confirm with --allow-large`,
+          );
         const bytes = Math.max(1, nodes) * (hi - lo) * N_FEATURES * 4;
         if (bytes > (opts.maxStoreBytes ?? DEFAULT_MAX_STORE_BYTES))
           throw new Error(
@@ -495,7 +516,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           to: opts.to ?? null,
           timeRange: rangeGiven
             ? { source: '--from/--to', from: minuteToIso(startMinute), to: minuteToIso(endMinute) }
-            : { source: 'bulk of the data', from: minuteToIso(startMinute), to: minuteToIso(endMinute), rule: `at most max(1, ${OUTLIER_TAIL_SHARE * 100}% of the records) at each end, separated from the rest by more than ${OUTLIER_GAP_MINUTES} minutes, are time outliers`, ...(bulk ? { recordsInside: bulk.records } : {}) },
+            : { source: 'bulk of the data', from: minuteToIso(startMinute), to: minuteToIso(endMinute), rule: `at most max(1, ${OUTLIER_TAIL_SHARE * 100}% of the records) at each end, separated from the rest by more than ${OUTLIER_GAP_MINUTES} minutes, are time outliers; a store more than ${STRETCH_FACTOR}x longer than its hours with records (and over ${STRETCH_EMPTY_MINUTES} minutes longer) needs --allow-large`, ...(bulk ? { recordsInside: bulk.records } : {}) },
           reorderMinutes: reorder,
           lateRecords: late.n,
           chunkMinutes,
