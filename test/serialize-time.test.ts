@@ -126,7 +126,7 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
     redateLast(SNMP, f, 500, '2031'); // too many to be outliers: the range would span ten years
     let err: Error | undefined;
     await serialize({ inputs: [f], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'stretched') }).catch((e: Error) => (err = e));
-    expect(err?.message).to.match(/the store would stretch over \d+ minutes .* while only 2 hours hold records/).and.to.contain('--from and --to').and.to.contain('--allow-large');
+    expect(err?.message).to.match(/the store would be stretched over \d+ minutes .* while only 2 hours hold records/).and.to.contain('--from and --to').and.to.contain('--allow-large');
     expect(existsSync(join(tmp.dir, 'stretched'))).to.equal(false);
   });
 

@@ -343,7 +343,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         const span = hi - lo;
         if (active === active && span > STRETCH_FACTOR * active && span - active > STRETCH_EMPTY_MINUTES)
           throw new Error(
-            `the store would stretch over ${span} minutes (${minuteToIso(lo)} to ${minuteToIso(hi)}) while only ${active / 60} hours hold records (${Math.max(1, nodes)} nodes): some records' clocks are likely wrong; give the range you want with --from and --to, or confirm with --allow-large`,
+            `the store would be stretched over ${span} minutes (${minuteToIso(lo)} to ${minuteToIso(hi)}) while only ${active / 60} hours hold records (${Math.max(1, nodes)} nodes): some records' clocks are likely wrong; give the range you want with --from and --to, or confirm with --allow-large`,
           );
         const bytes = Math.max(1, nodes) * (hi - lo) * N_FEATURES * 4;
         if (bytes > (opts.maxStoreBytes ?? DEFAULT_MAX_STORE_BYTES))
