@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { findSpecFile } from './spec-file.js';
 import type { Argv, CommandModule } from 'yargs';
 import { defaultThreads, pythonEnv } from '../bridge/python.js';
 import { loadFinetuneSpec, planFinetuneCommand, runFinetune, type FinetuneResult } from '../train/finetune.js';
@@ -70,7 +71,7 @@ export const finetuneCommand: CommandModule<object, Args> = {
       .example('$0 finetune experiments/finetune/per-type/netflowgen-dns.json', 'fine-tune on DNS attacks only (Table 6)') as unknown as Argv<Args>,
   handler: (a) =>
     run(async () => {
-      const { spec } = loadFinetuneSpec(a.spec, finetuneOverrides(a));
+      const { spec } = loadFinetuneSpec(findSpecFile(a.spec), finetuneOverrides(a));
       const runDir = resolve(join(a.out, spec.name));
       if (a['dry-run']) {
         process.stdout.write(commandText(planFinetuneCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { findSpecFile } from './spec-file.js';
 import type { Argv, CommandModule } from 'yargs';
 import { commandText } from '../train/render.js';
 import { planCommand, runPretrain, type RunResult } from '../train/run.js';
@@ -78,7 +79,7 @@ export const pretrainCommand: CommandModule<object, Args> = {
       .example('$0 pretrain experiments/pretrain/tiny.json --set learning_rate=1e-3 --set max_epoch=20 --force', 'change the spec from the command line') as unknown as Argv<Args>,
   handler: (a) =>
     run(async () => {
-      const { spec } = loadSpec(a.spec, cliOverrides(a));
+      const { spec } = loadSpec(findSpecFile(a.spec), cliOverrides(a));
       const runDir = resolve(join(a.out, spec.name));
       if (a['dry-run']) {
         process.stdout.write(commandText(planCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { findSpecFile } from './spec-file.js';
 import type { Argv, CommandModule } from 'yargs';
 import { composeSpec } from '../train/spec.js';
 import { runSweep } from '../train/sweep.js';
@@ -21,7 +22,7 @@ export const sweepCommand: CommandModule<object, Args> = {
       .example('$0 sweep experiments/sweeps/table10.json --dataset out/binned --table-only', 'the table of whatever has finished so far') as unknown as Argv<Args>,
   handler: (a) =>
     run(async () => {
-      const composed = composeSpec(a.spec, cliOverrides(a));
+      const composed = composeSpec(findSpecFile(a.spec), cliOverrides(a));
       const out = await runSweep(composed, { out: resolve(a.out), resume: a.resume, force: a.force, check: a.check, threads: a.threads, tableOnly: a['table-only'], signal: trainInterruptSignal() });
       process.stdout.write(`${table10Markdown(out.rows)}\n${out.trained} trained, ${out.skipped} already done; wrote ${out.files.md} and ${out.files.json}\n`);
     }),
