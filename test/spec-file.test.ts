@@ -6,7 +6,9 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ALERT_COLUMN_NAMES } from '../ts/earlydetect/convert.js';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 
@@ -44,5 +46,16 @@ describe('spec arguments from any folder (issue 11 review item 5)', function () 
     const r = await cli(['pretrain', 'own.json', '--dry-run'], tmp.dir);
     expect(r.exitCode).to.equal(1);
     expect(r.stderr).to.contain('own.json: no such spec file');
+  });
+});
+
+describe('docs/own-data.md documents the alert export CSV (issue 11 review item 5)', () => {
+  it('a row per field of alerts-convert, with every column name it recognises', () => {
+    const doc = readFileSync(join(root, 'docs/own-data.md'), 'utf8');
+    for (const [field, names] of Object.entries(ALERT_COLUMN_NAMES)) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${field}\` |`));
+      expect(row, field).to.be.a('string');
+      expect(row!.split('|')[3].split(',').map((n) => n.trim()), field).to.deep.equal(names);
+    }
   });
 });
