@@ -2,7 +2,7 @@
 // and the tau range that gives it are computed by hand; then `netflowgen simple-detect` end to end on a
 // tiny synthetic EarlyDetect dataset (folder contract, the example -> store minute mapping, a weak
 // check that attacks drop the curves more than normal windows).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import yargs from 'yargs';
@@ -322,7 +322,11 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
     expect(r.params).to.include({ freeze: true });
     expect(() => readFileSync(join(empty, 'eval/train/score.json'))).to.throw();
 
+    // a file the user put in the previous run folder is never deleted, even with --force (review item 2)
     writeFileSync(join(runs.cusum, 'marker'), 'x');
+    expect(await failure(runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: runs.cusum, force: true }))).to.match(/also holds marker, which netflowgen did not write/);
+    expect(readFileSync(join(runs.cusum, 'marker'), 'utf8')).to.equal('x');
+    rmSync(join(runs.cusum, 'marker'));
     const out: string[] = [];
     const err: string[] = [];
     const [w, we] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
