@@ -132,6 +132,17 @@ describe('--force replaces only previous outputs (issue 11)', function () {
     expect(existsSync(join(tmp.dir, 'st2/mine.csv'))).to.equal(true);
   });
 
+  it('--force replaces nothing in a previous output without its list of written files (an older version made it, or the list was removed): the user file stays', async () => {
+    const first = await cli(['synth', '-o', 's3', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    expect(first.exitCode, first.stderr).to.equal(0);
+    rmSync(join(tmp.dir, 's3/.netflowgen-files.json'));
+    writeFileSync(join(tmp.dir, 's3/mynotes.txt'), 'mine\n');
+    const r = await cli(['synth', '-o', 's3', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    expect(r.exitCode).to.equal(1);
+    expect(r.stderr).to.contain('s3 is a previous synth output without .netflowgen-files.json').and.not.to.contain('.partial');
+    expect(readFileSync(join(tmp.dir, 's3/mynotes.txt'), 'utf8')).to.equal('mine\n');
+  });
+
   it('-o . and -o dir/. write into that folder; the hidden temporary folder is never named (review item 3)', async () => {
     mkdirSync(join(tmp.dir, 'here'));
     const r = await cli(['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], join(tmp.dir, 'here'));

@@ -171,6 +171,12 @@ export async function checkOutputDir(target: string, opts: AtomicDirOptions = {}
   } catch (e) {
     throw new OutputError(`cannot write ${target}: ${errText(e)}`);
   }
+  // Without the list of what netflowgen wrote (an output of an older version, or the list removed),
+  // --force cannot tell the user's files from its own: never delete then.
+  if (extra === null)
+    throw new OutputError(
+      `${target} is a previous ${kind.slice('netflowgen.'.length)} output without ${FILE_LIST} (the list of what netflowgen wrote there: made by an older version, or removed), so --force cannot tell your files from its own and replaces nothing; move the folder aside yourself, or choose another output folder`,
+    );
   if (extra && extra.length)
     throw new OutputError(
       `${target} is a previous ${kind.slice('netflowgen.'.length)} output but also holds ${listed(extra)}, which netflowgen did not write: --force replaces only what netflowgen wrote; move those files out, or choose another output folder`,
