@@ -45,22 +45,47 @@ export async function withAtomicDir<T>(target: string, fill: (tmpDir: string) =>
     if (await exists(abs)) {
       await checkOutputDir(target, opts);
       if (holdsCwd(abs)) {
-        // The target is (or holds) the working folder: it is emptied and refilled in place, not renamed away.
+        // The target is (or holds) the working folder: it is emptied and refilled in place, not renamed
+        // away. First make sure a file can move in (not across filesystems): nothing is deleted before.
+        const probe = join(tmp, `.netflowgen-probe-${process.pid}`);
+        await fsp.writeFile(probe, '');
+        await movable(() => fsp.rename(probe, join(abs, basename(probe))), target);
+        await fsp.rm(join(abs, basename(probe)), { force: true });
         for (const n of await fsp.readdir(abs)) await fsp.rm(join(abs, n), { recursive: true, force: true });
         for (const n of await fsp.readdir(tmp)) await fsp.rename(join(tmp, n), join(abs, n));
         await fsp.rm(tmp, { recursive: true, force: true });
       } else {
         const old = `${tmp}.old`;
-        await fsp.rename(abs, old);
-        await fsp.rename(tmp, abs);
+        await movable(() => fsp.rename(abs, old), target);
+        try {
+          await fsp.rename(tmp, abs);
+        } catch (e) {
+          await fsp.rename(old, abs); // put the previous output back
+          throw e;
+        }
         await fsp.rm(old, { recursive: true, force: true });
       }
     } else {
-      await fsp.rename(tmp, abs);
+      await movable(() => fsp.rename(tmp, abs), target);
     }
     return result;
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * A rename that cannot happen because the target is a mount point or on another filesystem (EBUSY,
+ * EXDEV) becomes an error naming the path the user gave, never the hidden temporary folder.
+ */
+async function movable(rename: () => Promise<void>, target: string): Promise<void> {
+  try {
+    await rename();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EBUSY' || code === 'EXDEV')
+      throw new OutputError(`cannot write ${target}: it is a mount point or on another filesystem than the folder above it (${code}), so it cannot be replaced in one step; give a folder inside it (e.g. ${join(target, 'out')})`);
     throw e;
   }
 }
