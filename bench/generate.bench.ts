@@ -67,8 +67,8 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'netflowgen-bench-generate-'));
   try {
-    // enough minutes for the history, the span and the store's splits
-    const dataset = await makePatternDataset(tmp, { nodes: NODES, minutes: Math.max(4 * WINDOW + HISTORY + MINUTES, 2000), windowLength: WINDOW, features: 'full' });
+    // enough minutes for the history, the span, and a window in every split (valid is 8%)
+    const dataset = await makePatternDataset(tmp, { nodes: NODES, minutes: Math.max(4 * WINDOW + HISTORY + MINUTES, 2000, Math.ceil(WINDOW / 0.08) + WINDOW), windowLength: WINDOW, features: 'full' });
     process.stdout.write(
       `bench:generate: ${NODES} nodes x ${MINUTES} minutes after ${HISTORY} real minutes, 86 features x 10 bins, window ${WINDOW} (context ${WINDOW - 1}), ` +
         `${THREADS} threads, ${DEVICE}, ${REPEAT} runs each (untrained models; rate = node-minutes / seconds of the sampling loop)\n\n`,
