@@ -20,7 +20,8 @@ import { exampleMinutes, runSimpleDetector, type DetectorResult } from '../ts/ba
 import { simpleDetectCommand } from '../ts/cli/simple-detect.js';
 import { VERSION } from '../ts/common/version.js';
 import { BinnedDataset } from '../ts/datasets/binned.js';
-import { readDetectSplit, readSurvival } from '../ts/evaluate/data.js';
+import { readDetectSplit } from '../ts/earlydetect/data.js';
+import { readSurvival } from '../ts/earlydetect/scores.js';
 import { detectionStep } from '../ts/evaluate/metrics.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';

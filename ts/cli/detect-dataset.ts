@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { ATTACK_TYPES, type AttackType } from '../earlydetect/alerts.js';
+import { ATTACK_TYPES, type AttackType } from '../splits/alerts.js';
 import { buildEarlyDetect, DEFAULT_MATCH_FEATURES, NEGATIVES_MODES, type NegativesMode } from '../earlydetect/build.js';
 import { formatTable2 } from '../earlydetect/summary.js';
 import { interruptSignal, run } from './util.js';

@@ -22,11 +22,11 @@ import { VERSION } from '../common/version.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import { SeriesStore } from '../serialize/store.js';
 import { SPLITS, splitOf, type MinuteRange, type SplitName, type Splits } from '../splits/splits.js';
-import { ATTACK_TYPES, readAlerts, readGroundTruth, type AttackType, type TruthAttack } from './alerts.js';
+import { ATTACK_TYPES, readAlerts, readGroundTruth, type AttackType, type TruthAttack } from '../splits/alerts.js';
 import { DEFAULT_CUSUM, cusumOnset, type CusumParams } from './cusum.js';
 import { anomalyMask, freeEnds, pickFromIntervals, placeAttack, seededRandom, validEnds, type Geometry } from './examples.js';
-import { ALERT_DROP_REASONS, type AlertDropReason } from './filter.js';
-import { screenAlerts } from './screen.js';
+import { ALERT_DROP_REASONS, type AlertDropReason } from '../splits/alert-filter.js';
+import { screenAlerts } from '../splits/alert-screen.js';
 import { EXAMPLE_COLUMNS, N_COLUMNS, onsetError, table2, type OnsetError, type Table2 } from './summary.js';
 
 export const EARLYDETECT_SCHEMA = 'earlydetect.schema.json';

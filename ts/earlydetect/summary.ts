@@ -1,7 +1,7 @@
 /** The paper's Table 2 (EarlyDetect statistics) and the CUSUM-vs-truth onset error. Pure. */
 import { SPLITS, type SplitName } from '../splits/splits.js';
 import { formatTable } from '../splits/table.js';
-import { ATTACK_TYPES, type AttackType } from './alerts.js';
+import { ATTACK_TYPES, type AttackType } from '../splits/alerts.js';
 
 /** The columns of an example row in <split>.examples.i32. */
 export const EXAMPLE_COLUMNS = ['row', 'start', 'label', 'onsetStep', 'attackType', 'alert'] as const;

@@ -22,7 +22,8 @@ import type { EarlyDetectManifest } from '../earlydetect/build.js';
 import { N_COLUMNS } from '../earlydetect/summary.js';
 import { BEST_CHECKPOINT, RESULT_FILE } from '../train/run.js';
 import { EVAL_DIR, inAttackTypes, scoreDetect } from '../train/finetune.js';
-import { hasScore, readDetectSplit, readEarlyDetectManifest, readSurvival, type DetectSplit } from './data.js';
+import { readDetectSplit, readEarlyDetectManifest, type DetectSplit } from '../earlydetect/data.js';
+import { hasScore, readSurvival } from '../earlydetect/scores.js';
 import { DEFAULT_OVERHEAD_BUDGET, boundedOverhead, detectAll, evaluateAt, judge, selectThreshold, type DetectionResult, type DetectionSet } from './metrics.js';
 import {
   figure5Markdown,

@@ -3,7 +3,8 @@
  * It names, for every table and figure, the stages whose outputs it reads, by their role among the
  * report stage's inputs. Plain JSON: it is hashed with the rest of the stage's config.
  */
-import type { TableKind } from '../reproduce/config.js';
+/** The tables and figures the report knows how to lay out (the table specs' `kind`). */
+export type TableKind = 'table1' | 'table2' | 'table4' | 'table5' | 'table6' | 'table7' | 'table8' | 'table9' | 'table10' | 'figure5';
 
 export interface PlannedModel {
   /** The model's name in the table (the table spec's). */

@@ -19,7 +19,7 @@ import { basename, join, relative } from 'node:path';
 import { runBigram, windowsFileOf } from '../baseline/run.js';
 import { buildBinnedDataset } from '../datasets/build.js';
 import { buildEarlyDetect } from '../earlydetect/build.js';
-import type { AttackType } from '../earlydetect/alerts.js';
+import type { AttackType } from '../splits/alerts.js';
 import { runSimpleDetector } from '../baseline/detector-run.js';
 import { evaluateRun, DEFAULT_BOUNDS, DEFAULT_BUDGETS, EVALUATION_FILE } from '../evaluate/evaluate.js';
 import { writeDetectSummary, writePretrainSummary } from '../evaluate/summary.js';

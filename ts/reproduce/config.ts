@@ -17,7 +17,8 @@ import { describeErrors, getValidators, mergeSpecs, parseSetArgs, readLayer as r
 export const PRESET_SCHEMA = 'reproduce-preset.schema.json';
 export const TABLE_SCHEMA = 'reproduce-table.schema.json';
 
-export type TableKind = 'table1' | 'table2' | 'table4' | 'table5' | 'table6' | 'table7' | 'table8' | 'table9' | 'table10' | 'figure5';
+import type { TableKind } from '../report/plan.js';
+export type { TableKind };
 export type AttackTypeName = 'DNS' | 'NTP' | 'UDP' | 'SYN' | 'other';
 
 export interface SynthSettings {

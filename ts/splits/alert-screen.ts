@@ -4,7 +4,7 @@
  */
 import type { SeriesStore } from '../serialize/store.js';
 import type { Alert, AttackType } from './alerts.js';
-import { reportMatches, sumColumn, type AlertDropReason, type Observed } from './filter.js';
+import { reportMatches, sumColumn, type AlertDropReason, type Observed } from './alert-filter.js';
 
 export interface ScreenOptions {
   /** Attack types kept (default: all). */
