@@ -4,6 +4,7 @@
  * console script beside that interpreter.
  */
 import { availableParallelism } from 'node:os';
+import { execa } from 'execa';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
 
@@ -37,4 +38,40 @@ export function pythonEnv(threads = defaultThreads()): Record<string, string> {
 export function defaultThreads(): number {
   const env = Number(process.env.OMP_NUM_THREADS);
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+export interface PythonRun {
+  exitCode: number | undefined;
+  /** Stopped through the signal. */
+  canceled: boolean;
+  /** The last 40 lines of its output (stdout and stderr together), for the error message. */
+  tail: string[];
+}
+
+/**
+ * Runs a script of python/ with the project's interpreter and thread count, handing each JSON line it
+ * prints (an object) to onRecord as it arrives. Resolves when the process ends, whatever its exit
+ * code: the caller turns a failure or a cancellation into its own error with `tail`.
+ */
+export async function runPythonScript(script: string, args: readonly string[], opts: { threads?: number; signal?: AbortSignal; onRecord?: (r: Record<string, unknown>) => void } = {}): Promise<PythonRun> {
+  const child = execa(pythonBin(), [pythonScript(script), ...args], { env: pythonEnv(opts.threads), all: true, buffer: false, reject: false, stdin: 'ignore', cancelSignal: opts.signal });
+  const tail: string[] = [];
+  try {
+    for await (const line of child.iterable({ from: 'all' })) {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (!opts.onRecord || !line.startsWith('{')) continue;
+      let r: unknown;
+      try {
+        r = JSON.parse(line);
+      } catch {
+        continue; // not a JSON line
+      }
+      if (r && typeof r === 'object') opts.onRecord(r as Record<string, unknown>);
+    }
+  } catch {
+    // cancelled: the result says so
+  }
+  const res = await child;
+  return { exitCode: res.exitCode, canceled: Boolean(opts.signal?.aborted || res.isCanceled), tail };
 }

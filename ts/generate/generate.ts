@@ -14,7 +14,6 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { createProgress } from '../common/progress.js';
 import { Rng } from '../common/rng.js';
@@ -22,7 +21,7 @@ import { validateWithSchema } from '../common/schema.js';
 import { VERSION } from '../common/version.js';
 import type { FeatureGroup } from '../catalogue/features.js';
 import { BinnedDataset } from '../datasets/binned.js';
-import { pythonBin, pythonEnv, pythonScript } from '../bridge/python.js';
+import { runPythonScript } from '../bridge/python.js';
 import { isoToMinute, minuteToIso, SeriesStore, writeSeriesStore, type StoreNode } from '../serialize/store.js';
 import { lastPythonError } from '../train/log.js';
 import { BEST_CHECKPOINT, RunInterrupted, SPEC_FILE } from '../train/run.js';
@@ -173,32 +172,21 @@ export function resolveRows(ds: BinnedDataset, nodes?: (string | number)[]): num
 /** Runs python/generate.py; resolves with its sample.json. */
 export async function runSampler(args: string[], out: string, opts: { threads?: number; signal?: AbortSignal; label?: string } = {}): Promise<SampleRecord> {
   const bar = createProgress(opts.label ?? 'generate', 1, '{bar} {percentage}% | {value}/{total} node-minutes | ETA {eta_formatted}');
-  const child = execa(pythonBin(), [pythonScript('generate.py'), ...args, '--out', out], { env: pythonEnv(opts.threads), all: true, buffer: false, reject: false, stdin: 'ignore', cancelSignal: opts.signal });
-  const tail: string[] = [];
-  try {
-    for await (const line of child.iterable({ from: 'all' })) {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      if (!line.startsWith('{')) continue;
-      try {
-        const r = JSON.parse(line) as { event?: string; node_minutes_done?: number; node_minutes?: number };
-        if (r.event === 'progress' && r.node_minutes) {
-          bar.setTotal(r.node_minutes);
-          bar.update(r.node_minutes_done ?? 0);
-        }
-      } catch {
-        // not a progress line
+  const res = await runPythonScript('generate.py', [...args, '--out', out], {
+    threads: opts.threads,
+    signal: opts.signal,
+    onRecord: (r) => {
+      if (r.event === 'progress' && Number(r.node_minutes) > 0) {
+        bar.setTotal(Number(r.node_minutes));
+        bar.update(Number(r.node_minutes_done ?? 0));
       }
-    }
-  } catch {
-    // cancelled: see below
-  }
-  const res = await child;
+    },
+  });
   bar.stop();
-  if (opts.signal?.aborted || res.isCanceled) throw new RunInterrupted('interrupted while sampling; nothing was written');
+  if (res.canceled) throw new RunInterrupted('interrupted while sampling; nothing was written');
   if (res.exitCode !== 0) {
-    const own = [...tail].reverse().find((l) => l.startsWith('generate.py: '));
-    throw new Error(`python/generate.py failed (exit code ${res.exitCode}): ${own?.slice('generate.py: '.length) ?? lastPythonError(tail) ?? tail.slice(-3).join('\n')}`);
+    const own = [...res.tail].reverse().find((l) => l.startsWith('generate.py: '));
+    throw new Error(`python/generate.py failed (exit code ${res.exitCode}): ${own?.slice('generate.py: '.length) ?? lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`);
   }
   const file = join(out, 'sample.json');
   return validateWithSchema<SampleRecord>(SAMPLE_SCHEMA, JSON.parse(readFileSync(file, 'utf8')), file);

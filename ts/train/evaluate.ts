@@ -11,13 +11,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { writeFileAtomic } from '../common/atomic.js';
 import { createProgress } from '../common/progress.js';
 import { VERSION } from '../common/version.js';
 import { runBigram } from '../baseline/run.js';
 import { BinnedDataset } from '../datasets/binned.js';
-import { pythonBin, pythonEnv, pythonScript } from '../bridge/python.js';
+import { runPythonScript } from '../bridge/python.js';
 import { lastPythonError } from './log.js';
 import { BEST_CHECKPOINT, RunInterrupted, SPEC_FILE } from './run.js';
 import type { ExperimentSpec } from './spec.js';
@@ -51,33 +50,22 @@ export interface Table4 {
 
 /** Runs python/score.py for one split; returns the parsed score.json. */
 export async function scoreSplit(checkpoint: string, dataset: string, split: EvalSplit, out: string, opts: { batchSize?: number; threads?: number; signal?: AbortSignal } = {}): Promise<Record<string, unknown>> {
-  const args = [pythonScript('score.py'), '--checkpoint', checkpoint, '--data', dataset, '--split', split, '--out', out];
+  const args = ['--checkpoint', checkpoint, '--data', dataset, '--split', split, '--out', out];
   if (opts.batchSize) args.push('--batch-size', String(opts.batchSize));
   const bar = createProgress(`score ${split}`, 1, '{bar} {percentage}% | {value}/{total} windows | ETA {eta_formatted}');
-  const child = execa(pythonBin(), args, { env: pythonEnv(opts.threads), all: true, buffer: false, reject: false, stdin: 'ignore', cancelSignal: opts.signal });
-  const tail: string[] = [];
-  try {
-    for await (const line of child.iterable({ from: 'all' })) {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      if (!line.startsWith('{')) continue;
-      try {
-        const r = JSON.parse(line) as { event?: string; windows_done?: number; windows?: number };
-        if (r.event === 'progress' && r.windows) {
-          bar.setTotal(r.windows);
-          bar.update(r.windows_done ?? 0);
-        }
-      } catch {
-        // not a progress line
+  const res = await runPythonScript('score.py', args, {
+    threads: opts.threads,
+    signal: opts.signal,
+    onRecord: (r) => {
+      if (r.event === 'progress' && Number(r.windows) > 0) {
+        bar.setTotal(Number(r.windows));
+        bar.update(Number(r.windows_done ?? 0));
       }
-    }
-  } catch {
-    // cancelled: see below
-  }
-  const res = await child;
+    },
+  });
   bar.stop();
-  if (opts.signal?.aborted || res.isCanceled) throw new RunInterrupted(`interrupted while scoring ${split}; nothing was written to ${join(out, 'score.json')}`);
-  if (res.exitCode !== 0) throw new Error(`python/score.py failed on ${split} (exit code ${res.exitCode}): ${lastPythonError(tail) ?? tail.slice(-3).join('\n')}`);
+  if (res.canceled) throw new RunInterrupted(`interrupted while scoring ${split}; nothing was written to ${join(out, 'score.json')}`);
+  if (res.exitCode !== 0) throw new Error(`python/score.py failed on ${split} (exit code ${res.exitCode}): ${lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`);
   return JSON.parse(readFileSync(join(out, 'score.json'), 'utf8')) as Record<string, unknown>;
 }
 

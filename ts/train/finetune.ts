@@ -19,12 +19,11 @@
  */
 import { existsSync, promises as fsp, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { writeFileAtomic } from '../common/atomic.js';
 import { createProgress } from '../common/progress.js';
 import { VERSION } from '../common/version.js';
 import { withBridge } from '../bridge/bridge.js';
-import { defaultThreads, pythonBin, pythonEnv, pythonScript } from '../bridge/python.js';
+import { defaultThreads, pythonEnv, runPythonScript } from '../bridge/python.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import type { AttackType } from '../splits/alerts.js';
 import { readDetectSplit, readEarlyDetectManifest } from '../earlydetect/data.js';
@@ -303,7 +302,7 @@ export async function scoreDetectSplits(checkpoint: string, earlyDetect: string,
 }
 
 async function runScorer(checkpoint: string, earlyDetect: string, splits: ScoreSplit[], outArgs: string[], opts: ScoreOptions): Promise<void> {
-  const args = [pythonScript('score_detect.py'), '--checkpoint', checkpoint, '--data', earlyDetect, '--split', splits.join(','), ...outArgs];
+  const args = ['--checkpoint', checkpoint, '--data', earlyDetect, '--split', splits.join(','), ...outArgs];
   if (opts.batchSize) args.push('--batch-size', String(opts.batchSize));
   // One bar over all splits: each split's examples from the manifest (else from its progress lines).
   const counts = new Map<string, number>();
@@ -317,39 +316,29 @@ async function runScorer(checkpoint: string, earlyDetect: string, splits: ScoreS
   const total = () => splits.reduce((a, s) => a + (counts.get(s) ?? 0), 0);
   const what = splits.join(', ');
   const bar = createProgress(`score ${splits.join(',')}`, Math.max(1, total()), '{bar} {percentage}% | {split} {value}/{total} examples | ETA {eta_formatted}');
-  const child = execa(pythonBin(), args, { env: pythonEnv(opts.threads), all: true, buffer: false, reject: false, stdin: 'ignore', cancelSignal: opts.signal });
-  const tail: string[] = [];
   const done: string[] = [];
-  try {
-    for await (const line of child.iterable({ from: 'all' })) {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      if (!line.startsWith('{')) continue;
-      try {
-        const r = JSON.parse(line) as Record<string, unknown>;
-        const split = typeof r.split === 'string' ? r.split : splits[0];
-        if (r.event === 'done') done.push(split);
-        const n = Number(r.done ?? r.examples_done ?? r.n_done);
-        const of = Number(r.total ?? r.examples ?? r.n);
-        if (r.event === 'progress' && of > 0 && Number.isFinite(n)) {
-          if (!counts.get(split)) {
-            counts.set(split, of);
-            bar.setTotal(total());
-          }
-          bar.update(offset(split) + n, { split });
+  const res = await runPythonScript('score_detect.py', args, {
+    threads: opts.threads,
+    signal: opts.signal,
+    onRecord: (r) => {
+      const split = typeof r.split === 'string' ? r.split : splits[0];
+      if (r.event === 'done') done.push(split);
+      // python/score_detect.py's progress lines: {"event": "progress", "split", "examples_done", "examples"}
+      const n = Number(r.examples_done);
+      const of = Number(r.examples);
+      if (r.event === 'progress' && of > 0 && Number.isFinite(n)) {
+        if (!counts.get(split)) {
+          counts.set(split, of);
+          bar.setTotal(total());
         }
-      } catch {
-        // not a progress line
+        bar.update(offset(split) + n, { split });
       }
-    }
-  } catch {
-    // cancelled: see below
-  }
-  const res = await child;
+    },
+  });
   bar.stop();
   const kept = done.length ? `; ${done.join(', ')} ${done.length > 1 ? 'are' : 'is'} complete` : '';
-  if (opts.signal?.aborted || res.isCanceled) throw new RunInterrupted(`interrupted while scoring ${what}${kept}; nothing incomplete carries a score.json: run the same command again`);
-  if (res.exitCode !== 0) throw new Error(`python/score_detect.py failed on ${what}${kept} (exit code ${res.exitCode}): ${lastPythonError(tail) ?? tail.slice(-3).join('\n')}`);
+  if (res.canceled) throw new RunInterrupted(`interrupted while scoring ${what}${kept}; nothing incomplete carries a score.json: run the same command again`);
+  if (res.exitCode !== 0) throw new Error(`python/score_detect.py failed on ${what}${kept} (exit code ${res.exitCode}): ${lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`);
 }
 
 // ---------------------------------------------------------------- the run
