@@ -235,12 +235,20 @@ export function sizeMatchedTau(select: DetectionSet, n: number, opts: { bound: n
   return { tau: sorted[(sorted.length - 1) >> 1], taus, draws: drawn };
 }
 
-export function evaluateBounds(evaluate: DetectionSet, select: DetectionSet, bounds: readonly number[], budget: number, sameSet: boolean, selectedOn: string): { metrics: BoundMetrics[]; figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] } {
+export function evaluateBounds(
+  evaluate: DetectionSet,
+  select: DetectionSet,
+  bounds: readonly number[],
+  budget: number,
+  sameSet: boolean,
+  selectedOn: string,
+  tauOf: (bound: number, budget: number) => number = (bound, b) => sizeMatchedTau(select, evaluate.n, { bound, budget: b }).tau,
+): { metrics: BoundMetrics[]; figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] } {
   const metrics: BoundMetrics[] = [];
   const figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] = [];
   for (const bound of bounds) {
     const s = selectThreshold(select, { bound, budget });
-    const r = sameSet ? s : evaluateAt(evaluate, sizeMatchedTau(select, evaluate.n, { bound, budget }).tau);
+    const r = sameSet ? s : evaluateAt(evaluate, tauOf(bound, budget));
     metrics.push(boundMetrics(r, bound, budget, selectedOn, s.candidates, s.feasible));
     const eff: number[] = [];
     for (let i = 0; i < evaluate.n; i++) if (evaluate.label[i] === 1) eff.push(r.effectiveness[i]);
@@ -406,7 +414,14 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
   const ev = await setOf(split);
   const evalSet = ev.set;
   const selectSet = selectSplit === split ? evalSet : (await setOf(selectSplit)).set;
-  const { metrics, figure } = evaluateBounds(evalSet, selectSet, bounds, budget, selectSplit === split, selectSplit);
+  // Size-matched taus, each (bound, budget) computed once for the tables and the operating points.
+  const taus = new Map<string, number>();
+  const tauOf = (bound: number, b: number): number => {
+    const key = `${bound}/${b}`;
+    if (!taus.has(key)) taus.set(key, sizeMatchedTau(selectSet, evalSet.n, { bound, budget: b }).tau);
+    return taus.get(key)!;
+  };
+  const { metrics, figure } = evaluateBounds(evalSet, selectSet, bounds, budget, selectSplit === split, selectSplit, tauOf);
   const oracle = selectSplit === split ? metrics : evaluateBounds(evalSet, evalSet, bounds, budget, true, split).metrics;
   const tau = metrics[bounds.indexOf(tableBound)].tau;
 
@@ -414,7 +429,7 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
   for (const bound of bounds)
     for (const b of budgets) {
       const s = selectSplit === split ? selectThreshold(selectSet, { bound, budget: b }) : undefined;
-      const r = s ?? evaluateAt(evalSet, sizeMatchedTau(selectSet, evalSet.n, { bound, budget: b }).tau);
+      const r = s ?? evaluateAt(evalSet, tauOf(bound, b));
       budgetCurve.push({ bound, budget: b, tau: r.tau, effectiveness: r.meanEffectiveness, overhead: boundedOverhead(r.customerWorst, bound), f1: r.f1, fpr: r.fpr, fnr: r.fnr });
     }
 

@@ -13,7 +13,7 @@ import { VERSION } from '../common/version.js';
 import { CLAIMS, type Claim } from './claims.js';
 import type { RunEvaluation } from './tables.js';
 import { readNpy } from '../common/npy.js';
-import { bootstrapMetric, METRIC_NAMES, pairedDifference, pairedLossDifference, verdict, type Estimate, type MetricName, type RunOutcomes, type Verdict } from './uncertainty.js';
+import { bootstrapMetric, finiteMean, METRIC_NAMES, pairedDifference, pairedLossDifference, sampleSd, verdict, type Estimate, type MetricName, type RunOutcomes, type Verdict } from './uncertainty.js';
 
 export const SUMMARY_FILE = 'summary.json';
 
@@ -84,15 +84,10 @@ export interface SummaryOptions {
 }
 
 const mean = (xs: readonly number[]): number | null => {
-  const f = xs.filter((x) => Number.isFinite(x));
-  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : null;
+  const m = finiteMean(xs);
+  return Number.isFinite(m) ? m : null;
 };
-const sd = (xs: readonly number[]): number | null => {
-  const f = xs.filter((x) => Number.isFinite(x));
-  if (f.length < 2) return null;
-  const m = f.reduce((a, b) => a + b, 0) / f.length;
-  return Math.sqrt(f.reduce((a, b) => a + (b - m) ** 2, 0) / (f.length - 1));
-};
+const sd = sampleSd;
 const num = (x: number | null | undefined) => (x === null || x === undefined ? Number.NaN : x);
 
 /** A run's outcomes in the bootstrap's form. */

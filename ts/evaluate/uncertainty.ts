@@ -89,7 +89,7 @@ export function weightedMetric(o: RunOutcomes, metric: MetricName, w: ArrayLike<
 }
 
 /** Mean of the finite values (NaN when there is none). */
-function finiteMean(xs: ArrayLike<number>): number {
+export function finiteMean(xs: ArrayLike<number>): number {
   let s = 0;
   let k = 0;
   for (let i = 0; i < xs.length; i++)
@@ -135,7 +135,8 @@ export interface BootstrapOptions {
 
 const nullable = (x: number) => (Number.isFinite(x) ? x : null);
 
-function sampleSd(xs: readonly number[]): number | null {
+/** Sample standard deviation of the finite values (null with fewer than two). */
+export function sampleSd(xs: readonly number[]): number | null {
   const f = xs.filter(Number.isFinite);
   if (f.length < 2) return null;
   const m = f.reduce((a, b) => a + b, 0) / f.length;

@@ -336,16 +336,11 @@ function metricCell(r: SourceReader, e: LoadedEval, bound: number, key: keyof Pa
 function summaryRows(r: SourceReader, evals: LoadedEval[]): { label: string[]; cells: Cell[] }[] {
   if (!evals.every((e) => e.summary)) return [];
   return [
-    { label: ['Example passes of the final model (updates × batch, mean over seeds)'], cells: evals.map((e) => cell(derived(meanOf((r.get(e.summary!.file, `/models/${e.summary!.index}/examplesSeen`) as (number | null)[] | undefined) ?? []), 'int'))) },
+    { label: ['Example passes of the final model (updates × batch, mean over seeds)'], cells: evals.map((e) => cell(derived(mean(((r.get(e.summary!.file, `/models/${e.summary!.index}/examplesSeen`) as (number | null)[] | undefined) ?? []).filter((x): x is number => typeof x === 'number')), 'int'))) },
     { label: ['F1 with oracle τ (chosen on test; optimistic)'], cells: evals.map((e) => cell(r.value(e.summary!.file, `/models/${e.summary!.index}/oracle/f1/mean`, 'f2'))) },
     { label: ['Seeds'], cells: evals.map((e) => cell(derived((r.get(e.summary!.file, `/models/${e.summary!.index}/seeds`) as number[]).length, 'int'))) },
   ];
 }
-
-const meanOf = (xs: readonly (number | null)[]): number | null => {
-  const f = xs.filter((x): x is number => typeof x === 'number');
-  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : null;
-};
 
 /** The training-samples cell: the examples the final model trained on (the same for every seed). */
 function samplesCell(r: SourceReader, e: LoadedEval, paper?: string): Cell {
