@@ -128,7 +128,9 @@ async function main(): Promise<void> {
   const python = process.env.NETFLOWGEN_PYTHON_BIN ?? join(packageRoot(), '.venv', 'bin', 'python');
   if (!existsSync(python)) throw new Error(`${python} not found: run npm run setup (or set NETFLOWGEN_PYTHON_BIN)`);
   const values = NODES * MINUTES * FEATURES;
-  console.log(`bench:bin  ${NODES} nodes x ${FEATURES} features x ${MINUTES} minutes = ${(values / 1e6).toFixed(0)}M values, ${NBINS} bins`);
+  console.log(
+    `bench:bin  ${NODES} nodes x ${FEATURES} features x ${MINUTES} minutes = ${(values / 1e6).toFixed(0)}M values, ${NBINS} bins`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'netflowgen-bench-bin-'));
   try {
     const dataPath = join(dir, 'series.f32');
@@ -171,15 +173,23 @@ async function main(): Promise<void> {
       closeSync(fd);
     }
     console.log(`  generated and wrote ${mb(values * 4)} in ${(tGen / 1000).toFixed(1)} s`);
-    console.log(`  TS     computeCutoffs + assignBins: ${(tTs / 1000).toFixed(1)} s, ${(values / (tTs / 1000) / 1e6).toFixed(1)}M values/s`);
+    console.log(
+      `  TS     computeCutoffs + assignBins: ${(tTs / 1000).toFixed(1)} s, ${(values / (tTs / 1000) / 1e6).toFixed(1)}M values/s`,
+    );
 
     const cutPath = join(dir, 'np-cutoffs.f64');
     const chkPath = join(dir, 'np-check.f64');
-    const res = await execa(python, ['-c', PY, dataPath, String(NODES), String(MINUTES), String(FEATURES), String(NBINS), cutPath, chkPath], {
-      env: { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
-    });
+    const res = await execa(
+      python,
+      ['-c', PY, dataPath, String(NODES), String(MINUTES), String(FEATURES), String(NBINS), cutPath, chkPath],
+      {
+        env: { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+      },
+    );
     const [npCpu, npIo] = res.stdout.trim().split(/\s+/).map(Number);
-    console.log(`  numpy  np.sort per row + cutoffs + searchsorted: ${npCpu.toFixed(1)} s, ${(values / npCpu / 1e6).toFixed(1)}M values/s (reading the file: ${npIo.toFixed(1)} s more)`);
+    console.log(
+      `  numpy  np.sort per row + cutoffs + searchsorted: ${npCpu.toFixed(1)} s, ${(values / npCpu / 1e6).toFixed(1)}M values/s (reading the file: ${npIo.toFixed(1)} s more)`,
+    );
 
     const npCut = new Float64Array(readFileSync(cutPath).buffer.slice(0));
     const npChk = new Float64Array(readFileSync(chkPath).buffer.slice(0));
@@ -187,13 +197,16 @@ async function main(): Promise<void> {
     let firstDiff = '';
     for (let i = 0; i < tsCut.length; i++)
       if (!Object.is(tsCut[i], npCut[i])) {
-        if (!cutDiff) firstDiff = ` first at node ${Math.floor(i / (FEATURES * nc))}, feature ${Math.floor(i / nc) % FEATURES}, cutoff ${(i % nc) + 1}: TS ${tsCut[i]} numpy ${npCut[i]}`;
+        if (!cutDiff)
+          firstDiff = ` first at node ${Math.floor(i / (FEATURES * nc))}, feature ${Math.floor(i / nc) % FEATURES}, cutoff ${(i % nc) + 1}: TS ${tsCut[i]} numpy ${npCut[i]}`;
         cutDiff++;
       }
     let chkDiff = 0;
     for (let i = 0; i < tsChk.length; i++) if (tsChk[i] !== npChk[i]) chkDiff++;
     const absent = tsCut.reduce((n, c) => n + (c === Infinity ? 1 : 0), 0);
-    console.log(`  cutoffs equal: ${cutDiff === 0 ? 'yes' : `NO (${cutDiff} differ;${firstDiff})`} (${tsCut.length} cutoffs, ${absent} absent); bins equal: ${chkDiff === 0 ? 'yes' : `NO (${chkDiff} checks differ)`}`);
+    console.log(
+      `  cutoffs equal: ${cutDiff === 0 ? 'yes' : `NO (${cutDiff} differ;${firstDiff})`} (${tsCut.length} cutoffs, ${absent} absent); bins equal: ${chkDiff === 0 ? 'yes' : `NO (${chkDiff} checks differ)`}`,
+    );
     console.log(`  ratio numpy time / TS time = ${(npCpu / (tTs / 1000)).toFixed(2)}  (above 1: TS is faster)`);
     if (cutDiff || chkDiff) process.exitCode = 1;
   } finally {

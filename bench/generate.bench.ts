@@ -48,17 +48,47 @@ function stats(xs: number[]): Stats {
   return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1], runs: xs };
 }
 
-async function sampleOnce(dataset: string, arch: string, cache: boolean, out: string): Promise<{ rate: number; bins: Buffer; reprimes: number }> {
+async function sampleOnce(
+  dataset: string,
+  arch: string,
+  cache: boolean,
+  out: string,
+): Promise<{ rate: number; bins: Buffer; reprimes: number }> {
   const from = 2 * WINDOW + HISTORY; // inside the store, after enough history
   const args = [
     pythonScript('generate.py'),
-    ...['--init-arch', arch, '--data', dataset, '--from', String(from), '--minutes', String(MINUTES), '--history', String(HISTORY)],
-    ...['--rows-list', Array.from({ length: NODES }, (_, i) => i).join(','), '--seed', '1', '--device', DEVICE, '--batch-size', String(BATCH), '--out', out],
+    ...[
+      '--init-arch',
+      arch,
+      '--data',
+      dataset,
+      '--from',
+      String(from),
+      '--minutes',
+      String(MINUTES),
+      '--history',
+      String(HISTORY),
+    ],
+    ...[
+      '--rows-list',
+      Array.from({ length: NODES }, (_, i) => i).join(','),
+      '--seed',
+      '1',
+      '--device',
+      DEVICE,
+      '--batch-size',
+      String(BATCH),
+      '--out',
+      out,
+    ],
     ...(cache ? [] : ['--no-cache']),
   ];
   const r = await execa(pythonBin(), args, { env: pythonEnv(THREADS), all: true, reject: false });
   if (r.exitCode !== 0) throw new Error(`generate.py failed (${arch}, cache ${cache}): ${r.all?.slice(-2000)}`);
-  const s = JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8')) as { nodeMinutesPerSecond: number; reprimes: number };
+  const s = JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8')) as {
+    nodeMinutesPerSecond: number;
+    reprimes: number;
+  };
   return { rate: s.nodeMinutesPerSecond, bins: readFileSync(join(out, 'bins.u8')), reprimes: s.reprimes };
 }
 
@@ -68,7 +98,12 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'netflowgen-bench-generate-'));
   try {
     // enough minutes for the history, the span, and a window in every split (valid is 8%)
-    const dataset = await makePatternDataset(tmp, { nodes: NODES, minutes: Math.max(4 * WINDOW + HISTORY + MINUTES, 2000, Math.ceil(WINDOW / 0.08) + WINDOW), windowLength: WINDOW, features: 'full' });
+    const dataset = await makePatternDataset(tmp, {
+      nodes: NODES,
+      minutes: Math.max(4 * WINDOW + HISTORY + MINUTES, 2000, Math.ceil(WINDOW / 0.08) + WINDOW),
+      windowLength: WINDOW,
+      features: 'full',
+    });
     process.stdout.write(
       `bench:generate: ${NODES} nodes x ${MINUTES} minutes after ${HISTORY} real minutes, 86 features x 10 bins, window ${WINDOW} (context ${WINDOW - 1}), ` +
         `${THREADS} threads, ${DEVICE}, ${REPEAT} runs each (untrained models; rate = node-minutes / seconds of the sampling loop)\n\n`,
@@ -100,7 +135,24 @@ async function main(): Promise<void> {
       `| model | cached: node-min/s, median (min-max) | no cache: node-min/s, median (min-max) | cache speed-up | re-primes |\n| --- | ---: | ---: | ---: | ---: |\n${rows.join('\n')}\n` +
         (NO_CACHE ? '\ncached and uncached samples were identical in every run\n' : ''),
     );
-    if (env.BENCH_OUT) writeFileSync(env.BENCH_OUT, JSON.stringify({ nodes: NODES, minutes: MINUTES, history: HISTORY, window: WINDOW, threads: THREADS, device: DEVICE, repeat: REPEAT, results }, null, 1) + '\n');
+    if (env.BENCH_OUT)
+      writeFileSync(
+        env.BENCH_OUT,
+        JSON.stringify(
+          {
+            nodes: NODES,
+            minutes: MINUTES,
+            history: HISTORY,
+            window: WINDOW,
+            threads: THREADS,
+            device: DEVICE,
+            repeat: REPEAT,
+            results,
+          },
+          null,
+          1,
+        ) + '\n',
+      );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

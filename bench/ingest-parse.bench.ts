@@ -19,8 +19,10 @@ import type { FlowRecord, RecordSink } from '../ts/ingest/record.js';
 import { recordLineHandler } from '../ts/ingest/text-records.js';
 import { randomStream } from '../ts/common/rng.js';
 
-const HEADER = 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr';
-const TAIL = '0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,17/1,0,2026-11-22 09:29:35.096';
+const HEADER =
+  'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr';
+const TAIL =
+  '0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,17/1,0,2026-11-22 09:29:35.096';
 
 function pad(n: number): string {
   return n < 10 ? `0${n}` : `${n}`;
@@ -48,9 +50,14 @@ async function writeFile(path: string, lines: number, gzip: boolean): Promise<nu
     if (rand() < 0.05) t += 1000;
     const r = rand();
     const proto = r < 0.6 ? 'TCP' : r < 0.95 ? 'UDP' : 'ICMP';
-    const flg = proto === 'TCP' ? ['......S.', '...A....', '...AP...', '...A..S.', '...A...F', '.....R..'][Math.floor(rand() * 6)] : '........';
+    const flg =
+      proto === 'TCP'
+        ? ['......S.', '...A....', '...AP...', '...A..S.', '...A...F', '.....R..'][Math.floor(rand() * 6)]
+        : '........';
     const v6 = rand() < 0.02;
-    const sa = v6 ? `2001:db8:${Math.floor(rand() * 65536).toString(16)}::${Math.floor(rand() * 65536).toString(16)}` : `${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
+    const sa = v6
+      ? `2001:db8:${Math.floor(rand() * 65536).toString(16)}::${Math.floor(rand() * 65536).toString(16)}`
+      : `${Math.floor(rand() * 223) + 1}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
     const da = v6 ? '2a01:4f8:221:17d3::2' : `10.10.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
     const sp = proto === 'ICMP' ? 0 : Math.floor(rand() * 65536);
     const dp = proto === 'ICMP' ? 771 : [53, 80, 443, 123, 25565][Math.floor(rand() * 5)];
@@ -96,7 +103,9 @@ async function main(): Promise<void> {
     const path = join(dir, gzip ? 'flows.csv.gz' : 'flows.csv');
     let t0 = performance.now();
     const textBytes = await writeFile(path, lines, gzip);
-    console.log(`wrote ${lines.toLocaleString()} lines (${(textBytes / 1e6).toFixed(0)} MB of text${gzip ? ', gzip' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `wrote ${lines.toLocaleString()} lines (${(textBytes / 1e6).toFixed(0)} MB of text${gzip ? ', gzip' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     let best = 0;
     for (let round = 0; round < 3; round++) {
@@ -105,7 +114,9 @@ async function main(): Promise<void> {
       await nfdumpCsvReader.read(path, sink);
       const s = (performance.now() - t0) / 1000;
       best = Math.max(best, sink.records / s);
-      console.log(`end to end (read + split + parse): ${sink.records.toLocaleString()} records, ${sink.rejects} rejects in ${s.toFixed(2)} s = ${(sink.records / s / 1e6).toFixed(2)} M records/s, ${(textBytes / s / 1e6).toFixed(0)} MB/s`);
+      console.log(
+        `end to end (read + split + parse): ${sink.records.toLocaleString()} records, ${sink.rejects} rejects in ${s.toFixed(2)} s = ${(sink.records / s / 1e6).toFixed(2)} M records/s, ${(textBytes / s / 1e6).toFixed(0)} MB/s`,
+      );
     }
     console.log(`  best end to end: ${(best / 1e6).toFixed(2)} M records/s`);
 
@@ -114,7 +125,8 @@ async function main(): Promise<void> {
       const { readFileSync } = await import('node:fs');
       const all = readFileSync(path);
       const chunks: Buffer[] = [];
-      for (let i = 0; i < all.length; i += CHUNK_BYTES) chunks.push(all.subarray(i, Math.min(all.length, i + CHUNK_BYTES)));
+      for (let i = 0; i < all.length; i += CHUNK_BYTES)
+        chunks.push(all.subarray(i, Math.min(all.length, i + CHUNK_BYTES)));
       best = 0;
       for (let round = 0; round < 3; round++) {
         const sink = new SumSink();
@@ -128,7 +140,9 @@ async function main(): Promise<void> {
         );
         const s = (performance.now() - t0) / 1000;
         best = Math.max(best, sink.records / s);
-        console.log(`parse only (from memory): ${sink.records.toLocaleString()} records in ${s.toFixed(2)} s = ${(sink.records / s / 1e6).toFixed(2)} M records/s`);
+        console.log(
+          `parse only (from memory): ${sink.records.toLocaleString()} records in ${s.toFixed(2)} s = ${(sink.records / s / 1e6).toFixed(2)} M records/s`,
+        );
       }
       console.log(`  best parse only: ${(best / 1e6).toFixed(2)} M records/s`);
     }

@@ -6,4 +6,13 @@ const [input, prefix, out] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
 const m = await serialize({ inputs: [input], prefixes: [prefix], out, force: true, format: 'nfdump-csv' });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-process.stdout.write(JSON.stringify({ seconds, records: m.records.read, used: m.records.used, nodes: m.nodes.length, minutes: m.minutes, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    seconds,
+    records: m.records.read,
+    used: m.records.used,
+    nodes: m.nodes.length,
+    minutes: m.minutes,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  }) + '\n',
+);

@@ -38,14 +38,25 @@ const N = Number(process.argv[2] ?? process.env.BENCH_RECORDS ?? 10_000_000);
 const NODES = 500; // the paper's filtered data has 520 nodes
 const HEADER =
   'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr';
-const TAIL = ',0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,1970-01-01 00:00:00.000';
+const TAIL =
+  ',0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,1970-01-01 00:00:00.000';
 
 function generate(path: string): void {
   const r = randomStream(42);
   const fd = openSync(path, 'w');
   writeSync(fd, HEADER + '\n');
   const protos = ['TCP', 'TCP', 'TCP', 'UDP', 'UDP', 'ICMP', 'GRE'];
-  const flags = ['...A....', '...AP...', '......S.', '...A..S.', '...A...F', '.....R..', '...AP..F', '........', '..UAP.SF'];
+  const flags = [
+    '...A....',
+    '...AP...',
+    '......S.',
+    '...A..S.',
+    '...A...F',
+    '.....R..',
+    '...AP..F',
+    '........',
+    '..UAP.SF',
+  ];
   const ports = [53, 80, 123, 443, 22, 25, 8080, 3306, 51234, 61000];
   let buf = '';
   const pad = (n: number) => (n < 10 ? '0' + n : String(n));
@@ -75,7 +86,17 @@ function generate(path: string): void {
 
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 const THREADS = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
-const NEEDED: Record<string, string> = { ts: 'VARCHAR', sa: 'VARCHAR', da: 'VARCHAR', sp: 'INTEGER', dp: 'INTEGER', pr: 'VARCHAR', flg: 'VARCHAR', ipkt: 'BIGINT', ibyt: 'BIGINT' };
+const NEEDED: Record<string, string> = {
+  ts: 'VARCHAR',
+  sa: 'VARCHAR',
+  da: 'VARCHAR',
+  sp: 'INTEGER',
+  dp: 'INTEGER',
+  pr: 'VARCHAR',
+  flg: 'VARCHAR',
+  ipkt: 'BIGINT',
+  ibyt: 'BIGINT',
+};
 
 /** read_csv with every column declared (no sniffing); DuckDB's projection pushdown parses only those used. */
 function readCsv(path: string): string {
@@ -89,7 +110,14 @@ function featureSql(i: number): string {
   const conds = [`dir = ${f.direction === 'in' ? 0 : 1}`];
   const value = f.measure === 'pkt' ? 'pkt' : f.measure === 'byt' ? 'byt' : 'n';
   if (f.group === 'protocol') {
-    conds.push({ icmp: "pr IN ('ICMP','ICMP6')", tcp: "pr = 'TCP'", udp: "pr = 'UDP'", other: "pr NOT IN ('ICMP','ICMP6','TCP','UDP')" }[f.cls as string]!);
+    conds.push(
+      {
+        icmp: "pr IN ('ICMP','ICMP6')",
+        tcp: "pr = 'TCP'",
+        udp: "pr = 'UDP'",
+        other: "pr NOT IN ('ICMP','ICMP6','TCP','UDP')",
+      }[f.cls as string]!,
+    );
   } else if (f.group === 'port') {
     conds.push(`pcls = ${PORT_CLASSES.indexOf(f.cls as (typeof PORT_CLASSES)[number])}`);
   } else if (f.group === 'flag') {
@@ -100,7 +128,9 @@ function featureSql(i: number): string {
 
 const portCls = (p: string) =>
   `CASE WHEN pr NOT IN ('TCP','UDP') OR ${p} <= 0 THEN 0 WHEN ${p} = 53 THEN 1 WHEN ${p} = 80 THEN 2 WHEN ${p} = 123 THEN 3 WHEN ${p} = 443 THEN 4 WHEN ${p} <= 1023 THEN 5 WHEN ${p} <= 49151 THEN 6 ELSE 7 END`;
-const flagByte = ['F', 'S', 'R', 'P', 'A', 'U', 'E', 'C'].map((ch, b) => `(CASE WHEN strpos(flg, '${ch}') > 0 THEN ${1 << b} ELSE 0 END)`).join(' + ');
+const flagByte = ['F', 'S', 'R', 'P', 'A', 'U', 'E', 'C']
+  .map((ch, b) => `(CASE WHEN strpos(flg, '${ch}') > 0 THEN ${1 << b} ELSE 0 END)`)
+  .join(' + ');
 const LOCAL = (col: string) => `CASE WHEN starts_with(${col}, '10.0.') THEN ${col} END`;
 
 /** Stage 2, on the few groups: minute epoch, flag byte and the 86 FILTER sums per (node, minute). */
@@ -135,7 +165,8 @@ const QUERIES: { name: string; sql: (path: string) => string; rows: boolean }[] 
   {
     name: 'DuckDB bare scan of the 9 columns',
     rows: false,
-    sql: (path) => `SELECT count(ts), count(sa), count(da), count(sp), count(dp), count(pr), count(flg), count(ipkt), count(ibyt) FROM ${readCsv(path)}`,
+    sql: (path) =>
+      `SELECT count(ts), count(sa), count(da), count(sp), count(dp), count(pr), count(flg), count(ipkt), count(ibyt) FROM ${readCsv(path)}`,
   },
 ];
 
@@ -144,7 +175,11 @@ const QUERIES: { name: string; sql: (path: string) => string; rows: boolean }[] 
  * store is to it, though in memory, not on disk); the rows are read into JS afterwards, untimed, for
  * the agreement check only.
  */
-async function runQuery(conn: Awaited<ReturnType<DuckDBInstance['connect']>>, sql: string, keepRows: boolean): Promise<{ seconds: number; rows: Map<string, number[]> | null }> {
+async function runQuery(
+  conn: Awaited<ReturnType<DuckDBInstance['connect']>>,
+  sql: string,
+  keepRows: boolean,
+): Promise<{ seconds: number; rows: Map<string, number[]> | null }> {
   const t0 = process.hrtime.bigint();
   await conn.run(`CREATE OR REPLACE TEMP TABLE result AS ${sql}`);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -154,7 +189,11 @@ async function runQuery(conn: Awaited<ReturnType<DuckDBInstance['connect']>>, sq
   }
   const reader = await conn.runAndReadAll('SELECT * FROM result');
   const rows = new Map<string, number[]>();
-  for (const row of reader.getRows()) rows.set(`${row[0]}@${row[1]}`, row.slice(2).map((v) => (v === null ? 0 : Number(v))));
+  for (const row of reader.getRows())
+    rows.set(
+      `${row[0]}@${row[1]}`,
+      row.slice(2).map((v) => (v === null ? 0 : Number(v))),
+    );
   await conn.run('DROP TABLE result');
   return { seconds, rows };
 }
@@ -170,7 +209,9 @@ try {
   const csv = join(dir, 'flows.csv');
   const t = Date.now();
   generate(csv);
-  console.log(`generated ${N.toLocaleString('en')} nfdump-CSV records in ${((Date.now() - t) / 1000).toFixed(1)} s; ${REPEAT} interleaved rounds`);
+  console.log(
+    `generated ${N.toLocaleString('en')} nfdump-CSV records in ${((Date.now() - t) / 1000).toFixed(1)} s; ${REPEAT} interleaved rounds`,
+  );
 
   const child = new URL('./serialize-child.js', import.meta.url).pathname;
   const pin = (await execa('taskset', ['-c', '0', 'true'], { reject: false })).exitCode === 0;
@@ -184,7 +225,11 @@ try {
   const results = new Map<string, Map<string, number[]>>(); // query -> rows (threads=1, first round)
   const label = (q: string, th: number) => `${q} (threads=${th})`;
   for (let round = 0; round < REPEAT; round++) {
-    ours.push(JSON.parse((await execa(cmd[0], [...cmd.slice(1), csv, '10.0.0.0/16=bench', join(dir, `store-${round}`)])).stdout) as Ours);
+    ours.push(
+      JSON.parse(
+        (await execa(cmd[0], [...cmd.slice(1), csv, '10.0.0.0/16=bench', join(dir, `store-${round}`)])).stdout,
+      ) as Ours,
+    );
     if (round > 0) rmSync(join(dir, `store-${round}`), { recursive: true, force: true });
     for (const th of THREADS) {
       await conn.run(`SET threads = ${th}`);
@@ -204,14 +249,29 @@ try {
   const line = (name: string, secs: number[]) =>
     `${name.padEnd(50)} ${median(secs).toFixed(2).padStart(7)} s  [${Math.min(...secs).toFixed(2)}-${Math.max(...secs).toFixed(2)}]  ${fmt(N / median(secs)).padStart(11)} rec/s  [${fmt(N / Math.max(...secs))}-${fmt(N / Math.min(...secs))}]`;
   console.log(`\n${N.toLocaleString('en')} records, ${REPEAT} rounds; median [min-max]`);
-  console.log(line(`netflowgen serialize (1 thread${pin ? ', taskset -c 0' : ''})`, ourSec) + `  peak RSS ${median(ours.map((o) => o.maxRssMB)).toFixed(0)} MB`);
-  for (const th of THREADS) for (const q of QUERIES) console.log(line(label(q.name, th), peers.get(label(q.name, th))!));
+  console.log(
+    line(`netflowgen serialize (1 thread${pin ? ', taskset -c 0' : ''})`, ourSec) +
+      `  peak RSS ${median(ours.map((o) => o.maxRssMB)).toFixed(0)} MB`,
+  );
+  for (const th of THREADS)
+    for (const q of QUERIES) console.log(line(label(q.name, th), peers.get(label(q.name, th))!));
   console.log(`DuckDB process peak RSS over all its queries: ${duckRssMB.toFixed(0)} MB`);
-  console.log(`\nratios netflowgen / peer (records/s, medians; netflowgen is single-threaded, so at threads=2 it is 1 thread vs 2):`);
-  for (const th of THREADS) for (const q of QUERIES) console.log(`  vs ${label(q.name, th).padEnd(47)} ${(median(peers.get(label(q.name, th))!) / ourMed).toFixed(2)}`);
+  console.log(
+    `\nratios netflowgen / peer (records/s, medians; netflowgen is single-threaded, so at threads=2 it is 1 thread vs 2):`,
+  );
+  for (const th of THREADS)
+    for (const q of QUERIES)
+      console.log(
+        `  vs ${label(q.name, th).padEnd(47)} ${(median(peers.get(label(q.name, th))!) / ourMed).toFixed(2)}`,
+      );
   const ourRate = N / ourMed;
-  const bestGrouped = Math.min(...THREADS.map((th) => median(peers.get(label(QUERIES[0].name, th))!)), ...THREADS.map((th) => median(peers.get(label(QUERIES[1].name, th))!)));
-  console.log(`goal >= 1,000,000 records/s: ${ourRate >= 1e6 ? 'met' : 'not met'} (${fmt(ourRate)}); ahead of the best grouped DuckDB query at any thread count: ${ourMed < bestGrouped ? 'yes' : 'no'}`);
+  const bestGrouped = Math.min(
+    ...THREADS.map((th) => median(peers.get(label(QUERIES[0].name, th))!)),
+    ...THREADS.map((th) => median(peers.get(label(QUERIES[1].name, th))!)),
+  );
+  console.log(
+    `goal >= 1,000,000 records/s: ${ourRate >= 1e6 ? 'met' : 'not met'} (${fmt(ourRate)}); ahead of the best grouped DuckDB query at any thread count: ${ourMed < bestGrouped ? 'yes' : 'no'}`,
+  );
 
   // Agreement of each grouped query with netflowgen's store (round 1).
   const store = SeriesStore.open(join(dir, 'store-0'));
@@ -240,10 +300,13 @@ try {
       sampled++;
     }
     let totalsOff = 0;
-    for (let f = 0; f < F; f++) if (Math.abs(ourTotals[f] - duckTotals[f]) > 1e-6 * Math.max(1, duckTotals[f])) totalsOff++;
+    for (let f = 0; f < F; f++)
+      if (Math.abs(ourTotals[f] - duckTotals[f]) > 1e-6 * Math.max(1, duckTotals[f])) totalsOff++;
     const ok = mismatches === 0 && totalsOff === 0;
     agree &&= ok;
-    console.log(`agreement with ${name}: ${sampled} sampled node-minutes x ${F} features, ${mismatches} mismatches; ${F - totalsOff}/${F} feature totals equal; ${ok ? 'OK' : 'DISAGREE'}`);
+    console.log(
+      `agreement with ${name}: ${sampled} sampled node-minutes x ${F} features, ${mismatches} mismatches; ${F - totalsOff}/${F} feature totals equal; ${ok ? 'OK' : 'DISAGREE'}`,
+    );
   }
   console.log(`records used by netflowgen in every round: ${ours.map((o) => o.used).join(', ')} of ${N}`);
   conn.closeSync();

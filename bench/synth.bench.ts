@@ -29,7 +29,13 @@ async function child(out: string, days: number, gzip: boolean, label: string): P
   const t0 = process.hrtime.bigint();
   const m = await synth({ out, preset: 'small', minutes: days * 1440, gzip, force: true, progress: false });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const r: Result = { label, records: m.records.total, seconds, mb: m.files.reduce((s, f) => s + f.bytes, 0) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+  const r: Result = {
+    label,
+    records: m.records.total,
+    seconds,
+    mb: m.files.reduce((s, f) => s + f.bytes, 0) / 1e6,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  };
   process.stdout.write(JSON.stringify(r) + '\n');
 }
 
@@ -45,7 +51,14 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     for (const [d, gz, label] of runs) {
-      const { stdout } = await execa(process.execPath, [self, '--child', join(scratch, 'out'), String(d), gz ? '1' : '0', label]);
+      const { stdout } = await execa(process.execPath, [
+        self,
+        '--child',
+        join(scratch, 'out'),
+        String(d),
+        gz ? '1' : '0',
+        label,
+      ]);
       const r = JSON.parse(stdout.trim().split('\n').pop()!) as Result;
       results.push(r);
       process.stdout.write(
@@ -55,7 +68,9 @@ async function main(): Promise<void> {
       rmSync(join(scratch, 'out'), { recursive: true, force: true });
     }
     const [a, b] = results;
-    process.stdout.write(`memory vs records: ${(b.records / a.records).toFixed(2)}x the records, ${(b.maxRssMB / a.maxRssMB).toFixed(2)}x the peak RSS\n`);
+    process.stdout.write(
+      `memory vs records: ${(b.records / a.records).toFixed(2)}x the records, ${(b.maxRssMB / a.maxRssMB).toFixed(2)}x the peak RSS\n`,
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

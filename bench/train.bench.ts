@@ -85,28 +85,69 @@ async function runFairseq(dataset: string, saveDir: string): Promise<Rate> {
   const t0 = performance.now();
   const r = await execa(argv[0], argv.slice(1), { env: pythonEnv(THREADS), all: true, reject: false });
   const seconds = (performance.now() - t0) / 1000;
-  if (r.exitCode !== 0) throw new Error(`fairseq-train failed (${r.exitCode}):\n${r.all?.split('\n').slice(-15).join('\n')}`);
-  const inner = r.all!.split('\n').map(parseLogLine).filter((x) => x?.event === 'train_inner');
-  if (inner.length < 2) throw new Error(`fairseq-train logged ${inner.length} train_inner records: raise BENCH_UPDATES above 2 x BENCH_INTERVAL`);
+  if (r.exitCode !== 0)
+    throw new Error(`fairseq-train failed (${r.exitCode}):\n${r.all?.split('\n').slice(-15).join('\n')}`);
+  const inner = r
+    .all!.split('\n')
+    .map(parseLogLine)
+    .filter((x) => x?.event === 'train_inner');
+  if (inner.length < 2)
+    throw new Error(
+      `fairseq-train logged ${inner.length} train_inner records: raise BENCH_UPDATES above 2 x BENCH_INTERVAL`,
+    );
   const wpb = Number(inner[0]!.wpb);
   return { steady: harmonic(inner.slice(1).map((x) => Number(x!.wps))), endToEnd: (UPDATES * wpb) / seconds, seconds };
 }
 
 async function runBare(dataset: string): Promise<Rate & { loss: number | null }> {
-  const args = [pythonScript('bare_train.py'), dataset, '--arch', ARCH, '--window', String(WINDOW), '--feature-set', 'full', '--batch-size', String(BATCH), '--max-update', String(UPDATES)];
-  args.push('--lr', '5e-4', '--dropout', '0.3', '--seed', '1', '--threads', String(THREADS), '--log-interval', String(INTERVAL), '--warmup', String(INTERVAL), '--device', DEVICE);
+  const args = [
+    pythonScript('bare_train.py'),
+    dataset,
+    '--arch',
+    ARCH,
+    '--window',
+    String(WINDOW),
+    '--feature-set',
+    'full',
+    '--batch-size',
+    String(BATCH),
+    '--max-update',
+    String(UPDATES),
+  ];
+  args.push(
+    '--lr',
+    '5e-4',
+    '--dropout',
+    '0.3',
+    '--seed',
+    '1',
+    '--threads',
+    String(THREADS),
+    '--log-interval',
+    String(INTERVAL),
+    '--warmup',
+    String(INTERVAL),
+    '--device',
+    DEVICE,
+  );
   if (BF16) args.push('--bf16');
   const t0 = performance.now();
   const r = await execa(pythonBin(), args, { env: pythonEnv(THREADS), reject: false });
   const seconds = (performance.now() - t0) / 1000;
-  if (r.exitCode !== 0) throw new Error(`bare_train.py failed (${r.exitCode}):\n${r.stderr.split('\n').slice(-15).join('\n')}`);
+  if (r.exitCode !== 0)
+    throw new Error(`bare_train.py failed (${r.exitCode}):\n${r.stderr.split('\n').slice(-15).join('\n')}`);
   const done = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, number | string | null>)
     .find((x) => x.event === 'done');
   if (!done) throw new Error(`bare_train.py printed no 'done' line:\n${r.stdout.slice(-2000)}`);
-  return { steady: Number(done.steady_timesteps_per_s ?? done.timesteps_per_s), endToEnd: Number(done.timesteps) / seconds, seconds, loss: typeof done.loss === 'number' ? done.loss : null };
+  return {
+    steady: Number(done.steady_timesteps_per_s ?? done.timesteps_per_s),
+    endToEnd: Number(done.timesteps) / seconds,
+    seconds,
+    loss: typeof done.loss === 'number' ? done.loss : null,
+  };
 }
 
 /**
@@ -123,18 +164,29 @@ function flopsPerTimestep(nFeatures: number, nBins: number): number {
 const dir = mkdtempSync(join(tmpdir(), 'netflowgen-bench-train-'));
 try {
   const t0 = performance.now();
-  const dataset = await makePatternDataset(dir, { nodes: NODES, minutes: MINUTES, windowLength: WINDOW, features: 'full' });
-  process.stderr.write(`dataset: ${NODES} nodes x ${MINUTES} minutes x 86 features, windows of ${WINDOW} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  const dataset = await makePatternDataset(dir, {
+    nodes: NODES,
+    minutes: MINUTES,
+    windowLength: WINDOW,
+    features: 'full',
+  });
+  process.stderr.write(
+    `dataset: ${NODES} nodes x ${MINUTES} minutes x 86 features, windows of ${WINDOW} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+  );
   const fs: Rate[] = [];
   const bare: (Rate & { loss: number | null })[] = [];
   const runF = async (i: number) => {
     const r = await runFairseq(dataset, join(dir, `save-${i}`));
-    process.stderr.write(`fairseq-train  round ${i + 1}: ${r.steady.toFixed(0)} timesteps/s steady, ${r.endToEnd.toFixed(0)} end to end (${r.seconds.toFixed(1)} s)\n`);
+    process.stderr.write(
+      `fairseq-train  round ${i + 1}: ${r.steady.toFixed(0)} timesteps/s steady, ${r.endToEnd.toFixed(0)} end to end (${r.seconds.toFixed(1)} s)\n`,
+    );
     return r;
   };
   const runB = async (i: number) => {
     const r = await runBare(dataset);
-    process.stderr.write(`bare PyTorch   round ${i + 1}: ${r.steady.toFixed(0)} timesteps/s steady, ${r.endToEnd.toFixed(0)} end to end (${r.seconds.toFixed(1)} s)\n`);
+    process.stderr.write(
+      `bare PyTorch   round ${i + 1}: ${r.steady.toFixed(0)} timesteps/s steady, ${r.endToEnd.toFixed(0)} end to end (${r.seconds.toFixed(1)} s)\n`,
+    );
     return r;
   };
   for (let i = 0; i < REPEAT; i++) {
@@ -151,22 +203,36 @@ try {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-  const summary = (xs: Rate[]) => ({ steady: stats(xs.map((x) => x.steady)), endToEnd: stats(xs.map((x) => x.endToEnd)), seconds: stats(xs.map((x) => x.seconds)) });
+  const summary = (xs: Rate[]) => ({
+    steady: stats(xs.map((x) => x.steady)),
+    endToEnd: stats(xs.map((x) => x.endToEnd)),
+    seconds: stats(xs.map((x) => x.seconds)),
+  });
   const f = summary(fs);
   const b = summary(bare);
   const overhead = b.steady.median / f.steady.median - 1;
   const paired = stats(fs.map((x, i) => bare[i].steady / x.steady - 1));
   const flops = flopsPerTimestep(86, 10);
   const mfu = (rate: number) => (PEAK_TFLOPS > 0 ? (rate * flops) / (PEAK_TFLOPS * 1e12) : null);
-  const round = (x: { median: number; min: number; max: number }, digits = 0) => ({ median: Number(x.median.toFixed(digits)), min: Number(x.min.toFixed(digits)), max: Number(x.max.toFixed(digits)) });
-  const side = (x: ReturnType<typeof summary>) => ({ steadyTimestepsPerS: round(x.steady), endToEndTimestepsPerS: round(x.endToEnd), seconds: round(x.seconds, 1), mfu: mfu(x.steady.median) });
+  const round = (x: { median: number; min: number; max: number }, digits = 0) => ({
+    median: Number(x.median.toFixed(digits)),
+    min: Number(x.min.toFixed(digits)),
+    max: Number(x.max.toFixed(digits)),
+  });
+  const side = (x: ReturnType<typeof summary>) => ({
+    steadyTimestepsPerS: round(x.steady),
+    endToEndTimestepsPerS: round(x.endToEnd),
+    seconds: round(x.seconds, 1),
+    mfu: mfu(x.steady.median),
+  });
   const result = {
     arch: ARCH,
     sizes: ARCH_SIZES[ARCH],
     device: DEVICE,
     precision: BF16 ? 'bf16' : 'fp32',
     threads: THREADS,
-    threadsHow: 'OMP_NUM_THREADS=MKL_NUM_THREADS=threads for both processes; bare_train.py also torch.set_num_threads(threads); no core pinning',
+    threadsHow:
+      'OMP_NUM_THREADS=MKL_NUM_THREADS=threads for both processes; bare_train.py also torch.set_num_threads(threads); no core pinning',
     batch: BATCH,
     window: WINDOW,
     timestepsPerUpdate: BATCH * (WINDOW - 1),
@@ -181,7 +247,8 @@ try {
     peakTflops: PEAK_TFLOPS || null,
   };
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const rate = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`;
+  const rate = (x: { median: number; min: number; max: number }) =>
+    `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`;
   process.stdout.write(
     [
       `${ARCH} (${Object.values(ARCH_SIZES[ARCH]).join('-')}), ${DEVICE}${BF16 ? ' bf16' : ''}, ${THREADS} threads (OMP/MKL_NUM_THREADS, both sides), batch ${BATCH} x ${WINDOW - 1} steps, ${UPDATES} updates, ${REPEAT} interleaved rounds; timesteps/s median [min-max]`,

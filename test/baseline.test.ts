@@ -73,13 +73,32 @@ describe('baseline: netflowgen baseline on a binned dataset', function () {
   before(async () => {
     const data = new Float32Array(2 * T * F);
     for (let v = 0; v < 2; v++)
-      for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) data[(v * T + t) * F + f] = ((t * (f + 1) + v * 7) % (5 + v * 3)) * (f + 1);
+      for (let t = 0; t < T; t++)
+        for (let f = 0; f < F; f++) data[(v * T + t) * F + f] = ((t * (f + 1) + v * 7) % (5 + v * 3)) * (f + 1);
     const store = join(tmp.dir, 'store');
     await writeSeriesStore(store, {
-      features: [...FEATURE_NAMES], nodes: [{ id: 0, address: '10.0.0.1', customer: 'A' }, { id: 1, address: '10.0.0.2', customer: 'B' }], customers: ['A', 'B'],
-      startMinute: isoToMinute('2021-09-20T00:00:00Z'), minutes: T, sampling: 1, inputs: [], records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] }, options: {}, data,
+      features: [...FEATURE_NAMES],
+      nodes: [
+        { id: 0, address: '10.0.0.1', customer: 'A' },
+        { id: 1, address: '10.0.0.2', customer: 'B' },
+      ],
+      customers: ['A', 'B'],
+      startMinute: isoToMinute('2021-09-20T00:00:00Z'),
+      minutes: T,
+      sampling: 1,
+      inputs: [],
+      records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
+      options: {},
+      data,
     });
-    await buildBinnedDataset({ store, out: dataset, features: 'light', split: '0.5,0.25,0.25', windowLength: 30, nBins: 4 });
+    await buildBinnedDataset({
+      store,
+      out: dataset,
+      features: 'light',
+      split: '0.5,0.25,0.25',
+      windowLength: 30,
+      nBins: 4,
+    });
   });
 
   /** An independent, naive computation: counts in nested maps, then the metrics. */
@@ -96,7 +115,11 @@ describe('baseline: netflowgen baseline on a binned dataset', function () {
         for (let t = s + 1; t < s + W; t++)
           for (let f = 0; f < Fd; f++) {
             const k = key(row, f);
-            if (!counts.has(k)) counts.set(k, Array.from({ length: N }, () => new Array<number>(N).fill(0)));
+            if (!counts.has(k))
+              counts.set(
+                k,
+                Array.from({ length: N }, () => new Array<number>(N).fill(0)),
+              );
             counts.get(k)![b[(t - 1) * Fd + f]][b[t * Fd + f]]++;
           }
     }

@@ -65,7 +65,11 @@ describe('bridge: short calls into python/bridge.py through pythonia', function 
 
   it('applies size overrides and the light feature count', async () => {
     const dims: ModelDims = { nNodeIds: 7, nCustomers: 3, nFeatures: 6, nBins: 10, window: 64 };
-    const got = await bridge.countParameters('netflowgen_tiny', { decoder_layers: 3, decoder_embed_dim: 48, decoder_attention_heads: 4, decoder_ffn_embed_dim: 80, dropout: 0.3 }, dims);
+    const got = await bridge.countParameters(
+      'netflowgen_tiny',
+      { decoder_layers: 3, decoder_embed_dim: 48, decoder_attention_heads: 4, decoder_ffn_embed_dim: 80, dropout: 0.3 },
+      dims,
+    );
     expect(got).to.deep.equal(expectedParams({ layers: 3, width: 48, ffn: 80 }, dims));
   });
 
@@ -92,11 +96,17 @@ describe('bridge: short calls into python/bridge.py through pythonia', function 
 
   it("turns a Python exception into a BridgeError with Python's error line", async () => {
     try {
-      await bridge.countParameters('netflowgen_nope', {}, { nNodeIds: 1, nCustomers: 1, nFeatures: 1, nBins: 2, window: 2 });
+      await bridge.countParameters(
+        'netflowgen_nope',
+        {},
+        { nNodeIds: 1, nCustomers: 1, nFeatures: 1, nBins: 2, window: 2 },
+      );
       expect.fail('no error');
     } catch (e) {
       expect(e).to.be.instanceOf(BridgeError);
-      expect((e as Error).message).to.match(/^python\/bridge\.py count_parameters: ValueError: unknown architecture 'netflowgen_nope'/);
+      expect((e as Error).message).to.match(
+        /^python\/bridge\.py count_parameters: ValueError: unknown architecture 'netflowgen_nope'/,
+      );
     }
   });
 
@@ -112,7 +122,10 @@ describe('bridge: short calls into python/bridge.py through pythonia', function 
   it('fails at once when Python dies during a call, and a closed bridge can be reopened', async () => {
     await bridge.close();
     const script = join(tmp.dir, 'dying.py');
-    writeFileSync(script, 'import os, time\ndef die():\n    os._exit(3)\ndef slow():\n    time.sleep(30)\n    return 1\ndef ok():\n    return {"fine": True}\n');
+    writeFileSync(
+      script,
+      'import os, time\ndef die():\n    os._exit(3)\ndef slow():\n    time.sleep(30)\n    return 1\ndef ok():\n    return {"fine": True}\n',
+    );
     const t0 = Date.now();
     const err = await withBridge((b) => b.call('die', [], 30_000), { script }).catch((e: Error) => e);
     expect(err).to.be.instanceOf(BridgeError);

@@ -9,7 +9,8 @@ import { closest } from '../ts/cli/suggest.js';
 import { tempDir } from './helpers/tmp.js';
 
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
-const cli = (args: string[], cwd?: string) => execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
+const cli = (args: string[], cwd?: string) =>
+  execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
 
 describe('CLI habits (issue 11)', function () {
   this.timeout(120_000);
@@ -29,15 +30,22 @@ describe('CLI habits (issue 11)', function () {
   it('a misspelt command, choice or preset gets "did you mean" and the list', async () => {
     const cmd = await cli(['serialze', '-i', 'x']);
     expect(cmd.exitCode).to.equal(1);
-    expect(cmd.stderr).to.contain("unknown command 'serialze'; did you mean 'serialize'?").and.to.contain('commands: synth, synth-report, serialize');
+    expect(cmd.stderr)
+      .to.contain("unknown command 'serialze'; did you mean 'serialize'?")
+      .and.to.contain('commands: synth, synth-report, serialize');
     const choice = await cli(['serialize', '-i', 'x', '-o', 'y', '--format', 'nfdump']);
-    expect(choice.stderr).to.contain("--format 'nfdump' is not one of the choices; did you mean 'nfdump-csv'?").and.to.contain('choices: nfdump-csv, nfcapd, argus, cicflowmeter, nf-v9');
+    expect(choice.stderr)
+      .to.contain("--format 'nfdump' is not one of the choices; did you mean 'nfdump-csv'?")
+      .and.to.contain('choices: nfdump-csv, nfcapd, argus, cicflowmeter, nf-v9');
     expect(choice.stderr).not.to.contain('Examples:');
     const synthPreset = await cli(['synth', '-o', 'y', '--preset', 'tinyy']);
     expect(synthPreset.stderr).to.contain("did you mean 'tiny'?").and.to.contain('choices: tiny, small, paper');
     const preset = await cli(['reproduce', '--preset', 'tinny', '--dry-run'], tmp.dir);
     expect(preset.exitCode).to.equal(1);
-    expect(preset.stderr).to.contain("unknown preset 'tinny': did you mean 'tiny'? presets: ").and.to.contain('micro').and.not.to.contain('ENOENT');
+    expect(preset.stderr)
+      .to.contain("unknown preset 'tinny': did you mean 'tiny'? presets: ")
+      .and.to.contain('micro')
+      .and.not.to.contain('ENOENT');
     expect(closest('frmo', ['from', 'to', 'format'])).to.equal('from');
     expect(closest('zzzzzz', ['from', 'to'])).to.equal(null);
   });
@@ -55,7 +63,9 @@ describe('CLI habits (issue 11)', function () {
         meaning.set(m[1], s);
       }
     }
-    const clashes = [...meaning].filter(([, longs]) => longs.size > 1).map(([s, longs]) => `-${s}: ${[...longs].join(', ')}`);
+    const clashes = [...meaning]
+      .filter(([, longs]) => longs.size > 1)
+      .map(([s, longs]) => `-${s}: ${[...longs].join(', ')}`);
     expect(clashes).to.deep.equal([]);
     expect([...meaning.get('s')!]).to.deep.equal(['--store']);
   });

@@ -23,12 +23,35 @@ describe('datasets: the chain on tiny synthetic data', function () {
   const W = 128;
 
   before(async () => {
-    sm = await synth({ out: p('synth'), preset: 'tiny', nodes: 12, customers: 3, minutes: 4 * 1440, attacks: 16, falsePositiveShare: 0.2, underReportedShare: 0.3, progress: false });
+    sm = await synth({
+      out: p('synth'),
+      preset: 'tiny',
+      nodes: 12,
+      customers: 3,
+      minutes: 4 * 1440,
+      attacks: 16,
+      falsePositiveShare: 0.2,
+      underReportedShare: 0.3,
+      progress: false,
+    });
     await serialize({ inputs: [p('synth/flows')], nodes: p('synth/nodes.csv'), out: p('store') });
     store = SeriesStore.open(p('store'));
-    await buildBinnedDataset({ store: p('store'), out: p('ds'), windowLength: W, minActive: 0.3, unseen: true, alerts: p('synth/alerts.jsonl') });
+    await buildBinnedDataset({
+      store: p('store'),
+      out: p('ds'),
+      windowLength: W,
+      minActive: 0.3,
+      unseen: true,
+      alerts: p('synth/alerts.jsonl'),
+    });
     ds = BinnedDataset.open(p('ds'));
-    ed = await buildEarlyDetect({ dataset: p('ds'), alerts: p('synth/alerts.jsonl'), groundTruth: p('synth/ground-truth.jsonl'), out: p('ed'), unseenExamples: 2 });
+    ed = await buildEarlyDetect({
+      dataset: p('ds'),
+      alerts: p('synth/alerts.jsonl'),
+      groundTruth: p('synth/ground-truth.jsonl'),
+      out: p('ed'),
+      unseenExamples: 2,
+    });
   });
 
   it('bin: every node is a row; zero traffic is bin 0 and only zero traffic', () => {
@@ -42,7 +65,10 @@ describe('datasets: the chain on tiny synthetic data', function () {
       const raw = store.readNode(n.storeIndex);
       for (let i = 0; i < bins.length; i++) {
         const v = raw[Math.floor(i / F) * store.nFeatures + (i % F)];
-        if ((bins[i] === 0) !== (v === 0) || bins[i] >= m.nBins) throw new Error(`row ${n.row} minute ${Math.floor(i / F)} feature ${m.features[i % F]}: value ${v} -> bin ${bins[i]}`);
+        if ((bins[i] === 0) !== (v === 0) || bins[i] >= m.nBins)
+          throw new Error(
+            `row ${n.row} minute ${Math.floor(i / F)} feature ${m.features[i % F]}: value ${v} -> bin ${bins[i]}`,
+          );
       }
     }
   });

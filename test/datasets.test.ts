@@ -43,7 +43,8 @@ function value(node: number, t: number, f: number): number {
 
 async function makeStore(dir: string): Promise<void> {
   const data = new Float32Array(NODES.length * MINUTES * F);
-  for (let v = 0; v < NODES.length; v++) for (let t = 0; t < MINUTES; t++) for (let f = 0; f < F; f++) data[(v * MINUTES + t) * F + f] = value(v, t, f);
+  for (let v = 0; v < NODES.length; v++)
+    for (let t = 0; t < MINUTES; t++) for (let f = 0; f < F; f++) data[(v * MINUTES + t) * F + f] = value(v, t, f);
   await writeSeriesStore(dir, {
     features: [...FEATURE_NAMES],
     nodes: NODES.map((n, id) => ({ id, ...n })),
@@ -69,9 +70,31 @@ describe('datasets: the binned dataset of a hand-made store', function () {
   before(async () => {
     await makeStore(store);
     const alert = (id: string, victim: string, fp: boolean) =>
-      JSON.stringify({ alert_id: id, victim, customer: 'A', attack_type: 'UDP', start: '2021-09-20T00:10:00Z', end: '2021-09-20T00:12:00Z', reported_packets: 1e9, reported_bytes: 1e12, false_positive: fp });
-    writeFileSync(alerts, [alert('a1', '10.0.0.1', false), alert('a2', '10.0.0.1', true), alert('a3', '10.0.0.2', false)].join('\n') + '\n');
-    await buildBinnedDataset({ store, out, split: '0.6,0.2,0.2', windowLength: 20, minActive: 0.1, excludeCustomers: ['B'], unseen: true, alerts });
+      JSON.stringify({
+        alert_id: id,
+        victim,
+        customer: 'A',
+        attack_type: 'UDP',
+        start: '2021-09-20T00:10:00Z',
+        end: '2021-09-20T00:12:00Z',
+        reported_packets: 1e9,
+        reported_bytes: 1e12,
+        false_positive: fp,
+      });
+    writeFileSync(
+      alerts,
+      [alert('a1', '10.0.0.1', false), alert('a2', '10.0.0.1', true), alert('a3', '10.0.0.2', false)].join('\n') + '\n',
+    );
+    await buildBinnedDataset({
+      store,
+      out,
+      split: '0.6,0.2,0.2',
+      windowLength: 20,
+      minActive: 0.1,
+      excludeCustomers: ['B'],
+      unseen: true,
+      alerts,
+    });
     ds = BinnedDataset.open(out);
   });
   after(() => tmp.cleanup());
@@ -88,7 +111,12 @@ describe('datasets: the binned dataset of a hand-made store', function () {
     expect(m.customers).to.deep.equal(['A']);
     expect(m.filters.dropped).to.deep.equal({ excluded_customer: 1, inactive: 2 });
     expect(m.shapes).to.deep.equal({ bins: [4, MINUTES, F], cutoffs: [4, F, 9], time: [MINUTES, 3] });
-    expect(m.splits.valid).to.deep.equal({ start: 120, end: 160, from: '2021-09-20T02:00:00Z', to: '2021-09-20T02:40:00Z' });
+    expect(m.splits.valid).to.deep.equal({
+      start: 120,
+      end: 160,
+      from: '2021-09-20T02:00:00Z',
+      to: '2021-09-20T02:40:00Z',
+    });
   });
 
   it('bins and cutoffs of a training row are Algorithm 1 on its training minutes, applied to all minutes', () => {
@@ -165,7 +193,14 @@ print(json.dumps({'sum': int(bins.astype(np.int64).sum()), 'window': x[:, 0].tol
 
   it('a feature subset (light: the 6 volume features)', async () => {
     const light = join(tmp.dir, 'light');
-    const r = await buildBinnedDataset({ store, out: light, features: 'light', split: '0.6,0.2,0.2', windowLength: 20, nBins: 4 });
+    const r = await buildBinnedDataset({
+      store,
+      out: light,
+      features: 'light',
+      split: '0.6,0.2,0.2',
+      windowLength: 20,
+      nBins: 4,
+    });
     expect(r.manifest.features).to.deep.equal(['in.pkt', 'in.byt', 'in.flow', 'out.pkt', 'out.byt', 'out.flow']);
     expect(r.manifest.featureGroups).to.deep.equal(new Array(6).fill('volume'));
     expect(r.manifest.shapes.cutoffs).to.deep.equal([4, 6, 3]); // no filters but 'no activity': nodes 0, 1, 2, 4
@@ -201,4 +236,3 @@ print(json.dumps({'sum': int(bins.astype(np.int64).sum()), 'window': x[:, 0].tol
     expect(() => BinnedDataset.open(bad)).to.throw(/bytes, the manifest implies/);
   });
 });
-

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { assignBins, computeCutoffs, presentCutoffs, quantileSorted, roundHalfUp, sortNonZero, upperBound } from '../ts/discretize/cutoffs.js';
+import {
+  assignBins,
+  computeCutoffs,
+  presentCutoffs,
+  quantileSorted,
+  roundHalfUp,
+  sortNonZero,
+  upperBound,
+} from '../ts/discretize/cutoffs.js';
 import { binNode, fitNode, nodeQuantiles } from '../ts/discretize/node.js';
 import { randomStream } from '../ts/common/rng.js';
 
@@ -157,7 +165,10 @@ describe('discretize: properties (SPEC §3) on random series', () => {
   }
 
   it('matches a literal transcription of Algorithm 1 on the full sorted array', () => {
-    for (const c of cases) expect([...computeCutoffs(f64(c.values), c.N)], `kind ${c.kind} n ${c.n}`).to.deep.equal(reference(c.values, c.N));
+    for (const c of cases)
+      expect([...computeCutoffs(f64(c.values), c.N)], `kind ${c.kind} n ${c.n}`).to.deep.equal(
+        reference(c.values, c.N),
+      );
   });
 
   it('N-1 cutoffs: present ones strictly increasing and taken from the data, then only +Infinity', () => {
@@ -222,12 +233,24 @@ describe('discretize: one node block (minute-major, store columns)', () => {
   // 6 minutes x 3 store columns; we select columns 2 and 0; training minutes [0, 4).
   const series = Float32Array.from([
     // c0 c1 c2
-    1, 9, 0, //
-    2, 9, 5, //
-    0, 9, 5, //
-    4, 9, 0, //
-    3, 9, 7, // validation
-    9, 9, 0, // validation
+    1,
+    9,
+    0, //
+    2,
+    9,
+    5, //
+    0,
+    9,
+    5, //
+    4,
+    9,
+    0, //
+    3,
+    9,
+    7, // validation
+    9,
+    9,
+    0, // validation
   ]);
   it('fitNode: cutoffs from the training minutes only, and summary quantiles', () => {
     const fit = fitNode(series, 3, [2, 0], 0, 4, 3); // 3 bins: 2 cutoffs per feature

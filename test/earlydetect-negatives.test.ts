@@ -35,8 +35,15 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
 
   /** Count from the files alone: negatives whose example (or detection window) overlaps a true attack of their node. */
   const independentCount = (dir: string, detectionWindowOnly = false): Counts => {
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { dataset: string; windowLength: number; detectLength: number };
-    const ds = JSON.parse(readFileSync(join(m.dataset, 'manifest.json'), 'utf8')) as { firstMinute: string; nodes: { address: string }[] };
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      dataset: string;
+      windowLength: number;
+      detectLength: number;
+    };
+    const ds = JSON.parse(readFileSync(join(m.dataset, 'manifest.json'), 'utf8')) as {
+      firstMinute: string;
+      nodes: { address: string }[];
+    };
     const minute = (iso: string) => Date.parse(iso) / 60_000 - Date.parse(ds.firstMinute) / 60_000;
     const truth = readFileSync(p('synth/ground-truth.jsonl'), 'utf8')
       .split('\n')
@@ -48,22 +55,49 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
         if (label !== 0) continue;
         const from = detectionWindowOnly ? start + m.windowLength - m.detectLength : start;
         const to = start + m.windowLength - 1; // inclusive
-        if (truth.some((t) => t.victim === ds.nodes[row].address && minute(t.onset) <= to && minute(t.end) >= from)) out[s]++;
+        if (truth.some((t) => t.victim === ds.nodes[row].address && minute(t.onset) <= to && minute(t.end) >= from))
+          out[s]++;
       }
     return out;
   };
 
   before(async () => {
-    sm = await synth({ out: p('synth'), preset: 'tiny', nodes: 6, customers: 2, minutes: 1440, attacks: 60, missedShare: 0.6, splits: [0.5, 0.25, 0.25], progress: false });
+    sm = await synth({
+      out: p('synth'),
+      preset: 'tiny',
+      nodes: 6,
+      customers: 2,
+      minutes: 1440,
+      attacks: 60,
+      missedShare: 0.6,
+      splits: [0.5, 0.25, 0.25],
+      progress: false,
+    });
     await serialize({ inputs: [p('synth/flows')], nodes: p('synth/nodes.csv'), out: p('store') });
-    await buildBinnedDataset({ store: p('store'), out: p('binned'), windowLength: 64, split: '0.5,0.25,0.25', minActive: 0.3, unseen: true, alerts: p('synth/alerts.jsonl') });
-    const common = { dataset: p('binned'), alerts: p('synth/alerts.jsonl'), groundTruth: p('synth/ground-truth.jsonl'), unseenExamples: 2 };
+    await buildBinnedDataset({
+      store: p('store'),
+      out: p('binned'),
+      windowLength: 64,
+      split: '0.5,0.25,0.25',
+      minActive: 0.3,
+      unseen: true,
+      alerts: p('synth/alerts.jsonl'),
+    });
+    const common = {
+      dataset: p('binned'),
+      alerts: p('synth/alerts.jsonl'),
+      groundTruth: p('synth/ground-truth.jsonl'),
+      unseenExamples: 2,
+    };
     byAlerts = await buildEarlyDetect({ ...common, out: p('ed-alerts') });
     byTruth = await buildEarlyDetect({ ...common, out: p('ed-truth'), negatives: 'ground-truth' });
   });
 
-  it("the synthetic data has attacks without an alert", () => {
-    const missed = readFileSync(p('synth/ground-truth.jsonl'), 'utf8').split('\n').filter(Boolean).filter((l) => JSON.parse(l).alert_id === null);
+  it('the synthetic data has attacks without an alert', () => {
+    const missed = readFileSync(p('synth/ground-truth.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .filter((l) => JSON.parse(l).alert_id === null);
     expect(missed.length).to.be.greaterThan(5);
     expect(byAlerts.alerts.length).to.be.greaterThan(5);
     expect(sm.alerts.total).to.be.greaterThan(5);
@@ -76,8 +110,14 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
     expect(byAlerts.negativesTrueAttackInDetectionWindow).to.deep.equal(independentCount(p('ed-alerts'), true));
     expect(o.train + o.valid + o.test).to.be.greaterThan(0);
     // still clear of every alert of the node (30 minutes around), and masks of negatives all zero
-    const ds = JSON.parse(readFileSync(p('binned/manifest.json'), 'utf8')) as { firstMinute: string; nodes: { address: string }[] };
-    const alerts = readFileSync(p('synth/alerts.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { victim: string; start: string; end: string });
+    const ds = JSON.parse(readFileSync(p('binned/manifest.json'), 'utf8')) as {
+      firstMinute: string;
+      nodes: { address: string }[];
+    };
+    const alerts = readFileSync(p('synth/alerts.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { victim: string; start: string; end: string });
     const minute = (iso: string) => Date.parse(iso) / 60_000 - Date.parse(ds.firstMinute) / 60_000;
     const D = byAlerts.detectLength;
     for (const s of SPLITS) {
@@ -85,7 +125,9 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
       examples(p('ed-alerts'), s).forEach(([row, start, label], i) => {
         if (label !== 0) return;
         for (const a of alerts.filter((x) => x.victim === ds.nodes[row].address))
-          expect(start + 64 <= minute(a.start) - 30 || start >= minute(a.end) + 1 + 30, `${s} example ${i}`).to.equal(true);
+          expect(start + 64 <= minute(a.start) - 30 || start >= minute(a.end) + 1 + 30, `${s} example ${i}`).to.equal(
+            true,
+          );
         expect([...mask.subarray(i * D, (i + 1) * D)].every((x) => x === 0)).to.equal(true);
       });
     }
@@ -97,28 +139,56 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
     expect(byTruth.negativesTrueAttackInDetectionWindow).to.deep.equal({ train: 0, valid: 0, test: 0 });
     expect(independentCount(p('ed-truth'))).to.deep.equal({ train: 0, valid: 0, test: 0 });
     // the attack examples are the same; only where the negatives lie differs
-    expect(byTruth.alerts.map((a) => [a.alert_id, a.attackStart])).to.deep.equal(byAlerts.alerts.filter((a) => byTruth.alerts.some((b) => b.alert_id === a.alert_id)).map((a) => [a.alert_id, a.attackStart]));
+    expect(byTruth.alerts.map((a) => [a.alert_id, a.attackStart])).to.deep.equal(
+      byAlerts.alerts
+        .filter((a) => byTruth.alerts.some((b) => b.alert_id === a.alert_id))
+        .map((a) => [a.alert_id, a.attackStart]),
+    );
   });
 
   it('the placement stays seeded: the same inputs give the same files', async () => {
-    const again = await buildEarlyDetect({ dataset: p('binned'), alerts: p('synth/alerts.jsonl'), groundTruth: p('synth/ground-truth.jsonl'), unseenExamples: 2, out: p('ed-alerts2') });
-    for (const s of SPLITS) expect(readFileSync(p(`ed-alerts2/${s}.examples.i32`)).equals(readFileSync(p(`ed-alerts/${s}.examples.i32`)))).to.equal(true);
+    const again = await buildEarlyDetect({
+      dataset: p('binned'),
+      alerts: p('synth/alerts.jsonl'),
+      groundTruth: p('synth/ground-truth.jsonl'),
+      unseenExamples: 2,
+      out: p('ed-alerts2'),
+    });
+    for (const s of SPLITS)
+      expect(
+        readFileSync(p(`ed-alerts2/${s}.examples.i32`)).equals(readFileSync(p(`ed-alerts/${s}.examples.i32`))),
+      ).to.equal(true);
     expect(again.alerts).to.deep.equal(byAlerts.alerts);
   });
 
   it('netflowgen detect-dataset --negatives: the flag, its help and its errors', async () => {
     const base = ['detect-dataset', '-d', p('binned'), '-a', p('synth/alerts.jsonl'), '--unseen-examples', '2'];
-    const r = await execa('node', [cli, ...base, '-g', p('synth/ground-truth.jsonl'), '-o', p('ed-cli'), '--negatives', 'ground-truth'], { reject: false });
+    const r = await execa(
+      'node',
+      [cli, ...base, '-g', p('synth/ground-truth.jsonl'), '-o', p('ed-cli'), '--negatives', 'ground-truth'],
+      { reject: false },
+    );
     expect(r.exitCode, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/non-attack examples avoid alerts and true attacks \(--negatives ground-truth\); overlapping a true attack: train 0/);
+    expect(r.stdout).to.match(
+      /non-attack examples avoid alerts and true attacks \(--negatives ground-truth\); overlapping a true attack: train 0/,
+    );
     const m = JSON.parse(readFileSync(p('ed-cli/manifest.json'), 'utf8')) as EarlyDetectManifest;
     expect(m.negatives).to.equal('ground-truth');
-    for (const s of SPLITS) expect(readFileSync(p(`ed-cli/${s}.examples.i32`)).equals(readFileSync(p(`ed-truth/${s}.examples.i32`)))).to.equal(true);
-    const d = await execa('node', [cli, ...base, '-g', p('synth/ground-truth.jsonl'), '-o', p('ed-cli-default')], { reject: false });
+    for (const s of SPLITS)
+      expect(
+        readFileSync(p(`ed-cli/${s}.examples.i32`)).equals(readFileSync(p(`ed-truth/${s}.examples.i32`))),
+      ).to.equal(true);
+    const d = await execa('node', [cli, ...base, '-g', p('synth/ground-truth.jsonl'), '-o', p('ed-cli-default')], {
+      reject: false,
+    });
     expect(d.exitCode, d.stderr).to.equal(0);
     expect(d.stdout).to.match(/avoid alerts only \(--negatives alerts\)/);
-    expect(JSON.parse(readFileSync(p('ed-cli-default/manifest.json'), 'utf8')).negativesOverlappingTrueAttacks).to.deep.equal(byAlerts.negativesOverlappingTrueAttacks);
-    const noTruth = await execa('node', [cli, ...base, '-o', p('ed-cli-x'), '--negatives', 'ground-truth'], { reject: false });
+    expect(
+      JSON.parse(readFileSync(p('ed-cli-default/manifest.json'), 'utf8')).negativesOverlappingTrueAttacks,
+    ).to.deep.equal(byAlerts.negativesOverlappingTrueAttacks);
+    const noTruth = await execa('node', [cli, ...base, '-o', p('ed-cli-x'), '--negatives', 'ground-truth'], {
+      reject: false,
+    });
     expect(noTruth.exitCode).to.equal(1);
     expect(noTruth.stderr).to.match(/--negatives ground-truth needs --ground-truth/);
     const bad = await execa('node', [cli, ...base, '-o', p('ed-cli-y'), '--negatives', 'clean'], { reject: false });

@@ -6,7 +6,14 @@ import { buildBinnedDataset } from '../ts/datasets/build.js';
 import { readAlerts, readGroundTruth } from '../ts/splits/alerts.js';
 import { buildEarlyDetect, type EarlyDetectManifest } from '../ts/earlydetect/build.js';
 import { cusumOnset, meanStd } from '../ts/earlydetect/cusum.js';
-import { anomalyMask, freeEnds, pickFromIntervals, placeAttack, seededRandom, validEnds } from '../ts/earlydetect/examples.js';
+import {
+  anomalyMask,
+  freeEnds,
+  pickFromIntervals,
+  placeAttack,
+  seededRandom,
+  validEnds,
+} from '../ts/earlydetect/examples.js';
 import { reportMatches, sumColumn } from '../ts/splits/alert-filter.js';
 import { formatTable2, onsetError, table2 } from '../ts/earlydetect/summary.js';
 import { isoToMinute, minuteToIso, writeSeriesStore } from '../ts/serialize/store.js';
@@ -29,12 +36,16 @@ describe('earlydetect: CUSUM onset', () => {
     const r = cusumOnset(x, { start: 0, end: 20 }, { start: 20, end: x.length });
     expect(r).to.deep.equal({ onset: 23, alarm: 26, mean: 10, sigma: 2 });
     // a bigger threshold alarms later, same run
-    expect(cusumOnset(x, { start: 0, end: 20 }, { start: 20, end: x.length }, { k: 0.5, h: 7, minSigma: 1 })).to.include({ onset: 23, alarm: 27 });
+    expect(
+      cusumOnset(x, { start: 0, end: 20 }, { start: 20, end: x.length }, { k: 0.5, h: 7, minSigma: 1 }),
+    ).to.include({ onset: 23, alarm: 27 });
   });
 
   it('no alarm -> -1; empty baseline -> mean 0 and sigma at the floor', () => {
     expect(cusumOnset(f64([5, 5, 5, 5]), { start: 0, end: 2 }, { start: 2, end: 4 }).onset).to.equal(-1);
-    expect(cusumOnset(f64([0, 7]), { start: 0, end: 0 }, { start: 0, end: 2 }, { k: 0.5, h: 5, minSigma: 1 })).to.deep.equal({ onset: 1, alarm: 1, mean: 0, sigma: 1 });
+    expect(
+      cusumOnset(f64([0, 7]), { start: 0, end: 0 }, { start: 0, end: 2 }, { k: 0.5, h: 5, minSigma: 1 }),
+    ).to.deep.equal({ onset: 1, alarm: 1, mean: 0, sigma: 1 });
     expect(() => cusumOnset(f64([1]), { start: 0, end: 2 }, { start: 0, end: 1 })).to.throw(RangeError);
     expect(meanStd(f64([1, 3]), 0, 2)).to.deep.equal({ mean: 2, std: 1 });
   });
@@ -43,10 +54,16 @@ describe('earlydetect: CUSUM onset', () => {
 describe('earlydetect: alert filter', () => {
   it('reported packets and bytes must reach 95% of the observed ones', () => {
     expect(reportMatches({ reported_packets: 95, reported_bytes: 1000 }, { packets: 100, bytes: 1000 })).to.equal(true);
-    expect(reportMatches({ reported_packets: 94.9, reported_bytes: 1000 }, { packets: 100, bytes: 1000 })).to.equal(false);
-    expect(reportMatches({ reported_packets: 100, reported_bytes: 949 }, { packets: 100, bytes: 1000 })).to.equal(false);
+    expect(reportMatches({ reported_packets: 94.9, reported_bytes: 1000 }, { packets: 100, bytes: 1000 })).to.equal(
+      false,
+    );
+    expect(reportMatches({ reported_packets: 100, reported_bytes: 949 }, { packets: 100, bytes: 1000 })).to.equal(
+      false,
+    );
     expect(reportMatches({ reported_packets: 0, reported_bytes: 0 }, { packets: 0, bytes: 0 })).to.equal(true);
-    expect(reportMatches({ reported_packets: 80, reported_bytes: 800 }, { packets: 100, bytes: 1000 }, 0.8)).to.equal(true);
+    expect(reportMatches({ reported_packets: 80, reported_bytes: 800 }, { packets: 100, bytes: 1000 }, 0.8)).to.equal(
+      true,
+    );
     expect(sumColumn(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 1, 1, 3)).to.equal(10);
   });
 });
@@ -82,7 +99,19 @@ describe('earlydetect: example geometry', () => {
       { lo: 20, hi: 30 },
       { lo: 45, hi: 100 },
     ]);
-    expect(freeEnds({ lo: 20, hi: 100 }, [{ start: 60, end: 70 }, { start: 30, end: 35 }, { start: 33, end: 40 }, { start: 200, end: 300 }, { start: 5, end: 5 }], 10)).to.deep.equal([
+    expect(
+      freeEnds(
+        { lo: 20, hi: 100 },
+        [
+          { start: 60, end: 70 },
+          { start: 30, end: 35 },
+          { start: 33, end: 40 },
+          { start: 200, end: 300 },
+          { start: 5, end: 5 },
+        ],
+        10,
+      ),
+    ).to.deep.equal([
       { lo: 20, hi: 30 },
       { lo: 50, hi: 60 },
       { lo: 80, hi: 100 },
@@ -122,7 +151,13 @@ describe('earlydetect: Table 2 and onset error', () => {
     const train = Int32Array.from([0, 10, 1, 3, 2, 0, 0, 90, 0, -1, 2, 0, 4, 10, 1, 0, 0, 1, 4, 50, 0, -1, 0, 1]);
     const valid = Int32Array.from([7, 10, 0, -1, -1, -1]);
     const t = table2({ train, valid, test: new Int32Array(0) });
-    expect(t.train).to.deep.equal({ nodes: 2, examples: 4, attacks: 2, byType: { DNS: 1, NTP: 0, UDP: 1, SYN: 0, other: 0 }, unseenExamples: 0 });
+    expect(t.train).to.deep.equal({
+      nodes: 2,
+      examples: 4,
+      attacks: 2,
+      byType: { DNS: 1, NTP: 0, UDP: 1, SYN: 0, other: 0 },
+      unseenExamples: 0,
+    });
     expect(t.valid).to.include({ nodes: 1, examples: 1, attacks: 0, unseenExamples: 1 });
     const text = formatTable2(t, ['DNS', 'UDP', 'NTP']);
     expect(text).to.match(/Train\s+2\s+4\s+2\s+1\s+1\s+0\s+0/);
@@ -131,14 +166,33 @@ describe('earlydetect: Table 2 and onset error', () => {
 
   it('onset error statistics', () => {
     expect(onsetError([], 0)).to.equal(null);
-    expect(onsetError([0, -1, 2, -6], 1)).to.deep.equal({ count: 4, noAlarm: 1, meanSigned: -1.25, meanAbs: 2.25, medianAbs: 1.5, exact: 0.25, within1: 0.5, within5: 0.75 });
+    expect(onsetError([0, -1, 2, -6], 1)).to.deep.equal({
+      count: 4,
+      noAlarm: 1,
+      meanSigned: -1.25,
+      meanAbs: 2.25,
+      medianAbs: 1.5,
+      exact: 0.25,
+      within1: 0.5,
+      within5: 0.75,
+    });
   });
 });
 
 describe('earlydetect: reading alerts and ground truth', () => {
   const tmp = tempDir('netflowgen-alerts-');
   after(() => tmp.cleanup());
-  const good = { alert_id: 'a1', victim: '10.0.0.1', customer: 'A', attack_type: 'UDP', start: '2021-09-21T15:45:00Z', end: '2021-09-21T15:50:00Z', reported_packets: 10, reported_bytes: 1000, false_positive: false };
+  const good = {
+    alert_id: 'a1',
+    victim: '10.0.0.1',
+    customer: 'A',
+    attack_type: 'UDP',
+    start: '2021-09-21T15:45:00Z',
+    end: '2021-09-21T15:50:00Z',
+    reported_packets: 10,
+    reported_bytes: 1000,
+    false_positive: false,
+  };
   const write = (name: string, lines: unknown[]) => {
     const p = join(tmp.dir, name);
     writeFileSync(p, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
@@ -148,21 +202,35 @@ describe('earlydetect: reading alerts and ground truth', () => {
   it('parses the contract format', () => {
     const a = readAlerts(write('ok.jsonl', [good, '', { ...good, alert_id: 'a2', false_positive: true }]));
     expect(a.length).to.equal(2);
-    expect(a[0]).to.include({ alert_id: 'a1', startMinute: isoToMinute('2021-09-21T15:45:00Z'), endMinute: isoToMinute('2021-09-21T15:50:00Z'), line: 1 });
+    expect(a[0]).to.include({
+      alert_id: 'a1',
+      startMinute: isoToMinute('2021-09-21T15:45:00Z'),
+      endMinute: isoToMinute('2021-09-21T15:50:00Z'),
+      line: 1,
+    });
     expect(a[1].line).to.equal(3);
   });
 
   it('bad lines fail with file, line and field', () => {
     const cases: [unknown, RegExp][] = [
       ['{not json', /bad1\.jsonl:2: format: not JSON/],
-      [{ ...good, attack_type: 'HTTP' }, /:2: format in field 'attack_type': expected one of DNS, NTP, UDP, SYN, other/],
+      [
+        { ...good, attack_type: 'HTTP' },
+        /:2: format in field 'attack_type': expected one of DNS, NTP, UDP, SYN, other/,
+      ],
       [{ ...good, reported_bytes: -1 }, /:2: format in field 'reported_bytes'/],
       [{ ...good, start: 'yesterday' }, /:2: format in field 'start'/],
       [{ ...good, end: '2021-09-21T15:00:00Z' }, /:2: format in field 'end': alert ends/],
       [{ ...good, false_positive: 'no' }, /field 'false_positive'/],
       [{ ...good }, /field 'alert_id': duplicate/],
-      [{ ...good, alert_id: 'a9', start: '2021-09-21T15:45:30Z' }, /bad8\.jsonl:2: does not match alerts\.schema\.json:\n  - \/start: must match pattern/],
-      [{ ...good, alert_id: 'a9', extra: 1 }, /bad9\.jsonl:2: does not match alerts\.schema\.json:\n  - \(top level\): unknown key 'extra'/],
+      [
+        { ...good, alert_id: 'a9', start: '2021-09-21T15:45:30Z' },
+        /bad8\.jsonl:2: does not match alerts\.schema\.json:\n  - \/start: must match pattern/,
+      ],
+      [
+        { ...good, alert_id: 'a9', extra: 1 },
+        /bad9\.jsonl:2: does not match alerts\.schema\.json:\n  - \(top level\): unknown key 'extra'/,
+      ],
     ];
     cases.forEach(([line, re], i) => expect(() => readAlerts(write(`bad${i + 1}.jsonl`, [good, line]))).to.throw(re));
     expect(() => readAlerts(join(tmp.dir, 'missing.jsonl'))).to.throw(/missing\.jsonl: io/);
@@ -170,12 +238,33 @@ describe('earlydetect: reading alerts and ground truth', () => {
 
   it('ground truth: onset, end and the spoof list', () => {
     const p = write('gt.jsonl', [
-      { alert_id: null, victim: '10.0.0.1', attack_type: 'DNS', onset: '2021-09-21T15:45:00Z', end: '2021-09-21T15:46:00Z', minutes: [{ minute: '2021-09-21T15:45:00Z', packets: 1, bytes: 2, flows: 1 }] },
+      {
+        alert_id: null,
+        victim: '10.0.0.1',
+        attack_type: 'DNS',
+        onset: '2021-09-21T15:45:00Z',
+        end: '2021-09-21T15:46:00Z',
+        minutes: [{ minute: '2021-09-21T15:45:00Z', packets: 1, bytes: 2, flows: 1 }],
+      },
     ]);
     const g = readGroundTruth(p);
     expect(g[0].alert_id).to.equal(null);
-    expect(g[0].minutes[0]).to.deep.equal({ minute: isoToMinute('2021-09-21T15:45:00Z'), packets: 1, bytes: 2, flows: 1 });
-    const bad = write('gtbad.jsonl', [{ alert_id: 'x', victim: 'v', attack_type: 'DNS', onset: '2021-09-21T15:45:00Z', end: '2021-09-21T15:46:00Z', minutes: [{ minute: 'x' }] }]);
+    expect(g[0].minutes[0]).to.deep.equal({
+      minute: isoToMinute('2021-09-21T15:45:00Z'),
+      packets: 1,
+      bytes: 2,
+      flows: 1,
+    });
+    const bad = write('gtbad.jsonl', [
+      {
+        alert_id: 'x',
+        victim: 'v',
+        attack_type: 'DNS',
+        onset: '2021-09-21T15:45:00Z',
+        end: '2021-09-21T15:46:00Z',
+        minutes: [{ minute: 'x' }],
+      },
+    ]);
     expect(() => readGroundTruth(bad)).to.throw(/gtbad\.jsonl:1: format in field 'minutes\[0\]\.minute'/);
   });
 });
@@ -191,14 +280,25 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
   const [UDP, BYT, PKT] = ['in.udp.byt', 'in.byt', 'in.pkt'].map(featureIndex);
   // node 0: victim of a UDP attack at 200-215 (alert from 203) and of a mismatched one at 450-460;
   // node 1: victim of a UDP attack at 400-410 (valid split); node 2: silent in training -> unseen.
-  const attack = (v: number, t: number) => (v === 0 && ((t >= 200 && t <= 215) || (t >= 450 && t <= 460))) || (v === 1 && t >= 400 && t <= 410);
-  const udp = (v: number, t: number) => (v === 2 ? (t >= 360 ? 300 : 0) : (v === 0 ? 1000 : 500) + (attack(v, t) ? 1e6 : 0));
+  const attack = (v: number, t: number) =>
+    (v === 0 && ((t >= 200 && t <= 215) || (t >= 450 && t <= 460))) || (v === 1 && t >= 400 && t <= 410);
+  const udp = (v: number, t: number) =>
+    v === 2 ? (t >= 360 ? 300 : 0) : (v === 0 ? 1000 : 500) + (attack(v, t) ? 1e6 : 0);
   const store = join(tmp.dir, 'store');
   const dataset = join(tmp.dir, 'ds');
   const alertsPath = join(tmp.dir, 'alerts.jsonl');
   const truthPath = join(tmp.dir, 'truth.jsonl');
   const alert = (id: string, victim: string, type: string, s: number, e: number, more: object = {}) => ({
-    alert_id: id, victim, customer: 'A', attack_type: type, start: iso(s), end: iso(e), reported_packets: 1e9, reported_bytes: 1e12, false_positive: false, ...more,
+    alert_id: id,
+    victim,
+    customer: 'A',
+    attack_type: type,
+    start: iso(s),
+    end: iso(e),
+    reported_packets: 1e9,
+    reported_bytes: 1e12,
+    false_positive: false,
+    ...more,
   });
   let m: EarlyDetectManifest;
   const examples = (dir: string, s: string) => {
@@ -216,25 +316,74 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
         data[o + PKT] = data[o + BYT] / 100;
       }
     await writeSeriesStore(store, {
-      features: [...FEATURE_NAMES], nodes: ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address, id) => ({ id, address, customer: 'A' })), customers: ['A'],
-      startMinute: START, minutes: T, sampling: 1, inputs: [], records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] }, options: {}, data,
+      features: [...FEATURE_NAMES],
+      nodes: ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address, id) => ({ id, address, customer: 'A' })),
+      customers: ['A'],
+      startMinute: START,
+      minutes: T,
+      sampling: 1,
+      inputs: [],
+      records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
+      options: {},
+      data,
     });
     await buildBinnedDataset({ store, out: dataset, split: '0.6,0.2,0.2', windowLength: 64, unseen: true });
-    writeFileSync(alertsPath, [
-      alert('a1', '10.0.0.1', 'UDP', 203, 215),
-      alert('a2', '10.0.0.1', 'DNS', 450, 460, { reported_bytes: 10 }), // reports far less than the traffic: mismatch
-      alert('a3', '10.0.0.2', 'NTP', 401, 410),
-      alert('fp', '10.0.0.1', 'UDP', 100, 105, { false_positive: true }),
-      alert('u', '10.9.9.9', 'UDP', 100, 105),
-      alert('o', '10.0.0.2', 'other', 100, 105),
-    ].map((a) => JSON.stringify(a)).join('\n') + '\n');
-    const spoof = (s: number, e: number) => Array.from({ length: e - s + 1 }, (_, i) => ({ minute: iso(s + i), packets: 1e4, bytes: 1e6, flows: 10 }));
-    writeFileSync(truthPath, [
-      { alert_id: 'a1', victim: '10.0.0.1', attack_type: 'UDP', onset: iso(200), end: iso(215), minutes: spoof(200, 215) },
-      { alert_id: 'a3', victim: '10.0.0.2', attack_type: 'NTP', onset: iso(400), end: iso(410), minutes: spoof(400, 410) },
-      { alert_id: null, victim: '10.0.0.1', attack_type: 'UDP', onset: iso(300), end: iso(305), minutes: spoof(300, 305) },
-    ].map((a) => JSON.stringify(a)).join('\n') + '\n');
-    m = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: truthPath, out: join(tmp.dir, 'ed'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1, negatives: 'ground-truth' });
+    writeFileSync(
+      alertsPath,
+      [
+        alert('a1', '10.0.0.1', 'UDP', 203, 215),
+        alert('a2', '10.0.0.1', 'DNS', 450, 460, { reported_bytes: 10 }), // reports far less than the traffic: mismatch
+        alert('a3', '10.0.0.2', 'NTP', 401, 410),
+        alert('fp', '10.0.0.1', 'UDP', 100, 105, { false_positive: true }),
+        alert('u', '10.9.9.9', 'UDP', 100, 105),
+        alert('o', '10.0.0.2', 'other', 100, 105),
+      ]
+        .map((a) => JSON.stringify(a))
+        .join('\n') + '\n',
+    );
+    const spoof = (s: number, e: number) =>
+      Array.from({ length: e - s + 1 }, (_, i) => ({ minute: iso(s + i), packets: 1e4, bytes: 1e6, flows: 10 }));
+    writeFileSync(
+      truthPath,
+      [
+        {
+          alert_id: 'a1',
+          victim: '10.0.0.1',
+          attack_type: 'UDP',
+          onset: iso(200),
+          end: iso(215),
+          minutes: spoof(200, 215),
+        },
+        {
+          alert_id: 'a3',
+          victim: '10.0.0.2',
+          attack_type: 'NTP',
+          onset: iso(400),
+          end: iso(410),
+          minutes: spoof(400, 410),
+        },
+        {
+          alert_id: null,
+          victim: '10.0.0.1',
+          attack_type: 'UDP',
+          onset: iso(300),
+          end: iso(305),
+          minutes: spoof(300, 305),
+        },
+      ]
+        .map((a) => JSON.stringify(a))
+        .join('\n') + '\n',
+    );
+    m = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      groundTruth: truthPath,
+      out: join(tmp.dir, 'ed'),
+      detectLength: 10,
+      attackTypes: ['DNS', 'UDP', 'NTP'],
+      unseenExamples: 1,
+      negatives: 'ground-truth',
+    });
   });
 
   it('filters alerts as SPEC §6 says and finds the onsets with CUSUM', () => {
@@ -259,7 +408,14 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
     const [nrow, nstart, nlabel, nstep] = tr.slice(6, 12);
     expect([nrow, nlabel, nstep]).to.deep.equal([0, 0, -1]);
     // negatives 'ground-truth': the whole non-attack example avoids a1, a2, the false positive and the unalerted true attack, 30 minutes around each
-    for (const [s, e] of [[203, 215], [450, 460], [100, 105], [200, 215], [300, 305]]) expect(nstart + 64 <= s - 30 || nstart >= e + 1 + 30, `${nstart} vs ${s}-${e}`).to.equal(true);
+    for (const [s, e] of [
+      [203, 215],
+      [450, 460],
+      [100, 105],
+      [200, 215],
+      [300, 305],
+    ])
+      expect(nstart + 64 <= s - 30 || nstart >= e + 1 + 30, `${nstart} vs ${s}-${e}`).to.equal(true);
     expect(nstart + 64).to.be.at.most(360); // detection window in the training split
   });
 
@@ -285,10 +441,26 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
   });
 
   it('the same seed gives the same examples; a fixed placement puts the onset at its step', async () => {
-    const again = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: truthPath, out: join(tmp.dir, 'ed2'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1, negatives: 'ground-truth' });
+    const again = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      groundTruth: truthPath,
+      out: join(tmp.dir, 'ed2'),
+      detectLength: 10,
+      attackTypes: ['DNS', 'UDP', 'NTP'],
+      unseenExamples: 1,
+      negatives: 'ground-truth',
+    });
     expect(examples(join(tmp.dir, 'ed2'), 'train')).to.deep.equal(examples(join(tmp.dir, 'ed'), 'train'));
     expect(again.alerts).to.deep.equal(m.alerts);
-    const fixed = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed3'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], placement: 3 });
+    const fixed = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      out: join(tmp.dir, 'ed3'),
+      detectLength: 10,
+      attackTypes: ['DNS', 'UDP', 'NTP'],
+      placement: 3,
+    });
     expect(examples(join(tmp.dir, 'ed3'), 'train')[3]).to.equal(3);
     expect(fixed.onsetError).to.equal(null); // no ground truth given
     // without a spoof list, the mask runs from the onset to the alert end
@@ -300,15 +472,31 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
   // unalerted true attack over minutes 40..359 covers all of them.
   const longTruth = () => {
     const p = join(tmp.dir, 'truth-long.jsonl');
-    const spoof = (s: number, e: number) => Array.from({ length: e - s + 1 }, (_, i) => ({ minute: iso(s + i), packets: 1, bytes: 100, flows: 1 }));
-    const extra = { alert_id: null, victim: '10.0.0.1', attack_type: 'UDP', onset: iso(40), end: iso(359), minutes: spoof(40, 359) };
+    const spoof = (s: number, e: number) =>
+      Array.from({ length: e - s + 1 }, (_, i) => ({ minute: iso(s + i), packets: 1, bytes: 100, flows: 1 }));
+    const extra = {
+      alert_id: null,
+      victim: '10.0.0.1',
+      attack_type: 'UDP',
+      onset: iso(40),
+      end: iso(359),
+      minutes: spoof(40, 359),
+    };
     writeFileSync(p, readFileSync(truthPath, 'utf8') + JSON.stringify(extra) + '\n');
     return p;
   };
 
   it("negatives 'alerts' (the default): a non-attack example may hold an unalerted true attack; counted, label 0, mask all zero", async () => {
     const out = join(tmp.dir, 'ed-alerts');
-    const a = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: longTruth(), out, detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], unseenExamples: 1 });
+    const a = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      groundTruth: longTruth(),
+      out,
+      detectLength: 10,
+      attackTypes: ['DNS', 'UDP', 'NTP'],
+      unseenExamples: 1,
+    });
     expect(a.negatives).to.equal('alerts');
     expect(a.alerts.map((x) => x.alert_id)).to.deep.equal(['a1', 'a3']);
     const tr = examples(out, 'train');
@@ -325,18 +513,53 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
   });
 
   it("negatives 'ground-truth': no window is free of the long unalerted attack, so the pair is dropped", async () => {
-    const g = await buildEarlyDetect({ dataset, alerts: alertsPath, groundTruth: longTruth(), out: join(tmp.dir, 'ed-gt'), detectLength: 10, attackTypes: ['DNS', 'UDP', 'NTP'], negatives: 'ground-truth' });
+    const g = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      groundTruth: longTruth(),
+      out: join(tmp.dir, 'ed-gt'),
+      detectLength: 10,
+      attackTypes: ['DNS', 'UDP', 'NTP'],
+      negatives: 'ground-truth',
+    });
     expect(g.alerts.map((x) => x.alert_id)).to.deep.equal(['a3']);
     expect(g.dropped.no_free_window).to.equal(1);
     expect(g.negativesOverlappingTrueAttacks).to.deep.equal({ train: 0, valid: 0, test: 0 });
   });
 
   it("negatives 'ground-truth' without a ground truth file fails with a clear message; no ground truth, no count", async () => {
-    const err = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed-nogt'), detectLength: 10, negatives: 'ground-truth' }).then(() => null, (e: Error) => e);
+    const err = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      out: join(tmp.dir, 'ed-nogt'),
+      detectLength: 10,
+      negatives: 'ground-truth',
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).to.match(/--negatives ground-truth needs --ground-truth/);
-    const bad = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed-bad'), detectLength: 10, negatives: 'clean' as never }).then(() => null, (e: Error) => e);
+    const bad = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      out: join(tmp.dir, 'ed-bad'),
+      detectLength: 10,
+      negatives: 'clean' as never,
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(bad?.message).to.match(/--negatives must be one of alerts, ground-truth/);
-    const plain = await buildEarlyDetect({ dataset, alerts: alertsPath, out: join(tmp.dir, 'ed-plain'), detectLength: 10 });
-    expect(plain).to.include({ negatives: 'alerts', negativesOverlappingTrueAttacks: null, negativesTrueAttackInDetectionWindow: null });
+    const plain = await buildEarlyDetect({
+      dataset,
+      alerts: alertsPath,
+      out: join(tmp.dir, 'ed-plain'),
+      detectLength: 10,
+    });
+    expect(plain).to.include({
+      negatives: 'alerts',
+      negativesOverlappingTrueAttacks: null,
+      negativesTrueAttackInDetectionWindow: null,
+    });
   });
 });

@@ -19,7 +19,9 @@ import {
 } from '../ts/evaluate/metrics.js';
 
 /** A DetectionSet from per-example rows. */
-function makeSet(rows: { s: number[]; mask: number[]; v: number[]; label: number; onset: number; customer: number }[]): DetectionSet {
+function makeSet(
+  rows: { s: number[]; mask: number[]; v: number[]; label: number; onset: number; customer: number }[],
+): DetectionSet {
   const D = rows[0].s.length;
   return {
     n: rows.length,
@@ -33,7 +35,6 @@ function makeSet(rows: { s: number[]; mask: number[]; v: number[]; label: number
     nCustomers: Math.max(...rows.map((r) => r.customer)) + 1,
   };
 }
-
 
 // An attack from minute 2 to minute 3 of a 5-minute window; 20 bytes of normal traffic after it.
 const ATTACK = { mask: [0, 0, 1, 1, 0], v: [10, 10, 100, 100, 20], label: 1, onset: 2 };
@@ -50,7 +51,12 @@ describe('evaluate: Xatu metrics on hand-computed examples', () => {
   it('an attack caught at its onset: effectiveness 1, overhead = the normal traffic after detection', () => {
     const d = detectionStep([0.9, 0.8, 0.3, 0.2, 0.1], 0.5);
     expect(d).to.equal(2);
-    expect(trafficSplit(ATTACK.mask, ATTACK.v, d)).to.deep.equal({ anomalous: 200, caught: 200, scrubbed: 20, total: 240 });
+    expect(trafficSplit(ATTACK.mask, ATTACK.v, d)).to.deep.equal({
+      anomalous: 200,
+      caught: 200,
+      scrubbed: 20,
+      total: 240,
+    });
     expect(effectiveness(ATTACK.mask, ATTACK.v, d)).to.equal(1);
     expect(overhead(ATTACK.mask, ATTACK.v, d)).to.equal(20 / 240);
     expect(mitigationTime(d, ATTACK.onset)).to.equal(0);
@@ -247,9 +253,20 @@ describe('evaluate: properties on random survival curves', () => {
           expect(c.tau).to.be.greaterThan(prevTau);
           prevTau = c.tau;
           const r = evaluateAt(set, c.tau);
-          const direct = { eff: r.meanEffectiveness ?? 0, over: boundedOverhead(r.customerWorst, bound), errors: r.confusion.fp + r.confusion.fn };
-          if (Math.abs(c.meanEffectiveness - direct.eff) > 1e-9 || Math.abs(c.overhead - direct.over) > 1e-9 || c.errors !== direct.errors)
-            expect({ eff: c.meanEffectiveness, over: c.overhead, errors: c.errors }, `seed ${seed} bound ${bound} tau ${c.tau}`).to.deep.equal(direct);
+          const direct = {
+            eff: r.meanEffectiveness ?? 0,
+            over: boundedOverhead(r.customerWorst, bound),
+            errors: r.confusion.fp + r.confusion.fn,
+          };
+          if (
+            Math.abs(c.meanEffectiveness - direct.eff) > 1e-9 ||
+            Math.abs(c.overhead - direct.over) > 1e-9 ||
+            c.errors !== direct.errors
+          )
+            expect(
+              { eff: c.meanEffectiveness, over: c.overhead, errors: c.errors },
+              `seed ${seed} bound ${bound} tau ${c.tau}`,
+            ).to.deep.equal(direct);
         }
         const s = selectThreshold(set, { bound, budget: 0.1 });
         expect(s.selectedOverhead).to.be.at.most(0.1);
@@ -258,7 +275,8 @@ describe('evaluate: properties on random survival curves', () => {
         // a finer grid of thresholds finds nothing better within the budget
         for (let k = 0; k <= 200; k++) {
           const r = evaluateAt(set, k / 200);
-          if (boundedOverhead(r.customerWorst, bound) <= 0.1 && (r.meanEffectiveness ?? 0) > bestEff + 1e-9) expect.fail(`seed ${seed}: tau ${k / 200} beats the selection`);
+          if (boundedOverhead(r.customerWorst, bound) <= 0.1 && (r.meanEffectiveness ?? 0) > bestEff + 1e-9)
+            expect.fail(`seed ${seed}: tau ${k / 200} beats the selection`);
         }
       }
     }

@@ -4,18 +4,39 @@ import { evaluateBounds } from '../ts/evaluate/evaluate.js';
 import { selectThreshold, type DetectionSet } from '../ts/evaluate/metrics.js';
 import { summarizeDetection, type SummaryModel } from '../ts/evaluate/summary.js';
 import type { RunEvaluation } from '../ts/evaluate/tables.js';
-import { bootstrapMetric, pairedDifference, quantileSorted, verdict, weightedMetric, type RunOutcomes } from '../ts/evaluate/uncertainty.js';
+import {
+  bootstrapMetric,
+  pairedDifference,
+  quantileSorted,
+  verdict,
+  weightedMetric,
+  type RunOutcomes,
+} from '../ts/evaluate/uncertainty.js';
 
 /** n examples, half attacks; each detected with probability p (attacks) / q (non-attacks). */
 function drawRun(rng: Rng, n: number, p: number, q: number): RunOutcomes {
   const label = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
   const detected = label.map((y) => (rng.float() < (y ? p : q) ? 1 : 0));
-  return { index: label.map((_, i) => i), label, detected, effectiveness: detected.map((d, i) => (label[i] ? d * 0.8 : 0)), overhead: detected.map((d, i) => (label[i] ? 0 : d * 0.1)), customer: label.map((_, i) => i % 7) };
+  return {
+    index: label.map((_, i) => i),
+    label,
+    detected,
+    effectiveness: detected.map((d, i) => (label[i] ? d * 0.8 : 0)),
+    overhead: detected.map((d, i) => (label[i] ? 0 : d * 0.1)),
+    customer: label.map((_, i) => i % 7),
+  };
 }
 
 describe('evaluate/uncertainty: bootstrap over examples and seeds', () => {
   it('computes the weighted metrics by their formulas', () => {
-    const o: RunOutcomes = { index: [0, 1, 2, 3], label: [1, 1, 0, 0], detected: [1, 0, 1, 0], effectiveness: [0.5, 0, 0, 0], overhead: [0, 0, 0.3, 0], customer: [0, 1, 2, 3] };
+    const o: RunOutcomes = {
+      index: [0, 1, 2, 3],
+      label: [1, 1, 0, 0],
+      detected: [1, 0, 1, 0],
+      effectiveness: [0.5, 0, 0, 0],
+      overhead: [0, 0, 0.3, 0],
+      customer: [0, 1, 2, 3],
+    };
     expect(weightedMetric(o, 'f1', null)).to.equal((2 * 1) / (2 * 1 + 1 + 1));
     expect(weightedMetric(o, 'fpr', null)).to.equal(0.5);
     expect(weightedMetric(o, 'fnr', null)).to.equal(0.5);
@@ -51,7 +72,14 @@ describe('evaluate/uncertainty: bootstrap over examples and seeds', () => {
   it('an interval is wider with fewer examples, and sd is over seeds', () => {
     const rng = new Rng(3);
     const big = [0, 1, 2].map(() => drawRun(rng, 800, 0.7, 0.1));
-    const small = big.map((o) => ({ index: Array.from(o.index).slice(0, 80), label: Array.from(o.label).slice(0, 80), detected: Array.from(o.detected).slice(0, 80), effectiveness: Array.from(o.effectiveness).slice(0, 80), overhead: Array.from(o.overhead).slice(0, 80), customer: Array.from(o.customer).slice(0, 80) }));
+    const small = big.map((o) => ({
+      index: Array.from(o.index).slice(0, 80),
+      label: Array.from(o.label).slice(0, 80),
+      detected: Array.from(o.detected).slice(0, 80),
+      effectiveness: Array.from(o.effectiveness).slice(0, 80),
+      overhead: Array.from(o.overhead).slice(0, 80),
+      customer: Array.from(o.customer).slice(0, 80),
+    }));
     const eb = bootstrapMetric(big, 'f1', { replicates: 400 });
     const es = bootstrapMetric(small, 'f1', { replicates: 400 });
     expect(es.hi! - es.lo!).to.be.greaterThan(eb.hi! - eb.lo!);
@@ -105,7 +133,17 @@ describe('evaluate: tau never sees the test split', () => {
       survival.set([1, r.dip, r.dip], i * D);
       if (r.label) mask.set([0, 1, 1], i * D);
     });
-    return { n, D, survival, mask, traffic, label: rows.map((r) => r.label), onsetStep: rows.map((r) => (r.label ? 1 : -1)), customer: rows.map((_, i) => i), nCustomers: n };
+    return {
+      n,
+      D,
+      survival,
+      mask,
+      traffic,
+      label: rows.map((r) => r.label),
+      onsetStep: rows.map((r) => (r.label ? 1 : -1)),
+      customer: rows.map((_, i) => i),
+      nCustomers: n,
+    };
   }
 
   it('chooses a different tau on a calibration split than on test, and applies it to test', () => {
@@ -155,17 +193,49 @@ describe('evaluate/summary: claims read their verdicts from the numbers', () => 
       selectSplit: 'train',
       examples: { total: o.label.length, attacks: 0, normal: 0, customers: 7 },
       bounds: [],
-      oracle: [{ bound: 0.8, budget: 0.1, selectedOn: 'test', tau, effectiveness: 1, overhead: 0, fpr: 0, fnr: 0, f1: 1, confusion: { tp: 0, fp: 0, tn: 0, fn: 0 }, candidates: 1, feasible: 1, mitigation: { count: 0, mean: null, median: null, max: null } }],
+      oracle: [
+        {
+          bound: 0.8,
+          budget: 0.1,
+          selectedOn: 'test',
+          tau,
+          effectiveness: 1,
+          overhead: 0,
+          fpr: 0,
+          fnr: 0,
+          f1: 1,
+          confusion: { tp: 0, fp: 0, tn: 0, fn: 0 },
+          candidates: 1,
+          feasible: 1,
+          mitigation: { count: 0, mean: null, median: null, max: null },
+        },
+      ],
       budgetCurve: [{ bound: 0.8, budget: 0.1, tau, effectiveness: 0.5, overhead: 0, f1: 0.5, fpr: 0, fnr: 0 }],
-      outcomes: { bound: 0.8, tau, index: Array.from(o.index), label: Array.from(o.label), detection: Array.from(o.detected, (d) => (d ? 1 : -1)), effectiveness: Array.from(o.effectiveness, (e, i) => (o.label[i] ? e : null)), overhead: Array.from(o.overhead), customer: Array.from(o.customer) },
+      outcomes: {
+        bound: 0.8,
+        tau,
+        index: Array.from(o.index),
+        label: Array.from(o.label),
+        detection: Array.from(o.detected, (d) => (d ? 1 : -1)),
+        effectiveness: Array.from(o.effectiveness, (e, i) => (o.label[i] ? e : null)),
+        overhead: Array.from(o.overhead),
+        customer: Array.from(o.customer),
+      },
       unseen: [],
     };
   }
 
   it('NetFlowGen clearly better than TF: holds; clearly worse than MS-LSTM: does not hold', () => {
     const rng = new Rng(5);
-    const model = (name: string, p: number): SummaryModel => ({ model: name, seeds: [1, 2, 3].map((s) => ({ seed: s, evaluation: evaluation(name, drawRun(rng, 400, p, 0.05)) })) });
-    const s = summarizeDetection([model('NetFlowGen', 0.75), model('TF', 0.4), model('MS-LSTM', 0.98)], [], { table: 'table5', bound: 0.8, replicates: 300 });
+    const model = (name: string, p: number): SummaryModel => ({
+      model: name,
+      seeds: [1, 2, 3].map((s) => ({ seed: s, evaluation: evaluation(name, drawRun(rng, 400, p, 0.05)) })),
+    });
+    const s = summarizeDetection([model('NetFlowGen', 0.75), model('TF', 0.4), model('MS-LSTM', 0.98)], [], {
+      table: 'table5',
+      bound: 0.8,
+      replicates: 300,
+    });
     const byId = Object.fromEntries(s.claims.map((c) => [c.id, c]));
     expect(byId['netflowgen-vs-tf'].verdict).to.equal('holds');
     expect(byId['netflowgen-vs-tf'].measured.diff).to.be.greaterThan(0);
@@ -187,7 +257,13 @@ describe('Table 4 claim: per-window losses, paired by window', () => {
     // numpy.save(np.array([[1.5, -2], [0, 4]], dtype='<f4')): a version 1.0 header padded to 128 bytes (checked against numpy 1.26)
     const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }";
     const padded = header + ' '.repeat(128 - 10 - header.length - 1) + '\n';
-    const head = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.alloc(2), Buffer.from(padded, 'latin1')]);
+    const head = Buffer.concat([
+      Buffer.from([0x93]),
+      Buffer.from('NUMPY'),
+      Buffer.from([1, 0]),
+      Buffer.alloc(2),
+      Buffer.from(padded, 'latin1'),
+    ]);
     head.writeUInt16LE(padded.length, 8);
     writeFileSync(join(dir, 'a.npy'), Buffer.concat([head, Buffer.from(new Float32Array([1.5, -2, 0, 4]).buffer)]));
     const a = readNpy(join(dir, 'a.npy'));
@@ -203,13 +279,22 @@ describe('Table 4 claim: per-window losses, paired by window', () => {
     const windows = new Int32Array([0, 10, 1, 20, 2, 30]);
     const stepLoss = new Float32Array([0.2, 0.4, 0.5, 0.5, 0.9, 0.7]); // window means 0.3, 0.5, 0.8
     const bigram = { rows: [2, 0, 1], starts: [30, 10, 20], loss: [0.9, 0.4, 0.6] };
-    const s = summarizePretrain([{ seed: 1, stepLoss, steps: 2, windows }], bigram, { split: 'valid', replicates: 200 });
+    const s = summarizePretrain([{ seed: 1, stepLoss, steps: 2, windows }], bigram, {
+      split: 'valid',
+      replicates: 200,
+    });
     expect(s.models[0].loss.mean).to.be.closeTo((0.3 + 0.5 + 0.8) / 3, 1e-6);
     expect(s.models[1].loss.mean).to.be.closeTo((0.9 + 0.4 + 0.6) / 3, 1e-12);
     const c = s.claims[0];
     expect(c.measured.diff).to.be.closeTo(0.1, 1e-6);
     expect(c.measured.lo).to.be.closeTo(0.1, 1e-6); // the same gap on every window: no spread
     expect(c.verdict).to.equal('holds');
-    expect(() => summarizePretrain([{ seed: 1, stepLoss, steps: 2, windows }], { rows: [0], starts: [10], loss: [1] }, { split: 'valid' })).to.throw(/no bigram loss/);
+    expect(() =>
+      summarizePretrain(
+        [{ seed: 1, stepLoss, steps: 2, windows }],
+        { rows: [0], starts: [10], loss: [1] },
+        { split: 'valid' },
+      ),
+    ).to.throw(/no bigram loss/);
   });
 });

@@ -11,7 +11,8 @@ import { REAL, tempDir } from './helpers/tmp.js';
 
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 const SNMP = join(REAL, 'stopddos/amp.UDP.snmp.src161.pcapng.flows.csv');
-const cli = (args: string[], cwd: string) => execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
+const cli = (args: string[], cwd: string) =>
+  execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
 
 describe('exit codes tell the truth (issue 11)', function () {
   this.timeout(120_000);
@@ -41,17 +42,38 @@ describe('exit codes tell the truth (issue 11)', function () {
     const r = await cli(['serialize', '-i', 'damaged.csv', '--prefix', '10.10.10.0/24=v', '-o', 'damaged'], tmp.dir);
     expect(r.exitCode).to.equal(1);
     expect(r.stdout).to.contain('wrote damaged:');
-    expect(r.stderr).to.contain(`${damaged} of 4339 records`).and.to.contain('more than --max-reject-share 0.01').and.to.contain('bad_address');
+    expect(r.stderr)
+      .to.contain(`${damaged} of 4339 records`)
+      .and.to.contain('more than --max-reject-share 0.01')
+      .and.to.contain('bad_address');
     const m = JSON.parse(readFileSync(join(tmp.dir, 'damaged/manifest.json'), 'utf8'));
     expect(m.records.rejected.bad_address).to.equal(damaged);
-    const ok = await cli(['serialize', '-i', 'damaged.csv', '--prefix', '10.10.10.0/24=v', '-o', 'damaged', '--force', '--max-reject-share', '0.05', '-q'], tmp.dir);
+    const ok = await cli(
+      [
+        'serialize',
+        '-i',
+        'damaged.csv',
+        '--prefix',
+        '10.10.10.0/24=v',
+        '-o',
+        'damaged',
+        '--force',
+        '--max-reject-share',
+        '0.05',
+        '-q',
+      ],
+      tmp.dir,
+    );
     expect(ok.exitCode, ok.stderr).to.equal(0);
   });
 
   it('a header-only CSV is an error at serialize, with or without --strict, and writes no store', async () => {
     writeFileSync(join(tmp.dir, 'header.csv'), readFileSync(SNMP, 'utf8').split('\n')[0] + '\n');
     for (const extra of [[], ['--strict']]) {
-      const r = await cli(['serialize', '-i', 'header.csv', '--prefix', '10.10.10.0/24=v', '-o', 'empty-store', ...extra], tmp.dir);
+      const r = await cli(
+        ['serialize', '-i', 'header.csv', '--prefix', '10.10.10.0/24=v', '-o', 'empty-store', ...extra],
+        tmp.dir,
+      );
       expect(r.exitCode).to.equal(1);
       expect(r.stderr).to.contain('no record was used from header.csv: the files hold no flow records');
       expect(existsSync(join(tmp.dir, 'empty-store'))).to.equal(false);
@@ -78,11 +100,17 @@ describe('exit codes tell the truth (issue 11)', function () {
     expect(empty.stderr).to.contain('the alert feed none.jsonl holds no alert');
     const first = readFileSync(join(tmp.dir, 's/alerts.jsonl'), 'utf8').split('\n')[0];
     writeFileSync(join(tmp.dir, 'stranger.jsonl'), first.replace(/"victim":"[^"]*"/, '"victim":"203.0.113.9"') + '\n');
-    const stranger = await cli(['detect-dataset', '-d', 'ds', '-a', 'stranger.jsonl', '-o', 'ed', '--window', '64'], tmp.dir);
+    const stranger = await cli(
+      ['detect-dataset', '-d', 'ds', '-a', 'stranger.jsonl', '-o', 'ed', '--window', '64'],
+      tmp.dir,
+    );
     expect(stranger.exitCode).to.equal(1);
     expect(stranger.stderr).to.contain('all 1 alerts of stranger.jsonl were dropped (1 unknown_victim');
     expect(existsSync(join(tmp.dir, 'ed'))).to.equal(false);
-    const good = await cli(['detect-dataset', '-d', 'ds', '-a', 's/alerts.jsonl', '-o', 'ed', '--window', '64', '-q'], tmp.dir);
+    const good = await cli(
+      ['detect-dataset', '-d', 'ds', '-a', 's/alerts.jsonl', '-o', 'ed', '--window', '64', '-q'],
+      tmp.dir,
+    );
     expect(good.exitCode, good.stderr).to.equal(0);
   });
 });

@@ -20,10 +20,17 @@ import { tempDir } from './helpers/tmp.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FT = join(root, 'experiments/finetune/tiny');
 
-async function cli(command: CommandModule<object, never>, args: string[]): Promise<{ out: string; err: string; code: number }> {
+async function cli(
+  command: CommandModule<object, never>,
+  args: string[],
+): Promise<{ out: string; err: string; code: number }> {
   const out: string[] = [];
   const err: string[] = [];
-  const [w, we, code0] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr), process.exitCode];
+  const [w, we, code0] = [
+    process.stdout.write.bind(process.stdout),
+    process.stderr.write.bind(process.stderr),
+    process.exitCode,
+  ];
   process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
   try {
@@ -48,7 +55,9 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
     tmp = tempDir('netflowgen-ftchain-');
     chain = await makeDetectChain(join(tmp.dir, 'chain'));
     runs = join(tmp.dir, 'runs');
-    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny-detect.json'), [{ source: 'test', values: { dataset: chain.binned, max_epoch: 1, max_update: 10 } }]);
+    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny-detect.json'), [
+      { source: 'test', values: { dataset: chain.binned, max_epoch: 1, max_update: 10 } },
+    ]);
     await runPretrain(spec, { runDir: join(runs, 'tiny-detect'), check: false, threads: Number(threads), log: quiet });
   });
   after(() => tmp?.cleanup());
@@ -56,22 +65,48 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
   const runDir = (name: string) => join(runs, name);
 
   it('netflowgen finetune: the SAFE head on the pre-trained run, checked by fairseq first, then scored', async () => {
-    const r = await cli(finetuneCommand as never, ['finetune', join(FT, 'netflowgen.json'), '--dataset', chain.earlyDetect, '--pretrained', runDir('tiny-detect'), '--out', runs, '--set', 'max_epoch=2', '--threads', threads]);
+    const r = await cli(finetuneCommand as never, [
+      'finetune',
+      join(FT, 'netflowgen.json'),
+      '--dataset',
+      chain.earlyDetect,
+      '--pretrained',
+      runDir('tiny-detect'),
+      '--out',
+      runs,
+      '--set',
+      'max_epoch=2',
+      '--threads',
+      threads,
+    ]);
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.match(/^tiny-netflowgen \(NetFlowGen\): best valid loss \d+\.\d{4}, acc [\d.]+ \(epoch [12]\); 2 epochs, \d+ updates on \d+ valid examples, .* s, [\d,]+ parameters \(17,409 trained\), stopped by max_epoch\n/);
+    expect(r.out).to.match(
+      /^tiny-netflowgen \(NetFlowGen\): best valid loss \d+\.\d{4}, acc [\d.]+ \(epoch [12]\); 2 epochs, \d+ updates on \d+ valid examples, .* s, [\d,]+ parameters \(17,409 trained\), stopped by max_epoch\n/,
+    );
     const result = readFinetuneResult(runDir('tiny-netflowgen'))!;
     // the head alone trains: Linear(32, 512), ReLU, Linear(512, 1) = 32*512 + 512 + 512 + 1
     expect(result.params?.trained).to.equal(17_409);
-    expect(result).to.include({ label: 'NetFlowGen', arch: 'netflowgen_safe', featureSet: 'full', nFeatures: 86, trainSplit: 'valid', epochs: 2 });
+    expect(result).to.include({
+      label: 'NetFlowGen',
+      arch: 'netflowgen_safe',
+      featureSet: 'full',
+      nFeatures: 86,
+      trainSplit: 'valid',
+      epochs: 2,
+    });
     // refit (the default): the final model trained on every example of the split, for the updates the holdout chose
     expect(result).to.include({ refit: true, calibrationSplit: 'train', finalCheckpoint: 'checkpoint_final.pt' });
-    expect(result.trainExamples).to.equal(chain.manifest.table2.valid.examples - chain.manifest.table2.valid.unseenExamples);
+    expect(result.trainExamples).to.equal(
+      chain.manifest.table2.valid.examples - chain.manifest.table2.valid.unseenExamples,
+    );
     expect(result.splitExamples).to.equal(result.trainExamples);
     expect(result.holdoutExamples).to.be.greaterThan(0);
     expect(result.refitRun?.updates).to.equal(result.selectedUpdates).and.be.greaterThan(0);
     expect(result.best?.loss).to.be.a('number');
     for (const s of ['test', 'valid', 'train']) {
-      const score = JSON.parse(readFileSync(join(runDir('tiny-netflowgen'), 'eval', s, 'score.json'), 'utf8')) as { checkpoint: string };
+      const score = JSON.parse(readFileSync(join(runDir('tiny-netflowgen'), 'eval', s, 'score.json'), 'utf8')) as {
+        checkpoint: string;
+      };
       expect(score.checkpoint, s).to.equal(join(runDir('tiny-netflowgen'), 'checkpoint_final.pt'));
     }
     const valid = readRunLog(runDir('tiny-netflowgen')).filter((x) => x.event === 'valid');
@@ -80,8 +115,15 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
 
   it('the baselines: TF and MS-LSTM from scratch on the same split', async () => {
     for (const name of ['tf', 'ms-lstm']) {
-      const { spec } = loadFinetuneSpec(join(FT, `${name}.json`), [{ source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } }]);
-      const outcome = await runFinetune(spec, { runDir: runDir(spec.name), check: false, threads: Number(threads), log: quiet });
+      const { spec } = loadFinetuneSpec(join(FT, `${name}.json`), [
+        { source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } },
+      ]);
+      const outcome = await runFinetune(spec, {
+        runDir: runDir(spec.name),
+        check: false,
+        threads: Number(threads),
+        log: quiet,
+      });
       expect(outcome.status).to.equal('trained');
       expect(outcome.scored).to.deep.equal(['test', 'valid', 'train']); // eval_splits, then the calibration split
       const r: FinetuneResult = outcome.result;
@@ -91,7 +133,9 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
   });
 
   it('a finished run is skipped, and its scores are kept', async () => {
-    const { spec } = loadFinetuneSpec(join(FT, 'tf.json'), [{ source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } }]);
+    const { spec } = loadFinetuneSpec(join(FT, 'tf.json'), [
+      { source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } },
+    ]);
     const before = statSync(join(runDir('tiny-tf'), 'eval/test/survival.f32')).mtimeMs;
     const outcome = await runFinetune(spec, { runDir: runDir('tiny-tf'), check: false, log: quiet });
     expect(outcome).to.include({ status: 'skipped' });
@@ -103,10 +147,11 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
     for (const name of ['tiny-netflowgen', 'tiny-tf', 'tiny-ms-lstm']) {
       const ex = readExamples(chain.earlyDetect, 'test', join(runDir(name), 'eval/test/survival.f32'));
       expect(ex.length).to.equal(chain.manifest.splits.test.count);
-      for (const e of ex) for (let t = 0; t < e.survival.length; t++) {
-        expect(e.survival[t]).to.be.within(0, 1);
-        if (t) expect(e.survival[t]).to.be.at.most(e.survival[t - 1]);
-      }
+      for (const e of ex)
+        for (let t = 0; t < e.survival.length; t++) {
+          expect(e.survival[t]).to.be.within(0, 1);
+          if (t) expect(e.survival[t]).to.be.at.most(e.survival[t - 1]);
+        }
     }
   });
 
@@ -114,7 +159,17 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
     const out = join(tmp.dir, 'detection');
     // tau chosen on the test split itself (the oracle), so that every number can be checked against the
     // brute-force selection on test; test/evaluate-detect.test.ts checks the default, the calibration split
-    const r = await cli(evaluateDetectCommand as never, ['evaluate-detect', runDir('tiny-netflowgen'), runDir('tiny-tf'), runDir('tiny-ms-lstm'), '--out', out, '--no-score', '--select-split', 'test']);
+    const r = await cli(evaluateDetectCommand as never, [
+      'evaluate-detect',
+      runDir('tiny-netflowgen'),
+      runDir('tiny-tf'),
+      runDir('tiny-ms-lstm'),
+      '--out',
+      out,
+      '--no-score',
+      '--select-split',
+      'test',
+    ]);
     expect(r.code, r.err).to.equal(0);
     const md = readFileSync(join(out, 'tables.md'), 'utf8');
     const ev = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as DetectEvaluation;
@@ -126,7 +181,14 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
       const ex = all.filter((e) => e.alert >= 0);
       const ref = referenceSelection(ex, 0.8, 0.1);
       const samples = String(readFinetuneResult(runDir(name))!.trainExamples);
-      expect(rows5[k].slice(1), name).to.deep.equal([samples, format.effectiveness(100 * ref.effectiveness), format.overhead(ref.overhead), format.rate(100 * ref.fpr!), format.rate(100 * ref.fnr!), format.f1(ref.f1)]);
+      expect(rows5[k].slice(1), name).to.deep.equal([
+        samples,
+        format.effectiveness(100 * ref.effectiveness),
+        format.overhead(ref.overhead),
+        format.rate(100 * ref.fpr!),
+        format.rate(100 * ref.fnr!),
+        format.f1(ref.f1),
+      ]);
       // the 90% and 99% bounds and Figure 5's arrays
       ev.bounds.forEach((bound, j) => {
         const b = ev.runs[k].bounds[j];
@@ -141,7 +203,9 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
       const tau = ev.runs[k].bounds[0].tau;
       const rows8 = tableAfter(md, '## Table 8').filter((x) => x[0] === rows5[k][0]);
       for (const split of ['valid', 'test']) {
-        const unseen = readExamples(chain.earlyDetect, split, join(runDir(name), `eval/${split}/survival.f32`)).filter((e) => e.alert < 0);
+        const unseen = readExamples(chain.earlyDetect, split, join(runDir(name), `eval/${split}/survival.f32`)).filter(
+          (e) => e.alert < 0,
+        );
         const at = metricsAt(unseen, tau, 0.8);
         expect(rows8.filter((x) => x[1] === split)).to.deep.equal([
           [rows5[k][0], split, 'True', '0', '0', '0'],
@@ -151,7 +215,11 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
         for (const n of nodes) {
           const row = Number(/\(row (\d+)\)/.exec(n[2])![1]);
           const group = unseen.filter((e) => ds.nodes[e.row].mappedTo === row);
-          expect(n.slice(3)).to.deep.equal([String(group.length), String(group.length - metricsAt(group, tau, 0.8).fp), String(metricsAt(group, tau, 0.8).fp)]);
+          expect(n.slice(3)).to.deep.equal([
+            String(group.length),
+            String(group.length - metricsAt(group, tau, 0.8).fp),
+            String(metricsAt(group, tau, 0.8).fp),
+          ]);
         }
       }
     }

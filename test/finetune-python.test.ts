@@ -43,37 +43,116 @@ describe('fine-tuning, Python side (netflow_detect, safe, score_detect.py)', fun
   after(() => tmp?.cleanup());
 
   it('passes the detection tests of python/tests (test_detect*.py)', async () => {
-    const r = await execa(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests/test_detect_loss.py', 'python/tests/test_detect_data.py', 'python/tests/test_detect_models.py', 'python/tests/test_detect_train.py'], {
-      cwd: root,
-      env,
-      reject: false,
-      all: true,
-    });
+    const r = await execa(
+      python,
+      [
+        '-m',
+        'pytest',
+        '-q',
+        '-p',
+        'no:cacheprovider',
+        'python/tests/test_detect_loss.py',
+        'python/tests/test_detect_data.py',
+        'python/tests/test_detect_models.py',
+        'python/tests/test_detect_train.py',
+      ],
+      {
+        cwd: root,
+        env,
+        reject: false,
+        all: true,
+      },
+    );
     expect(r.exitCode, r.all).to.equal(0);
     expect(r.stdout).to.match(/\d+ passed/);
   });
 
   it('fine-tunes netflowgen_safe, netflowgen_tf and ms_lstm with fairseq-train and scores them', async () => {
-    const made = await execa(python, ['python/tests/detect_fixtures.py', tmp.dir, '--rows', '4', '--minutes', '2000', '--window', String(W), '--detect', String(D)], { cwd: root, env });
-    const paths = JSON.parse(made.stdout.trim().split('\n').at(-1) ?? '{}') as { dataset: string; ed: string; examples: Record<string, number> };
+    const made = await execa(
+      python,
+      [
+        'python/tests/detect_fixtures.py',
+        tmp.dir,
+        '--rows',
+        '4',
+        '--minutes',
+        '2000',
+        '--window',
+        String(W),
+        '--detect',
+        String(D),
+      ],
+      { cwd: root, env },
+    );
+    const paths = JSON.parse(made.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      dataset: string;
+      ed: string;
+      examples: Record<string, number>;
+    };
     // The fixture writes what `netflowgen detect-dataset` writes: the manifest passes its schema.
-    const manifest = JSON.parse(readFileSync(join(paths.ed, 'manifest.json'), 'utf8')) as { splits: Record<string, { count: number }> };
+    const manifest = JSON.parse(readFileSync(join(paths.ed, 'manifest.json'), 'utf8')) as {
+      splits: Record<string, { count: number }>;
+    };
     validateWithSchema('earlydetect.schema.json', manifest, join(paths.ed, 'manifest.json'));
     const nTest = manifest.splits.test.count;
     expect(nTest).to.equal(paths.examples.test).and.be.greaterThan(10);
 
-    const common = ['--optimizer', 'adam', '--lr', '3e-3', '--seed', '1', '--log-format', 'json', '--log-interval', '2', '--num-workers', '0', '--cpu'];
+    const common = [
+      '--optimizer',
+      'adam',
+      '--lr',
+      '3e-3',
+      '--seed',
+      '1',
+      '--log-format',
+      'json',
+      '--log-interval',
+      '2',
+      '--num-workers',
+      '0',
+      '--cpu',
+    ];
     const pre = join(tmp.dir, 'pretrain');
     const pretrain = await execa(
       join(venvBin, 'fairseq-train'),
-      [paths.dataset, '--user-dir', 'fairseq_plugins', '--task', 'netflow_pretrain', '--arch', 'netflowgen_tiny', '--criterion', 'netflow_nll', '--batch-size', '16', '--max-update', '30', '--save-dir', pre, '--disable-validation', '--no-epoch-checkpoints', ...common],
+      [
+        paths.dataset,
+        '--user-dir',
+        'fairseq_plugins',
+        '--task',
+        'netflow_pretrain',
+        '--arch',
+        'netflowgen_tiny',
+        '--criterion',
+        'netflow_nll',
+        '--batch-size',
+        '16',
+        '--max-update',
+        '30',
+        '--save-dir',
+        pre,
+        '--disable-validation',
+        '--no-epoch-checkpoints',
+        ...common,
+      ],
       { cwd: root, env, reject: false, all: true },
     );
     expect(pretrain.exitCode, pretrain.all?.slice(-3000)).to.equal(0);
 
     const archs: Record<string, string[]> = {
       netflowgen_safe: ['--arch', 'netflowgen_safe', '--pretrained', join(pre, 'checkpoint_last.pt')],
-      netflowgen_tf: ['--arch', 'netflowgen_tf', '--decoder-layers', '1', '--decoder-attention-heads', '2', '--decoder-embed-dim', '32', '--decoder-ffn-embed-dim', '64'],
+      netflowgen_tf: [
+        '--arch',
+        'netflowgen_tf',
+        '--decoder-layers',
+        '1',
+        '--decoder-attention-heads',
+        '2',
+        '--decoder-embed-dim',
+        '32',
+        '--decoder-ffn-embed-dim',
+        '64',
+      ],
       ms_lstm: ['--arch', 'ms_lstm', '--lstm-embed-dim', '16', '--lstm-hidden', '16'],
     };
     // The paper's small setting: train on the valid split, monitor on a held-out share of it.
@@ -81,7 +160,31 @@ describe('fine-tuning, Python side (netflow_detect, safe, score_detect.py)', fun
       Object.entries(archs).map(([name, args]) =>
         execa(
           join(venvBin, 'fairseq-train'),
-          [paths.ed, '--user-dir', 'fairseq_plugins', '--task', 'netflow_detect', '--criterion', 'safe', ...args, '--train-subset', 'valid', '--valid-subset', 'holdout', '--batch-size', '8', '--max-epoch', '2', '--patience', '3', '--save-dir', join(tmp.dir, name), '--required-batch-size-multiple', '1', ...common],
+          [
+            paths.ed,
+            '--user-dir',
+            'fairseq_plugins',
+            '--task',
+            'netflow_detect',
+            '--criterion',
+            'safe',
+            ...args,
+            '--train-subset',
+            'valid',
+            '--valid-subset',
+            'holdout',
+            '--batch-size',
+            '8',
+            '--max-epoch',
+            '2',
+            '--patience',
+            '3',
+            '--save-dir',
+            join(tmp.dir, name),
+            '--required-batch-size-multiple',
+            '1',
+            ...common,
+          ],
           { cwd: root, env, reject: false, all: true },
         ),
       ),
@@ -104,7 +207,21 @@ describe('fine-tuning, Python side (netflow_detect, safe, score_detect.py)', fun
 
     const scores = await Promise.all(
       Object.keys(archs).map((name) =>
-        execa(python, ['python/score_detect.py', '--checkpoint', join(tmp.dir, name, 'checkpoint_best.pt'), '--data', paths.ed, '--split', 'test', '--out', join(tmp.dir, name, 'score')], { cwd: root, env }),
+        execa(
+          python,
+          [
+            'python/score_detect.py',
+            '--checkpoint',
+            join(tmp.dir, name, 'checkpoint_best.pt'),
+            '--data',
+            paths.ed,
+            '--split',
+            'test',
+            '--out',
+            join(tmp.dir, name, 'score'),
+          ],
+          { cwd: root, env },
+        ),
       ),
     );
     for (const [k, name] of Object.keys(archs).entries()) {
@@ -123,7 +240,8 @@ describe('fine-tuning, Python side (netflow_detect, safe, score_detect.py)', fun
       for (let i = 0; i < nTest; i++) {
         for (let t = 0; t < D; t++) {
           const v = S[i * D + t];
-          if (!(v > 0 && v <= 1) || (t > 0 && v > S[i * D + t - 1])) throw new Error(`${name}: example ${i} step ${t}: S = ${v} after ${S[i * D + t - 1]}`);
+          if (!(v > 0 && v <= 1) || (t > 0 && v > S[i * D + t - 1]))
+            throw new Error(`${name}: example ${i} step ${t}: S = ${v} after ${S[i * D + t - 1]}`);
         }
       }
     }

@@ -54,10 +54,35 @@ describe('finetune: refit on the whole training split, and the final model score
     if (!existsSync(python)) throw new Error(`${python} is missing: run \`bash scripts/setup.sh\` first`);
     tmp = tempDir('netflowgen-refit-');
     // 4 rows: 'valid' holds 24 alert pairs (48 examples) and 2 unseen-node examples; windows of 32 minutes, D = 8.
-    const made = await execa(python, ['python/tests/detect_fixtures.py', tmp.dir, '--rows', '4', '--minutes', '2000', '--window', '32', '--detect', '8'], { cwd: root, env });
+    const made = await execa(
+      python,
+      [
+        'python/tests/detect_fixtures.py',
+        tmp.dir,
+        '--rows',
+        '4',
+        '--minutes',
+        '2000',
+        '--window',
+        '32',
+        '--detect',
+        '8',
+      ],
+      { cwd: root, env },
+    );
     ed = (JSON.parse(made.stdout.trim().split('\n').at(-1)!) as { ed: string }).ed;
     spec = loadFinetuneSpec(join(root, 'experiments/finetune/tiny/tf.json'), [
-      { source: 'test', values: { dataset: ed, model: { layers: 1, heads: 2, width: 16, ffn: 32 }, max_epoch: 6, patience: 2, batch_size: 8, log_interval: 1 } },
+      {
+        source: 'test',
+        values: {
+          dataset: ed,
+          model: { layers: 1, heads: 2, width: 16, ffn: 32 },
+          max_epoch: 6,
+          patience: 2,
+          batch_size: 8,
+          log_interval: 1,
+        },
+      },
     ]).spec;
     runDir = join(tmp.dir, 'runs', spec.name);
   });
@@ -65,16 +90,34 @@ describe('finetune: refit on the whole training split, and the final model score
 
   it('chooses U* on the holdout, refits exactly U* updates on all 48 examples, scores checkpoint_final.pt', async () => {
     expect(spec).to.include({ refit: true, valid_split: 'holdout', train_split: 'valid' });
-    const outcome = await runFinetune(spec, { runDir, check: false, threads: 1, log: quiet, onRecord: (r) => records.push(r) });
+    const outcome = await runFinetune(spec, {
+      runDir,
+      check: false,
+      threads: 1,
+      log: quiet,
+      onRecord: (r) => records.push(r),
+    });
     expect(outcome.status).to.equal('trained');
     // eval_splits [test, valid], then the calibration split: train (the model trains on valid)
     expect(outcome.scored).to.deep.equal(['test', 'valid', 'train']);
     const r = readFinetuneResult(runDir)!;
-    expect(r).to.include({ refit: true, trainSplit: 'valid', splitExamples: 48, holdoutExamples: 10, trainExamples: 48, finalCheckpoint: FINAL_CHECKPOINT, calibrationSplit: 'train' });
+    expect(r).to.include({
+      refit: true,
+      trainSplit: 'valid',
+      splitExamples: 48,
+      holdoutExamples: 10,
+      trainExamples: 48,
+      finalCheckpoint: FINAL_CHECKPOINT,
+      calibrationSplit: 'train',
+    });
     expect(r.scoreSplits).to.deep.equal(['test', 'valid', 'train']);
 
     // U* is the updates of checkpoint_best.pt, as torch reads them; the refit's last checkpoint is at U*.
-    const [best, refitLast, final] = await checkpointUpdates([join(runDir, 'checkpoint_best.pt'), join(runDir, REFIT_DIR, 'checkpoint_last.pt'), join(runDir, FINAL_CHECKPOINT)]);
+    const [best, refitLast, final] = await checkpointUpdates([
+      join(runDir, 'checkpoint_best.pt'),
+      join(runDir, REFIT_DIR, 'checkpoint_last.pt'),
+      join(runDir, FINAL_CHECKPOINT),
+    ]);
     expect(r.selectedUpdates).to.equal(best.updates);
     expect(r).to.include({ stopReason: 'early_stop' });
     expect(r.updates).to.be.greaterThan(best.updates); // the holdout run went on past its best checkpoint
@@ -84,7 +127,9 @@ describe('finetune: refit on the whole training split, and the final model score
     expect(r.refitRun).to.include({ updates: best.updates, attempts: 1 });
     // 6 batches of 8 per refit epoch (48 examples), 5 in the holdout run (38 kept)
     expect(refitLast.epoch).to.equal(Math.ceil(best.updates / 6));
-    expect(statSync(join(runDir, FINAL_CHECKPOINT)).ino).to.equal(statSync(join(runDir, REFIT_DIR, 'checkpoint_last.pt')).ino);
+    expect(statSync(join(runDir, FINAL_CHECKPOINT)).ino).to.equal(
+      statSync(join(runDir, REFIT_DIR, 'checkpoint_last.pt')).ino,
+    );
 
     // the refit: the whole split, no validation, --max-update U*, a run folder of its own
     const refitLog = readFileSync(join(runDir, REFIT_DIR, 'train.log'), 'utf8');
@@ -92,20 +137,31 @@ describe('finetune: refit on the whole training split, and the final model score
     expect(refitLog).to.not.match(/subset holdout/);
     expect(readFileSync(join(runDir, 'train.log'), 'utf8')).to.match(/\| subset valid: 38 examples of valid$/m);
     const cmd = readFileSync(join(runDir, REFIT_DIR, 'command.txt'), 'utf8');
-    expect(cmd).to.include('--disable-validation').and.include(`--max-update ${best.updates} `).and.not.include('--valid-subset').and.not.include('--patience');
+    expect(cmd)
+      .to.include('--disable-validation')
+      .and.include(`--max-update ${best.updates} `)
+      .and.not.include('--valid-subset')
+      .and.not.include('--patience');
     const refitRecords = readRunLog(join(runDir, REFIT_DIR));
     expect(refitRecords.filter((x) => x.event === 'valid')).to.have.length(0);
-    expect(refitRecords.filter((x) => x.event === 'train_inner').map((x) => x.num_updates)).to.deep.equal(Array.from({ length: best.updates }, (_, i) => i + 1));
+    expect(refitRecords.filter((x) => x.event === 'train_inner').map((x) => x.num_updates)).to.deep.equal(
+      Array.from({ length: best.updates }, (_, i) => i + 1),
+    );
 
     // onRecord: the first run's records, then the refit's tagged with phase 'refit' and its total
     const firstRefit = records.findIndex((x) => x.phase === 'refit');
     expect(firstRefit).to.be.greaterThan(0);
     expect(records.slice(0, firstRefit).every((x) => x.phase === undefined)).to.equal(true);
-    expect(records.slice(firstRefit).every((x) => x.phase === 'refit' && x.refit_updates === best.updates)).to.equal(true);
+    expect(records.slice(firstRefit).every((x) => x.phase === 'refit' && x.refit_updates === best.updates)).to.equal(
+      true,
+    );
 
     // every split was scored with the final checkpoint
     for (const s of ['test', 'valid', 'train']) {
-      const score = JSON.parse(readFileSync(join(runDir, 'eval', s, 'score.json'), 'utf8')) as { checkpoint: string; split: string };
+      const score = JSON.parse(readFileSync(join(runDir, 'eval', s, 'score.json'), 'utf8')) as {
+        checkpoint: string;
+        split: string;
+      };
       expect(score, s).to.include({ split: s, checkpoint: join(runDir, FINAL_CHECKPOINT) });
     }
   });
@@ -123,7 +179,8 @@ describe('finetune: refit on the whole training split, and the final model score
     copyFileSync(join(partial, REFIT_DIR, 'checkpoint_last.pt'), join(runDir, REFIT_DIR, 'checkpoint_last.pt'));
     const log = readRunLog(join(runDir, REFIT_DIR));
     writeFileSync(join(runDir, REFIT_DIR, 'run.jsonl'), JSON.stringify(log.find((x) => x.event === 'start')) + '\n');
-    for (const f of ['result.json', FINAL_CHECKPOINT, 'eval']) rmSync(join(runDir, f), { recursive: true, force: true });
+    for (const f of ['result.json', FINAL_CHECKPOINT, 'eval'])
+      rmSync(join(runDir, f), { recursive: true, force: true });
     const trainLog = readFileSync(join(runDir, 'train.log'), 'utf8');
 
     const outcome = await runFinetune(spec, { runDir, check: false, threads: 1, log: quiet });
@@ -150,11 +207,25 @@ describe('finetune: refit on the whole training split, and the final model score
       () => expect.fail('a different spec must be refused without --force'),
       (e: Error) => expect(e.message).to.match(/differs in refit/),
     );
-    const outcome = await runFinetune(off, { runDir, force: true, check: false, threads: 1, log: quiet, score: ['test'] });
+    const outcome = await runFinetune(off, {
+      runDir,
+      force: true,
+      check: false,
+      threads: 1,
+      log: quiet,
+      score: ['test'],
+    });
     expect(outcome.scored).to.deep.equal(['test']);
     expect(existsSync(join(runDir, REFIT_DIR))).to.equal(false);
     const r = readFinetuneResult(runDir)!;
-    expect(r).to.include({ refit: false, refitRun: null, trainExamples: 38, holdoutExamples: 10, splitExamples: 48, finalCheckpoint: FINAL_CHECKPOINT });
+    expect(r).to.include({
+      refit: false,
+      refitRun: null,
+      trainExamples: 38,
+      holdoutExamples: 10,
+      splitExamples: 48,
+      finalCheckpoint: FINAL_CHECKPOINT,
+    });
     const [best] = await checkpointUpdates([join(runDir, 'checkpoint_best.pt')]);
     expect(r.selectedUpdates).to.equal(best.updates);
     expect(statSync(join(runDir, FINAL_CHECKPOINT)).ino).to.equal(statSync(join(runDir, 'checkpoint_best.pt')).ino);

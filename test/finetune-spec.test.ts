@@ -38,13 +38,21 @@ describe('finetune: specs and the rendered command', () => {
     // a pre-training run folder: its resolved spec says which features the backbone reads
     pre = join(tmp.dir, 'runs', 'pre-light');
     mkdirSync(pre, { recursive: true });
-    writeFileSync(join(pre, 'spec.resolved.json'), JSON.stringify({ name: 'pre-light', dataset: '/data/binned', arch: 'netflowgen_tiny', feature_set: 'light' }));
+    writeFileSync(
+      join(pre, 'spec.resolved.json'),
+      JSON.stringify({ name: 'pre-light', dataset: '/data/binned', arch: 'netflowgen_tiny', feature_set: 'light' }),
+    );
   });
   after(() => tmp?.cleanup());
-  const load = (file: string, values: Record<string, unknown> = {}) => loadFinetuneSpec(join(FT, file), [{ source: 'test', values }], tmp.dir).spec;
+  const load = (file: string, values: Record<string, unknown> = {}) =>
+    loadFinetuneSpec(join(FT, file), [{ source: 'test', values }], tmp.dir).spec;
 
   it('every spec of experiments/finetune resolves (the bases alone are incomplete on purpose)', () => {
-    const files = ['', 'per-type', 'tiny'].flatMap((d) => readdirSync(join(FT, d)).filter((f) => f.endsWith('.json')).map((f) => join(d, f)));
+    const files = ['', 'per-type', 'tiny'].flatMap((d) =>
+      readdirSync(join(FT, d))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => join(d, f)),
+    );
     expect(files.length).to.be.at.least(20);
     for (const f of files) {
       if (/(^|\/)base\.json$/.test(f)) {
@@ -59,7 +67,14 @@ describe('finetune: specs and the rendered command', () => {
 
   it('composes from the shared bases: model, data size, attack type', () => {
     const ntf = load('tf-moredata.json');
-    expect(ntf).to.include({ name: 'tf-moredata', arch: 'netflowgen_tf', train_split: 'train', valid_split: 'holdout', learning_rate: 5e-4, batch_size: 16 });
+    expect(ntf).to.include({
+      name: 'tf-moredata',
+      arch: 'netflowgen_tf',
+      train_split: 'train',
+      valid_split: 'holdout',
+      learning_rate: 5e-4,
+      batch_size: 16,
+    });
     expect(ntf.model).to.deep.equal({ layers: 4, heads: 4, width: 128, ffn: 512 });
     const dns = load('per-type/netflowgen-dns.json');
     expect(dns).to.include({ name: 'netflowgen-dns', arch: 'netflowgen_safe', train_split: 'valid' });
@@ -74,14 +89,23 @@ describe('finetune: specs and the rendered command', () => {
 
   it('refuses inconsistent specs, naming the file; hints at misspelt keys', () => {
     expect(() => load('tf.json', { pretrained: 'runs/x' })).to.throw(/'pretrained' is for netflowgen_safe/);
-    expect(() => load('ms-lstm.json', { model: { layers: 2 } })).to.throw(/'model' \(Transformer sizes\) is for arch netflowgen_tf/);
+    expect(() => load('ms-lstm.json', { model: { layers: 2 } })).to.throw(
+      /'model' \(Transformer sizes\) is for arch netflowgen_tf/,
+    );
     expect(() => load('tf.json', { lstm: { hidden: 2 } })).to.throw(/'lstm' is for arch ms_lstm/);
     expect(() => load('tf.json', { precision: 'fp16' })).to.throw(/precision fp16 needs device cuda/);
     expect(load('tf.json', { precision: 'bf16' }).precision).to.equal('bf16'); // bf16 on the CPU is allowed
-    expect(() => load('tf.json', { attack_types: ['DSN'] })).to.throw(/attack_types\.0 is "DSN", not one of .* \(did you mean 'DNS'\?\)/);
-    expect(() => loadFinetuneSpec(join(FT, 'tf.json'), [parseSetArgs(['lr=1e-3'])], tmp.dir)).to.throw(/unknown key 'lr' \(did you mean 'learning_rate'\?\)/);
+    expect(() => load('tf.json', { attack_types: ['DSN'] })).to.throw(
+      /attack_types\.0 is "DSN", not one of .* \(did you mean 'DNS'\?\)/,
+    );
+    expect(() => loadFinetuneSpec(join(FT, 'tf.json'), [parseSetArgs(['lr=1e-3'])], tmp.dir)).to.throw(
+      /unknown key 'lr' \(did you mean 'learning_rate'\?\)/,
+    );
     const f = join(tmp.dir, 'safe.json');
-    writeFileSync(f, JSON.stringify({ extends: join(FT, 'base.json'), arch: 'netflowgen_safe', train_split: 'valid' }, null, 2));
+    writeFileSync(
+      f,
+      JSON.stringify({ extends: join(FT, 'base.json'), arch: 'netflowgen_safe', train_split: 'valid' }, null, 2),
+    );
     expect(() => loadFinetuneSpec(f, [], tmp.dir)).to.throw(/safe\.json: arch netflowgen_safe needs 'pretrained'/);
   });
 
@@ -103,22 +127,38 @@ describe('finetune: specs and the rendered command', () => {
     expect(arg(argv, '--required-batch-size-multiple')).to.equal('1');
     expect(arg(argv, '--save-dir')).to.equal('/runs/x');
     expect(argv).to.include('--cpu');
-    for (const absent of ['--decoder-layers', '--lstm-hidden', '--dropout', '--holdout-share']) expect(argv, absent).to.not.include(absent);
+    for (const absent of ['--decoder-layers', '--lstm-hidden', '--dropout', '--holdout-share'])
+      expect(argv, absent).to.not.include(absent);
     expect(lines).to.include(`--adam-betas '(0.9, 0.98)'`);
   });
 
   it('renders the baselines: Transformer sizes, LSTM scales, all attack types, a holdout share', () => {
     const tf = planFinetuneCommand(load('tf.json', { holdout_share: 0.25 }), '/r').argv;
-    expect([arg(tf, '--decoder-layers'), arg(tf, '--decoder-attention-heads'), arg(tf, '--decoder-embed-dim'), arg(tf, '--decoder-ffn-embed-dim')]).to.deep.equal(['4', '4', '128', '512']);
-    expect([arg(tf, '--feature-set'), arg(tf, '--dropout'), arg(tf, '--holdout-share')]).to.deep.equal(['full', '0.1', '0.25']);
+    expect([
+      arg(tf, '--decoder-layers'),
+      arg(tf, '--decoder-attention-heads'),
+      arg(tf, '--decoder-embed-dim'),
+      arg(tf, '--decoder-ffn-embed-dim'),
+    ]).to.deep.equal(['4', '4', '128', '512']);
+    expect([arg(tf, '--feature-set'), arg(tf, '--dropout'), arg(tf, '--holdout-share')]).to.deep.equal([
+      'full',
+      '0.1',
+      '0.25',
+    ]);
     expect(tf).to.not.include('--attack-types').and.not.include('--pretrained');
     const lstm = planFinetuneCommand(load('ms-lstm-moredata.json', { device: 'cuda', precision: 'bf16' }), '/r').argv;
-    expect([arg(lstm, '--arch'), arg(lstm, '--lstm-scales'), arg(lstm, '--lstm-hidden'), arg(lstm, '--train-subset')]).to.deep.equal(['ms_lstm', '1,5,15', '128', 'train']);
+    expect([
+      arg(lstm, '--arch'),
+      arg(lstm, '--lstm-scales'),
+      arg(lstm, '--lstm-hidden'),
+      arg(lstm, '--train-subset'),
+    ]).to.deep.equal(['ms_lstm', '1,5,15', '128', 'train']);
     expect(lstm).to.include('--bf16').and.not.include('--cpu');
   });
 
   it('labels: the spec label, else the model and _MoreData', () => {
-    const label = (s: Partial<FinetuneSpec>, fs?: 'full' | 'light') => modelLabel({ arch: 'netflowgen_safe', train_split: 'valid', ...s } as FinetuneSpec, fs);
+    const label = (s: Partial<FinetuneSpec>, fs?: 'full' | 'light') =>
+      modelLabel({ arch: 'netflowgen_safe', train_split: 'valid', ...s } as FinetuneSpec, fs);
     expect(label({})).to.equal('NetFlowGen');
     expect(label({}, 'light')).to.equal('NetFlowGen_Light');
     expect(label({ arch: 'netflowgen_tf', train_split: 'train' })).to.equal('TF_MoreData');
@@ -132,7 +172,14 @@ describe('finetune: specs and the rendered command', () => {
       `2026-11-22 10:53:42 | INFO | holdout | {"epoch": 2, "holdout_loss": "1.7", "holdout_acc": "0.75", "holdout_num_updates": "18", "holdout_best_loss": "1.7"}`,
     ];
     const r = parseLogLine(lines[0])!;
-    expect(r).to.include({ event: 'valid', subset: 'holdout', epoch: 1, valid_loss: 1.8844, valid_acc_last: 0.6875, valid_num_updates: 9 });
+    expect(r).to.include({
+      event: 'valid',
+      subset: 'holdout',
+      epoch: 1,
+      valid_loss: 1.8844,
+      valid_acc_last: 0.6875,
+      valid_num_updates: 9,
+    });
     const s = summarizeRun(lines.map((l) => parseLogLine(l)!));
     expect(s.best).to.deep.equal({ epoch: 2, updates: 18, loss: 1.7, acc: 0.75 });
     expect(parseLogLine(`2026-11-22 10:53:42 | INFO | fairseq.trainer | {"not": "metrics"}`)).to.equal(undefined);
@@ -145,24 +192,35 @@ describe('finetune: specs and the rendered command', () => {
     expect(usesRefit({ ...spec, refit: false })).to.equal(false);
     expect(usesRefit(load('tf.json', { valid_split: 'test' }))).to.equal(false);
     const first = planFinetuneCommand(spec, '/r').argv;
-    expect([arg(first, '--valid-subset'), arg(first, '--patience'), arg(first, '--max-update')]).to.deep.equal(['holdout', '10', undefined]);
+    expect([arg(first, '--valid-subset'), arg(first, '--patience'), arg(first, '--max-update')]).to.deep.equal([
+      'holdout',
+      '10',
+      undefined,
+    ]);
     expect(first).to.not.include('--disable-validation');
     const refit = planRefitCommand(load('tf.json', { holdout_share: 0.25, max_update: 500 }), '/r', 37).argv;
     expect(refit).to.include('--disable-validation');
-    for (const absent of ['--valid-subset', '--holdout-share', '--patience']) expect(refit, absent).to.not.include(absent);
-    expect([arg(refit, '--max-update'), arg(refit, '--max-epoch'), arg(refit, '--save-dir'), arg(refit, '--train-subset'), arg(refit, '--seed'), arg(refit, '--batch-size'), arg(refit, '--lr')]).to.deep.equal([
-      '37',
-      '100',
-      '/r/refit',
-      'valid',
-      '1',
-      '16',
-      '0.0005',
-    ]);
+    for (const absent of ['--valid-subset', '--holdout-share', '--patience'])
+      expect(refit, absent).to.not.include(absent);
+    expect([
+      arg(refit, '--max-update'),
+      arg(refit, '--max-epoch'),
+      arg(refit, '--save-dir'),
+      arg(refit, '--train-subset'),
+      arg(refit, '--seed'),
+      arg(refit, '--batch-size'),
+      arg(refit, '--lr'),
+    ]).to.deep.equal(['37', '100', '/r/refit', 'valid', '1', '16', '0.0005']);
   });
 
   it("U*: the updates of fairseq's checkpoint_best.pt, by its rule (a score <= every earlier one; ties to the later save)", () => {
-    const save = (updates: number, score: unknown, path = '/r/checkpoint_last.pt'): RunRecord => ({ event: 'checkpoint', path, epoch: updates / 5, updates, score });
+    const save = (updates: number, score: unknown, path = '/r/checkpoint_last.pt'): RunRecord => ({
+      event: 'checkpoint',
+      path,
+      epoch: updates / 5,
+      updates,
+      score,
+    });
     expect(selectedUpdates([save(5, 0.9), save(10, 0.8), save(15, 0.85)])).to.equal(10);
     expect(selectedUpdates([save(5, 0.9), save(10, 0.8), save(15, 0.8)])).to.equal(15); // rounded losses tie: fairseq keeps the later
     expect(selectedUpdates([save(5, 0.7), { event: 'start' }, save(10, 0.8), save(15, 0.7)])).to.equal(15); // across a resume
@@ -191,10 +249,21 @@ describe('finetune: specs and the rendered command', () => {
     expect(calibrationSplit(load('tf-moredata.json'))).to.equal('valid');
     expect(scoreSplits(load('tf.json'))).to.deep.equal(['test', 'valid', 'train']);
     expect(scoreSplits(load('tf-moredata.json'))).to.deep.equal(['test', 'valid']);
-    expect(scoreSplits(load('tf.json', { eval_splits: ['test'], calibration_split: 'train' }))).to.deep.equal(['test', 'train']);
-    expect(scoreSplits(load('tf-moredata.json', { eval_splits: ['test', 'train'] }))).to.deep.equal(['test', 'train', 'valid']);
-    expect(() => load('tf.json', { calibration_split: 'valid' })).to.throw(/tf\.json: calibration_split valid is the training split \(train_split\).*choose train/);
-    expect(() => load('tf-moredata.json', { calibration_split: 'test' })).to.throw(/calibration_split test: the threshold is never chosen on the test split.*choose valid/);
+    expect(scoreSplits(load('tf.json', { eval_splits: ['test'], calibration_split: 'train' }))).to.deep.equal([
+      'test',
+      'train',
+    ]);
+    expect(scoreSplits(load('tf-moredata.json', { eval_splits: ['test', 'train'] }))).to.deep.equal([
+      'test',
+      'train',
+      'valid',
+    ]);
+    expect(() => load('tf.json', { calibration_split: 'valid' })).to.throw(
+      /tf\.json: calibration_split valid is the training split \(train_split\).*choose train/,
+    );
+    expect(() => load('tf-moredata.json', { calibration_split: 'test' })).to.throw(
+      /calibration_split test: the threshold is never chosen on the test split.*choose valid/,
+    );
   });
 
   it('netflowgen finetune --dry-run prints the command, with --pretrained and --set from the command line', async () => {
@@ -202,7 +271,21 @@ describe('finetune: specs and the rendered command', () => {
     const w = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
     try {
-      await yargs(['finetune', join(FT, 'netflowgen.json'), '--pretrained', pre, '--dataset', join(tmp.dir, 'ed'), '--out', join(tmp.dir, 'runs'), '--set', 'max_epoch=3', '--threads', '1', '--dry-run'])
+      await yargs([
+        'finetune',
+        join(FT, 'netflowgen.json'),
+        '--pretrained',
+        pre,
+        '--dataset',
+        join(tmp.dir, 'ed'),
+        '--out',
+        join(tmp.dir, 'runs'),
+        '--set',
+        'max_epoch=3',
+        '--threads',
+        '1',
+        '--dry-run',
+      ])
         .command(finetuneCommand as never)
         .strict()
         .exitProcess(false)

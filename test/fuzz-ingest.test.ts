@@ -23,14 +23,32 @@ const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 
 /** The head of a real sample (header and `lines` records), as bytes. */
 function head(path: string, lines: number): Buffer {
-  return Buffer.from(readFileSync(path, 'latin1').split('\n').slice(0, lines + 1).join('\n') + '\n', 'latin1');
+  return Buffer.from(
+    readFileSync(path, 'latin1')
+      .split('\n')
+      .slice(0, lines + 1)
+      .join('\n') + '\n',
+    'latin1',
+  );
 }
 
 const SAMPLES = {
-  'nfdump-csv': { bytes: () => head(join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv'), 150), prefixes: ['10.10.10.0/24=victim'] },
-  argus: { bytes: () => head(join(REAL, 'stratosphere/test2-malicious.binetflow'), 150), prefixes: ['10.8.0.0/24=lab'] },
-  cicflowmeter: { bytes: () => head(join(REAL, 'cicddos2019-csv/DrDoS_NTP.csv'), 120), prefixes: ['192.168.50.0/24=lab'] },
-  nfcapd: { bytes: () => readFileSync(join(REAL, 'stratosphere/test1-malicious.nfdump')), prefixes: ['147.32.0.0/16=ctu'] },
+  'nfdump-csv': {
+    bytes: () => head(join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv'), 150),
+    prefixes: ['10.10.10.0/24=victim'],
+  },
+  argus: {
+    bytes: () => head(join(REAL, 'stratosphere/test2-malicious.binetflow'), 150),
+    prefixes: ['10.8.0.0/24=lab'],
+  },
+  cicflowmeter: {
+    bytes: () => head(join(REAL, 'cicddos2019-csv/DrDoS_NTP.csv'), 120),
+    prefixes: ['192.168.50.0/24=lab'],
+  },
+  nfcapd: {
+    bytes: () => readFileSync(join(REAL, 'stratosphere/test1-malicious.nfdump')),
+    prefixes: ['147.32.0.0/16=ctu'],
+  },
 };
 
 type Corruption =
@@ -43,11 +61,19 @@ type Corruption =
 
 const corruption: fc.Arbitrary<Corruption> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 8 }), value: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 8 }),
+    value: fc.integer({ min: 0, max: 255 }),
+  }),
   fc.record({ kind: fc.constant('shuffle' as const), seed: fc.integer() }),
   fc.record({ kind: fc.constant('duplicate' as const), line: fc.nat(), times: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ kind: fc.constant('year' as const), line: fc.nat(), year: fc.integer({ min: 1900, max: 2200 }) }),
-  fc.record({ kind: fc.constant('columns' as const), line: fc.nat(), delta: fc.integer({ min: -5, max: 5 }).filter((d) => d !== 0) }),
+  fc.record({
+    kind: fc.constant('columns' as const),
+    line: fc.nat(),
+    delta: fc.integer({ min: -5, max: 5 }).filter((d) => d !== 0),
+  }),
 );
 
 /** A text file with the corruptions applied in order (lines after the header, bytes anywhere). */
@@ -72,10 +98,15 @@ function corrupt(src: Buffer, list: Corruption[], binary: boolean): Buffer {
           [body[k], body[j]] = [body[j], body[k]];
         }
       } else if (c.kind === 'duplicate') body.splice(i, 0, ...Array(c.times).fill(body[i]));
-      else if (c.kind === 'year') body[i] = body[i].replace(/\d{4}(?=[-/]\d\d[-/]\d\d)/, String(c.year)).replace(/^1\d{12}/, String(Date.UTC(c.year, 0, 1)));
+      else if (c.kind === 'year')
+        body[i] = body[i]
+          .replace(/\d{4}(?=[-/]\d\d[-/]\d\d)/, String(c.year))
+          .replace(/^1\d{12}/, String(Date.UTC(c.year, 0, 1)));
       else {
         const f = body[i].split(',');
-        body[i] = (c.delta > 0 ? [...f, ...Array(c.delta).fill('x')] : f.slice(0, Math.max(0, f.length + c.delta))).join(',');
+        body[i] = (
+          c.delta > 0 ? [...f, ...Array(c.delta).fill('x')] : f.slice(0, Math.max(0, f.length + c.delta))
+        ).join(',');
       }
       buf = Buffer.from([header, ...body].join('\n'), 'latin1');
     }
@@ -108,7 +139,13 @@ describe('fuzz: serialize never crashes on corrupted real samples (issue 11)', f
       const src = sample.bytes();
       const binary = format === 'nfcapd';
       let n = 0;
-      const outcomes: Record<string, number> = { store: 0, Error: 0, InputError: 0, OutputError: 0, RejectShareError: 0 };
+      const outcomes: Record<string, number> = {
+        store: 0,
+        Error: 0,
+        InputError: 0,
+        OutputError: 0,
+        RejectShareError: 0,
+      };
       await fc.assert(
         fc.asyncProperty(fc.array(corruption, { minLength: 1, maxLength: 3 }), fc.boolean(), async (list, strict) => {
           const dir = join(tmp.dir, `${format}-${n++}`);
@@ -147,10 +184,20 @@ describe('fuzz: serialize never crashes on corrupted real samples (issue 11)', f
     for (const [k, list] of cases.entries()) {
       const file = join(tmp.dir, `cli-${k}.csv`);
       writeFileSync(file, corrupt(src, list, false));
-      const r = await execa('node', [CLI, 'serialize', '-i', file, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, `cli-${k}`), '--strict'], { reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
+      const r = await execa(
+        'node',
+        [CLI, 'serialize', '-i', file, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, `cli-${k}`), '--strict'],
+        { reject: false, env: { NETFLOWGEN_PROGRESS: '0' } },
+      );
       expect([0, 1], r.stderr).to.include(r.exitCode);
       expect(r.stderr, JSON.stringify(list)).not.to.match(/\n\s+at .+:\d+:\d+/);
-      if (r.exitCode === 1) expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('netflowgen:'))).to.have.length(1);
+      if (r.exitCode === 1)
+        expect(
+          r.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('netflowgen:')),
+        ).to.have.length(1);
     }
   });
 });

@@ -5,7 +5,16 @@ import { fitBigram } from '../ts/baseline/bigram.js';
 import { Rng } from '../ts/common/rng.js';
 import { assignBins, computeCutoffs, presentCutoffs } from '../ts/discretize/cutoffs.js';
 import { sampleBigram, seasonalRepeat } from '../ts/generate/baselines.js';
-import { autocorrelation, compareSeries, correlationPairs, jsd, meanMetrics, metricBetter, seriesStats, compareStats } from '../ts/generate/metrics.js';
+import {
+  autocorrelation,
+  compareSeries,
+  correlationPairs,
+  jsd,
+  meanMetrics,
+  metricBetter,
+  seriesStats,
+  compareStats,
+} from '../ts/generate/metrics.js';
 import { binInterval, binsToValues, nextFloat32Up, valueForBin } from '../ts/generate/values.js';
 
 /** A [T, F] series from per-feature functions of t. */
@@ -52,7 +61,14 @@ describe('generate: metrics', () => {
   it('every error is 0 and every bin equal on identical series', () => {
     const rng = new Rng(3);
     const nodes = [randomSeries(rng, 300, 5, 10), randomSeries(rng, 300, 5, 10)];
-    const m = compareSeries(nodes, nodes.map((x) => x.slice()), 300, 5, 10, ['volume', 'volume', 'protocol', 'port', 'flag']);
+    const m = compareSeries(
+      nodes,
+      nodes.map((x) => x.slice()),
+      300,
+      5,
+      10,
+      ['volume', 'volume', 'protocol', 'port', 'flag'],
+    );
     expect(m).to.include({ jsd: 0, acfMse: 0, corrError: 0, equalShare: 1, acf1440: null, nodes: 2, minutes: 300 });
     expect(m.jsdByGroup).to.deep.equal({ volume: 0, protocol: 0, port: 0, flag: 0 });
     expect(Object.values(m.corrErrorByGroupPair).every((x) => x === 0)).to.equal(true);
@@ -97,7 +113,9 @@ describe('generate: a bin becomes a value inside its cutoffs', () => {
     const rng = new Rng(11);
     for (let trial = 0; trial < 40; trial++) {
       const N = 2 + rng.int(11);
-      const train = Float64Array.from({ length: 200 }, () => (rng.chance(0.3) ? 0 : rng.chance(0.5) ? rng.intIn(1, 5) : Math.round(rng.lognormal(1000, 2))));
+      const train = Float64Array.from({ length: 200 }, () =>
+        rng.chance(0.3) ? 0 : rng.chance(0.5) ? rng.intIn(1, 5) : Math.round(rng.lognormal(1000, 2)),
+      );
       const cut = computeCutoffs(train, N);
       const K = presentCutoffs(cut);
       const sorted = Float64Array.from(train).sort();
@@ -111,7 +129,8 @@ describe('generate: a bin becomes a value inside its cutoffs', () => {
           expect(back[i], `trial ${trial}: a bin without values becomes the top bin`).to.equal(N - 1);
           expect(values[i]).to.be.greaterThan(K ? cut[K - 1] : 0);
         } else expect(back[i], `trial ${trial}, bin ${b}, value ${values[i]}, cutoffs ${[...cut]}`).to.equal(b);
-        if (b > 0 && !(b > K && b < N - 1) && values[i] <= (K ? cut[K - 1] : Infinity)) expect([...train]).to.include(values[i]); // a real training value
+        if (b > 0 && !(b > K && b < N - 1) && values[i] <= (K ? cut[K - 1] : Infinity))
+          expect([...train]).to.include(values[i]); // a real training value
       });
       expect(unrealizable).to.equal(expectUnrealizable);
     }

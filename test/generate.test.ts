@@ -23,10 +23,17 @@ import { makePatternDataset } from './train-fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-async function cli(commands: CommandModule<object, never>[], args: string[]): Promise<{ out: string; err: string; code: number }> {
+async function cli(
+  commands: CommandModule<object, never>[],
+  args: string[],
+): Promise<{ out: string; err: string; code: number }> {
   const out: string[] = [];
   const err: string[] = [];
-  const [w, we, code0] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr), process.exitCode];
+  const [w, we, code0] = [
+    process.stdout.write.bind(process.stdout),
+    process.stderr.write.bind(process.stderr),
+    process.exitCode,
+  ];
   process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
   try {
@@ -49,7 +56,9 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
   before(async () => {
     tmp = tempDir('netflowgen-generate-');
     dataset = await makePatternDataset(tmp.dir); // 4 nodes x 2000 minutes, light features, windows of 32
-    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny.json'), [parseSetArgs([`dataset=${dataset}`, 'max_epoch=1'])]);
+    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny.json'), [
+      parseSetArgs([`dataset=${dataset}`, 'max_epoch=1']),
+    ]);
     runDir = join(tmp.dir, 'runs', 'tiny');
     await runPretrain(spec, { runDir, check: false, threads: 1, log: () => {} });
   });
@@ -57,9 +66,31 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
 
   it('samples series whose store passes inspect and bin, with values inside the cutoffs of their bins', async () => {
     const out = join(tmp.dir, 'gen');
-    const r = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '2021-09-21T04:00:00Z', '--history-from', '2021-09-21T03:00:00Z', '--minutes', '120', '--nodes', '10.0.0.1', '2', '--threads', '1', '-o', out]);
+    const r = await cli(
+      [generateCommand as never],
+      [
+        'generate',
+        '-m',
+        runDir,
+        '--from',
+        '2021-09-21T04:00:00Z',
+        '--history-from',
+        '2021-09-21T03:00:00Z',
+        '--minutes',
+        '120',
+        '--nodes',
+        '10.0.0.1',
+        '2',
+        '--threads',
+        '1',
+        '-o',
+        out,
+      ],
+    );
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.match(/^wrote .*gen: 2 nodes x 120 minutes x 6 features from 2021-09-21T04:00:00Z, 31 real minutes of history; [\d,]+ node-minutes\/s \(cached, cpu\); values in /);
+    expect(r.out).to.match(
+      /^wrote .*gen: 2 nodes x 120 minutes x 6 features from 2021-09-21T04:00:00Z, 31 real minutes of history; [\d,]+ node-minutes\/s \(cached, cpu\); values in /,
+    );
     const g = GeneratedSeries.open(out);
     const m = g.manifest;
     expect(m.nodes.map((n) => n.address)).to.deep.equal(['10.0.0.1', '10.0.0.3']);
@@ -81,8 +112,12 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
       for (let f = 0; f < F; f++) {
         const col = Array.from({ length: 120 }, (_, t) => values[t * F + f]);
         const back = assignBins(col, cut.subarray(f * 9, (f + 1) * 9));
-        expect([...back], `node ${n.address}, feature ${m.features[f]}`).to.deep.equal(Array.from({ length: 120 }, (_, t) => bins[t * F + f]));
-        col.forEach((v, t) => (bins[t * F + f] === 9 ? expect(v).to.be.above(900) : expect([0, 300, 900]).to.include(v))); // else the node's own training values
+        expect([...back], `node ${n.address}, feature ${m.features[f]}`).to.deep.equal(
+          Array.from({ length: 120 }, (_, t) => bins[t * F + f]),
+        );
+        col.forEach((v, t) =>
+          bins[t * F + f] === 9 ? expect(v).to.be.above(900) : expect([0, 300, 900]).to.include(v),
+        ); // else the node's own training values
         fallbacks += col.filter((v) => v > 900).length;
       }
     });
@@ -92,25 +127,70 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     const ins = await cli([inspectCommand as never], ['inspect', join(out, 'store')]);
     expect(ins.code, ins.err).to.equal(0);
     expect(ins.out).to.include('10.0.0.3');
-    const rebinned = await buildBinnedDataset({ store: join(out, 'store'), out: join(tmp.dir, 'rebinned'), features: 'light', windowLength: 16, split: '0.5,0.25,0.25' });
+    const rebinned = await buildBinnedDataset({
+      store: join(out, 'store'),
+      out: join(tmp.dir, 'rebinned'),
+      features: 'light',
+      windowLength: 16,
+      split: '0.5,0.25,0.25',
+    });
     expect(rebinned.manifest.nodes).to.have.length(2);
 
     // cold start, greedy, no store: the options reach the sampler
-    const cold = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '1700', '--minutes', '10', '--nodes', '0', '--temperature', '0', '--no-values', '--no-cache', '--threads', '1', '-o', join(tmp.dir, 'cold')]);
+    const cold = await cli(
+      [generateCommand as never],
+      [
+        'generate',
+        '-m',
+        runDir,
+        '--from',
+        '1700',
+        '--minutes',
+        '10',
+        '--nodes',
+        '0',
+        '--temperature',
+        '0',
+        '--no-values',
+        '--no-cache',
+        '--threads',
+        '1',
+        '-o',
+        join(tmp.dir, 'cold'),
+      ],
+    );
     expect(cold.code, cold.err).to.equal(0);
     const cm = GeneratedSeries.open(join(tmp.dir, 'cold')).manifest;
     expect(cm.history).to.deep.equal({ from: null, minutes: 0, cold: true });
     expect(cm.sampling).to.include({ temperature: 0, cache: false });
     expect(cm.files.store).to.equal(null);
 
-    const bad = await cli([generateCommand as never], ['generate', '-m', runDir, '--from', '1700', '--minutes', '10', '--nodes', '10.9.9.9', '-o', join(tmp.dir, 'bad')]);
+    const bad = await cli(
+      [generateCommand as never],
+      [
+        'generate',
+        '-m',
+        runDir,
+        '--from',
+        '1700',
+        '--minutes',
+        '10',
+        '--nodes',
+        '10.9.9.9',
+        '-o',
+        join(tmp.dir, 'bad'),
+      ],
+    );
     expect(bad.code).to.equal(1);
     expect(bad.err).to.match(/no node '10\.9\.9\.9'/);
   });
 
   it('evaluates the samples against the baselines and the real-vs-real floor, and writes generation.json', async () => {
     const out = join(tmp.dir, 'evaluation');
-    const r = await cli([evaluateGenerationCommand as never], ['evaluate-generation', runDir, '-o', out, '--threads', '1', '--plot-nodes', '2', '--plot-minutes', '100']);
+    const r = await cli(
+      [evaluateGenerationCommand as never],
+      ['evaluate-generation', runDir, '-o', out, '--threads', '1', '--plot-nodes', '2', '--plot-minutes', '100'],
+    );
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.match(/\| Generator +\| Mean JSD/);
     const e = JSON.parse(readFileSync(join(out, 'generation.json'), 'utf8')) as GenerationEvaluation;
@@ -125,20 +205,28 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     ]);
     // the pattern repeats every 4 minutes: a day later, and 200 minutes later, everything is equal
     const byLabel = Object.fromEntries(e.rows.map((x) => [x.label, x.metrics]));
-    for (const label of ['Seasonal (previous day)', 'Real vs real (floor)']) expect(byLabel[label]).to.include({ jsd: 0, acfMse: 0, corrError: 0, equalShare: 1 });
+    for (const label of ['Seasonal (previous day)', 'Real vs real (floor)'])
+      expect(byLabel[label]).to.include({ jsd: 0, acfMse: 0, corrError: 0, equalShare: 1 });
     expect(byLabel['Bigram']?.equalShare).to.be.below(1);
     expect(e.lags).to.deep.include({ dailyUsed: false });
     expect(e.verdicts).to.have.length(1);
     expect(e.verdicts[0].jsdToFloor).to.equal(null); // a floor of 0: no ratio
     expect(e.series).to.have.length(2);
     expect(e.series[0]).to.include({ node: '10.0.0.1', feature: 'in.byt', minutes: 100 });
-    expect(Object.keys(e.series[0].generated)).to.deep.equal(['NetFlowGen (tiny)', 'Bigram', 'Seasonal (previous day)']);
+    expect(Object.keys(e.series[0].generated)).to.deep.equal([
+      'NetFlowGen (tiny)',
+      'Bigram',
+      'Seasonal (previous day)',
+    ]);
     expect(e.series[0].generated['NetFlowGen (tiny)'].values).to.have.length(100);
     expect(e.series[0].real.values?.slice(0, 4).sort()).to.deep.equal([0, 0, 300, 900]);
     expect(readFileSync(join(out, 'generation.md'), 'utf8')).to.include('NetFlowGen (tiny): ');
 
     // a second run reuses the samples of the same request
-    const again = await cli([evaluateGenerationCommand as never], ['evaluate-generation', runDir, '-o', out, '--threads', '1']);
+    const again = await cli(
+      [evaluateGenerationCommand as never],
+      ['evaluate-generation', runDir, '-o', out, '--threads', '1'],
+    );
     expect(again.code, again.err).to.equal(0);
     expect(again.err).to.include('reusing the samples');
   });

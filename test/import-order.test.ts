@@ -9,9 +9,26 @@ import { expect } from 'chai';
 import { packageRoot } from '../ts/common/paths.js';
 
 const ORDER: Record<string, number> = {
-  common: 0, catalogue: 0, config: 0, bridge: 0,
-  ingest: 1, serialize: 2, synth: 2.5, inspect: 2.5, splits: 3, discretize: 3, unseen: 3.5,
-  datasets: 4, earlydetect: 4.5, baseline: 5, train: 5, generate: 5.5, evaluate: 6, report: 7, reproduce: 8, cli: 9,
+  common: 0,
+  catalogue: 0,
+  config: 0,
+  bridge: 0,
+  ingest: 1,
+  serialize: 2,
+  synth: 2.5,
+  inspect: 2.5,
+  splits: 3,
+  discretize: 3,
+  unseen: 3.5,
+  datasets: 4,
+  earlydetect: 4.5,
+  baseline: 5,
+  train: 5,
+  generate: 5.5,
+  evaluate: 6,
+  report: 7,
+  reproduce: 8,
+  cli: 9,
 };
 
 function files(dir: string): string[] {
@@ -29,7 +46,8 @@ describe('the pipeline order of ts/ folders', () => {
     if (from.endsWith('.ts')) continue; // ts/index.ts re-exports everything
     for (const m of readFileSync(f, 'utf8').matchAll(/from '(\.\.?\/[^']+)'/g)) {
       const to = relative(ts, normalize(join(dirname(f), m[1]))).split('/')[0];
-      if (to !== from && !to.startsWith('..')) edges.set(`${from} -> ${to}`, (edges.get(`${from} -> ${to}`) ?? new Set()).add(relative(ts, f)));
+      if (to !== from && !to.startsWith('..'))
+        edges.set(`${from} -> ${to}`, (edges.get(`${from} -> ${to}`) ?? new Set()).add(relative(ts, f)));
     }
   }
 

@@ -26,7 +26,25 @@ describe('ingest/address: IPv4', () => {
   });
 
   it('rejects what is not a dotted quad', () => {
-    for (const bad of ['256.1.1.1', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '01.2.3.4', '1.2.3.04', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.a', '1234.1.1.1', '', '::1', '1.2.3.-4', '1,2,3,4', '999.999.999.999']) {
+    for (const bad of [
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3.4 ',
+      ' 1.2.3.4',
+      '1.2.3.a',
+      '1234.1.1.1',
+      '',
+      '::1',
+      '1.2.3.-4',
+      '1,2,3,4',
+      '999.999.999.999',
+    ]) {
       expect(parseIPv4(bad), bad).to.equal(-1);
     }
   });
@@ -77,7 +95,27 @@ describe('ingest/address: IPv6', () => {
   });
 
   it('rejects malformed text', () => {
-    for (const bad of ['', ':', ':::', '1:::2', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '12345::1', 'g::1', '1:2:3:4:5:6:7:', ':1:2:3:4:5:6:7', '::1.2.3', '::1.2.3.256', '1.2.3.4', '::1.2.3.4:5', '[::1]', 'fe80::1%eth0', ' ::1']) {
+    for (const bad of [
+      '',
+      ':',
+      ':::',
+      '1:::2',
+      '1::2::3',
+      '1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7:8::',
+      '12345::1',
+      'g::1',
+      '1:2:3:4:5:6:7:',
+      ':1:2:3:4:5:6:7',
+      '::1.2.3',
+      '::1.2.3.256',
+      '1.2.3.4',
+      '::1.2.3.4:5',
+      '[::1]',
+      'fe80::1%eth0',
+      ' ::1',
+    ]) {
       expect(canonicalIPv6(bad), JSON.stringify(bad)).to.equal(null);
       expect(parseIPv6Groups(bad) === null, bad).to.equal(!isIPv6(bad) || bad.includes('%') || bad.startsWith('['));
     }
@@ -89,7 +127,9 @@ describe('ingest/address: IPv6', () => {
       const groups = Array.from({ length: 8 }, () => (r() < 0.45 ? 0 : Math.floor(r() * 65536)));
       if (groups.slice(0, 6).every((g, k) => (k < 5 ? g === 0 : g === 0xffff))) continue; // mapped: URL prints hex
       // write it in a random verbose form: leading zeros, upper case
-      const text = groups.map((g) => (r() < 0.5 ? g.toString(16).padStart(4, '0').toUpperCase() : g.toString(16))).join(':');
+      const text = groups
+        .map((g) => (r() < 0.5 ? g.toString(16).padStart(4, '0').toUpperCase() : g.toString(16)))
+        .join(':');
       expect(canonicalIPv6(text), text).to.equal(urlCanonicalIPv6(text));
       // the canonical text is a fixed point
       expect(canonicalIPv6(canonicalIPv6(text)!)).to.equal(canonicalIPv6(text));
@@ -107,8 +147,18 @@ describe('ingest/address: IPv6', () => {
 
 describe('ingest/address: CIDR prefixes', () => {
   it('parses IPv4 prefixes and bare addresses', () => {
-    expect(parseCidr('10.0.0.0/8')).to.deep.equal({ family: 4, network: 0x0a000000, prefixLength: 8, text: '10.0.0.0/8' });
-    expect(parseCidr(' 192.168.1.7 ')).to.deep.equal({ family: 4, network: parseIPv4('192.168.1.7'), prefixLength: 32, text: '192.168.1.7/32' });
+    expect(parseCidr('10.0.0.0/8')).to.deep.equal({
+      family: 4,
+      network: 0x0a000000,
+      prefixLength: 8,
+      text: '10.0.0.0/8',
+    });
+    expect(parseCidr(' 192.168.1.7 ')).to.deep.equal({
+      family: 4,
+      network: parseIPv4('192.168.1.7'),
+      prefixLength: 32,
+      text: '192.168.1.7/32',
+    });
     expect(parseCidr('0.0.0.0/0').network).to.equal(0);
     expect(parseCidr('10.0.0.1/8', false).text).to.equal('10.0.0.0/8');
   });

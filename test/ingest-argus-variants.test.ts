@@ -17,7 +17,11 @@ const NORMAL7 = join(REAL, 'stratosphere/hist__Normal__CTU-Normal-7-2013-13-07.b
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 
 /** The file with some columns dropped or replaced (by header name); columns after payload columns are untouched. */
-function rewrite(src: string, dst: string, edit: (cols: Record<string, string>, header: string[]) => [string, string][]): void {
+function rewrite(
+  src: string,
+  dst: string,
+  edit: (cols: Record<string, string>, header: string[]) => [string, string][],
+): void {
   const [head, ...rows] = readFileSync(src, 'utf8').trimEnd().split('\n');
   const names = head.split(',');
   const n = names.indexOf('Label') >= 0 ? names.findIndex((x) => /udata$/i.test(x)) : -1;
@@ -26,7 +30,10 @@ function rewrite(src: string, dst: string, edit: (cols: Record<string, string>, 
   for (const [i, line] of [head, ...rows].entries()) {
     const f = line.split(',');
     const cols = Object.fromEntries(names.slice(0, keep).map((name, k) => [name, f[k]]));
-    const edited = i === 0 ? edit(Object.fromEntries(names.slice(0, keep).map((x) => [x, x])), names).map(([name]) => name) : edit(cols, names).map(([, v]) => v);
+    const edited =
+      i === 0
+        ? edit(Object.fromEntries(names.slice(0, keep).map((x) => [x, x])), names).map(([name]) => name)
+        : edit(cols, names).map(([, v]) => v);
     out.push([...edited, ...f.slice(keep)].join(','));
   }
   writeFileSync(dst, out.join('\n') + '\n');
@@ -63,7 +70,9 @@ describe('Argus format variants (issue 11)', function () {
   it('TotPkts and TotBytes without SrcBytes or SrcPkts: every record read, totals kept, both directions estimated and counted', async () => {
     const f = join(tmp.dir, 'tot-only.binetflow');
     rewrite(TEST2, f, (c) => Object.entries(c).filter(([k]) => k !== 'SrcBytes' && k !== 'SrcPkts'));
-    expect(readFileSync(f, 'utf8').split('\n')[0]).to.equal('StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,Label');
+    expect(readFileSync(f, 'utf8').split('\n')[0]).to.equal(
+      'StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,Label',
+    );
     const k = new Keep();
     await argusReader.read(f, k);
     expect(k.rejects).to.deep.equal(truth.rejects);
@@ -75,7 +84,14 @@ describe('Argus format variants (issue 11)', function () {
       const t = truth.recs[i];
       expect(r.pkts + r.rpkts).to.equal(t.pkts + t.rpkts);
       expect(r.bytes + r.rbytes).to.equal(t.bytes + t.rbytes);
-      expect([r.startMs, r.src4, r.dst4, r.sp, r.dp, r.proto]).to.deep.equal([t.startMs, t.src4, t.dst4, t.sp, t.dp, t.proto]);
+      expect([r.startMs, r.src4, r.dst4, r.sp, r.dp, r.proto]).to.deep.equal([
+        t.startMs,
+        t.src4,
+        t.dst4,
+        t.sp,
+        t.dp,
+        t.proto,
+      ]);
       errB += Math.abs(r.bytes - t.bytes);
       errP += Math.abs(r.pkts - t.pkts);
     }
@@ -109,8 +125,16 @@ describe('Argus format variants (issue 11)', function () {
     const f = join(tmp.dir, 'dst.binetflow');
     rewrite(TEST2, f, (c, names) =>
       names.includes('Label') && c.TotPkts === 'TotPkts'
-        ? Object.entries(c).map(([k, v]) => (k === 'SrcBytes' ? ['DstBytes', 'DstBytes'] : k === 'SrcPkts' ? ['DstPkts', 'DstPkts'] : [k, v]))
-        : Object.entries(c).map(([k, v]) => (k === 'SrcBytes' ? ['DstBytes', String(Number(c.TotBytes) - Number(v))] : k === 'SrcPkts' ? ['DstPkts', String(Number(c.TotPkts) - Number(v))] : [k, v])),
+        ? Object.entries(c).map(([k, v]) =>
+            k === 'SrcBytes' ? ['DstBytes', 'DstBytes'] : k === 'SrcPkts' ? ['DstPkts', 'DstPkts'] : [k, v],
+          )
+        : Object.entries(c).map(([k, v]) =>
+            k === 'SrcBytes'
+              ? ['DstBytes', String(Number(c.TotBytes) - Number(v))]
+              : k === 'SrcPkts'
+                ? ['DstPkts', String(Number(c.TotPkts) - Number(v))]
+                : [k, v],
+          ),
     );
     const k = new Keep();
     await argusReader.read(f, k);
@@ -122,7 +146,16 @@ describe('Argus format variants (issue 11)', function () {
     const f = join(tmp.dir, 'tot-only.binetflow');
     const m = await serialize({ inputs: [f], prefixes: ['10.8.0.0/24=lab'], out: join(tmp.dir, 'store') });
     expect(m.records.estimated).to.deep.equal({ forward_packets: 6751, forward_bytes: 6751 });
-    const r = await execa('node', [CLI, 'serialize', '-i', f, '--prefix', '10.8.0.0/24=lab', '-o', join(tmp.dir, 'store2')]);
+    const r = await execa('node', [
+      CLI,
+      'serialize',
+      '-i',
+      f,
+      '--prefix',
+      '10.8.0.0/24=lab',
+      '-o',
+      join(tmp.dir, 'store2'),
+    ]);
     expect(r.stdout).to.contain('estimated: forward packets of 6751 records, forward bytes of 6751 records');
   });
 });

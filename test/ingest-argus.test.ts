@@ -37,7 +37,12 @@ describe('ingest/argus: the Stratosphere binetflow files', function () {
       expect(dir.trim(), 'no swapping direction in this file').to.be.oneOf(['->', '<->', '<?>']);
       expect(addrOf(r.src4, r.src6)).to.equal(sa);
       expect(addrOf(r.dst4, r.dst6)).to.equal(da);
-      expect([r.pkts, r.bytes, r.rpkts, r.rbytes]).to.deep.equal([Number(spk), Number(sb), Number(tp) - Number(spk), Number(tb) - Number(sb)]);
+      expect([r.pkts, r.bytes, r.rpkts, r.rbytes]).to.deep.equal([
+        Number(spk),
+        Number(sb),
+        Number(tp) - Number(spk),
+        Number(tb) - Number(sb),
+      ]);
       expect(r.startMs).to.equal(argusTime(start));
       expect(r.endMs).to.equal(r.startMs + Math.round(Number(dur) * 1000));
       expect(r.proto).to.equal({ tcp: 6, udp: 17, icmp: 1, igmp: 2 }[proto]);
@@ -46,7 +51,8 @@ describe('ingest/argus: the Stratosphere binetflow files', function () {
     const byDst = new Map<string, number>();
     for (const f of want) byDst.set(f[6], (byDst.get(f[6]) ?? 0) + Number(f[13]));
     const got = new Map<string, number>();
-    for (const { rec } of sink.records) got.set(addrOf(rec.dst4, rec.dst6), (got.get(addrOf(rec.dst4, rec.dst6)) ?? 0) + rec.bytes);
+    for (const { rec } of sink.records)
+      got.set(addrOf(rec.dst4, rec.dst6), (got.get(addrOf(rec.dst4, rec.dst6)) ?? 0) + rec.bytes);
     expect(got).to.deep.equal(byDst);
   });
 
@@ -110,7 +116,8 @@ describe('ingest/argus: the Stratosphere binetflow files', function () {
     for (const f of rows(TEST2)) {
       const [tp, tb, sb, spk] = [Number(f[11]), Number(f[12]), Number(f[13]), Number(f[14])];
       const est = estimateForwardPackets(tp, tb, sb);
-      const prop = sb === 0 ? 0 : sb === tb ? tp : Math.min(Math.max(Math.round((tp * sb) / tb), 1), Math.max(1, tp - 1));
+      const prop =
+        sb === 0 ? 0 : sb === tb ? tp : Math.min(Math.max(Math.round((tp * sb) / tb), 1), Math.max(1, tp - 1));
       expect(est).to.be.within(0, tp);
       estErr += Math.abs(est - spk);
       propErr += Math.abs(prop - spk);
@@ -134,9 +141,29 @@ describe('ingest/argus: direction, payload columns and bad lines (fixture)', () 
     const sink = new CollectSink();
     await argusReader.read(EDGE, sink);
     const byLine = new Map(sink.records.map((k) => [k.line, k.rec]));
-    expect(byLine.get(2)).to.deep.include({ sp: 48009, dp: 443, flags: 2 | 8 | 16, rflags: 2 | 4 | 8 | 16, pkts: 13, bytes: 1621, rpkts: 13, rbytes: 4102 });
+    expect(byLine.get(2)).to.deep.include({
+      sp: 48009,
+      dp: 443,
+      flags: 2 | 8 | 16,
+      rflags: 2 | 4 | 8 | 16,
+      pkts: 13,
+      bytes: 1621,
+      rpkts: 13,
+      rbytes: 4102,
+    });
     // `<-`: the destination was the only sender: it becomes the source
-    expect(byLine.get(3)).to.deep.include({ src4: 0x0a000002, dst4: 0x0a000001, sp: 5555, dp: 80, pkts: 3, bytes: 180, rpkts: 0, rbytes: 0, flags: 18, rflags: 0 });
+    expect(byLine.get(3)).to.deep.include({
+      src4: 0x0a000002,
+      dst4: 0x0a000001,
+      sp: 5555,
+      dp: 80,
+      pkts: 3,
+      bytes: 180,
+      rpkts: 0,
+      rbytes: 0,
+      flags: 18,
+      rflags: 0,
+    });
     expect(byLine.get(11)).to.deep.include({ sp: 60000, dp: 50000, pkts: 5, bytes: 500, rpkts: 0, rbytes: 0 });
     expect(addrOf(byLine.get(11)!.src4, '')).to.equal('10.8.0.80');
     // ICMP unreachable (type 3, code 4): Sport 0x0403
@@ -145,7 +172,13 @@ describe('ingest/argus: direction, payload columns and bad lines (fixture)', () 
     expect(byLine.get(5)).to.deep.include({ pkts: 3, bytes: 300, rpkts: 1, rbytes: 100 });
     expect(byLine.get(6)).to.deep.include({ pkts: 1, bytes: 100, rpkts: 3, rbytes: 300 });
     // IPv6 in canonical form, ICMPv6 neighbour solicitation (type 135)
-    expect(byLine.get(8)).to.deep.include({ src4: -1, src6: 'fe80::1', dst6: 'ff02::1:ff00:1', proto: 58, dp: 135 * 256 });
+    expect(byLine.get(8)).to.deep.include({
+      src4: -1,
+      src6: 'fe80::1',
+      dst6: 'ff02::1:ff00:1',
+      proto: 58,
+      dp: 135 * 256,
+    });
     expect(byLine.get(10)).to.deep.include({ flags: 8 | 16, rflags: 8 | 16, pkts: 75, rpkts: 72 });
     expect(sink.rejects.map((r) => [r.reason, r.line, r.field])).to.deep.equal([
       ['unknown_protocol', 7, 'Proto'],

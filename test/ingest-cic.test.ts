@@ -6,7 +6,9 @@ import { cicflowmeterReader, parseDayFirstTimestamp } from '../ts/ingest/cicflow
 import { addrOf, CollectSink, REAL } from './ingest-helpers.js';
 
 const DIR = `${REAL}/cicddos2019-csv`;
-const FILES = readdirSync(DIR).filter((f) => f.endsWith('.csv')).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.csv'))
+  .sort();
 
 describe('ingest/cicflowmeter: the CIC-DDoS2019 excerpts', function () {
   this.timeout(30000);
@@ -46,11 +48,26 @@ describe('ingest/cicflowmeter: the CIC-DDoS2019 excerpts', function () {
         const r = sink.records[i].rec;
         expect(addrOf(r.src4, r.src6)).to.equal(f[col('Source IP')]);
         expect(addrOf(r.dst4, r.dst6)).to.equal(f[col('Destination IP')]);
-        expect([r.sp, r.dp, r.proto]).to.deep.equal([Number(f[col('Source Port')]), Number(f[col('Destination Port')]), Number(f[col('Protocol')])]);
+        expect([r.sp, r.dp, r.proto]).to.deep.equal([
+          Number(f[col('Source Port')]),
+          Number(f[col('Destination Port')]),
+          Number(f[col('Protocol')]),
+        ]);
         expect(r.startMs).to.equal(Date.parse(`${f[col('Timestamp')].slice(0, 23).replace(' ', 'T')}Z`));
         expect(r.endMs).to.equal(r.startMs + Math.round(Number(f[col('Flow Duration')]) / 1000));
-        const flagNames: [string, number][] = [['FIN', 1], ['SYN', 2], ['RST', 4], ['PSH', 8], ['ACK', 16], ['URG', 32], ['ECE', 64], ['CWE', 128]];
-        expect(r.flags).to.equal(flagNames.reduce((acc, [n, bit]) => acc | (Number(f[col(`${n} Flag Count`)]) > 0 ? bit : 0), 0));
+        const flagNames: [string, number][] = [
+          ['FIN', 1],
+          ['SYN', 2],
+          ['RST', 4],
+          ['PSH', 8],
+          ['ACK', 16],
+          ['URG', 32],
+          ['ECE', 64],
+          ['CWE', 128],
+        ];
+        expect(r.flags).to.equal(
+          flagNames.reduce((acc, [n, bit]) => acc | (Number(f[col(`${n} Flag Count`)]) > 0 ? bit : 0), 0),
+        );
         expect(r.rflags).to.equal(-1);
         fwdPkts += Number(f[col('Total Fwd Packets')]);
         bwdPkts += Number(f[col('Total Backward Packets')]);
@@ -58,7 +75,12 @@ describe('ingest/cicflowmeter: the CIC-DDoS2019 excerpts', function () {
         bwdBytes += Number(f[col('Total Length of Bwd Packets')]);
       }
       const recs = sink.recs();
-      expect([recs.reduce((a, r) => a + r.pkts, 0), recs.reduce((a, r) => a + r.bytes, 0), recs.reduce((a, r) => a + r.rpkts, 0), recs.reduce((a, r) => a + r.rbytes, 0)]).to.deep.equal([fwdPkts, fwdBytes, bwdPkts, bwdBytes]);
+      expect([
+        recs.reduce((a, r) => a + r.pkts, 0),
+        recs.reduce((a, r) => a + r.bytes, 0),
+        recs.reduce((a, r) => a + r.rpkts, 0),
+        recs.reduce((a, r) => a + r.rbytes, 0),
+      ]).to.deep.equal([fwdPkts, fwdBytes, bwdPkts, bwdBytes]);
     });
   }
 
@@ -83,9 +105,9 @@ describe('ingest/cicflowmeter: the CIC-DDoS2019 excerpts', function () {
     expect(sink.records[0].rec).to.deep.equal({
       startMs: Date.UTC(2018, 11, 1, 10, 51, 39, 813),
       endMs: Date.UTC(2018, 11, 1, 10, 51, 39, 813) + 28,
-      src4: (((172 * 256 + 16) * 256 + 0) * 256) + 5,
+      src4: ((172 * 256 + 16) * 256 + 0) * 256 + 5,
       src6: '',
-      dst4: (((192 * 256 + 168) * 256 + 50) * 256) + 1,
+      dst4: ((192 * 256 + 168) * 256 + 50) * 256 + 1,
       dst6: '',
       sp: 634,
       dp: 60495,
@@ -117,7 +139,15 @@ describe('ingest/cicflowmeter: the CIC-DDoS2019 excerpts', function () {
       const sink = new CollectSink();
       await cicflowmeterReader.read(p, sink, { utcOffsetHours: 4 });
       expect(sink.rejects).to.deep.equal([]);
-      expect(sink.records[0].rec).to.deep.include({ startMs: Date.UTC(2018, 1, 14, 20 + 4, 31, 1), dst6: '2001:db8::7', pkts: 5, rpkts: 4, bytes: 1200, rbytes: 300, flags: 1 | 2 | 8 | 16 });
+      expect(sink.records[0].rec).to.deep.include({
+        startMs: Date.UTC(2018, 1, 14, 20 + 4, 31, 1),
+        dst6: '2001:db8::7',
+        pkts: 5,
+        rpkts: 4,
+        bytes: 1200,
+        rbytes: 300,
+        flags: 1 | 2 | 8 | 16,
+      });
       expect(sink.records[0].rec.endMs - sink.records[0].rec.startMs).to.equal(2000);
     } finally {
       rmSync(dir, { recursive: true, force: true });

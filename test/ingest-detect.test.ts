@@ -28,7 +28,10 @@ describe('ingest/nf-v9: NetFlow v9 CSV of the NF-* datasets (fixture)', () => {
     const cols = text[0].split(',');
     const c = (n: string): number => cols.indexOf(n);
     expect(sink.rejects.map((r) => [r.reason, r.line, r.field])).to.deep.equal([['bad_port', 10, 'L4_SRC_PORT']]);
-    const good = text.slice(1).map((l, i) => [i + 2, l.split(',')] as const).filter(([line]) => line !== 10);
+    const good = text
+      .slice(1)
+      .map((l, i) => [i + 2, l.split(',')] as const)
+      .filter(([line]) => line !== 10);
     expect(sink.records.map((k) => k.line)).to.deep.equal(good.map(([line]) => line));
     for (let i = 0; i < good.length; i++) {
       const f = good[i][1];
@@ -67,17 +70,28 @@ describe('ingest/nf-v9: NetFlow v9 CSV of the NF-* datasets (fixture)', () => {
   it('refuses a v1/v2 file (no timestamps) with a format error that says so', async () => {
     const err = await failure(nfV9Reader.read(join(FIXTURES, 'nf-v2-sample.csv'), new CollectSink()));
     expect(err).to.be.instanceOf(InputError);
-    expect(err.message).to.match(/nf-v2-sample\.csv:1: format in field 'FLOW_START_MILLISECONDS': .*no timestamp column/);
+    expect(err.message).to.match(
+      /nf-v2-sample\.csv:1: format in field 'FLOW_START_MILLISECONDS': .*no timestamp column/,
+    );
   });
 
   it('uses TCP_FLAGS when there are no client/server flag columns; strict mode names the bad line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nfg-v9-'));
     try {
       const p = join(dir, 'min.csv');
-      writeFileSync(p, 'FLOW_START_MILLISECONDS,IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,IN_BYTES,IN_PKTS,TCP_FLAGS,FLOW_DURATION_MILLISECONDS\n1424242193040,10.0.0.1,1234,10.0.0.2,80,6,120,2,18,250\n1424242193041,10.0.0.1,1234,10.0.0.2,80,6,120,x,18,250\n');
+      writeFileSync(
+        p,
+        'FLOW_START_MILLISECONDS,IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,IN_BYTES,IN_PKTS,TCP_FLAGS,FLOW_DURATION_MILLISECONDS\n1424242193040,10.0.0.1,1234,10.0.0.2,80,6,120,2,18,250\n1424242193041,10.0.0.1,1234,10.0.0.2,80,6,120,x,18,250\n',
+      );
       const sink = new CollectSink();
       await nfV9Reader.read(p, sink);
-      expect(sink.records[0].rec).to.deep.include({ flags: 18, rflags: -1, rpkts: 0, rbytes: 0, endMs: 1424242193040 + 250 });
+      expect(sink.records[0].rec).to.deep.include({
+        flags: 18,
+        rflags: -1,
+        rpkts: 0,
+        rbytes: 0,
+        endMs: 1424242193040 + 250,
+      });
       expect(sink.rejects.map((r) => [r.reason, r.line, r.field])).to.deep.equal([['bad_count', 3, 'IN_PKTS']]);
       const err = await failure(nfV9Reader.read(p, new StrictSink()));
       expect(err.message).to.match(/min\.csv:3: bad_count in field 'IN_PKTS'/);
@@ -111,12 +125,19 @@ describe('ingest/detect and readFlows', function () {
     writeFileSync(gz, gzipSync(readFileSync(`${REAL}/stratosphere/test2-malicious.binetflow`)));
     expect(await detectFormat(gz)).to.equal('argus');
     const headerless = join(dir, 'q.csv');
-    writeFileSync(headerless, readText(`${REAL}/stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv`).split('\n').slice(1).join('\n'));
+    writeFileSync(
+      headerless,
+      readText(`${REAL}/stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv`).split('\n').slice(1).join('\n'),
+    );
     expect(await detectFormat(headerless)).to.equal('nfdump-csv');
   });
 
   it('names the file and lists the supported formats for anything else', async () => {
-    for (const path of [`${REAL}/cesnet/103.csv`, `${REAL}/stratosphere/test9-mixed-zeek-dir__conn.log`, `${REAL}/stopddos/amp.dns.RRSIG.fragmented.pcap`]) {
+    for (const path of [
+      `${REAL}/cesnet/103.csv`,
+      `${REAL}/stratosphere/test9-mixed-zeek-dir__conn.log`,
+      `${REAL}/stopddos/amp.dns.RRSIG.fragmented.pcap`,
+    ]) {
       const err = await failure(detectFormat(path));
       expect(err).to.be.instanceOf(InputError);
       expect((err as InputError).reason).to.equal('format');
@@ -124,7 +145,9 @@ describe('ingest/detect and readFlows', function () {
       for (const f of INPUT_FORMATS) expect(err.message).to.contain(f);
     }
     writeFileSync(join(dir, 'empty.csv'), '');
-    expect((await failure(detectFormat(join(dir, 'empty.csv')))).message).to.match(/empty\.csv: format: the file is empty/);
+    expect((await failure(detectFormat(join(dir, 'empty.csv')))).message).to.match(
+      /empty\.csv: format: the file is empty/,
+    );
     expect((await failure(detectFormat(join(dir, 'missing.csv')))).message).to.match(/missing\.csv: io/);
   });
 

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { packageRoot } from '../ts/common/paths.js';
-import { InputError, type FlowRecord, type RecordSink, type RejectReason, type SourceLocation } from '../ts/ingest/record.js';
+import {
+  InputError,
+  type FlowRecord,
+  type RecordSink,
+  type RejectReason,
+  type SourceLocation,
+} from '../ts/ingest/record.js';
 
 /** The shared real samples (../shared next to the repository, see /work/shared/data/real/README.md). */
 export const REAL = join(packageRoot(), '..', 'shared', 'data', 'real');

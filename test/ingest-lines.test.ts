@@ -125,7 +125,22 @@ describe('ingest/fields: timestamps', () => {
   it('refuses impossible or malformed timestamps (and the memo does not hide them)', () => {
     const tp = new TimestampParser();
     tp.parse(b('2021-02-28 10:00:00'), 0, 19); // fill the memo with that date
-    for (const bad of ['2021-02-29 10:00:00', '2020-02-30 00:00:00', '2021-13-01 00:00:00', '2021-00-10 00:00:00', '2021-02-28 24:00:00', '2021-02-28 10:60:00', '2021-02-28 10:00:61', '2021-02-28 1a:00:00', '2021-02-28 10:00', '2021-02-28 10:00:00.', '2021-02-28 10:00:00x', '2021-02-28+10:00:00', '2021-02/28 10:00:00', 'yesterday at noon']) {
+    for (const bad of [
+      '2021-02-29 10:00:00',
+      '2020-02-30 00:00:00',
+      '2021-13-01 00:00:00',
+      '2021-00-10 00:00:00',
+      '2021-02-28 24:00:00',
+      '2021-02-28 10:60:00',
+      '2021-02-28 10:00:61',
+      '2021-02-28 1a:00:00',
+      '2021-02-28 10:00',
+      '2021-02-28 10:00:00.',
+      '2021-02-28 10:00:00x',
+      '2021-02-28+10:00:00',
+      '2021-02/28 10:00:00',
+      'yesterday at noon',
+    ]) {
       expect(parseTimestamp(b(bad), 0, bad.length), bad).to.be.NaN;
       expect(tp.parse(b(bad), 0, bad.length), bad).to.be.NaN;
     }
@@ -204,7 +219,10 @@ describe('ingest/lines: streaming line splitter', () => {
     const read = async (name: string): Promise<{ got: string[]; progress: number[] }> => {
       const got: string[] = [];
       const progress: number[] = [];
-      await readLines(join(dir, name), (buf, s, e) => got.push(buf.toString('latin1', s, e)), { file: name, progress: (n) => progress.push(n) });
+      await readLines(join(dir, name), (buf, s, e) => got.push(buf.toString('latin1', s, e)), {
+        file: name,
+        progress: (n) => progress.push(n),
+      });
       return { got, progress };
     };
     const plain = await read('p.txt');
@@ -222,14 +240,18 @@ describe('ingest/lines: streaming line splitter', () => {
     let n = 0;
     let err: unknown;
     try {
-      await readLines(join(dir, 'big.txt'), () => {
-        if (++n === 10) ac.abort();
-      }, { file: 'big.txt', signal: ac.signal });
+      await readLines(
+        join(dir, 'big.txt'),
+        () => {
+          if (++n === 10) ac.abort();
+        },
+        { file: 'big.txt', signal: ac.signal },
+      );
     } catch (e) {
       err = e;
     }
     expect((err as Error).name).to.equal('AbortError');
-    expect(n).to.be.lessThan(3 * CHUNK_BYTES / 2);
+    expect(n).to.be.lessThan((3 * CHUNK_BYTES) / 2);
   });
 
   it('turns unreadable files and corrupt gzip into InputError io naming the file', async () => {
@@ -260,9 +282,13 @@ describe('ingest/lines: streaming line splitter', () => {
     const boom = new RangeError('handler failed');
     let err: unknown;
     try {
-      await readLines(join(dir, 'h.txt'), () => {
-        throw boom;
-      }, { file: 'h.txt' });
+      await readLines(
+        join(dir, 'h.txt'),
+        () => {
+          throw boom;
+        },
+        { file: 'h.txt' },
+      );
     } catch (e) {
       err = e;
     }

@@ -23,7 +23,8 @@ const NFCAPD = `${REAL}/stratosphere/test1-malicious.nfdump`;
 function expectedFromLine(cols: string[], line: string, offsetMs = 0): Partial<FlowRecord> {
   const f = line.split(',');
   const v = (name: string): string => f[cols.indexOf(name)];
-  const addr = (s: string): [number, string] => (s.includes(':') ? [-1, urlCanonicalIPv6(s)] : [s.split('.').reduce((a, x) => a * 256 + Number(x), 0), '']);
+  const addr = (s: string): [number, string] =>
+    s.includes(':') ? [-1, urlCanonicalIPv6(s)] : [s.split('.').reduce((a, x) => a * 256 + Number(x), 0), ''];
   const proto: Record<string, number> = { TCP: 6, UDP: 17, ICMP: 1, ICMP6: 58, GRE: 47, ESP: 50 };
   const flags = [...v('flg')].reduce((acc, ch, i) => acc + (ch === '.' ? 0 : 2 ** (7 - i)), 0);
   const [src4, src6] = addr(v('sa'));
@@ -48,7 +49,10 @@ function expectedFromLine(cols: string[], line: string, offsetMs = 0): Partial<F
 }
 
 function dataLines(text: string): string[] {
-  return text.split('\n').slice(1).filter((l) => l.trim() !== '');
+  return text
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
 }
 
 describe('ingest/nfdump-csv: the real nfdump 1.7 exports', function () {
@@ -91,7 +95,23 @@ describe('ingest/nfdump-csv: the real nfdump 1.7 exports', function () {
     expect(sink.records[0]).to.deep.equal({
       file: NFDUMP_CSVS[0],
       line: 2,
-      rec: { startMs: Date.UTC(2021, 8, 21, 15, 45, 24), endMs: Date.UTC(2021, 8, 21, 15, 45, 24), src4: (((45 * 256 + 179) * 256 + 193) * 256) + 111, src6: '', dst4: 0x0a0a0a0a, dst6: '', sp: 53, dp: 22, proto: 17, flags: 0, pkts: 1, bytes: 3950, rpkts: 0, rbytes: 0, rflags: -1 },
+      rec: {
+        startMs: Date.UTC(2021, 8, 21, 15, 45, 24),
+        endMs: Date.UTC(2021, 8, 21, 15, 45, 24),
+        src4: ((45 * 256 + 179) * 256 + 193) * 256 + 111,
+        src6: '',
+        dst4: 0x0a0a0a0a,
+        dst6: '',
+        sp: 53,
+        dp: 22,
+        proto: 17,
+        flags: 0,
+        pkts: 1,
+        bytes: 3950,
+        rpkts: 0,
+        rbytes: 0,
+        rflags: -1,
+      },
     });
     // its IPv6 flows come out canonical
     const v6 = sink.records.filter((k) => k.rec.src6 !== '');
@@ -157,7 +177,10 @@ describe('ingest/nfdump-csv: bad input', () => {
     const [v4, v6, synack, icmp, other] = sink.recs();
     expect(v4.bytes).to.equal(3950);
     expect([v6.src6, v6.dst6]).to.deep.equal(['2001:67c:1360:8001::30', '2a01:4f8:221:17d3::2']);
-    expect([v6.startMs, v6.endMs]).to.deep.equal([Date.UTC(2021, 8, 21, 15, 45, 37, 250), Date.UTC(2021, 8, 21, 15, 45, 37, 309)]);
+    expect([v6.startMs, v6.endMs]).to.deep.equal([
+      Date.UTC(2021, 8, 21, 15, 45, 37, 250),
+      Date.UTC(2021, 8, 21, 15, 45, 37, 309),
+    ]);
     expect(v6.flags).to.equal(0x10 | 0x08 | 0x02 | 0x01); // ...AP.SF
     expect([synack.flags, synack.rpkts, synack.rbytes]).to.deep.equal([18, 2, 120]); // ...A..S.
     expect([icmp.proto, icmp.sp, icmp.dp]).to.deep.equal([1, 0, 771]);
@@ -203,7 +226,10 @@ describe('ingest/nfdump-csv: bad input', () => {
   it('the fast path and the checked path agree on thousands of damaged lines', () => {
     // every record line of the mixed fixture, damaged at random: one byte replaced, deleted or inserted
     const text = readFileSync(mixed, 'latin1');
-    const seeds = text.split('\n').slice(1, 13).filter((l) => l !== '');
+    const seeds = text
+      .split('\n')
+      .slice(1, 13)
+      .filter((l) => l !== '');
     const alphabet = ',.:-0123456789abcdefABCDEFSUP ';
     let s = 12345;
     const rand = (n: number): number => {
@@ -223,7 +249,12 @@ describe('ingest/nfdump-csv: bad input', () => {
         const at = rand(Math.min(l.length, 150));
         const op = rand(3);
         const ch = alphabet[rand(alphabet.length)];
-        l = op === 0 ? l.slice(0, at) + ch + l.slice(at + 1) : op === 1 ? l.slice(0, at) + l.slice(at + 1) : l.slice(0, at) + ch + l.slice(at);
+        l =
+          op === 0
+            ? l.slice(0, at) + ch + l.slice(at + 1)
+            : op === 1
+              ? l.slice(0, at) + l.slice(at + 1)
+              : l.slice(0, at) + ch + l.slice(at);
       }
       const buf = Buffer.from(`pad${l}pad`, 'latin1');
       p1.line(buf, 3, buf.length - 3, t, true);
@@ -231,7 +262,9 @@ describe('ingest/nfdump-csv: bad input', () => {
     }
     accepted = viaLine.records.length;
     expect(viaLine.recs()).to.deep.equal(viaChecked.recs());
-    expect(viaLine.rejects.map((r) => [r.reason, r.field, r.detail])).to.deep.equal(viaChecked.rejects.map((r) => [r.reason, r.field, r.detail]));
+    expect(viaLine.rejects.map((r) => [r.reason, r.field, r.detail])).to.deep.equal(
+      viaChecked.rejects.map((r) => [r.reason, r.field, r.detail]),
+    );
     expect(accepted).to.be.greaterThan(1000); // both kinds of outcome were exercised
     expect(viaLine.rejects.length).to.be.greaterThan(1000);
   });
@@ -269,8 +302,20 @@ describe('ingest/nfcapd: binary files through nfdump', function () {
     const lines = exported.stdout.trim().split('\n');
     const [flows, bytes, packets] = lines[lines.length - 1].split(',').map(Number);
     const recs = fromBinary.recs();
-    expect([recs.length, recs.reduce((a, r) => a + r.bytes, 0), recs.reduce((a, r) => a + r.pkts, 0)]).to.deep.equal([flows, bytes, packets]);
-    expect(recs[0]).to.include({ startMs: Date.UTC(2018, 0, 12, 15, 37, 30), sp: 52324, dp: 902, proto: 6, flags: 2, pkts: 1, bytes: 60 });
+    expect([recs.length, recs.reduce((a, r) => a + r.bytes, 0), recs.reduce((a, r) => a + r.pkts, 0)]).to.deep.equal([
+      flows,
+      bytes,
+      packets,
+    ]);
+    expect(recs[0]).to.include({
+      startMs: Date.UTC(2018, 0, 12, 15, 37, 30),
+      sp: 52324,
+      dp: 902,
+      proto: 6,
+      flags: 2,
+      pkts: 1,
+      bytes: 60,
+    });
   });
 
   it('detects and reads a layout-2 file as nfdump 1.7 writes it (LZO compressed)', async () => {

@@ -21,8 +21,10 @@ const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
  * its reason. Everything else must be equal.
  */
 const PER_PARTITION: Record<string, string> = {
-  'options.peakOpenChunks': 'a memory statistic of the run: the merge reports the largest of the partitions, which may be below the whole run (its window may reach across a boundary)',
-  'options.lateRecords': "records kept aside because they lagged their file's newest record: a partition ignores records outside its range, so its window may advance differently (the data are the same: late records are added at the end)",
+  'options.peakOpenChunks':
+    'a memory statistic of the run: the merge reports the largest of the partitions, which may be below the whole run (its window may reach across a boundary)',
+  'options.lateRecords':
+    "records kept aside because they lagged their file's newest record: a partition ignores records outside its range, so its window may advance differently (the data are the same: late records are added at the end)",
 };
 
 function withoutPerPartition(m: SeriesStoreManifest): SeriesStoreManifest {
@@ -50,13 +52,24 @@ describe('merge: time partitions equal one whole run (issue 15)', function () {
   before(async () => {
     tmp = tempDir();
     const s = join(tmp.dir, 'synth');
-    await synth({ out: s, preset: 'tiny', seed: 5, customers: 2, nodes: 6, minutes: 2 * 1440, attacks: 2, gzip: false, progress: false });
+    await synth({
+      out: s,
+      preset: 'tiny',
+      seed: 5,
+      customers: 2,
+      nodes: 6,
+      minutes: 2 * 1440,
+      attacks: 2,
+      gzip: false,
+      progress: false,
+    });
     flows = join(s, 'flows');
     nodes = join(s, 'nodes.csv');
   });
   after(() => tmp.cleanup());
 
-  const part = (out: string, from: string, to: string, inputs = [flows]) => serialize({ inputs, nodes, out: join(tmp.dir, out), from, to });
+  const part = (out: string, from: string, to: string, inputs = [flows]) =>
+    serialize({ inputs, nodes, out: join(tmp.dir, out), from, to });
 
   it('three partitions of the same files, cut inside and on a file boundary, merge to the bytes of one whole run', async () => {
     const whole = await part('whole', FROM, TO);
@@ -64,13 +77,20 @@ describe('merge: time partitions equal one whole run (issue 15)', function () {
     await part('p2', CUT1, CUT2);
     await part('p3', CUT2, TO);
     // given out of order: merge sorts by time
-    const merged = await mergeStores({ stores: ['p3', 'p1', 'p2'].map((p) => join(tmp.dir, p)), out: join(tmp.dir, 'merged') });
+    const merged = await mergeStores({
+      stores: ['p3', 'p1', 'p2'].map((p) => join(tmp.dir, p)),
+      out: join(tmp.dir, 'merged'),
+    });
     expect(whole.records.used).to.be.greaterThan(1000);
     expect(bytes(join(tmp.dir, 'merged')).equals(bytes(join(tmp.dir, 'whole')))).to.equal(true);
-    expect(withoutPerPartition(manifest(join(tmp.dir, 'merged')))).to.deep.equal(withoutPerPartition(manifest(join(tmp.dir, 'whole'))));
+    expect(withoutPerPartition(manifest(join(tmp.dir, 'merged')))).to.deep.equal(
+      withoutPerPartition(manifest(join(tmp.dir, 'whole'))),
+    );
     expect(withoutPerPartition(merged)).to.deep.equal(withoutPerPartition(whole));
     // the manifest text too, field order included, apart from the listed fields
-    expect(JSON.stringify(withoutPerPartition(manifest(join(tmp.dir, 'merged'))))).to.equal(JSON.stringify(withoutPerPartition(manifest(join(tmp.dir, 'whole')))));
+    expect(JSON.stringify(withoutPerPartition(manifest(join(tmp.dir, 'merged'))))).to.equal(
+      JSON.stringify(withoutPerPartition(manifest(join(tmp.dir, 'whole')))),
+    );
   });
 
   it('partitions that read their own files (one day each) merge to one whole run over all the files', async () => {
@@ -79,7 +99,10 @@ describe('merge: time partitions equal one whole run (issue 15)', function () {
     const whole = await part('whole-files', FROM, TO, files);
     await part('d1', FROM, CUT2, [files[0]]);
     await part('d2', CUT2, TO, [files[1]]);
-    const merged = await mergeStores({ stores: [join(tmp.dir, 'd1'), join(tmp.dir, 'd2')], out: join(tmp.dir, 'merged-files') });
+    const merged = await mergeStores({
+      stores: [join(tmp.dir, 'd1'), join(tmp.dir, 'd2')],
+      out: join(tmp.dir, 'merged-files'),
+    });
     expect(bytes(join(tmp.dir, 'merged-files')).equals(bytes(join(tmp.dir, 'whole-files')))).to.equal(true);
     expect(withoutPerPartition(merged)).to.deep.equal(withoutPerPartition(whole));
   });
@@ -95,7 +118,10 @@ describe('merge: time partitions equal one whole run (issue 15)', function () {
     const whole = await part('whole-bad', FROM, TO, [bad]);
     await part('b1', FROM, CUT1, [bad]);
     await part('b2', CUT1, TO, [bad]);
-    const merged = await mergeStores({ stores: [join(tmp.dir, 'b1'), join(tmp.dir, 'b2')], out: join(tmp.dir, 'merged-bad') });
+    const merged = await mergeStores({
+      stores: [join(tmp.dir, 'b1'), join(tmp.dir, 'b2')],
+      out: join(tmp.dir, 'merged-bad'),
+    });
     const rejected = Object.values(whole.records.rejected).reduce((a, b) => a + b, 0);
     expect(rejected).to.equal(2);
     expect(whole.records.examples).to.have.length(2);

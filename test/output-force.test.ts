@@ -11,14 +11,18 @@ import { checkOutputDir, OutputError, outputKind, refuseInputsInside } from '../
 import { tempDir } from './helpers/tmp.js';
 
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
-const cli = (args: string[], cwd: string) => execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
+const cli = (args: string[], cwd: string) =>
+  execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
 
 describe('--force replaces only previous outputs (issue 11)', function () {
   this.timeout(120_000);
   let tmp: ReturnType<typeof tempDir>;
   before(async () => {
     tmp = tempDir();
-    const r = await cli(['synth', '-o', 'p', '--nodes', '4', '--customers', '2', '--minutes', '120', '--attacks', '1', '-q'], tmp.dir);
+    const r = await cli(
+      ['synth', '-o', 'p', '--nodes', '4', '--customers', '2', '--minutes', '120', '--attacks', '1', '-q'],
+      tmp.dir,
+    );
     expect(r.exitCode, r.stderr).to.equal(0);
   });
   after(() => tmp.cleanup());
@@ -27,7 +31,9 @@ describe('--force replaces only previous outputs (issue 11)', function () {
     const before = readdirSync(join(tmp.dir, 'p/flows'));
     const r = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'p', '--force'], tmp.dir);
     expect(r.exitCode).to.equal(1);
-    expect(r.stderr).to.contain("p holds 'p/flows', 'p/nodes.csv', inputs of this command").and.to.contain('never replaced');
+    expect(r.stderr)
+      .to.contain("p holds 'p/flows', 'p/nodes.csv', inputs of this command")
+      .and.to.contain('never replaced');
     expect(r.stderr).not.to.contain('.partial');
     expect(readdirSync(join(tmp.dir, 'p/flows'))).to.deep.equal(before);
     expect(existsSync(join(tmp.dir, 'p/synth.json'))).to.equal(true);
@@ -38,7 +44,10 @@ describe('--force replaces only previous outputs (issue 11)', function () {
     mkdirSync(dir);
     writeFileSync(join(dir, 'notes.txt'), 'mine\n');
     writeFileSync(join(dir, 'manifest.json'), '{"kind": "something-else"}\n');
-    const r = await cli(['synth', '-o', 'mine', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    const r = await cli(
+      ['synth', '-o', 'mine', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      tmp.dir,
+    );
     expect(r.exitCode).to.equal(1);
     expect(r.stderr).to.contain('mine is not a previous netflowgen output').and.to.contain('manifest.json, notes.txt');
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).to.equal('mine\n');
@@ -71,7 +80,10 @@ describe('--force replaces only previous outputs (issue 11)', function () {
     const again = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'store', '-q'], tmp.dir);
     expect(again.exitCode).to.equal(1);
     expect(again.stderr).to.contain('store exists (a previous series-store output); pass --force');
-    const forced = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'store', '-q', '--force'], tmp.dir);
+    const forced = await cli(
+      ['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'store', '-q', '--force'],
+      tmp.dir,
+    );
     expect(forced.exitCode, forced.stderr).to.equal(0);
     // an empty folder holds nothing to lose: it is filled without --force
     mkdirSync(join(tmp.dir, 'empty'));
@@ -82,7 +94,9 @@ describe('--force replaces only previous outputs (issue 11)', function () {
   it('an output folder reached through a link that holds an input is refused too; a run folder holding its pretrained model as well', async () => {
     symlinkSync(join(tmp.dir, 'p'), join(tmp.dir, 'p-link'));
     let err: unknown;
-    await checkOutputDir(join(tmp.dir, 'p-link'), { overwrite: true, inputs: [join(tmp.dir, 'p/flows/x.csv')] }).catch((e) => (err = e));
+    await checkOutputDir(join(tmp.dir, 'p-link'), { overwrite: true, inputs: [join(tmp.dir, 'p/flows/x.csv')] }).catch(
+      (e) => (err = e),
+    );
     expect(err).to.be.instanceOf(OutputError);
     err = undefined;
     await refuseInputsInside(join(tmp.dir, 'p'), [join(tmp.dir, 'p/checkpoint_best.pt')]).catch((e) => (err = e));
@@ -93,7 +107,9 @@ describe('--force replaces only previous outputs (issue 11)', function () {
     // /proc: Node's recursive mkdir spins there for ever; this must fail at once (the test's timeout guards it)
     const proc = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', '/proc/x', '-q'], tmp.dir);
     expect(proc.exitCode).to.equal(1);
-    expect(proc.stderr).to.match(/^netflowgen: cannot write \/proc\/x: /).and.not.to.contain('.partial');
+    expect(proc.stderr)
+      .to.match(/^netflowgen: cannot write \/proc\/x: /)
+      .and.not.to.contain('.partial');
     const deep = await cli(['synth', '-o', '/proc/a/b', '--minutes', '60', '-q'], tmp.dir);
     expect(deep.exitCode).to.equal(1);
     expect(deep.stderr).to.contain('cannot write /proc/a/b').and.not.to.contain('.partial');
@@ -104,23 +120,38 @@ describe('--force replaces only previous outputs (issue 11)', function () {
       const ro = join(tmp.dir, 'ro');
       mkdirSync(ro, { mode: 0o555 });
       const r = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'ro/store', '-q'], tmp.dir);
-      expect(r.stderr).to.contain('cannot write ro/store').and.to.contain('not writable').and.not.to.contain('.partial');
+      expect(r.stderr)
+        .to.contain('cannot write ro/store')
+        .and.to.contain('not writable')
+        .and.not.to.contain('.partial');
     }
   });
 
   it('--force refuses a previous output that also holds files the user put there, naming them; they stay (review item 2)', async () => {
-    const first = await cli(['synth', '-o', 's1', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    const first = await cli(
+      ['synth', '-o', 's1', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      tmp.dir,
+    );
     expect(first.exitCode, first.stderr).to.equal(0);
     writeFileSync(join(tmp.dir, 's1/mynotes.txt'), 'mine\n');
     mkdirSync(join(tmp.dir, 's1/flows/extra'));
-    const r = await cli(['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    const r = await cli(
+      ['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      tmp.dir,
+    );
     expect(r.exitCode).to.equal(1);
-    expect(r.stderr).to.contain('s1 is a previous').and.to.contain('flows/extra, mynotes.txt').and.not.to.contain('.partial');
+    expect(r.stderr)
+      .to.contain('s1 is a previous')
+      .and.to.contain('flows/extra, mynotes.txt')
+      .and.not.to.contain('.partial');
     expect(readFileSync(join(tmp.dir, 's1/mynotes.txt'), 'utf8')).to.equal('mine\n');
     // once the user's files are out of the way, --force replaces it
     rmSync(join(tmp.dir, 's1/mynotes.txt'));
     rmSync(join(tmp.dir, 's1/flows/extra'), { recursive: true });
-    const again = await cli(['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    const again = await cli(
+      ['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      tmp.dir,
+    );
     expect(again.exitCode, again.stderr).to.equal(0);
     // serialize too
     const st = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'st2', '-q'], tmp.dir);
@@ -133,29 +164,46 @@ describe('--force replaces only previous outputs (issue 11)', function () {
   });
 
   it('--force replaces nothing in a previous output without its list of written files (an older version made it, or the list was removed): the user file stays', async () => {
-    const first = await cli(['synth', '-o', 's3', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    const first = await cli(
+      ['synth', '-o', 's3', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      tmp.dir,
+    );
     expect(first.exitCode, first.stderr).to.equal(0);
     rmSync(join(tmp.dir, 's3/.netflowgen-files.json'));
     writeFileSync(join(tmp.dir, 's3/mynotes.txt'), 'mine\n');
-    const r = await cli(['synth', '-o', 's3', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], tmp.dir);
+    const r = await cli(
+      ['synth', '-o', 's3', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      tmp.dir,
+    );
     expect(r.exitCode).to.equal(1);
-    expect(r.stderr).to.contain('s3 is a previous synth output without .netflowgen-files.json').and.not.to.contain('.partial');
+    expect(r.stderr)
+      .to.contain('s3 is a previous synth output without .netflowgen-files.json')
+      .and.not.to.contain('.partial');
     expect(readFileSync(join(tmp.dir, 's3/mynotes.txt'), 'utf8')).to.equal('mine\n');
   });
 
   it('-o . and -o dir/. write into that folder; the hidden temporary folder is never named (review item 3)', async () => {
     mkdirSync(join(tmp.dir, 'here'));
-    const r = await cli(['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], join(tmp.dir, 'here'));
+    const r = await cli(
+      ['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      join(tmp.dir, 'here'),
+    );
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(existsSync(join(tmp.dir, 'here/synth.json'))).to.equal(true);
     expect(readdirSync(tmp.dir).filter((n) => n.includes('.partial'))).to.deep.equal([]);
-    const f = await cli(['synth', '-o', '.', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], join(tmp.dir, 'here'));
+    const f = await cli(
+      ['synth', '-o', '.', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      join(tmp.dir, 'here'),
+    );
     expect(f.exitCode, f.stderr).to.equal(0);
     mkdirSync(join(tmp.dir, 'there'));
     const d = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'there/.', '-q'], tmp.dir);
     expect(d.exitCode, d.stderr).to.equal(0);
     expect(await outputKind(join(tmp.dir, 'there'))).to.equal('netflowgen.series-store');
-    const busy = await cli(['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], join(tmp.dir, 'there'));
+    const busy = await cli(
+      ['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
+      join(tmp.dir, 'there'),
+    );
     expect(busy.exitCode).to.equal(1);
     expect(busy.stderr).not.to.contain('.partial');
   });

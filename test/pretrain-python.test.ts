@@ -35,15 +35,27 @@ describe('pre-training, Python side (fairseq plugin)', function () {
   after(() => tmp?.cleanup());
 
   it('passes the pre-training pytest suite of python/tests (the detection tests run in finetune-python.test)', async () => {
-    const r = await execa(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--ignore-glob=python/tests/test_detect*', 'python/tests'], { cwd: root, env, reject: false, all: true });
+    const r = await execa(
+      python,
+      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--ignore-glob=python/tests/test_detect*', 'python/tests'],
+      { cwd: root, env, reject: false, all: true },
+    );
     expect(r.exitCode, r.all).to.equal(0);
     expect(r.stdout).to.match(/\d+ passed/);
   });
 
   it('writes test datasets that the TypeScript reader accepts, then trains one epoch with fairseq-train', async () => {
     const data = join(tmp.dir, 'dataset');
-    const made = await execa(python, ['python/tests/fixtures.py', data, '--features', '86', '--rows', '3', '--minutes', '300', '--window', '16'], { cwd: root, env });
-    expect(JSON.parse(made.stdout.trim().split('\n').at(-1) ?? '{}').windows).to.deep.equal({ train: 33, valid: 9, test: 9 });
+    const made = await execa(
+      python,
+      ['python/tests/fixtures.py', data, '--features', '86', '--rows', '3', '--minutes', '300', '--window', '16'],
+      { cwd: root, env },
+    );
+    expect(JSON.parse(made.stdout.trim().split('\n').at(-1) ?? '{}').windows).to.deep.equal({
+      train: 33,
+      valid: 9,
+      test: 9,
+    });
 
     // The fixture builder and `netflowgen bin` write the same layout: schema and file sizes agree.
     const manifest: unknown = JSON.parse(readFileSync(join(data, 'manifest.json'), 'utf8'));
@@ -57,8 +69,28 @@ describe('pre-training, Python side (fairseq plugin)', function () {
       join(venvBin, 'fairseq-train'),
       [
         data,
-        ...['--user-dir', 'fairseq_plugins', '--task', 'netflow_pretrain', '--arch', 'netflowgen_tiny', '--criterion', 'netflow_nll'],
-        ...['--optimizer', 'adam', '--adam-betas', '(0.9, 0.98)', '--lr', '5e-4', '--lr-scheduler', 'fixed', '--dropout', '0.1'],
+        ...[
+          '--user-dir',
+          'fairseq_plugins',
+          '--task',
+          'netflow_pretrain',
+          '--arch',
+          'netflowgen_tiny',
+          '--criterion',
+          'netflow_nll',
+        ],
+        ...[
+          '--optimizer',
+          'adam',
+          '--adam-betas',
+          '(0.9, 0.98)',
+          '--lr',
+          '5e-4',
+          '--lr-scheduler',
+          'fixed',
+          '--dropout',
+          '0.1',
+        ],
         ...['--batch-size', '8', '--max-epoch', '1', '--save-dir', save, '--seed', '1'],
         ...['--log-format', 'json', '--log-interval', '1', '--num-workers', '0', '--cpu'],
       ],
@@ -70,7 +102,17 @@ describe('pre-training, Python side (fairseq plugin)', function () {
     const inner = logLines(output, 'train_inner');
     expect(inner).to.have.length(5); // 33 windows in batches of 8
     for (const line of inner) {
-      expect(line).to.include.keys('loss', 'ppl', 'acc', 'acc_volume', 'acc_protocol', 'acc_port', 'acc_flag', 'wps', 'num_updates');
+      expect(line).to.include.keys(
+        'loss',
+        'ppl',
+        'acc',
+        'acc_volume',
+        'acc_protocol',
+        'acc_port',
+        'acc_flag',
+        'wps',
+        'num_updates',
+      );
       const loss = Number(line.loss);
       expect(loss).to.be.within(1, 4); // nats, about log(10) = 2.30 at the start
       expect(Number(line.ppl)).to.be.closeTo(Math.exp(loss), 0.01 * Math.exp(loss)); // ppl = exp(loss), not 2^loss

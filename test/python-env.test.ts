@@ -41,7 +41,12 @@ describe('Python environment (.venv)', function () {
   });
 
   it('runs `fairseq-train --help` from the venv', async () => {
-    const result = await execa(join(venvBin, 'fairseq-train'), ['--help'], { cwd: root, env, reject: false, all: true });
+    const result = await execa(join(venvBin, 'fairseq-train'), ['--help'], {
+      cwd: root,
+      env,
+      reject: false,
+      all: true,
+    });
     expect(result.exitCode, result.all).to.equal(0);
     expect(result.stdout).to.include('usage: fairseq-train');
     expect(result.stdout).to.include('--arch');

@@ -32,7 +32,18 @@ const runLog = (valid: number[]) =>
     .join('\n') + '\n';
 
 const bounds = (eff: number) =>
-  [0.8, 0.9, 0.99].map((bound) => ({ bound, budget: 0.1, selectedOn: 'test', tau: 0.5, effectiveness: eff, overhead: 0.02, fpr: 0.1, fnr: 0.25, f1: 0.8, confusion: { tp: 3, fp: 1, tn: 3, fn: 1 } }));
+  [0.8, 0.9, 0.99].map((bound) => ({
+    bound,
+    budget: 0.1,
+    selectedOn: 'test',
+    tau: 0.5,
+    effectiveness: eff,
+    overhead: 0.02,
+    fpr: 0.1,
+    fnr: 0.25,
+    f1: 0.8,
+    confusion: { tp: 3, fp: 1, tn: 3, fn: 1 },
+  }));
 
 function evaluation(eff: number, featureSet = 'full', nFeatures = 86) {
   return {
@@ -47,19 +58,54 @@ function evaluation(eff: number, featureSet = 'full', nFeatures = 86) {
         { split: 'test', tau: 0.5, examples: 4, confusion: { tp: 0, fn: 0, fp: 0, tn: 4 }, byMappedNode: [] },
       ],
     },
-    figure: { byBound: [0.8, 0.9, 0.99].map((bound) => ({ bound, effectiveness: [1, eff, 0, eff], mitigationTime: [0, 3, 1] })) },
+    figure: {
+      byBound: [0.8, 0.9, 0.99].map((bound) => ({ bound, effectiveness: [1, eff, 0, eff], mitigationTime: [0, 3, 1] })),
+    },
   };
 }
 
 /** Stage folders with known numbers, and the plan that reads them. */
 function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string> } {
   const d = (n: string) => join(root, n);
-  write(d('synth'), 'synth.json', { preset: 'tiny', config: { seed: 7, nodes: 4, customers: 2, minutes: 2880, attacks: 3, sampling: 1 }, records: { total: 1234 }, alerts: { total: 4 } });
-  const col = (c: number, n: number) => ({ customers: c, nodes: n, windows: { train: 8 * n, valid: 2 * n, test: 2 * n } });
-  write(d('bin'), 'manifest.json', { table1: { windowLength: 64, minutes: { train: 512, valid: 128, test: 128 }, windowsPerNode: { train: 8, valid: 2, test: 2 }, raw: col(2, 4), filtered: col(2, 3) }, filters: { dropped: { inactive: 1 } } });
+  write(d('synth'), 'synth.json', {
+    preset: 'tiny',
+    config: { seed: 7, nodes: 4, customers: 2, minutes: 2880, attacks: 3, sampling: 1 },
+    records: { total: 1234 },
+    alerts: { total: 4 },
+  });
+  const col = (c: number, n: number) => ({
+    customers: c,
+    nodes: n,
+    windows: { train: 8 * n, valid: 2 * n, test: 2 * n },
+  });
+  write(d('bin'), 'manifest.json', {
+    table1: {
+      windowLength: 64,
+      minutes: { train: 512, valid: 128, test: 128 },
+      windowsPerNode: { train: 8, valid: 2, test: 2 },
+      raw: col(2, 4),
+      filtered: col(2, 3),
+    },
+    filters: { dropped: { inactive: 1 } },
+  });
   write(d('bin'), 'unseen.json', { table7: [{ row: 2, address: '10.0.0.3', attacks: 5, mappedUnseen: 1 }] });
-  const t2 = (n: number) => ({ nodes: n, examples: 2 * n, attacks: n, byType: { UDP: n - 1, DNS: 1 }, unseenExamples: 0 });
-  write(d('detect'), 'manifest.json', { selectedAttackTypes: ['UDP', 'DNS'], table2: { train: t2(3), valid: t2(2), test: t2(2) }, windowLength: 64, detectLength: 30, alerts: [1, 2, 3], alertsRead: 4, dropped: { false_positive: 1 }, onsetError: null });
+  const t2 = (n: number) => ({
+    nodes: n,
+    examples: 2 * n,
+    attacks: n,
+    byType: { UDP: n - 1, DNS: 1 },
+    unseenExamples: 0,
+  });
+  write(d('detect'), 'manifest.json', {
+    selectedAttackTypes: ['UDP', 'DNS'],
+    table2: { train: t2(3), valid: t2(2), test: t2(2) },
+    windowLength: 64,
+    detectLength: 30,
+    alerts: [1, 2, 3],
+    alertsRead: 4,
+    dropped: { false_positive: 1 },
+    onsetError: null,
+  });
   write(d('evalpre'), 'table4.json', {
     rows: [
       { model: 'NetFlowGen (pre-trained, main)', split: 'valid', loss: 0.25, ppl: 1.2840254, acc: 0.9 },
@@ -70,7 +116,14 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
     ['sizeA', 0.25],
     ['sizeB', 0.31],
   ] as const) {
-    write(d(n), 'result.json', { learning_rate: n === 'sizeA' ? 0.003 : 0.001, dropout: 0.1, best: { loss, acc: 0.9, ppl: Math.exp(loss) }, epochs: 2, params: n === 'sizeA' ? { total: 1_900_000 } : null, fairseqParams: 25_212 });
+    write(d(n), 'result.json', {
+      learning_rate: n === 'sizeA' ? 0.003 : 0.001,
+      dropout: 0.1,
+      best: { loss, acc: 0.9, ppl: Math.exp(loss) },
+      epochs: 2,
+      params: n === 'sizeA' ? { total: 1_900_000 } : null,
+      fairseqParams: 25_212,
+    });
     write(d(n), 'run.jsonl', runLog([loss + 0.1, loss]));
   }
   const models = [
@@ -97,19 +150,81 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
         kind: 'table10',
         caption: 'Table 10. Sizes.',
         points: [
-          { label: 'a', run: 'sizeA', arch: 'netflowgen_4_4_128_512', sizes: { layers: 4, heads: 4, width: 128, ffn: 512 }, learning_rate: 0.003, dropout: 0.1 },
-          { label: 'b', run: 'sizeB', arch: 'netflowgen_tiny', sizes: { layers: 2, heads: 2, width: 32, ffn: 64 }, learning_rate: 0.001, dropout: 0.1 },
+          {
+            label: 'a',
+            run: 'sizeA',
+            arch: 'netflowgen_4_4_128_512',
+            sizes: { layers: 4, heads: 4, width: 128, ffn: 512 },
+            learning_rate: 0.003,
+            dropout: 0.1,
+          },
+          {
+            label: 'b',
+            run: 'sizeB',
+            arch: 'netflowgen_tiny',
+            sizes: { layers: 2, heads: 2, width: 32, ffn: 64 },
+            learning_rate: 0.001,
+            dropout: 0.1,
+          },
         ],
       },
       { id: 'table5', kind: 'table5', caption: 'Table 5. Detection.', models: planned, bound: 0.8, split: 'test' },
-      { id: 'table6', kind: 'table6', caption: 'Table 6. Per type.', models: planned.slice(0, 2).map((m) => ({ ...m, attackType: 'UDP' })), bound: 0.8, split: 'test', leftOut: ['NTP'] },
-      { id: 'table8', kind: 'table8', caption: 'Table 8. Unseen nodes.', models: planned.slice(0, 1), bound: 0.8, split: 'test' },
-      { id: 'table9', kind: 'table9', caption: 'Table 9. Features.', models: [planned[0], { name: 'NetFlowGen_Light', evaluation: 'ev-Light', run: 'ft-NetFlowGen' }], bound: 0.8, split: 'test' },
-      { id: 'figure5', kind: 'figure5', caption: 'Figure 5. Violins.', models: planned, bounds: [0.8, 0.9, 0.99], split: 'test' },
+      {
+        id: 'table6',
+        kind: 'table6',
+        caption: 'Table 6. Per type.',
+        models: planned.slice(0, 2).map((m) => ({ ...m, attackType: 'UDP' })),
+        bound: 0.8,
+        split: 'test',
+        leftOut: ['NTP'],
+      },
+      {
+        id: 'table8',
+        kind: 'table8',
+        caption: 'Table 8. Unseen nodes.',
+        models: planned.slice(0, 1),
+        bound: 0.8,
+        split: 'test',
+      },
+      {
+        id: 'table9',
+        kind: 'table9',
+        caption: 'Table 9. Features.',
+        models: [planned[0], { name: 'NetFlowGen_Light', evaluation: 'ev-Light', run: 'ft-NetFlowGen' }],
+        bound: 0.8,
+        split: 'test',
+      },
+      {
+        id: 'figure5',
+        kind: 'figure5',
+        caption: 'Figure 5. Violins.',
+        models: planned,
+        bounds: [0.8, 0.9, 0.99],
+        split: 'test',
+      },
     ],
-    curves: [{ title: 'Model sizes', runs: [{ label: 'a', run: 'sizeA' }, { label: 'b', run: 'sizeB' }] }],
+    curves: [
+      {
+        title: 'Model sizes',
+        runs: [
+          { label: 'a', run: 'sizeA' },
+          { label: 'b', run: 'sizeB' },
+        ],
+      },
+    ],
   };
-  const dirs = Object.fromEntries(['synth', 'bin', 'detect', 'evalpre', 'sizeA', 'sizeB', 'ev-Light', ...models.flatMap(([n]) => [`ev-${n}`, `ft-${n}`])].map((n) => [n, d(n)]));
+  const dirs = Object.fromEntries(
+    [
+      'synth',
+      'bin',
+      'detect',
+      'evalpre',
+      'sizeA',
+      'sizeB',
+      'ev-Light',
+      ...models.flatMap(([n]) => [`ev-${n}`, `ft-${n}`]),
+    ].map((n) => [n, d(n)]),
+  );
   return { plan, dirs };
 }
 
@@ -140,7 +255,9 @@ describe('report: tables, figures and the page', function () {
           for (const c of r.cells) {
             if (!c.ours.src) continue;
             const raw = getPointer(JSON.parse(readFileSync(join(stages, c.ours.src.file), 'utf8')), c.ours.src.pointer);
-            expect(c.ours.v, `${c.ours.src.file} ${c.ours.src.pointer}`).to.equal(typeof raw === 'number' && c.ours.src.scale ? raw * c.ours.src.scale : raw);
+            expect(c.ours.v, `${c.ours.src.file} ${c.ours.src.pointer}`).to.equal(
+              typeof raw === 'number' && c.ours.src.scale ? raw * c.ours.src.scale : raw,
+            );
             n++;
           }
     expect(n).to.be.greaterThan(80);
@@ -148,7 +265,13 @@ describe('report: tables, figures and the page', function () {
 
   it("lays the tables out like the paper's, ours beside the paper's published numbers", () => {
     const t1 = table('table1').blocks[0];
-    expect(t1.rows.map((r) => r.label[0])).to.deep.equal(['Customer', 'Node (IP)', 'Training Size', 'Validation Size', 'Test Size']);
+    expect(t1.rows.map((r) => r.label[0])).to.deep.equal([
+      'Customer',
+      'Node (IP)',
+      'Training Size',
+      'Validation Size',
+      'Test Size',
+    ]);
     expect(t1.rows[1].cells.map((c) => [c.ours.v, c.paper])).to.deep.equal([
       [4, '6,975'],
       [3, '520'],
@@ -178,10 +301,14 @@ describe('report: tables, figures and the page', function () {
   });
 
   it('states the data plainly and labels the published tables', () => {
-    expect(data.dataStatement).to.match(/^Our numbers come from synthetic ISP traffic made by `netflowgen synth` \(synth preset tiny, seed 7\): 4 nodes of 2 customers over 2,880 minutes/);
-    expect(md).to.include("private NetFlow");
+    expect(data.dataStatement).to.match(
+      /^Our numbers come from synthetic ISP traffic made by `netflowgen synth` \(synth preset tiny, seed 7\): 4 nodes of 2 customers over 2,880 minutes/,
+    );
+    expect(md).to.include('private NetFlow');
     expect(md).to.include('*published in the paper (NetFlowGen paper');
-    expect(data.headline[0]).to.equal("Table 4, validation loss: pre-trained 0.2500 (paper 0.19) against the bigram's 0.3000 (paper 0.21).");
+    expect(data.headline[0]).to.equal(
+      "Table 4, validation loss: pre-trained 0.2500 (paper 0.19) against the bigram's 0.3000 (paper 0.21).",
+    );
   });
 
   it('Figure 5: the violins plot the per-example arrays of each model and bound', () => {
@@ -189,7 +316,14 @@ describe('report: tables, figures and the page', function () {
     expect(f.effectiveness.map((s) => [s.model, s.bound])).to.have.length(9);
     expect(f.effectiveness[0].values).to.deep.equal([100, 50, 0, 50]);
     expect(f.mitigation[0].values).to.deep.equal([0, 3, 1]);
-    expect(f.summary.rows[0].cells.map((c) => formatValue(c.ours))).to.deep.equal(['4', '50.00', '50.00', '3', '1.00', '1.33']);
+    expect(f.summary.rows[0].cells.map((c) => formatValue(c.ours))).to.deep.equal([
+      '4',
+      '50.00',
+      '50.00',
+      '3',
+      '1.00',
+      '1.33',
+    ]);
     expect(existsSync(join(out, 'figure5-effectiveness.svg'))).to.equal(true);
     expect(md).to.include('![figure5: effectiveness (%) per model and overhead bound](figure5-effectiveness.svg)');
   });
@@ -202,7 +336,13 @@ describe('report: tables, figures and the page', function () {
       { x: 2, loss: 0.31, series: 'valid' },
     ]);
     // A resumed run repeats an epoch's records: the later ones count.
-    expect(curvePoints([{ event: 'valid', epoch: 1, valid_loss: 3 }, { event: 'valid', epoch: 1, valid_loss: 2 }, { event: 'train', epoch: 1 }])).to.deep.equal([{ x: 1, loss: 2, series: 'valid' }]);
+    expect(
+      curvePoints([
+        { event: 'valid', epoch: 1, valid_loss: 3 },
+        { event: 'valid', epoch: 1, valid_loss: 2 },
+        { event: 'train', epoch: 1 },
+      ]),
+    ).to.deep.equal([{ x: 1, loss: 2, series: 'valid' }]);
   });
 
   it('the HTML page is self-contained: inline CSS and SVG, no external asset', () => {
@@ -217,7 +357,8 @@ describe('report: tables, figures and the page', function () {
   });
 
   it('headless Chromium renders every table and plot of the page', function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium (apt-get install chromium)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium (apt-get install chromium)`);
     const check = renderCheck(dumpDom(join(out, 'report.html'), join(tmp.dir, 'chromium-profile')));
     expect(check.plots).to.equal(3);
     expect(check.plotsRendered).to.equal(3);
@@ -228,13 +369,34 @@ describe('report: tables, figures and the page', function () {
   });
 
   it('charts: degenerate data (all values equal) still draws finite shapes; ids are prefixed', async () => {
-    const svg = await svgOf(violinSpec([{ model: 'A', bound: 0.8, values: [100, 100, 100], src: { file: 'x', pointer: '/y' } }], { title: 'e', extent: [0, 100], bandwidth: 4 }), 'p');
+    const svg = await svgOf(
+      violinSpec([{ model: 'A', bound: 0.8, values: [100, 100, 100], src: { file: 'x', pointer: '/y' } }], {
+        title: 'e',
+        extent: [0, 100],
+        bandwidth: 4,
+      }),
+      'p',
+    );
     expect(svg).to.match(/^<svg /);
     expect(svg).to.not.include('NaN');
     expect(svg).to.match(/<path[^>]+d="M/);
-    const c = await svgOf(curvesSpec([{ label: 'r', file: 'f', points: [{ x: 0.5, loss: 1, series: 'train' }, { x: 1, loss: 0.8, series: 'valid' }] }]), 'q');
+    const c = await svgOf(
+      curvesSpec([
+        {
+          label: 'r',
+          file: 'f',
+          points: [
+            { x: 0.5, loss: 1, series: 'train' },
+            { x: 1, loss: 0.8, series: 'valid' },
+          ],
+        },
+      ]),
+      'q',
+    );
     expect(c).to.not.include('NaN');
-    expect(uniqueIds('<g id="a" clip-path="url(#a)"><use href="#a"/></g>', 'z')).to.equal('<g id="z-a" clip-path="url(#z-a)"><use href="#z-a"/></g>');
+    expect(uniqueIds('<g id="a" clip-path="url(#a)"><use href="#a"/></g>', 'z')).to.equal(
+      '<g id="z-a" clip-path="url(#z-a)"><use href="#z-a"/></g>',
+    );
   });
 
   it('formats numbers as the paper prints them', () => {
@@ -243,8 +405,14 @@ describe('report: tables, figures and the page', function () {
     expect(formatValue({ v: 96720, fmt: 'int' })).to.equal('96,720');
     expect(formatValue({ v: 0.8, fmt: 'bound' })).to.equal('80%');
     expect(formatValue({ v: null, fmt: 'f2' })).to.equal('-');
-    expect(blockMarkdown({ head: [[{ text: '' }, { text: 'DNS', colspan: 2 }], [{ text: '' }, { text: 'A' }, { text: 'B' }]], rows: [{ label: ['x'], cells: [{ ours: { v: 1, fmt: 'int' } }, { ours: { v: 2, fmt: 'int' }, paper: '3' }] }] })).to.equal(
-      '|  | DNS: A | DNS: B |\n| --- | ---: | ---: |\n| x | 1 | 2 / *3* |\n',
-    );
+    expect(
+      blockMarkdown({
+        head: [
+          [{ text: '' }, { text: 'DNS', colspan: 2 }],
+          [{ text: '' }, { text: 'A' }, { text: 'B' }],
+        ],
+        rows: [{ label: ['x'], cells: [{ ours: { v: 1, fmt: 'int' } }, { ours: { v: 2, fmt: 'int' }, paper: '3' }] }],
+      }),
+    ).to.equal('|  | DNS: A | DNS: B |\n| --- | ---: | ---: |\n| x | 1 | 2 / *3* |\n');
   });
 });

@@ -10,7 +10,11 @@ import { tempDir } from './helpers/tmp.js';
 
 function plan(name: string, set: string[] = [], only?: string[]) {
   const preset = loadPreset(name, set);
-  const { stages, report } = buildChain({ preset, tables: selectTables(preset, only), allTables: selectTables(preset) });
+  const { stages, report } = buildChain({
+    preset,
+    tables: selectTables(preset, only),
+    allTables: selectTables(preset),
+  });
   return { preset, report, plan: planStages(stages, '/out/stages') };
 }
 
@@ -22,9 +26,32 @@ describe('reproduce: presets and table specs', () => {
     it(`preset ${name} composes, and its chain plans every table and figure`, () => {
       const { preset, plan: p, report } = plan(name);
       expect(preset.name).to.equal(name);
-      expect(report.tables.map((t) => t.id)).to.deep.equal(['table1', 'table2', 'table7', 'table4', 'table10', 'table5', 'table6', 'table8', 'table9', 'figure5']);
+      expect(report.tables.map((t) => t.id)).to.deep.equal([
+        'table1',
+        'table2',
+        'table7',
+        'table4',
+        'table10',
+        'table5',
+        'table6',
+        'table8',
+        'table9',
+        'figure5',
+      ]);
       const kinds = new Set(p.map((s) => s.kind));
-      for (const k of ['synth', 'serialize', 'bin', 'detect-dataset', 'baseline', 'pretrain', 'evaluate-pretrain', 'finetune', 'evaluate-detect', 'report']) expect(kinds.has(k), k).to.equal(true);
+      for (const k of [
+        'synth',
+        'serialize',
+        'bin',
+        'detect-dataset',
+        'baseline',
+        'pretrain',
+        'evaluate-pretrain',
+        'finetune',
+        'evaluate-detect',
+        'report',
+      ])
+        expect(kinds.has(k), k).to.equal(true);
       expect(p[p.length - 1].id).to.equal('report');
       // The model the tables fine-tune on is the one Table 4 evaluates: one pre-training, shared.
       const safe = p.filter((s) => s.kind === 'finetune' && s.inputs.pretrained === 'pretrain:main');
@@ -34,11 +61,21 @@ describe('reproduce: presets and table specs', () => {
   it('the paper preset trains on CUDA in bf16 with the paper settings; the main model is also a Table 10 point', () => {
     const { plan: p } = plan('paper');
     const main = p.find((s) => s.id === 'pretrain:main')!;
-    expect(main.config).to.include({ arch: 'netflowgen_4_4_128_512', learning_rate: 5e-4, dropout: 0.3, max_epoch: 100, device: 'cuda', precision: 'bf16' });
+    expect(main.config).to.include({
+      arch: 'netflowgen_4_4_128_512',
+      learning_rate: 5e-4,
+      dropout: 0.3,
+      max_epoch: 100,
+      device: 'cuda',
+      precision: 'bf16',
+    });
     const sizes = p.filter((s) => s.id.startsWith('size:'));
     expect(sizes.length).to.equal(16);
-    expect(sizes.filter((s) => s.sameAs === 'pretrain:main').map((s) => s.id)).to.deep.equal(['size:4-4-128-512_lr5e-4_do0.3']);
-    for (const s of p.filter((x) => x.kind === 'finetune')) expect(s.config).to.include({ device: 'cuda', precision: 'bf16' });
+    expect(sizes.filter((s) => s.sameAs === 'pretrain:main').map((s) => s.id)).to.deep.equal([
+      'size:4-4-128-512_lr5e-4_do0.3',
+    ]);
+    for (const s of p.filter((x) => x.kind === 'finetune'))
+      expect(s.config).to.include({ device: 'cuda', precision: 'bf16' });
   });
 
   it("TF has the pre-trained model's sizes; per-type runs set attack_types; _MoreData trains on the train split", () => {
@@ -68,8 +105,19 @@ describe('reproduce: presets and table specs', () => {
 
   it('--only keeps the stages the chosen tables need', () => {
     const { plan: p } = plan('tiny', [], ['table4']);
-    expect(p.map((s) => s.id)).to.deep.equal(['source', 'serialize', 'bin', 'baseline', 'pretrain:main', 'evaluate-pretrain:main', 'summary:table4', 'report']);
-    expect(() => plan('tiny', [], ['table11'])).to.throw(/--only: no table or figure 'table11' in preset tiny \(it has table1, table2/);
+    expect(p.map((s) => s.id)).to.deep.equal([
+      'source',
+      'serialize',
+      'bin',
+      'baseline',
+      'pretrain:main',
+      'evaluate-pretrain:main',
+      'summary:table4',
+      'report',
+    ]);
+    expect(() => plan('tiny', [], ['table11'])).to.throw(
+      /--only: no table or figure 'table11' in preset tiny \(it has table1, table2/,
+    );
   });
 
   it('--set changes the preset; a change reaches the hashes downstream of it only', () => {
@@ -94,15 +142,25 @@ describe('reproduce: presets and table specs', () => {
     expect(() => selectTables(loadPreset(o))).to.throw(/tableOverrides names table99, not a table of the preset/);
     const s = join(tmp.dir, 'show.json');
     writeFileSync(s, JSON.stringify({ extends: presetFile('micro'), tableOverrides: { table5: { show: ['GPT'] } } }));
-    expect(() => tableModels(selectTables(loadPreset(s), ['table5'])[0])).to.throw(/'show' names GPT, not among the models \(NetFlowGen, TF/);
+    expect(() => tableModels(selectTables(loadPreset(s), ['table5'])[0])).to.throw(
+      /'show' names GPT, not among the models \(NetFlowGen, TF/,
+    );
   });
 
-  it('table specs compose: Table 5 takes the shared models of detection.json and picks the paper\'s five and the two simple detectors', () => {
+  it("table specs compose: Table 5 takes the shared models of detection.json and picks the paper's five and the two simple detectors", () => {
     const t5 = loadTable(join(presetFile('tiny'), '../../tables/table5.json'));
     expect(t5).to.include({ id: 'table5', kind: 'table5', bound: 0.8, split: 'test' });
     expect(t5.sources.map((x) => x.split('/').pop())).to.deep.equal(['detection.json', 'table5.json']);
     const models = tableModels(t5);
-    expect(models.map((m) => m.name)).to.deep.equal(['NetFlowGen', 'TF', 'TF_MoreData', 'MS-LSTM', 'MS-LSTM_MoreData', 'Static threshold', 'EWMA+CUSUM']);
+    expect(models.map((m) => m.name)).to.deep.equal([
+      'NetFlowGen',
+      'TF',
+      'TF_MoreData',
+      'MS-LSTM',
+      'MS-LSTM_MoreData',
+      'Static threshold',
+      'EWMA+CUSUM',
+    ]);
     expect(models[0].finetune).to.match(/experiments\/finetune\/netflowgen\.json$/);
   });
 });

@@ -3,12 +3,27 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { PARTIAL_SUFFIX, planStages, redoSet, runPlan, stageHash, upstreamOf, type StageEvent, type StageSpec } from '../ts/reproduce/graph.js';
+import {
+  PARTIAL_SUFFIX,
+  planStages,
+  redoSet,
+  runPlan,
+  stageHash,
+  upstreamOf,
+  type StageEvent,
+  type StageSpec,
+} from '../ts/reproduce/graph.js';
 import { createChainView, formatSeconds, stageLine } from '../ts/reproduce/progress.js';
 import { tempDir } from './helpers/tmp.js';
 
 /** A stage that writes out.txt = its config's text plus its inputs' out.txt, and counts its runs. */
-function toy(id: string, config: unknown, inputs: Record<string, string> = {}, runs: Record<string, number> = {}, extra: Partial<StageSpec> = {}): StageSpec {
+function toy(
+  id: string,
+  config: unknown,
+  inputs: Record<string, string> = {},
+  runs: Record<string, number> = {},
+  extra: Partial<StageSpec> = {},
+): StageSpec {
   return {
     id,
     kind: id.split(':')[0],
@@ -18,7 +33,12 @@ function toy(id: string, config: unknown, inputs: Record<string, string> = {}, r
     inputs,
     run: async (ctx) => {
       runs[id] = (runs[id] ?? 0) + 1;
-      const parts = [JSON.stringify(config), ...Object.keys(inputs).sort().map((r) => readFileSync(join(ctx.input(r), 'out.txt'), 'utf8'))];
+      const parts = [
+        JSON.stringify(config),
+        ...Object.keys(inputs)
+          .sort()
+          .map((r) => readFileSync(join(ctx.input(r), 'out.txt'), 'utf8')),
+      ];
       writeFileSync(join(ctx.dir, 'out.txt'), parts.join('+'));
     },
     ...extra,
@@ -39,7 +59,9 @@ describe('reproduce: the stage graph', () => {
 
   it('refuses cycles, unknown inputs and duplicate ids, naming them', () => {
     expect(() => planStages([toy('a', 1, { x: 'b' }), toy('b', 1, { x: 'a' })], '/r')).to.throw(/cycle: a -> b -> a/);
-    expect(() => planStages([toy('a', 1, { x: 'nope' })], '/r')).to.throw(/'a' reads 'nope' \(as x\), which is not a stage/);
+    expect(() => planStages([toy('a', 1, { x: 'nope' })], '/r')).to.throw(
+      /'a' reads 'nope' \(as x\), which is not a stage/,
+    );
     expect(() => planStages([toy('a', 1), toy('a', 2)], '/r')).to.throw(/two stages are called 'a'/);
   });
 
@@ -65,12 +87,19 @@ describe('reproduce: the stage graph', () => {
         writeFileSync(join(ctx.dir, 'out.txt'), `${me}+${readFileSync(join(ctx.input('x'), 'out.txt'), 'utf8')}`);
       },
     });
-    const stages = [toy('a', 1), toy('b', 2, { x: 'a' }, {}, meet('b', 'c')), toy('c', 3, { x: 'a' }, {}, meet('c', 'b')), toy('d', 4, { x: 'b', y: 'c' })];
+    const stages = [
+      toy('a', 1),
+      toy('b', 2, { x: 'a' }, {}, meet('b', 'c')),
+      toy('c', 3, { x: 'a' }, {}, meet('c', 'b')),
+      toy('d', 4, { x: 'b', y: 'c' }),
+    ];
     const events: StageEvent[] = [];
     const plan = planStages(stages, fresh());
     const out = await runPlan(plan, { jobs: 2, onEvent: (e) => events.push(e) });
     expect(out.map((o) => o.id).sort()).to.deep.equal(['a', 'b', 'c', 'd']);
-    const order = events.filter((e) => e.type === 'start' || e.type === 'done').map((e) => `${e.type}:${(e as { id: string }).id}`);
+    const order = events
+      .filter((e) => e.type === 'start' || e.type === 'done')
+      .map((e) => `${e.type}:${(e as { id: string }).id}`);
     expect(order.indexOf('done:a')).to.be.lessThan(order.indexOf('start:b'));
     expect(order.indexOf('start:c')).to.be.lessThan(order.indexOf('done:b'));
     expect(order.indexOf('done:b')).to.be.lessThan(order.indexOf('start:d'));
@@ -84,30 +113,45 @@ describe('reproduce: the stage graph', () => {
     const cRunning = new Promise<void>((r) => (cStarted = r));
     const stages = [
       toy('a', 1),
-      toy('b', 2, { x: 'a' }, {}, {
-        run: async () => {
-          await cRunning; // fail only once c is running beside it
-          throw new Error('b broke');
+      toy(
+        'b',
+        2,
+        { x: 'a' },
+        {},
+        {
+          run: async () => {
+            await cRunning; // fail only once c is running beside it
+            throw new Error('b broke');
+          },
         },
-      }),
-      toy('c', 3, { x: 'a' }, {}, {
-        run: (ctx) =>
-          new Promise<void>((resolve, reject) => {
-            cStarted();
-            const stopped = () => {
-              sawAbort = true;
-              const e = new Error('stopped');
-              e.name = 'AbortError';
-              reject(e);
-            };
-            if (ctx.signal!.aborted) stopped();
-            else ctx.signal!.addEventListener('abort', stopped);
-          }),
-      }),
+      ),
+      toy(
+        'c',
+        3,
+        { x: 'a' },
+        {},
+        {
+          run: (ctx) =>
+            new Promise<void>((resolve, reject) => {
+              cStarted();
+              const stopped = () => {
+                sawAbort = true;
+                const e = new Error('stopped');
+                e.name = 'AbortError';
+                reject(e);
+              };
+              if (ctx.signal!.aborted) stopped();
+              else ctx.signal!.addEventListener('abort', stopped);
+            }),
+        },
+      ),
       toy('d', 4, { x: 'c' }),
     ];
     const plan = planStages(stages, fresh());
-    const err = await runPlan(plan, { jobs: 2 }).then(() => undefined, (e: Error) => e);
+    const err = await runPlan(plan, { jobs: 2 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).to.equal('b broke');
     expect(sawAbort).to.equal(true);
     for (const s of plan.slice(1)) expect(existsSync(s.dir), s.id).to.equal(false);
@@ -131,7 +175,9 @@ describe('reproduce: the stage graph', () => {
     const root = fresh();
     const runs: Record<string, number> = {};
     await runPlan(planStages([toy('a', 1, {}, runs), toy('b', 2, { x: 'a' }, runs), toy('c', 3, {}, runs)], root));
-    const out = await runPlan(planStages([toy('a', 1, {}, runs), toy('b', 5, { x: 'a' }, runs), toy('c', 3, {}, runs)], root));
+    const out = await runPlan(
+      planStages([toy('a', 1, {}, runs), toy('b', 5, { x: 'a' }, runs), toy('c', 3, {}, runs)], root),
+    );
     expect(out.map((o) => [o.id, o.cached])).to.deep.equal([
       ['a', true],
       ['b', false],
@@ -152,7 +198,9 @@ describe('reproduce: the stage graph', () => {
       },
     });
     let err: Error | undefined;
-    await runPlan(planStages([toy('a', 1, {}, runs), failing], root), { signal: ac.signal }).catch((e: Error) => (err = e));
+    await runPlan(planStages([toy('a', 1, {}, runs), failing], root), { signal: ac.signal }).catch(
+      (e: Error) => (err = e),
+    );
     expect(err?.name).to.equal('AbortError');
     expect(err?.message).to.match(/interrupted during b/);
     const plan = planStages([toy('a', 1, {}, runs), toy('b', 2, { x: 'a' }, runs)], root);
@@ -166,11 +214,17 @@ describe('reproduce: the stage graph', () => {
 
   it('a failing stage keeps nothing that looks done, and the error comes through', async () => {
     const root = fresh();
-    const bad = toy('a', 1, {}, {}, {
-      run: async () => {
-        throw new Error('boom');
+    const bad = toy(
+      'a',
+      1,
+      {},
+      {},
+      {
+        run: async () => {
+          throw new Error('boom');
+        },
       },
-    });
+    );
     const events: StageEvent[] = [];
     await runPlan(planStages([bad], root), { onEvent: (e) => events.push(e) }).then(
       () => expect.fail('should throw'),
@@ -184,16 +238,22 @@ describe('reproduce: the stage graph', () => {
     const root = fresh();
     let attempt = 0;
     const seen: boolean[] = [];
-    const trainer = toy('t', 1, {}, {}, {
-      resumable: true,
-      run: async (ctx) => {
-        attempt++;
-        seen.push(existsSync(join(ctx.dir, 'checkpoint')));
-        writeFileSync(join(ctx.dir, 'checkpoint'), String(attempt));
-        if (attempt === 1) throw new Error('killed');
-        writeFileSync(join(ctx.dir, 'out.txt'), 'trained');
+    const trainer = toy(
+      't',
+      1,
+      {},
+      {},
+      {
+        resumable: true,
+        run: async (ctx) => {
+          attempt++;
+          seen.push(existsSync(join(ctx.dir, 'checkpoint')));
+          writeFileSync(join(ctx.dir, 'checkpoint'), String(attempt));
+          if (attempt === 1) throw new Error('killed');
+          writeFileSync(join(ctx.dir, 'out.txt'), 'trained');
+        },
       },
-    });
+    );
     await runPlan(planStages([trainer], root)).catch(() => {});
     const events: StageEvent[] = [];
     await runPlan(planStages([trainer], root), { onEvent: (e) => events.push(e) });
@@ -235,7 +295,14 @@ describe('reproduce: the stage graph', () => {
     expect(lines[0]).to.equal('reproduce: 2 stages, 0 already done\n');
     expect(lines[1]).to.equal('[1/2] toy a ...\n');
     expect(lines[2]).to.match(/^\[1\/2\] toy a \d+\.\d s\n$/);
-    expect(stageLine({ type: 'done', id: 'x', label: 'bin', index: 9, total: 12, cached: true, seconds: 0, dir: '' })).to.equal('[10/12] bin (cached)');
-    expect([59.94, 59.96, 179.6, 3725].map(formatSeconds)).to.deep.equal(['59.9 s', '1 min 0 s', '3 min 0 s', '1 h 2 min']);
+    expect(
+      stageLine({ type: 'done', id: 'x', label: 'bin', index: 9, total: 12, cached: true, seconds: 0, dir: '' }),
+    ).to.equal('[10/12] bin (cached)');
+    expect([59.94, 59.96, 179.6, 3725].map(formatSeconds)).to.deep.equal([
+      '59.9 s',
+      '1 min 0 s',
+      '3 min 0 s',
+      '1 h 2 min',
+    ]);
   });
 });

@@ -36,14 +36,26 @@ describe('reproduce: the micro preset end to end', function () {
 
   it('runs every stage once and makes every table and figure, in Markdown, HTML and JSON', () => {
     expect(first.outcomes.filter((o) => !o.cached).length).to.equal(first.plan.filter((s) => !s.sameAs).length);
-    expect([...data.dataStatistics, ...data.tables].map((t) => t.id).concat(data.figures.map((f) => f.id)).sort()).to.deep.equal([...ALL].sort());
+    expect(
+      [...data.dataStatistics, ...data.tables]
+        .map((t) => t.id)
+        .concat(data.figures.map((f) => f.id))
+        .sort(),
+    ).to.deep.equal([...ALL].sort());
     const md = readFileSync(first.report!.md, 'utf8');
     const html = readFileSync(first.report!.html, 'utf8');
     for (const t of [...data.dataStatistics, ...data.tables, ...data.figures]) {
       expect(md, t.id).to.include(`### ${t.caption}`.replace(/^### (Figure)/, '## $1'));
       expect(html, t.id).to.include(`id="${t.id}"`);
     }
-    for (const f of ['figure5-effectiveness.svg', 'figure5-mitigation.svg', 'curves-1.svg', 'operating-points.svg', 'report.json']) expect(existsSync(join(first.report!.dir, f)), f).to.equal(true);
+    for (const f of [
+      'figure5-effectiveness.svg',
+      'figure5-mitigation.svg',
+      'curves-1.svg',
+      'operating-points.svg',
+      'report.json',
+    ])
+      expect(existsSync(join(first.report!.dir, f)), f).to.equal(true);
     expect(log.join('')).to.match(/^reproduce: 37 stages, 0 already done\n/);
   });
 
@@ -55,18 +67,27 @@ describe('reproduce: the micro preset end to end', function () {
           for (const c of r.cells) {
             if (b.published || !c.ours.src) continue;
             const raw = getPointer(read(c.ours.src.file), c.ours.src.pointer);
-            expect(c.ours.v, `${t.id}: ${c.ours.src.file} ${c.ours.src.pointer}`).to.equal(typeof raw === 'number' && c.ours.src.scale ? raw * c.ours.src.scale : raw);
+            expect(c.ours.v, `${t.id}: ${c.ours.src.file} ${c.ours.src.pointer}`).to.equal(
+              typeof raw === 'number' && c.ours.src.scale ? raw * c.ours.src.scale : raw,
+            );
             n++;
           }
     expect(n).to.be.greaterThan(80);
     // Spot checks against the stages' own files, found independently of the report.
     const stage = (id: string) => first.plan.find((s) => s.id === id)!.dir;
-    const t4 = JSON.parse(readFileSync(join(stage('evaluate-pretrain:main'), 'table4.json'), 'utf8')) as { rows: { loss: number }[] };
+    const t4 = JSON.parse(readFileSync(join(stage('evaluate-pretrain:main'), 'table4.json'), 'utf8')) as {
+      rows: { loss: number }[];
+    };
     expect(data.tables.find((t) => t.id === 'table4')!.blocks[0].rows[0].cells[0].ours.v).to.equal(t4.rows[0].loss);
     // Table 5's TF cells are means over the two fine-tuning seeds of each seed's own evaluation, with
     // tau chosen on the calibration (train) split, never on test.
     const at80 = ['evaluate-detect:tf', 'evaluate-detect:tf#s2'].map((id) => {
-      const ev = JSON.parse(readFileSync(join(stage(id), 'evaluation.json'), 'utf8')) as { evaluation: { selectSplit: string; bounds: { bound: number; f1: number; effectiveness: number; selectedOn: string }[] } };
+      const ev = JSON.parse(readFileSync(join(stage(id), 'evaluation.json'), 'utf8')) as {
+        evaluation: {
+          selectSplit: string;
+          bounds: { bound: number; f1: number; effectiveness: number; selectedOn: string }[];
+        };
+      };
       expect(ev.evaluation.selectSplit).to.equal('train');
       return ev.evaluation.bounds.find((b) => b.bound === 0.8)!;
     });
@@ -78,10 +99,18 @@ describe('reproduce: the micro preset end to end', function () {
     expect(f1.spread!.lo.v as number).to.be.at.most(f1.ours.v as number);
     expect(f1.spread!.hi.v as number).to.be.at.least(f1.ours.v as number);
     // (per-example outcomes are stored to 6 decimals: percent agrees to 1e-3)
-    expect(t5.rows.find((r) => r.label[0].startsWith('Effectiveness'))!.cells[col].ours.v).to.be.closeTo((100 * (at80[0].effectiveness + at80[1].effectiveness)) / 2, 1e-3);
+    expect(t5.rows.find((r) => r.label[0].startsWith('Effectiveness'))!.cells[col].ours.v).to.be.closeTo(
+      (100 * (at80[0].effectiveness + at80[1].effectiveness)) / 2,
+      1e-3,
+    );
     expect(t5.head[1].map((h) => h.text)).to.include.members(['Static threshold', 'EWMA+CUSUM']);
     // The claims the micro preset's tables can measure, each read from its summary, with a verdict.
-    expect(data.claims.map((c) => c.id)).to.deep.equal(['pretrained-vs-bigram', 'netflowgen-vs-tf', 'netflowgen-vs-ms-lstm', 'netflowgen-vs-light']);
+    expect(data.claims.map((c) => c.id)).to.deep.equal([
+      'pretrained-vs-bigram',
+      'netflowgen-vs-tf',
+      'netflowgen-vs-ms-lstm',
+      'netflowgen-vs-light',
+    ]);
     for (const c of data.claims) {
       expect(['holds', 'does not hold', 'inconclusive']).to.include(c.verdict);
       const raw = getPointer(read(c.diff.src!.file), c.diff.src!.pointer);
@@ -92,7 +121,9 @@ describe('reproduce: the micro preset end to end', function () {
     const t4claim = data.claims.find((c) => c.id === 'pretrained-vs-bigram')!;
     expect(t4claim.a.v as number).to.be.closeTo(t4.rows[0].loss, 1e-6);
     expect(t4claim.b.v as number).to.be.closeTo((t4.rows as { loss: number }[])[1].loss, 1e-9);
-    const bin = JSON.parse(readFileSync(join(stage('bin'), 'manifest.json'), 'utf8')) as { table1: { raw: { nodes: number } } };
+    const bin = JSON.parse(readFileSync(join(stage('bin'), 'manifest.json'), 'utf8')) as {
+      table1: { raw: { nodes: number } };
+    };
     expect(data.dataStatistics[0].blocks[0].rows[1].cells[0].ours.v).to.equal(bin.table1.raw.nodes);
   });
 
@@ -111,14 +142,19 @@ describe('reproduce: the micro preset end to end', function () {
           .map((l) => JSON.parse(l) as { event: string; valid_loss?: number })
           .filter((r) => r.event === 'valid')
           .map((r) => r.valid_loss);
-        expect(c.points.filter((p) => p.series === 'valid').map((p) => p.loss), c.file).to.deep.equal(valid);
+        expect(
+          c.points.filter((p) => p.series === 'valid').map((p) => p.loss),
+          c.file,
+        ).to.deep.equal(valid);
         expect(valid.length).to.be.greaterThan(0);
       }
   });
 
   it('gives the numbers committed in experiments/results/micro.json, within the stated tolerances', () => {
     // Regenerate with: netflowgen reproduce --preset micro --save-results (the preset runs 2 stages side by side, 1 thread each) (see experiments/results/README.md)
-    const committed = JSON.parse(readFileSync(join(packageRoot(), 'experiments', 'results', 'micro.json'), 'utf8')) as PresetResults;
+    const committed = JSON.parse(
+      readFileSync(join(packageRoot(), 'experiments', 'results', 'micro.json'), 'utf8'),
+    ) as PresetResults;
     const fresh = presetResults(data, { commit: 'test', date: '', threads: 1, jobs: 2, seconds: 0 });
     expect(Object.keys(fresh.numbers).length).to.be.greaterThan(150);
     const dataStage = (k: string) => /^(table1|table2|table7) /.test(k);
@@ -145,7 +181,13 @@ describe('reproduce: the micro preset end to end', function () {
   });
 
   it('a config change redoes only the stages it reaches', async () => {
-    const changed = await reproduce({ preset: 'micro', out, view: quiet(), only: ['table2'], set: ['data.detect.seed=2'] });
+    const changed = await reproduce({
+      preset: 'micro',
+      out,
+      view: quiet(),
+      only: ['table2'],
+      set: ['data.detect.seed=2'],
+    });
     const ran = changed.outcomes.filter((o) => !o.cached).map((o) => o.id);
     expect(ran).to.deep.equal(['detect', 'report']);
     expect(changed.report!.data.dataStatistics.map((t) => t.id)).to.deep.equal(['table2']);

@@ -39,12 +39,18 @@ describe('serialize: damaged and foreign files are skipped and counted (issue 11
   after(() => tmp.cleanup());
 
   it('skips each with its reason and name in the manifest; the good files are read whole', async () => {
-    const r = await execa('node', [CLI, 'serialize', '-i', tree, '--prefix', '147.32.0.0/16=ctu', '-o', join(tmp.dir, 'store')], { reject: false });
+    const r = await execa(
+      'node',
+      [CLI, 'serialize', '-i', tree, '--prefix', '147.32.0.0/16=ctu', '-o', join(tmp.dir, 'store')],
+      { reject: false },
+    );
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(r.stderr).to.contain(`skipped ${join(tree, 'README.md')}: not_flow_data`);
     expect(r.stdout).to.contain('5 file(s) skipped (unreadable_file 2, not_flow_data 3)');
     const m = JSON.parse(readFileSync(join(tmp.dir, 'store/manifest.json'), 'utf8'));
-    const by = Object.fromEntries(m.skipped.map((s: { path: string; reason: string }) => [s.path.slice(tree.length + 1), s.reason]));
+    const by = Object.fromEntries(
+      m.skipped.map((s: { path: string; reason: string }) => [s.path.slice(tree.length + 1), s.reason]),
+    );
     expect(by).to.deep.equal({
       'README.md': 'not_flow_data',
       'edge1/capture.pcap': 'not_flow_data',
@@ -53,7 +59,10 @@ describe('serialize: damaged and foreign files are skipped and counted (issue 11
       'edge2/nfcapd.201801121542': 'unreadable_file',
     });
     expect(m.skipped.find((s: { path: string }) => s.path.endsWith('1542')).detail).to.contain('Short read');
-    expect(m.inputs.map((i: { path: string }) => i.path.slice(tree.length + 1)).sort()).to.deep.equal(['edge1/flows.csv', 'edge2/nfcapd.201801121537']);
+    expect(m.inputs.map((i: { path: string }) => i.path.slice(tree.length + 1)).sort()).to.deep.equal([
+      'edge1/flows.csv',
+      'edge2/nfcapd.201801121537',
+    ]);
     expect(m.records.read).to.equal(2 * 4593);
     expect(m.minutes).to.be.lessThan(5);
     const rejected = Object.values(m.records.rejected as Record<string, number>).reduce((a, b) => a + b, 0);
@@ -62,9 +71,15 @@ describe('serialize: damaged and foreign files are skipped and counted (issue 11
   });
 
   it('--strict makes the first skipped file fatal, naming it; no store is written', async () => {
-    const r = await execa('node', [CLI, 'serialize', '-i', tree, '--prefix', '147.32.0.0/16=ctu', '-o', join(tmp.dir, 'strict'), '--strict'], { reject: false });
+    const r = await execa(
+      'node',
+      [CLI, 'serialize', '-i', tree, '--prefix', '147.32.0.0/16=ctu', '-o', join(tmp.dir, 'strict'), '--strict'],
+      { reject: false },
+    );
     expect(r.exitCode).to.equal(1);
-    expect(r.stderr).to.match(/^netflowgen: \S+(README\.md|capture\.pcap|empty\.csv|cut\.csv\.gz|nfcapd\.201801121542)(:\d+)?: (io|format): /);
+    expect(r.stderr).to.match(
+      /^netflowgen: \S+(README\.md|capture\.pcap|empty\.csv|cut\.csv\.gz|nfcapd\.201801121542)(:\d+)?: (io|format): /,
+    );
     expect(existsSync(join(tmp.dir, 'strict'))).to.equal(false);
   });
 
@@ -76,7 +91,14 @@ describe('serialize: damaged and foreign files are skipped and counted (issue 11
     writeFileSync(big, [lines[0], ...Array.from({ length: 12 }, () => body).flat()].join('\n') + '\n');
     const gz = gzipSync(readFileSync(big), { level: 0 });
     writeFileSync(join(tmp.dir, 'big.csv.gz'), gz.subarray(0, Math.floor(gz.length * 0.8)));
-    const m = await serialize({ inputs: [join(tmp.dir, 'big.csv.gz')], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'partial'), from: '2021-09-21T15:00:00Z', to: '2021-09-21T16:00:00Z', maxRejectShare: 1 }).catch((e: Error) => e);
+    const m = await serialize({
+      inputs: [join(tmp.dir, 'big.csv.gz')],
+      prefixes: ['10.10.10.0/24=victim'],
+      out: join(tmp.dir, 'partial'),
+      from: '2021-09-21T15:00:00Z',
+      to: '2021-09-21T16:00:00Z',
+      maxRejectShare: 1,
+    }).catch((e: Error) => e);
     if (m instanceof Error) throw m;
     expect(m.skipped).to.have.length(1);
     expect(m.skipped![0]).to.deep.include({ reason: 'unreadable_file' });

@@ -84,7 +84,11 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
   it('a first record dated 1999 does not make an 11.9M-minute store', async () => {
     const f = join(tmp.dir, 'snmp-1999.csv');
     redate(SNMP, f, 2, '1999');
-    const r = await execa('node', [CLI, 'serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, 's1999')], { reject: false });
+    const r = await execa(
+      'node',
+      [CLI, 'serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, 's1999')],
+      { reject: false },
+    );
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(r.stderr).to.contain(`${f}:2: time_outlier`);
     const m = JSON.parse(readFileSync(join(tmp.dir, 's1999/manifest.json'), 'utf8'));
@@ -94,7 +98,13 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
 
   it('--from/--to decide the range: nothing is an outlier, records outside count as outsideRange', async () => {
     const f = join(tmp.dir, 'snmp-2031.csv');
-    const m = await serialize({ inputs: [f], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'given'), from: clean.firstMinute, to: '2021-05-15T15:00:00Z' });
+    const m = await serialize({
+      inputs: [f],
+      prefixes: ['10.10.10.0/24=victim'],
+      out: join(tmp.dir, 'given'),
+      from: clean.firstMinute,
+      to: '2021-05-15T15:00:00Z',
+    });
     expect(m.records.rejected.time_outlier).to.equal(0);
     expect(m.records.outsideRange).to.equal(1);
     expect(m.minutes).to.equal(isoToMinute('2021-05-15T15:00:00Z') - clean.startMinute);
@@ -104,7 +114,10 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
     const big = { inputs: [SNMP], prefixes: ['10.10.10.0/24=victim'], maxStoreBytes: 100 };
     let err: Error | undefined;
     await serialize({ ...big, out: join(tmp.dir, 'big') }).catch((e: Error) => (err = e));
-    expect(err?.message).to.match(/the store would be .* GiB \(1 nodes x 1 minutes from 2021-05-15T14:50:00Z/).and.to.contain('--from and --to').and.to.contain('--allow-large');
+    expect(err?.message)
+      .to.match(/the store would be .* GiB \(1 nodes x 1 minutes from 2021-05-15T14:50:00Z/)
+      .and.to.contain('--from and --to')
+      .and.to.contain('--allow-large');
     expect(existsSync(join(tmp.dir, 'big'))).to.equal(false);
     await serialize({ ...big, out: join(tmp.dir, 'big'), allowLarge: true });
     await serialize({ ...big, out: join(tmp.dir, 'big2'), from: '2021-05-15T14:00:00Z', to: '2021-05-15T15:00:00Z' });
@@ -113,7 +126,11 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
   it('0.26% of the records dated 2031 are time_outliers, counted with file and line; the store is not stretched (review item 1)', async () => {
     const f = join(tmp.dir, 'snmp-2031-many.csv');
     redateLast(SNMP, f, 11, '2031'); // 11 of 4,339 records
-    const r = await execa('node', [CLI, 'serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, 's2031many')], { reject: false });
+    const r = await execa(
+      'node',
+      [CLI, 'serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, 's2031many')],
+      { reject: false },
+    );
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(r.stderr).to.contain(`${f}:4330: time_outlier`);
     const m = JSON.parse(readFileSync(join(tmp.dir, 's2031many/manifest.json'), 'utf8'));
@@ -125,8 +142,13 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
     const f = join(tmp.dir, 'snmp-2031-half.csv');
     redateLast(SNMP, f, 500, '2031'); // too many to be outliers: the range would span ten years
     let err: Error | undefined;
-    await serialize({ inputs: [f], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'stretched') }).catch((e: Error) => (err = e));
-    expect(err?.message).to.match(/the store would be stretched over \d+ minutes .* while only 2 hours hold records/).and.to.contain('--from and --to').and.to.contain('--allow-large');
+    await serialize({ inputs: [f], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'stretched') }).catch(
+      (e: Error) => (err = e),
+    );
+    expect(err?.message)
+      .to.match(/the store would be stretched over \d+ minutes .* while only 2 hours hold records/)
+      .and.to.contain('--from and --to')
+      .and.to.contain('--allow-large');
     expect(existsSync(join(tmp.dir, 'stretched'))).to.equal(false);
   });
 
@@ -140,9 +162,23 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
     // a stray two hours after the rest is not far enough to be an outlier
     expect(bulkRange(h([...hour, [1180, 1]]))).to.deep.include({ start: 1000, end: 1181 });
     // two captures four weeks apart, each a real share of the records: both kept (CIC-DDoS2019)
-    expect(bulkRange(h([[0, 800], [40_000, 4950]]))).to.deep.include({ start: 0, end: 40_001 });
+    expect(
+      bulkRange(
+        h([
+          [0, 800],
+          [40_000, 4950],
+        ]),
+      ),
+    ).to.deep.include({ start: 0, end: 40_001 });
     // too few records to tell: all kept
-    expect(bulkRange(h([[0, 1], [9_000_000, 1]]))).to.deep.include({ start: 0, end: 9_000_001 });
+    expect(
+      bulkRange(
+        h([
+          [0, 1],
+          [9_000_000, 1],
+        ]),
+      ),
+    ).to.deep.include({ start: 0, end: 9_000_001 });
     expect(bulkRange(new Map())).to.equal(null);
   });
 });
@@ -168,7 +204,11 @@ describe('serialize: several exporters merge by time (issue 11)', function () {
     }
     expect(files.size).to.be.greaterThan(30);
     const whole = await serialize({ inputs: [ARGUS], prefixes: ['10.8.0.0/24=lab'], out: join(tmp.dir, 'whole') });
-    const tree = await serialize({ inputs: [join(tmp.dir, 'tree')], prefixes: ['10.8.0.0/24=lab'], out: join(tmp.dir, 'merged') });
+    const tree = await serialize({
+      inputs: [join(tmp.dir, 'tree')],
+      prefixes: ['10.8.0.0/24=lab'],
+      out: join(tmp.dir, 'merged'),
+    });
     expect(tree.records.read).to.equal(whole.records.read);
     expect(Object.values(tree.records.rejected).reduce((a, b) => a + b, 0)).to.equal(0);
     expect(tree.records.used).to.equal(whole.records.used);
@@ -177,16 +217,32 @@ describe('serialize: several exporters merge by time (issue 11)', function () {
     expect(series(join(tmp.dir, 'merged')).equals(series(join(tmp.dir, 'whole')))).to.equal(true);
     // files in time order across the subfolders, not edge1's hours then edge2's
     const order = tree.inputs.map((i) => i.path.split('/').slice(-2).join('/'));
-    expect(order.slice(0, 4)).to.deep.equal(['edge1/flows-2019040416.binetflow', 'edge2/flows-2019040416.binetflow', 'edge1/flows-2019040417.binetflow', 'edge2/flows-2019040417.binetflow']);
+    expect(order.slice(0, 4)).to.deep.equal([
+      'edge1/flows-2019040416.binetflow',
+      'edge2/flows-2019040416.binetflow',
+      'edge1/flows-2019040417.binetflow',
+      'edge2/flows-2019040417.binetflow',
+    ]);
   });
 
   it('one file per router covering the same day (each read whole, one after the other): still nothing rejected', async () => {
     const [header, ...rows] = readFileSync(ARGUS, 'utf8').trimEnd().split('\n');
     mkdirSync(join(tmp.dir, 'day/r1'), { recursive: true });
     mkdirSync(join(tmp.dir, 'day/r2'), { recursive: true });
-    writeFileSync(join(tmp.dir, 'day/r1/day.binetflow'), [header, ...rows.filter((_, i) => i % 3 === 0)].join('\n') + '\n');
-    writeFileSync(join(tmp.dir, 'day/r2/day.binetflow'), [header, ...rows.filter((_, i) => i % 3 !== 0)].join('\n') + '\n');
-    const m = await serialize({ inputs: [join(tmp.dir, 'day')], prefixes: ['10.8.0.0/24=lab'], out: join(tmp.dir, 'day-store'), chunkMinutes: 30 });
+    writeFileSync(
+      join(tmp.dir, 'day/r1/day.binetflow'),
+      [header, ...rows.filter((_, i) => i % 3 === 0)].join('\n') + '\n',
+    );
+    writeFileSync(
+      join(tmp.dir, 'day/r2/day.binetflow'),
+      [header, ...rows.filter((_, i) => i % 3 !== 0)].join('\n') + '\n',
+    );
+    const m = await serialize({
+      inputs: [join(tmp.dir, 'day')],
+      prefixes: ['10.8.0.0/24=lab'],
+      out: join(tmp.dir, 'day-store'),
+      chunkMinutes: 30,
+    });
     expect(Object.values(m.records.rejected).reduce((a, b) => a + b, 0)).to.equal(0);
     expect(m.records.used).to.equal(6751);
     sameSeries(join(tmp.dir, 'whole'), join(tmp.dir, 'day-store'));
@@ -197,7 +253,11 @@ describe('serialize: several exporters merge by time (issue 11)', function () {
     // move 50 records of the first hour to the end of the file (hours behind the newest)
     const moved = [...rows.slice(50), ...rows.slice(0, 50)];
     writeFileSync(join(tmp.dir, 'late.binetflow'), [header, ...moved].join('\n') + '\n');
-    const m = await serialize({ inputs: [join(tmp.dir, 'late.binetflow')], prefixes: ['10.8.0.0/24=lab'], out: join(tmp.dir, 'late') });
+    const m = await serialize({
+      inputs: [join(tmp.dir, 'late.binetflow')],
+      prefixes: ['10.8.0.0/24=lab'],
+      out: join(tmp.dir, 'late'),
+    });
     expect(m.records.rejected.out_of_order).to.equal(0);
     expect(m.options.lateRecords).to.equal(50);
     expect(series(join(tmp.dir, 'late')).equals(series(join(tmp.dir, 'whole')))).to.equal(true);
@@ -219,7 +279,11 @@ describe('serialize: several exporters merge by time (issue 11)', function () {
       copyFileSync(NFCAPD, join(tmp.dir, 'nf', r, 'nfcapd.201801121537'));
     }
     const one = await serialize({ inputs: [NFCAPD], prefixes: ['147.32.0.0/16=ctu'], out: join(tmp.dir, 'nf-one') });
-    const two = await serialize({ inputs: [join(tmp.dir, 'nf')], prefixes: ['147.32.0.0/16=ctu'], out: join(tmp.dir, 'nf-two') });
+    const two = await serialize({
+      inputs: [join(tmp.dir, 'nf')],
+      prefixes: ['147.32.0.0/16=ctu'],
+      out: join(tmp.dir, 'nf-two'),
+    });
     expect(two.records.read).to.equal(2 * one.records.read);
     expect(two.records.used).to.equal(2 * one.records.used);
     const a = floats(join(tmp.dir, 'nf-one'));

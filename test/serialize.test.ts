@@ -18,7 +18,18 @@ function independentIncoming(path: string, victim: string) {
   const lines = readFileSync(path, 'utf8').split('\n');
   const head = lines[0].split(',');
   const col = (n: string) => head.indexOf(n);
-  const per = new Map<string, { pkt: number; byt: number; flow: number; udpByt: number; portwkFlow: number; portregFlow: number; port53Byt: number }>();
+  const per = new Map<
+    string,
+    {
+      pkt: number;
+      byt: number;
+      flow: number;
+      udpByt: number;
+      portwkFlow: number;
+      portregFlow: number;
+      port53Byt: number;
+    }
+  >();
   for (const line of lines.slice(1)) {
     const f = line.split(',');
     if (f.length !== head.length || f[col('da')] !== victim) continue;
@@ -54,7 +65,10 @@ function checkGroupSums(store: SeriesStore): number {
         for (const m of ['pkt', 'byt', 'flow']) {
           const vol = x[o + idx(`${dir}.${m}`)];
           const proto = ['icmp', 'tcp', 'udp', 'other'].reduce((s, p) => s + x[o + idx(`${dir}.${p}.${m}`)], 0);
-          const ports = FEATURES.filter((f) => f.group === 'port' && f.direction === dir && f.measure === m).reduce((s, f) => s + x[o + idx(f.name)], 0);
+          const ports = FEATURES.filter((f) => f.group === 'port' && f.direction === dir && f.measure === m).reduce(
+            (s, f) => s + x[o + idx(f.name)],
+            0,
+          );
           expect(proto).to.be.closeTo(vol, 1e-6 * Math.max(1, vol));
           expect(ports).to.be.closeTo(vol, 1e-6 * Math.max(1, vol));
         }
@@ -85,7 +99,15 @@ describe('serialize (real samples)', function () {
     let minutesWithData = 0;
     for (let t = 0; t < store.nMinutes; t++) {
       const iso = new Date((store.startMinute + t) * 60_000).toISOString().replace('.000Z', 'Z');
-      const e = expected.get(iso) ?? { pkt: 0, byt: 0, flow: 0, udpByt: 0, portwkFlow: 0, portregFlow: 0, port53Byt: 0 };
+      const e = expected.get(iso) ?? {
+        pkt: 0,
+        byt: 0,
+        flow: 0,
+        udpByt: 0,
+        portwkFlow: 0,
+        portregFlow: 0,
+        port53Byt: 0,
+      };
       if (e.flow > 0) minutesWithData++;
       expect(x[t * F + featureIndex('in.pkt')], `in.pkt at ${iso}`).to.equal(e.pkt);
       expect(x[t * F + featureIndex('in.byt')], `in.byt at ${iso}`).to.equal(e.byt);
@@ -96,13 +118,20 @@ describe('serialize (real samples)', function () {
       expect(x[t * F + featureIndex('in.port53.byt')]).to.equal(e.port53Byt);
     }
     expect(minutesWithData).to.equal(expected.size);
-    expect(m.records.read).to.equal(m.records.used + m.records.unmatched + m.records.outsideRange + Object.values(m.records.rejected).reduce((a, b) => a + b, 0));
+    expect(m.records.read).to.equal(
+      m.records.used +
+        m.records.unmatched +
+        m.records.outsideRange +
+        Object.values(m.records.rejected).reduce((a, b) => a + b, 0),
+    );
     expect(m.inputs[0].format).to.equal('nfdump-csv');
     expect(m.inputs[0].sha256).to.match(/^[0-9a-f]{64}$/);
   });
 
   it('group sums agree on every real capture (protocols and port classes sum to volume, flags <= outgoing TCP flows)', async () => {
-    const files = readdirSync(join(REAL, 'stopddos')).filter((f) => f.endsWith('.flows.csv')).map((f) => join(REAL, 'stopddos', f));
+    const files = readdirSync(join(REAL, 'stopddos'))
+      .filter((f) => f.endsWith('.flows.csv'))
+      .map((f) => join(REAL, 'stopddos', f));
     const out = join(tmp.dir, 'stopddos');
     // Each capture is from a different day: one store each (inputs in one store must be in time order).
     let checked = 0;
@@ -154,8 +183,17 @@ describe('serialize (real samples)', function () {
 });
 
 const HEADER = 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt';
-const line = (ts: string, sa: string, da: string, sp: number, dp: number, pr: string, flg: string, ipkt: number | string, ibyt: number | string) =>
-  `${ts},${ts},0.000,${sa},${da},${sp},${dp},${pr},${flg},0,0,${ipkt},${ibyt},0,0`;
+const line = (
+  ts: string,
+  sa: string,
+  da: string,
+  sp: number,
+  dp: number,
+  pr: string,
+  flg: string,
+  ipkt: number | string,
+  ibyt: number | string,
+) => `${ts},${ts},0.000,${sa},${da},${sp},${dp},${pr},${flg},0,0,${ipkt},${ibyt},0,0`;
 
 describe('serialize (hand-made inputs)', function () {
   this.timeout(60_000);
@@ -201,11 +239,22 @@ describe('serialize (hand-made inputs)', function () {
     expect(Array.from(s.readNode(2)).every((x) => x === 0)).to.equal(true);
   });
 
-  it('--spread shares a long flow\'s packets and bytes over its minutes and counts the flow once', async () => {
+  it("--spread shares a long flow's packets and bytes over its minutes and counts the flow once", async () => {
     const f = join(tmp.dir, 'long.csv');
     // 00:00:30 .. 00:02:30 (120 s): 30 s in minute 0, 60 s in minute 1, 30 s in minute 2.
-    writeFileSync(f, [HEADER, '2024-01-01 00:00:30,2024-01-01 00:02:30,120.000,198.51.100.7,192.0.2.1,1000,80,TCP,...A....,0,0,40,4000,0,0'].join('\n') + '\n');
-    const spread = await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out: join(tmp.dir, 'spread'), spreadLongFlows: true });
+    writeFileSync(
+      f,
+      [
+        HEADER,
+        '2024-01-01 00:00:30,2024-01-01 00:02:30,120.000,198.51.100.7,192.0.2.1,1000,80,TCP,...A....,0,0,40,4000,0,0',
+      ].join('\n') + '\n',
+    );
+    const spread = await serialize({
+      inputs: [f],
+      prefixes: ['192.0.2.0/24=c'],
+      out: join(tmp.dir, 'spread'),
+      spreadLongFlows: true,
+    });
     const plain = await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out: join(tmp.dir, 'nospread') });
     expect(spread.minutes).to.equal(3);
     expect(plain.minutes).to.equal(1);
@@ -238,7 +287,14 @@ describe('serialize (hand-made inputs)', function () {
     const r = m.records;
     expect(r.read).to.equal(9);
     expect(r.used).to.equal(2);
-    expect(r.rejected).to.deep.include({ malformed_line: 1, bad_address: 1, bad_count: 2, unknown_protocol: 1, out_of_order: 1, truncated_line: 1 });
+    expect(r.rejected).to.deep.include({
+      malformed_line: 1,
+      bad_address: 1,
+      bad_count: 2,
+      unknown_protocol: 1,
+      out_of_order: 1,
+      truncated_line: 1,
+    });
     const byReason = Object.fromEntries(r.examples.map((e) => [e.reason + ':' + e.line, e]));
     expect(byReason['malformed_line:3'].file).to.equal(f);
     expect(byReason['bad_address:4'].field).to.equal('sa');
@@ -251,7 +307,14 @@ describe('serialize (hand-made inputs)', function () {
 
   it('--strict makes the first bad record fatal, naming file, line and field, and leaves no store', async () => {
     const f = join(tmp.dir, 'strict.csv');
-    writeFileSync(f, [HEADER, line('2024-01-01 03:00:00', '198.51.100.7', '192.0.2.1', 1, 80, 'TCP', '...A....', 1, 100), line('2024-01-01 03:00:01', '198.51.100.7', '192.0.2.1', 1, 80, 'TCP', '...A....', -1, 100)].join('\n') + '\n');
+    writeFileSync(
+      f,
+      [
+        HEADER,
+        line('2024-01-01 03:00:00', '198.51.100.7', '192.0.2.1', 1, 80, 'TCP', '...A....', 1, 100),
+        line('2024-01-01 03:00:01', '198.51.100.7', '192.0.2.1', 1, 80, 'TCP', '...A....', -1, 100),
+      ].join('\n') + '\n',
+    );
     const out = join(tmp.dir, 'strict');
     let err: unknown;
     try {
@@ -260,7 +323,9 @@ describe('serialize (hand-made inputs)', function () {
       err = e;
     }
     expect(err).to.be.instanceOf(InputError);
-    expect((err as Error).message).to.contain(`${f}:3`).and.to.contain("'ipkt'");
+    expect((err as Error).message)
+      .to.contain(`${f}:3`)
+      .and.to.contain("'ipkt'");
     expect(existsSync(out)).to.equal(false);
     expect(readdirSync(tmp.dir).filter((n) => n.includes('strict') && n.includes('partial'))).to.deep.equal([]);
   });
@@ -269,21 +334,58 @@ describe('serialize (hand-made inputs)', function () {
     const rows = [HEADER];
     for (let i = 0; i < 200; i++) {
       const minute = (i * 7) % 50; // jumps back and forth within 50 minutes
-      rows.push(line(`2024-01-01 10:${String(minute).padStart(2, '0')}:00`, '198.51.100.7', `192.0.2.${1 + (i % 5)}`, 1000 + i, 80, 'TCP', '...A....', 1 + i, 100 + i));
+      rows.push(
+        line(
+          `2024-01-01 10:${String(minute).padStart(2, '0')}:00`,
+          '198.51.100.7',
+          `192.0.2.${1 + (i % 5)}`,
+          1000 + i,
+          80,
+          'TCP',
+          '...A....',
+          1 + i,
+          100 + i,
+        ),
+      );
     }
     const plain = join(tmp.dir, 'order.csv');
     writeFileSync(plain, rows.join('\n') + '\n');
     writeFileSync(plain + '.gz', gzipSync(readFileSync(plain)));
-    const a = await serialize({ inputs: [plain], prefixes: ['192.0.2.0/24=c'], out: join(tmp.dir, 'o1'), chunkMinutes: 7 });
-    const b = await serialize({ inputs: [plain + '.gz'], prefixes: ['192.0.2.0/24=c'], out: join(tmp.dir, 'o2'), chunkMinutes: 60 });
+    const a = await serialize({
+      inputs: [plain],
+      prefixes: ['192.0.2.0/24=c'],
+      out: join(tmp.dir, 'o1'),
+      chunkMinutes: 7,
+    });
+    const b = await serialize({
+      inputs: [plain + '.gz'],
+      prefixes: ['192.0.2.0/24=c'],
+      out: join(tmp.dir, 'o2'),
+      chunkMinutes: 60,
+    });
     expect(a.records.used).to.equal(200);
     expect(b.records.used).to.equal(200);
-    expect(readFileSync(join(tmp.dir, 'o1/series.f32')).equals(readFileSync(join(tmp.dir, 'o2/series.f32')))).to.equal(true);
+    expect(readFileSync(join(tmp.dir, 'o1/series.f32')).equals(readFileSync(join(tmp.dir, 'o2/series.f32')))).to.equal(
+      true,
+    );
   });
 
   it('an interrupted run leaves no store that looks complete', async () => {
     const rows = [HEADER];
-    for (let i = 0; i < 300_000; i++) rows.push(line(`2024-01-01 ${String(Math.floor(i / 30000)).padStart(2, '0')}:${String(Math.floor(i / 500) % 60).padStart(2, '0')}:00`, '198.51.100.7', `192.0.2.${1 + (i % 50)}`, 1000, 80, 'TCP', '...A....', 1, 100));
+    for (let i = 0; i < 300_000; i++)
+      rows.push(
+        line(
+          `2024-01-01 ${String(Math.floor(i / 30000)).padStart(2, '0')}:${String(Math.floor(i / 500) % 60).padStart(2, '0')}:00`,
+          '198.51.100.7',
+          `192.0.2.${1 + (i % 50)}`,
+          1000,
+          80,
+          'TCP',
+          '...A....',
+          1,
+          100,
+        ),
+      );
     const f = join(tmp.dir, 'big.csv');
     writeFileSync(f, rows.join('\n') + '\n');
     const out = join(tmp.dir, 'interrupted');
@@ -300,12 +402,20 @@ describe('serialize (hand-made inputs)', function () {
     expect(readdirSync(tmp.dir).filter((n) => n.includes('interrupted'))).to.deep.equal([]);
     // A killed process (no chance to clean up) leaves only a hidden .partial folder, never the store.
     const cli = new URL('../ts/cli/main.js', import.meta.url).pathname;
-    const child = execa('node', [cli, 'serialize', '-i', f, f, f, f, '--prefix', '192.0.2.0/24=c', '-o', out, '--quiet'], { reject: false });
+    const child = execa(
+      'node',
+      [cli, 'serialize', '-i', f, f, f, f, '--prefix', '192.0.2.0/24=c', '-o', out, '--quiet'],
+      { reject: false },
+    );
     const deadline = Date.now() + 20_000;
-    while (!readdirSync(tmp.dir).some((n) => n.startsWith('.interrupted.partial-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    while (!readdirSync(tmp.dir).some((n) => n.startsWith('.interrupted.partial-')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 2));
     child.kill('SIGKILL');
     await child;
-    expect(readdirSync(tmp.dir).some((n) => n.startsWith('.interrupted.partial-')), 'the run was killed mid-way').to.equal(true);
+    expect(
+      readdirSync(tmp.dir).some((n) => n.startsWith('.interrupted.partial-')),
+      'the run was killed mid-way',
+    ).to.equal(true);
     expect(existsSync(out)).to.equal(false);
     expect(existsSync(join(out, 'manifest.json'))).to.equal(false);
   });

@@ -44,7 +44,6 @@ function expectCurve(s: ArrayLike<number>, hazard: ArrayLike<number>): void {
   }
 }
 
-
 describe('simple detectors: static threshold (per-node training quantile)', () => {
   const n = 100;
   const tables = nodeQuantileTables(ramp(n), times(ramp(n), 100)); // packets 1..100/min, bytes 100..10000/min
@@ -98,7 +97,7 @@ describe('simple detectors: static threshold (per-node training quantile)', () =
     const r = rng(3);
     for (let i = 0; i < 2000; i++) {
       const tau = r() < 0.2 ? r() / 101 : r();
-      const x = r() * 15000 * 8 / 60;
+      const x = (r() * 15000 * 8) / 60;
       expect(exceedanceSurvival(bits, x) < tau, `tau ${tau} x ${x}`).to.equal(x > staticThresholdValue(bits, tau));
     }
   });
@@ -124,8 +123,15 @@ describe('simple detectors: static threshold (per-node training quantile)', () =
     const r = rng(9);
     for (let i = 0; i < 50; i++) {
       const scale = 10 ** Math.floor(r() * 8);
-      const tr = nodeQuantileTables(Float64Array.from({ length: 200 }, () => r() * scale), Float64Array.from({ length: 200 }, () => r() * scale * 500));
-      const c = staticThresholdCurve(tr, Float64Array.from({ length: 30 }, () => r() * scale * 3), Float64Array.from({ length: 30 }, () => r() * scale * 1500));
+      const tr = nodeQuantileTables(
+        Float64Array.from({ length: 200 }, () => r() * scale),
+        Float64Array.from({ length: 200 }, () => r() * scale * 500),
+      );
+      const c = staticThresholdCurve(
+        tr,
+        Float64Array.from({ length: 30 }, () => r() * scale * 3),
+        Float64Array.from({ length: 30 }, () => r() * scale * 1500),
+      );
       expectCurve(c.survival, c.hazard);
     }
   });
@@ -210,8 +216,12 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
   before(async () => {
     tmp = tempDir('netflowgen-simpledetect-');
     chain = await makeDetectChain(join(tmp.dir, 'chain'), { unseen: 2 });
-    runs.static = (await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'static', out: join(tmp.dir, 'static') })).out;
-    runs.cusum = (await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: join(tmp.dir, 'cusum') })).out;
+    runs.static = (
+      await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'static', out: join(tmp.dir, 'static') })
+    ).out;
+    runs.cusum = (
+      await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: join(tmp.dir, 'cusum') })
+    ).out;
   });
   after(() => tmp?.cleanup());
 
@@ -249,7 +259,10 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
   it('the folder contract: eval/<split>/survival.f32, hazard.f32, score.json for every split with examples, and result.json', () => {
     const m = chain.manifest;
     const D = m.detectLength;
-    for (const [det, dir] of [['static', runs.static], ['ewma-cusum', runs.cusum]] as const) {
+    for (const [det, dir] of [
+      ['static', runs.static],
+      ['ewma-cusum', runs.cusum],
+    ] as const) {
       const arch = det === 'static' ? 'static_threshold' : 'ewma_cusum';
       const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as DetectorResult;
       expect(result).to.include({
@@ -271,13 +284,22 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
       });
       expect(new Date(result.finishedAt).getTime()).to.be.greaterThan(0);
       expect(result.params).to.be.an('object');
-      if (det === 'ewma-cusum') expect(result.params).to.include({ alpha: 0.05, k: 0.5, sigmaFloor: 0.1, freeze: false, transform: 'log1p' });
+      if (det === 'ewma-cusum')
+        expect(result.params).to.include({ alpha: 0.05, k: 0.5, sigmaFloor: 0.1, freeze: false, transform: 'log1p' });
       for (const s of ['train', 'valid', 'test'] as const) {
         const n = m.splits[s].count;
         expect(n, s).to.be.greaterThan(0);
         const ed = join(dir, 'eval', s);
         const score = JSON.parse(readFileSync(join(ed, 'score.json'), 'utf8'));
-        expect(score).to.deep.equal({ split: s, n, D, W: m.windowLength, checkpoint: null, arch, data: chain.earlyDetect });
+        expect(score).to.deep.equal({
+          split: s,
+          n,
+          D,
+          W: m.windowLength,
+          checkpoint: null,
+          arch,
+          data: chain.earlyDetect,
+        });
         const { survival } = readSurvival(ed, { n, D, split: s }); // checks sizes and [0, 1]
         const hb = readFileSync(join(ed, 'hazard.f32'));
         const hazard = new Float32Array(hb.buffer.slice(hb.byteOffset, hb.byteOffset + hb.byteLength));
@@ -289,7 +311,8 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
             if (t) expect(survival[k]).to.be.at.most(survival[k - 1]);
             expect(Number.isFinite(hazard[k]) && hazard[k] >= 0).to.equal(true);
             cum += hazard[k];
-            if (survival[k] > 0) expect(-Math.log(survival[k]), `${s} example ${i} step ${t}`).to.be.closeTo(cum, 1e-6 * (1 + cum));
+            if (survival[k] > 0)
+              expect(-Math.log(survival[k]), `${s} example ${i} step ${t}`).to.be.closeTo(cum, 1e-6 * (1 + cum));
           }
         }
       }
@@ -314,18 +337,34 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
   });
 
   it('refuses a non-empty folder without --force; the command replaces it with --force and fills an empty one', async () => {
-    const failure = (p: Promise<unknown>) => p.then(() => 'no error', (x: Error) => x.message);
-    expect(await failure(runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'static', out: runs.static }))).to.match(/exists \(a previous detector-result output\); pass --force/);
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => 'no error',
+        (x: Error) => x.message,
+      );
+    expect(
+      await failure(runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'static', out: runs.static })),
+    ).to.match(/exists \(a previous detector-result output\); pass --force/);
     const empty = join(tmp.dir, 'empty');
     mkdirSync(empty);
-    await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: empty, splits: ['test'], ewmaCusum: { freeze: true } });
+    await runSimpleDetector({
+      earlyDetect: chain.earlyDetect,
+      detector: 'ewma-cusum',
+      out: empty,
+      splits: ['test'],
+      ewmaCusum: { freeze: true },
+    });
     const r = JSON.parse(readFileSync(join(empty, 'result.json'), 'utf8')) as DetectorResult;
     expect(r.params).to.include({ freeze: true });
     expect(() => readFileSync(join(empty, 'eval/train/score.json'))).to.throw();
 
     // a file the user put in the previous run folder is never deleted, even with --force (review item 2)
     writeFileSync(join(runs.cusum, 'marker'), 'x');
-    expect(await failure(runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: runs.cusum, force: true }))).to.match(/also holds marker, which netflowgen did not write/);
+    expect(
+      await failure(
+        runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: runs.cusum, force: true }),
+      ),
+    ).to.match(/also holds marker, which netflowgen did not write/);
     expect(readFileSync(join(runs.cusum, 'marker'), 'utf8')).to.equal('x');
     rmSync(join(runs.cusum, 'marker'));
     const out: string[] = [];
@@ -336,7 +375,21 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
     process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
     let code: number;
     try {
-      await yargs(['simple-detect', chain.earlyDetect, '--detector', 'ewma-cusum', '-o', runs.cusum, '--force', '--alpha', '0.1']).command(simpleDetectCommand as never).strict().exitProcess(false).parseAsync();
+      await yargs([
+        'simple-detect',
+        chain.earlyDetect,
+        '--detector',
+        'ewma-cusum',
+        '-o',
+        runs.cusum,
+        '--force',
+        '--alpha',
+        '0.1',
+      ])
+        .command(simpleDetectCommand as never)
+        .strict()
+        .exitProcess(false)
+        .parseAsync();
       code = Number(process.exitCode ?? 0);
     } finally {
       process.stdout.write = w;

@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import { isoToMinute } from '../ts/serialize/store.js';
 import { nodeActivity, selectNodes, type NodeActivity } from '../ts/splits/filters.js';
-import { parseSplitSpec, splitOf, splitsFromDates, splitsFromFractions, timeFeatureTable, timeFeatures, windowPairs, windowStarts } from '../ts/splits/splits.js';
+import {
+  parseSplitSpec,
+  splitOf,
+  splitsFromDates,
+  splitsFromFractions,
+  timeFeatureTable,
+  timeFeatures,
+  windowPairs,
+  windowStarts,
+} from '../ts/splits/splits.js';
 import { formatTable1, table1 } from '../ts/splits/summary.js';
 import { formatTable } from '../ts/splits/table.js';
 
@@ -15,18 +24,39 @@ describe('splits: time-axis splits', () => {
   });
 
   it('fractions: cumulative floor boundaries, test takes the rest', () => {
-    expect(splitsFromFractions(1000, [0.72, 0.08, 0.2])).to.deep.equal({ train: { start: 0, end: 720 }, valid: { start: 720, end: 800 }, test: { start: 800, end: 1000 } });
-    expect(splitsFromFractions(7, [0.5, 0.25, 0.25])).to.deep.equal({ train: { start: 0, end: 3 }, valid: { start: 3, end: 5 }, test: { start: 5, end: 7 } });
+    expect(splitsFromFractions(1000, [0.72, 0.08, 0.2])).to.deep.equal({
+      train: { start: 0, end: 720 },
+      valid: { start: 720, end: 800 },
+      test: { start: 800, end: 1000 },
+    });
+    expect(splitsFromFractions(7, [0.5, 0.25, 0.25])).to.deep.equal({
+      train: { start: 0, end: 3 },
+      valid: { start: 3, end: 5 },
+      test: { start: 5, end: 7 },
+    });
     expect(() => splitsFromFractions(10, [0.5, 0.5, 0.5])).to.throw(/sum to 1/);
     expect(() => splitsFromFractions(10, [0.5, 0.5])).to.throw(/three numbers/);
   });
 
   it('dates: validation and test start at the given minutes, clamped to the store', () => {
     const start = isoToMinute('2021-09-21T00:00:00Z');
-    const s = splitsFromDates(start, 3 * 1440, isoToMinute('2021-09-22T00:00:00Z'), isoToMinute('2021-09-23T00:00:00Z'));
-    expect(s).to.deep.equal({ train: { start: 0, end: 1440 }, valid: { start: 1440, end: 2880 }, test: { start: 2880, end: 4320 } });
+    const s = splitsFromDates(
+      start,
+      3 * 1440,
+      isoToMinute('2021-09-22T00:00:00Z'),
+      isoToMinute('2021-09-23T00:00:00Z'),
+    );
+    expect(s).to.deep.equal({
+      train: { start: 0, end: 1440 },
+      valid: { start: 1440, end: 2880 },
+      test: { start: 2880, end: 4320 },
+    });
     const c = splitsFromDates(start, 100, start - 50, start + 1000);
-    expect(c).to.deep.equal({ train: { start: 0, end: 0 }, valid: { start: 0, end: 100 }, test: { start: 100, end: 100 } });
+    expect(c).to.deep.equal({
+      train: { start: 0, end: 0 },
+      valid: { start: 0, end: 100 },
+      test: { start: 100, end: 100 },
+    });
     expect(() => splitsFromDates(start, 100, start + 10, start + 5)).to.throw(/in order/);
   });
 
@@ -43,7 +73,16 @@ describe('splits: time-axis splits', () => {
 
   it('splitOf', () => {
     const s = splitsFromFractions(10, [0.5, 0.3, 0.2]);
-    expect([0, 4, 5, 7, 8, 9, 10, -1].map((m) => splitOf(m, s))).to.deep.equal(['train', 'train', 'valid', 'valid', 'test', 'test', null, null]);
+    expect([0, 4, 5, 7, 8, 9, 10, -1].map((m) => splitOf(m, s))).to.deep.equal([
+      'train',
+      'train',
+      'valid',
+      'valid',
+      'test',
+      'test',
+      null,
+      null,
+    ]);
   });
 });
 
@@ -124,6 +163,14 @@ describe('splits: Table 1', () => {
     expect(text).to.match(/Customer\s+3\s+2/);
   });
   it('formatTable aligns and separates thousands', () => {
-    expect(formatTable(['', 'n'], [['a', 1297350], ['bb', 5]])).to.equal('            n\na   1,297,350\nbb          5\n');
+    expect(
+      formatTable(
+        ['', 'n'],
+        [
+          ['a', 1297350],
+          ['bb', 5],
+        ],
+      ),
+    ).to.equal('            n\na   1,297,350\nbb          5\n');
   });
 });

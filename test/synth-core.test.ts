@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { Rng, hashKeys, zipfCumulative } from '../ts/common/rng.js';
 import { formatIPv4, isPublicV4, randomPublicV4, randomPublicV6, customerV4, customerV6 } from '../ts/synth/address.js';
 import { formatIPv6Groups as formatIPv6 } from '../ts/ingest/address.js';
-import { NFDUMP_HEADER, NfdumpCsvEncoder, TimeFormatter, flagString, formatFlowLine, parseFlagString, protoName, protoNumber } from '../ts/synth/nfdump.js';
+import {
+  NFDUMP_HEADER,
+  NfdumpCsvEncoder,
+  TimeFormatter,
+  flagString,
+  formatFlowLine,
+  parseFlagString,
+  protoName,
+  protoNumber,
+} from '../ts/synth/nfdump.js';
 import { makeInventory, nodesPerCustomer } from '../ts/synth/inventory.js';
 import { ROLE_NAMES, ROLES } from '../ts/synth/roles.js';
 import { cycleLevel, dailyProfile } from '../ts/synth/activity.js';
@@ -112,18 +121,49 @@ describe('synth: addresses', () => {
 });
 
 describe('synth: nfdump CSV', () => {
-  const realHeader = readFileSync(join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv'), 'utf8').split('\n')[0];
+  const realHeader = readFileSync(join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv'), 'utf8').split(
+    '\n',
+  )[0];
 
   it('writes the exact header of nfdump 1.7.1 and 48 fields per line', () => {
     expect(NFDUMP_HEADER).to.equal(realHeader);
     const tf = new TimeFormatter();
-    const line = formatFlowLine(tf, Date.UTC(2021, 8, 21, 15, 45, 24, 123), 1500, 20_000, '45.179.193.111', '10.10.10.10', 53, 22, 17, 0, 1, 3950);
+    const line = formatFlowLine(
+      tf,
+      Date.UTC(2021, 8, 21, 15, 45, 24, 123),
+      1500,
+      20_000,
+      '45.179.193.111',
+      '10.10.10.10',
+      53,
+      22,
+      17,
+      0,
+      1,
+      3950,
+    );
     const f = line.split(',');
     expect(f).to.have.length(48);
-    expect(f.slice(0, 13)).to.deep.equal(['2021-09-21 15:45:24', '2021-09-21 15:45:25', '1.500', '45.179.193.111', '10.10.10.10', '53', '22', 'UDP', '........', '0', '0', '1', '3950']);
+    expect(f.slice(0, 13)).to.deep.equal([
+      '2021-09-21 15:45:24',
+      '2021-09-21 15:45:25',
+      '1.500',
+      '45.179.193.111',
+      '10.10.10.10',
+      '53',
+      '22',
+      'UDP',
+      '........',
+      '0',
+      '0',
+      '1',
+      '3950',
+    ]);
     expect(f[47]).to.equal('2021-09-21 15:45:45.623');
     // Columns 13..46 as nfdump writes an empty record (compare with a real line of the capture).
-    const real = readFileSync(join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv'), 'utf8').split('\n')[1].split(',');
+    const real = readFileSync(join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv'), 'utf8')
+      .split('\n')[1]
+      .split(',');
     expect(f.slice(13, 44)).to.deep.equal(real.slice(13, 44));
   });
 
@@ -152,7 +192,19 @@ describe('synth: nfdump CSV', () => {
       const dur = r.chance(0.3) ? 0 : r.int(60_000);
       const exp = 1000 + r.int(29_000);
       const src = r.chance(0.5) ? formatIPv4(randomPublicV4(r)) : randomPublicV6(r);
-      const args = [start, dur, exp, src, '198.18.0.7', r.int(65536), r.int(65536), r.pick([1, 6, 17, 50, 58]), r.int(256), 1 + r.int(5000), r.int(1e10)] as const;
+      const args = [
+        start,
+        dur,
+        exp,
+        src,
+        '198.18.0.7',
+        r.int(65536),
+        r.int(65536),
+        r.pick([1, 6, 17, 50, 58]),
+        r.int(256),
+        1 + r.int(5000),
+        r.int(1e10),
+      ] as const;
       expected += formatFlowLine(tf, ...args) + '\n';
       enc.line(...args);
     }
@@ -195,7 +247,9 @@ describe('synth: inventory', () => {
     const scales = big.nodes.map((n) => n.scale).sort((a, b) => a - b);
     expect(scales[scales.length - 1] / median(scales)).to.be.greaterThan(10);
     // Deterministic.
-    expect(makeInventory({ seed: 3, customers: 6, nodes: 36, ipv6Share: 0.3, trafficScale: 1 }).nodes.map((n) => n.address)).to.deep.equal(inv.nodes.map((n) => n.address));
+    expect(
+      makeInventory({ seed: 3, customers: 6, nodes: 36, ipv6Share: 0.3, trafficScale: 1 }).nodes.map((n) => n.address),
+    ).to.deep.equal(inv.nodes.map((n) => n.address));
   });
 });
 
@@ -214,7 +268,10 @@ describe('synth: daily and weekly cycles', () => {
     const at = (h: number, tz: number, base = monday) => cycleLevel('residential', base + h * 60, tz);
     expect(at(19, 2)).to.be.closeTo(at(21, 0), 1e-12);
     expect(at(12, 0, saturday) / at(12, 0)).to.be.closeTo(ROLES.residential.weekend, 1e-12);
-    expect(cycleLevel('mail', saturday + 11 * 60, 0) / cycleLevel('mail', monday + 11 * 60, 0)).to.be.closeTo(ROLES.mail.weekend, 1e-12);
+    expect(cycleLevel('mail', saturday + 11 * 60, 0) / cycleLevel('mail', monday + 11 * 60, 0)).to.be.closeTo(
+      ROLES.mail.weekend,
+      1e-12,
+    );
   });
 });
 
@@ -260,7 +317,10 @@ describe('synth: attacks', () => {
         expect(a.alertStart - a.onset).to.be.within(a.ramp, a.ramp + 4);
         expect(a.alertEnd).to.be.at.least(a.onset + a.duration - 1);
       }
-      byNode.set(a.victim, [...(byNode.get(a.victim) ?? []), [a.onset, a.alertEnd < 0 ? a.onset + a.duration : a.alertEnd]]);
+      byNode.set(a.victim, [
+        ...(byNode.get(a.victim) ?? []),
+        [a.onset, a.alertEnd < 0 ? a.onset + a.duration : a.alertEnd],
+      ]);
     }
     for (const c of plan.crowds) byNode.set(c.victim, [...(byNode.get(c.victim) ?? []), [c.start, c.alertEnd]]);
     for (const list of byNode.values()) {
@@ -270,7 +330,15 @@ describe('synth: attacks', () => {
   });
 
   it('every alert starts no later than it ends, the false-positive ones too (a dense configuration that once gave end < start)', () => {
-    const cfg = resolveConfig('tiny', { seed: 1, customers: 10, nodes: 60, minutes: 16 * 1440, attackRate: 1.55, history: 160, splits: [0.62, 0.14, 0.24] });
+    const cfg = resolveConfig('tiny', {
+      seed: 1,
+      customers: 10,
+      nodes: 60,
+      minutes: 16 * 1440,
+      attackRate: 1.55,
+      history: 160,
+      splits: [0.62, 0.14, 0.24],
+    });
     const plan = planEvents(cfg, makeInventory(cfg), [], isoToMinute(cfg.start));
     expect(plan.crowds.length).to.be.greaterThan(50);
     for (const c of plan.crowds) expect(c.alertStart, `crowd at ${c.start}`).to.be.within(c.start, c.alertEnd);
@@ -278,7 +346,15 @@ describe('synth: attacks', () => {
   });
 
   it('reads the attack type off a capture', () => {
-    expect(classifyAttack([{ sp: 53, proto: 17, flags: 0, bytes: 900 }, { sp: 0, proto: 1, flags: 0, bytes: 100 }], 1000)).to.equal('DNS');
+    expect(
+      classifyAttack(
+        [
+          { sp: 53, proto: 17, flags: 0, bytes: 900 },
+          { sp: 0, proto: 1, flags: 0, bytes: 100 },
+        ],
+        1000,
+      ),
+    ).to.equal('DNS');
     expect(classifyAttack([{ sp: 123, proto: 17, flags: 0, bytes: 900 }], 900)).to.equal('NTP');
     expect(classifyAttack([{ sp: 4444, proto: 6, flags: 2, bytes: 900 }], 900)).to.equal('SYN');
     expect(classifyAttack([{ sp: 80, proto: 6, flags: 18, bytes: 900 }], 900)).to.equal('other'); // SYN-ACK reflection

@@ -22,14 +22,29 @@ const REAL = existsSync(HELPER_REAL) ? HELPER_REAL : new URL('../../../shared/da
 const RRSIG = join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv');
 
 /** Small enough for seconds, large enough for every role, kind of alert and split. */
-const SMALL: SynthOptions = { out: '', preset: 'tiny', seed: 11, customers: 4, nodes: 16, minutes: 2 * 1440, attacks: 12, falsePositiveShare: 0.2, underReportedShare: 0.2, missedShare: 0.15, progress: false };
+const SMALL: SynthOptions = {
+  out: '',
+  preset: 'tiny',
+  seed: 11,
+  customers: 4,
+  nodes: 16,
+  minutes: 2 * 1440,
+  attacks: 12,
+  falsePositiveShare: 0.2,
+  underReportedShare: 0.2,
+  missedShare: 0.15,
+  progress: false,
+};
 
 function hashDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string, rel: string) => {
     for (const name of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       if (name.isDirectory()) walk(join(d, name.name), `${rel}${name.name}/`);
-      else out[rel + name.name] = createHash('sha256').update(readFileSync(join(d, name.name))).digest('hex');
+      else
+        out[rel + name.name] = createHash('sha256')
+          .update(readFileSync(join(d, name.name)))
+          .digest('hex');
     }
   };
   walk(dir, '');
@@ -67,7 +82,17 @@ function readFlows(dir: string): { flows: Flow[]; headers: string[] } {
       if (!line) continue;
       const c = line.split(',');
       if (c.length !== 48) throw new Error(`${f}: ${c.length} fields, not 48: ${line}`);
-      flows.push({ minute: isoToMinute(c[0]), sa: c[3], da: c[4], sp: Number(c[5]), dp: Number(c[6]), pr: c[7], flg: c[8], pkts: Number(c[11]), bytes: Number(c[12]) });
+      flows.push({
+        minute: isoToMinute(c[0]),
+        sa: c[3],
+        da: c[4],
+        sp: Number(c[5]),
+        dp: Number(c[6]),
+        pr: c[7],
+        flg: c[8],
+        pkts: Number(c[11]),
+        bytes: Number(c[12]),
+      });
     }
   }
   return { flows, headers };
@@ -97,14 +122,29 @@ describe('synth: end to end', function () {
         return { address, customer, role };
       });
     flows = readFlows(out).flows;
-    await serialize({ inputs: [join(out, 'flows')], nodes: join(out, 'nodes.csv'), out: join(tmp.dir, 'store'), strict: true });
+    await serialize({
+      inputs: [join(out, 'flows')],
+      nodes: join(out, 'nodes.csv'),
+      out: join(tmp.dir, 'store'),
+      strict: true,
+    });
     store = SeriesStore.open(join(tmp.dir, 'store'));
   });
   after(() => tmp.cleanup());
 
   it('writes the layout, with counts that match the files', () => {
-    expect(readdirSync(out).sort()).to.deep.equal(['.netflowgen-files.json', 'alerts.jsonl', 'flows', 'ground-truth.jsonl', 'nodes.csv', 'synth.json']);
-    expect(manifest.files.map((f) => f.path)).to.deep.equal(['flows/flows-20210906-0000.csv', 'flows/flows-20210907-0000.csv']);
+    expect(readdirSync(out).sort()).to.deep.equal([
+      '.netflowgen-files.json',
+      'alerts.jsonl',
+      'flows',
+      'ground-truth.jsonl',
+      'nodes.csv',
+      'synth.json',
+    ]);
+    expect(manifest.files.map((f) => f.path)).to.deep.equal([
+      'flows/flows-20210906-0000.csv',
+      'flows/flows-20210907-0000.csv',
+    ]);
     expect(manifest.records.total).to.equal(flows.length);
     expect(manifest.files.reduce((s, f) => s + f.records, 0)).to.equal(flows.length);
     expect(manifest.records.attack).to.be.greaterThan(0);
@@ -145,7 +185,9 @@ describe('synth: end to end', function () {
   it('validates the alert feed and the ground truth against their schemas', () => {
     alerts.forEach((a, i) => validateWithSchema('alerts.schema.json', a, `alerts.jsonl:${i + 1}`));
     truth.forEach((g, i) => validateWithSchema('ground-truth.schema.json', g, `ground-truth.jsonl:${i + 1}`));
-    expect(() => validateWithSchema('alerts.schema.json', { ...alerts[0], attack_type: 'HTTP' }, 'x')).to.throw(/attack_type/);
+    expect(() => validateWithSchema('alerts.schema.json', { ...alerts[0], attack_type: 'HTTP' }, 'x')).to.throw(
+      /attack_type/,
+    );
     expect(() => validateWithSchema('ground-truth.schema.json', { ...truth[0], minutes: [] }, 'x')).to.throw(/minutes/);
   });
 
@@ -192,7 +234,11 @@ describe('synth: end to end', function () {
       const x = store.readNode(node);
       const at = (m: number, f: string) => x[(m - store.startMinute) * F.length + col(f)];
       const proto = g.attack_type === 'SYN' ? 'tcp' : 'udp';
-      expect(g.minutes.map((m) => m.minute)).to.deep.equal(Array.from({ length: isoToMinute(g.end) - isoToMinute(g.onset) + 1 }, (_, i) => new Date((isoToMinute(g.onset) + i) * 60_000).toISOString().replace('.000Z', 'Z')));
+      expect(g.minutes.map((m) => m.minute)).to.deep.equal(
+        Array.from({ length: isoToMinute(g.end) - isoToMinute(g.onset) + 1 }, (_, i) =>
+          new Date((isoToMinute(g.onset) + i) * 60_000).toISOString().replace('.000Z', 'Z'),
+        ),
+      );
       for (const m of g.minutes) {
         const t = isoToMinute(m.minute);
         expect(m.bytes).to.be.greaterThan(0);
@@ -256,7 +302,8 @@ describe('synth: end to end', function () {
       }
       sums.set(n.role, acc);
     }
-    const share = (role: string, part: string[], whole: string) => part.reduce((s, p) => s + sums.get(role)![F.indexOf(p)], 0) / sums.get(role)![F.indexOf(whole)];
+    const share = (role: string, part: string[], whole: string) =>
+      part.reduce((s, p) => s + sums.get(role)![F.indexOf(p)], 0) / sums.get(role)![F.indexOf(whole)];
     // DNS resolver: queries on UDP/53 in, answers from port 53 out.
     expect(share('dns', ['in.port53.flow'], 'in.flow')).to.be.greaterThan(0.5);
     expect(share('dns', ['in.udp.flow'], 'in.flow')).to.be.greaterThan(0.6);
@@ -268,21 +315,34 @@ describe('synth: end to end', function () {
     expect(sums.get('web')![F.indexOf('out.byt')]).to.be.greaterThan(2 * sums.get('web')![F.indexOf('in.byt')]);
     // NTP server: UDP/123 both ways, small packets.
     expect(share('ntp', ['in.port123.flow'], 'in.flow')).to.be.greaterThan(0.6);
-    expect(sums.get('ntp')![F.indexOf('in.port123.byt')] / sums.get('ntp')![F.indexOf('in.port123.pkt')]).to.be.closeTo(76, 8);
+    expect(sums.get('ntp')![F.indexOf('in.port123.byt')] / sums.get('ntp')![F.indexOf('in.port123.pkt')]).to.be.closeTo(
+      76,
+      8,
+    );
     // Mail: well-known TCP ports (25, 465, 587, 993, 143) in.
     expect(share('mail', ['in.portwk.flow'], 'in.flow')).to.be.greaterThan(0.4);
     // Home gateway: answers come in on its ephemeral ports, it sends from them; DNS goes out to port 53.
     expect(share('residential', ['in.portreg.byt', 'in.portpriv.byt'], 'in.byt')).to.be.greaterThan(0.8);
     expect(share('residential', ['out.portreg.flow', 'out.portpriv.flow'], 'out.flow')).to.be.greaterThan(0.7);
-    expect(sums.get('residential')![F.indexOf('in.byt')]).to.be.greaterThan(3 * sums.get('residential')![F.indexOf('out.byt')]);
+    expect(sums.get('residential')![F.indexOf('in.byt')]).to.be.greaterThan(
+      3 * sums.get('residential')![F.indexOf('out.byt')],
+    );
     // Game server: UDP (or TCP 25565) sessions on a registered port.
     expect(share('game', ['in.portreg.flow'], 'in.flow')).to.be.greaterThan(0.4);
     // VPN gateway: ESP is 'other' protocol traffic, NAT-T is UDP/4500.
     expect(share('vpn', ['in.other.byt', 'in.portreg.byt'], 'in.byt')).to.be.greaterThan(0.5);
     // IoT: small, mostly outgoing-initiated TLS (8883/443) and DNS.
-    expect(sums.get('iot')![F.indexOf('in.byt')] / Math.max(1, sums.get('iot')![F.indexOf('in.flow')])).to.be.lessThan(2000);
+    expect(sums.get('iot')![F.indexOf('in.byt')] / Math.max(1, sums.get('iot')![F.indexOf('in.flow')])).to.be.lessThan(
+      2000,
+    );
     // Outgoing TCP flag classes exist (SYN-ACK answers to scans, ACK/PSH pieces of long flows).
-    expect(share('web', ['out.flag24.flow', 'out.flag16.flow', 'out.flag25.flow', 'out.flag18.flow', 'out.flag17.flow'], 'out.tcp.flow')).to.be.greaterThan(0.3);
+    expect(
+      share(
+        'web',
+        ['out.flag24.flow', 'out.flag16.flow', 'out.flag25.flow', 'out.flag18.flow', 'out.flag17.flow'],
+        'out.tcp.flow',
+      ),
+    ).to.be.greaterThan(0.3);
   });
 
   it('an existing output needs --force; an interrupted run leaves nothing', async () => {
@@ -318,12 +378,19 @@ describe('synth: end to end', function () {
     expect(ms.records.total).to.be.lessThan(manifest.records.total);
     const st = jsonLines<GroundTruth>(join(sampled, 'ground-truth.jsonl'));
     for (const g of st) for (const mm of g.minutes) expect(mm.packets % 10).to.equal(0);
-    await serialize({ inputs: [join(sampled, 'flows')], nodes: join(sampled, 'nodes.csv'), out: join(tmp.dir, 'sampled-store'), sampling: 10, strict: true });
+    await serialize({
+      inputs: [join(sampled, 'flows')],
+      nodes: join(sampled, 'nodes.csv'),
+      out: join(tmp.dir, 'sampled-store'),
+      sampling: 10,
+      strict: true,
+    });
     const s2 = SeriesStore.open(join(tmp.dir, 'sampled-store'));
     const byt = s2.manifest.features.indexOf('in.byt');
     for (const g of st) {
       const x = s2.readFeature(s2.nodeIndex(g.victim), byt);
-      for (const mm of g.minutes) expect(x[isoToMinute(mm.minute) - s2.startMinute]).to.be.at.least(mm.bytes * (1 - 1e-6));
+      for (const mm of g.minutes)
+        expect(x[isoToMinute(mm.minute) - s2.startMinute]).to.be.at.least(mm.bytes * (1 - 1e-6));
     }
   });
 
@@ -331,7 +398,11 @@ describe('synth: end to end', function () {
     const ov = join(tmp.dir, 'overlay');
     const m = await synth({ ...SMALL, out: ov, overlay: [RRSIG], attacks: 4 });
     expect(m.attacks.list.every((a) => a.type === 'DNS' && a.template === RRSIG)).to.equal(true);
-    const cap = readFileSync(RRSIG, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split(','));
+    const cap = readFileSync(RRSIG, 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => l.split(','));
     const reflectors = new Set(cap.filter((c) => c[4] === '10.10.10.10').map((c) => c[3]));
     const victims = new Set(m.attacks.list.map((a) => a.victim));
     const got = readFlows(ov).flows.filter((f) => victims.has(f.da) && reflectors.has(f.sa));
@@ -343,7 +414,16 @@ describe('synth: end to end', function () {
 
   it('synth-report prints per-role figures beside CESNET', async () => {
     const r = await synthReport(out, { compareCesnet: join(REAL, 'cesnet') });
-    expect(r.roles.map((g) => g.role).sort()).to.deep.equal(['dns', 'game', 'iot', 'mail', 'ntp', 'residential', 'vpn', 'web']);
+    expect(r.roles.map((g) => g.role).sort()).to.deep.equal([
+      'dns',
+      'game',
+      'iot',
+      'mail',
+      'ntp',
+      'residential',
+      'vpn',
+      'web',
+    ]);
     for (const g of r.roles) {
       expect(g.figures.zeroMinutes).to.be.within(0, 1);
       expect(g.figures.peakHour).to.be.within(0, 23);
@@ -354,7 +434,8 @@ describe('synth: end to end', function () {
     expect(r.cesnet[0].bytes.acf24h).to.be.within(0.5, 0.95);
     expect(r.cesnet[0].bytes.zeroHours).to.equal(0);
     const text = formatReport(r);
-    for (const w of ['zero min', 'CV min', 'ACF 24h', 'residential', 'CESNET 103 bytes', 'all (sum)']) expect(text).to.contain(w);
+    for (const w of ['zero min', 'CV min', 'ACF 24h', 'residential', 'CESNET 103 bytes', 'all (sum)'])
+      expect(text).to.contain(w);
     // With attacks the victims' figures change (the attack minutes are really in the series).
     const withAttacks = await synthReport(out, { includeAttacks: true });
     expect(withAttacks.total.cvMinutes).to.be.greaterThan(r.total.cvMinutes);
@@ -366,18 +447,57 @@ describe('synth: end to end', function () {
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((s: string) => (printed.push(String(s)), true)) as typeof process.stdout.write;
     try {
-      await yargs().command(synthCommand).command(synthReportCommand).exitProcess(false).strict().parseAsync(['synth', '-o', cli, '--customers', '2', '--nodes', '8', '--days', '1', '--attacks', '2', '--seed', '3', '--attack-mix', 'DNS=1,UDP=1', '--victim-roles', 'game', 'web', '--alerts-format', 'csv']);
-      await yargs().command(synthCommand).command(synthReportCommand).exitProcess(false).strict().parseAsync(['synth-report', cli]);
+      await yargs()
+        .command(synthCommand)
+        .command(synthReportCommand)
+        .exitProcess(false)
+        .strict()
+        .parseAsync([
+          'synth',
+          '-o',
+          cli,
+          '--customers',
+          '2',
+          '--nodes',
+          '8',
+          '--days',
+          '1',
+          '--attacks',
+          '2',
+          '--seed',
+          '3',
+          '--attack-mix',
+          'DNS=1,UDP=1',
+          '--victim-roles',
+          'game',
+          'web',
+          '--alerts-format',
+          'csv',
+        ]);
+      await yargs()
+        .command(synthCommand)
+        .command(synthReportCommand)
+        .exitProcess(false)
+        .strict()
+        .parseAsync(['synth-report', cli]);
     } finally {
       process.stdout.write = write;
     }
     expect(process.exitCode ?? 0).to.equal(0);
     expect(printed.join('')).to.match(/wrote .*cli: 8 nodes of 2 customers, 1440 minutes/);
     expect(printed.join('')).to.contain('ACF 24h');
-    expect(readFileSync(join(cli, 'alerts.csv'), 'utf8').split('\n')[0]).to.equal('alert_id,victim,customer,attack_type,start,end,reported_packets,reported_bytes,false_positive');
+    expect(readFileSync(join(cli, 'alerts.csv'), 'utf8').split('\n')[0]).to.equal(
+      'alert_id,victim,customer,attack_type,start,end,reported_packets,reported_bytes,false_positive',
+    );
     const m = JSON.parse(readFileSync(join(cli, 'synth.json'), 'utf8')) as SynthManifest;
     expect(m.attacks.list.every((a) => a.type === 'DNS' || a.type === 'UDP')).to.equal(true);
-    const roleOf = new Map(readFileSync(join(cli, 'nodes.csv'), 'utf8').trim().split('\n').slice(1).map((l) => [l.split(',')[0], l.split(',')[2]] as const));
+    const roleOf = new Map(
+      readFileSync(join(cli, 'nodes.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => [l.split(',')[0], l.split(',')[2]] as const),
+    );
     expect(m.attacks.list.every((a) => ['game', 'web'].includes(roleOf.get(a.victim)!))).to.equal(true);
     expect(parseAttackMix('dns=0.5, SYN:2')).to.deep.equal({ DNS: 0.5, SYN: 2 });
     expect(() => parseAttackMix('HTTP=1')).to.throw(/TYPE=WEIGHT/);
@@ -388,7 +508,10 @@ describe('synth: end to end', function () {
     await synth({ ...SMALL, out: join(tmp.dir, 'bad'), nodes: 2 }).catch((e: Error) => (err = e));
     expect(err).to.match(/--nodes must be an integer in \[4,/);
     const bad = join(tmp.dir, 'bad.csv');
-    writeFileSync(bad, 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt\n2021-09-21 15:45:24,2021-09-21 15:45:24,0.000,1.2.3.4,10.10.10.10,53,22,UDP,........,0,0,one,100\n');
+    writeFileSync(
+      bad,
+      'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt\n2021-09-21 15:45:24,2021-09-21 15:45:24,0.000,1.2.3.4,10.10.10.10,53,22,UDP,........,0,0,one,100\n',
+    );
     err = null;
     await synth({ ...SMALL, out: join(tmp.dir, 'bad2'), overlay: [bad] }).catch((e: Error) => (err = e));
     expect(err).to.match(/bad\.csv:2: field 'ipkt'/);

@@ -52,10 +52,28 @@ describe('train: bf16 on the CPU through the paper preset (pre-training template
     expect(preset.pretrain.set).to.include({ device: 'cuda', precision: 'bf16' });
     spec = loadSpec(preset.pretrain.spec, [
       { source: 'paper preset: pretrain.set', values: preset.pretrain.set ?? {} },
-      { source: 'test: the CPU, a tiny model and dataset', values: { name: 'paper-bf16-cpu', device: 'cpu', arch: 'netflowgen_tiny', dataset, window: 32, max_update: UPDATES, log_interval: 1 } },
+      {
+        source: 'test: the CPU, a tiny model and dataset',
+        values: {
+          name: 'paper-bf16-cpu',
+          device: 'cpu',
+          arch: 'netflowgen_tiny',
+          dataset,
+          window: 32,
+          max_update: UPDATES,
+          log_interval: 1,
+        },
+      },
     ]).spec;
     // the paper's settings stay: lr 5e-4, dropout 0.3, batch 16, Adam (0.9, 0.98)
-    expect(spec).to.include({ precision: 'bf16', device: 'cpu', learning_rate: 5e-4, dropout: 0.3, batch_size: 16, world_size: 1 });
+    expect(spec).to.include({
+      precision: 'bf16',
+      device: 'cpu',
+      learning_rate: 5e-4,
+      dropout: 0.3,
+      batch_size: 16,
+      world_size: 1,
+    });
     const argv = planCommand(spec, '/r').argv;
     expect(argv).to.include('--bf16').and.include('--cpu').and.not.include('--fp16').and.not.include('--tpu');
   });
@@ -69,9 +87,14 @@ describe('train: bf16 on the CPU through the paper preset (pre-training template
     for (const r of inner) expect(r.loss).to.be.a('number').and.satisfy(Number.isFinite);
     expect(result.best?.loss).to.be.a('number').and.satisfy(Number.isFinite);
     const command = readFileSync(join(runDir, 'command.txt'), 'utf8');
-    expect(command).to.match(/^ +--bf16( \\)?$/m).and.match(/^ +--cpu( \\)?$/m);
+    expect(command)
+      .to.match(/^ +--bf16( \\)?$/m)
+      .and.match(/^ +--cpu( \\)?$/m);
 
-    const r = await execa(pythonBin(), ['-c', INSPECT, join(runDir, 'checkpoint_last.pt')], { env: pythonEnv(1), reject: false });
+    const r = await execa(pythonBin(), ['-c', INSPECT, join(runDir, 'checkpoint_last.pt')], {
+      env: pythonEnv(1),
+      reject: false,
+    });
     expect(r.exitCode, r.stderr).to.equal(0);
     const ck = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
     expect(ck).to.include({ bf16: true, tpu: false, cpu: true });
@@ -86,17 +109,41 @@ describe('train: bf16 on the CPU through the paper preset (pre-training template
   it("scores the checkpoint with python/score.py (float32), close to fairseq's bf16 validation loss", async () => {
     const out = join(runDir, 'eval', 'valid');
     const ckpt = join(runDir, 'checkpoint_best.pt');
-    const r = await execa(pythonBin(), [pythonScript('score.py'), '--checkpoint', ckpt, '--data', dataset, '--split', 'valid', '--out', out, '--device', 'cpu'], {
-      env: pythonEnv(1),
-      reject: false,
-    });
+    const r = await execa(
+      pythonBin(),
+      [
+        pythonScript('score.py'),
+        '--checkpoint',
+        ckpt,
+        '--data',
+        dataset,
+        '--split',
+        'valid',
+        '--out',
+        out,
+        '--device',
+        'cpu',
+      ],
+      {
+        env: pythonEnv(1),
+        reject: false,
+      },
+    );
     expect(r.exitCode, r.stderr).to.equal(0);
-    const score = JSON.parse(readFileSync(join(out, 'score.json'), 'utf8')) as { loss: number; acc: number; window: number; windows: number; split: string };
+    const score = JSON.parse(readFileSync(join(out, 'score.json'), 'utf8')) as {
+      loss: number;
+      acc: number;
+      window: number;
+      windows: number;
+      split: string;
+    };
     expect(score).to.include({ split: 'valid', window: 32 });
     expect(score.windows).to.be.above(0);
     // the same windows and weights; fairseq's loss came from bf16 activations (and is printed to 4
     // decimals), score.py's from float32 ones. Measured: 2.24045 vs 2.2406 (7e-5 relative); bound 0.2%.
     const bf16Loss = result.best?.loss as number;
-    expect(Math.abs(score.loss - bf16Loss), `score.py ${score.loss} vs fairseq ${bf16Loss}`).to.be.below(0.002 * bf16Loss);
+    expect(Math.abs(score.loss - bf16Loss), `score.py ${score.loss} vs fairseq ${bf16Loss}`).to.be.below(
+      0.002 * bf16Loss,
+    );
   });
 });

@@ -32,11 +32,17 @@ export async function makePatternDataset(dir: string, opts: TinyDatasetOptions =
   const minutes = opts.minutes ?? 2000;
   const F = FEATURE_NAMES.length;
   const data = new Float32Array(nodes * minutes * F);
-  for (let v = 0; v < nodes; v++) for (let t = 0; t < minutes; t++) for (let f = 0; f < F; f++) data[(v * minutes + t) * F + f] = patternValue(v, t, f);
+  for (let v = 0; v < nodes; v++)
+    for (let t = 0; t < minutes; t++)
+      for (let f = 0; f < F; f++) data[(v * minutes + t) * F + f] = patternValue(v, t, f);
   const store = `${dir}/store`;
   await writeSeriesStore(store, {
     features: [...FEATURE_NAMES],
-    nodes: Array.from({ length: nodes }, (_, id) => ({ id, address: `10.0.0.${id + 1}`, customer: id % 2 ? 'B' : 'A' })),
+    nodes: Array.from({ length: nodes }, (_, id) => ({
+      id,
+      address: `10.0.0.${id + 1}`,
+      customer: id % 2 ? 'B' : 'A',
+    })),
     customers: ['A', 'B'],
     startMinute: isoToMinute('2021-09-20T00:00:00Z'),
     minutes,
@@ -47,6 +53,12 @@ export async function makePatternDataset(dir: string, opts: TinyDatasetOptions =
     data,
   });
   const out = `${dir}/dataset`;
-  await buildBinnedDataset({ store, out, features: opts.features ?? 'light', windowLength: opts.windowLength ?? 32, split: opts.split ?? '0.72,0.08,0.2' });
+  await buildBinnedDataset({
+    store,
+    out,
+    features: opts.features ?? 'light',
+    windowLength: opts.windowLength ?? 32,
+    split: opts.split ?? '0.72,0.08,0.2',
+  });
   return out;
 }

@@ -43,11 +43,19 @@ async function until(what: string, cond: () => boolean, limitMs = 60_000): Promi
 function trainingRecords(dir: string): RunRecord[] {
   return readRunLog(dir)
     .filter((r) => ['train_inner', 'train', 'valid', 'checkpoint'].includes(r.event))
-    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !/time|wps|ups|wall|gb_free|^path$/.test(k))) as RunRecord);
+    .map(
+      (r) =>
+        Object.fromEntries(Object.entries(r).filter(([k]) => !/time|wps|ups|wall|gb_free|^path$/.test(k))) as RunRecord,
+    );
 }
 
 function resultWithoutTimes(dir: string): Partial<RunResult> {
-  const { finishedAt: _f, wallSeconds: _w, attempts: _a, ...rest } = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as RunResult;
+  const {
+    finishedAt: _f,
+    wallSeconds: _w,
+    attempts: _a,
+    ...rest
+  } = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as RunResult;
   return rest;
 }
 
@@ -60,7 +68,19 @@ describe('train: kill -9 and a rerun end where an uninterrupted run ends (issue 
   it('result.json, run.jsonl and the curves equal the uninterrupted run, times and attempts aside', async function () {
     if (!existsSync(join(root, '.venv/bin/fairseq-train'))) this.skip();
     const dataset = await makePatternDataset(tmp.dir);
-    const args = (out: string) => ['pretrain', join(root, 'experiments/pretrain/tiny.json'), '--set', `dataset=${dataset}`, '--set', 'max_epoch=3', '-o', out, '--no-check', '--threads', '1'];
+    const args = (out: string) => [
+      'pretrain',
+      join(root, 'experiments/pretrain/tiny.json'),
+      '--set',
+      `dataset=${dataset}`,
+      '--set',
+      'max_epoch=3',
+      '-o',
+      out,
+      '--no-check',
+      '--threads',
+      '1',
+    ];
     const straight = await execa('node', [CLI, ...args(join(tmp.dir, 'straight'))], { reject: false });
     expect(straight.exitCode, straight.stderr).to.equal(0);
     const a = join(tmp.dir, 'straight', 'tiny');
@@ -85,12 +105,14 @@ describe('train: kill -9 and a rerun end where an uninterrupted run ends (issue 
     // fairseq's one difference (ts/train/run.ts, pruneAfterCheckpoint): the first train_inner after the
     // resume averages the updates since the resume only; same position, its loss may differ
     const resumedAt = Number(readRunLog(b).find((r) => r.event === 'checkpoint_loaded')!.updates);
-    const firstAfter = (rs: RunRecord[]) => rs.findIndex((r) => r.event === 'train_inner' && Number(r.num_updates) > resumedAt);
+    const firstAfter = (rs: RunRecord[]) =>
+      rs.findIndex((r) => r.event === 'train_inner' && Number(r.num_updates) > resumedAt);
     const [ra, rb] = [trainingRecords(a), trainingRecords(b)];
     expect(firstAfter(rb)).to.equal(firstAfter(ra));
     const i = firstAfter(ra);
     const running = ['loss', 'ppl', 'gnorm', 'acc', 'acc_volume', 'wpb', 'bsz'];
-    const mask = (rs: RunRecord[]) => rs.map((r, k) => (k === i ? Object.fromEntries(Object.entries(r).filter(([key]) => !running.includes(key))) : r));
+    const mask = (rs: RunRecord[]) =>
+      rs.map((r, k) => (k === i ? Object.fromEntries(Object.entries(r).filter(([key]) => !running.includes(key))) : r));
     expect(mask(rb)).to.deep.equal(mask(ra));
     const curve = (dir: string) => curvePoints(readRunLog(dir));
     const [ca, cb] = [curve(a), curve(b)];

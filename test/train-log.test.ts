@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { lastPythonError, parseLogLine, summarizeRun, validMetrics, type RunRecord } from '../ts/train/log.js';
 import { planRun } from '../ts/train/run.js';
-import { bigramMetrics, markdownTable, scoreMetrics, table10Markdown, table10Row, table4Markdown, table4Row } from '../ts/train/tables.js';
+import {
+  bigramMetrics,
+  markdownTable,
+  scoreMetrics,
+  table10Markdown,
+  table10Row,
+  table4Markdown,
+  table4Row,
+} from '../ts/train/tables.js';
 
 // Recorded from `netflowgen pretrain` of the tiny spec (fairseq 0.12.2, --log-format json): an attempt
 // interrupted after epoch 1, then resumed.
@@ -51,21 +59,62 @@ describe('train: fairseq log lines', () => {
       train_wall: 0,
       wall: 2,
     });
-    expect(parseLogLine(ATTEMPT1[9])).to.include({ event: 'valid', epoch: 1, valid_loss: 1.0108, valid_acc: 0.5013, valid_num_updates: 23 });
-    expect(parseLogLine(`2024-01-01 00:00:00 | INFO | valid | {"epoch": 1, "valid_loss": "inf", "valid_ppl": "-inf", "valid_x": "n/a"}`)).to.include({ valid_loss: Infinity, valid_ppl: -Infinity, valid_x: 'n/a' });
+    expect(parseLogLine(ATTEMPT1[9])).to.include({
+      event: 'valid',
+      epoch: 1,
+      valid_loss: 1.0108,
+      valid_acc: 0.5013,
+      valid_num_updates: 23,
+    });
+    expect(
+      parseLogLine(
+        `2024-01-01 00:00:00 | INFO | valid | {"epoch": 1, "valid_loss": "inf", "valid_ppl": "-inf", "valid_x": "n/a"}`,
+      ),
+    ).to.include({ valid_loss: Infinity, valid_ppl: -Infinity, valid_x: 'n/a' });
   });
 
   it('parses the plain-text lines that matter', () => {
-    expect(parseLogLine(ATTEMPT1[3])).to.deep.equal({ event: 'params', time: '2026-11-22 10:06:35', total: 25212, trained: 25212 });
-    expect(parseLogLine(ATTEMPT1[4])).to.deep.equal({ event: 'no_checkpoint', time: '2026-11-22 10:06:35', path: '/tmp/tinyrun2/checkpoint_last.pt' });
+    expect(parseLogLine(ATTEMPT1[3])).to.deep.equal({
+      event: 'params',
+      time: '2026-11-22 10:06:35',
+      total: 25212,
+      trained: 25212,
+    });
+    expect(parseLogLine(ATTEMPT1[4])).to.deep.equal({
+      event: 'no_checkpoint',
+      time: '2026-11-22 10:06:35',
+      path: '/tmp/tinyrun2/checkpoint_last.pt',
+    });
     expect(parseLogLine(ATTEMPT1[5])).to.deep.equal({ event: 'epoch_size', time: '2026-11-22 10:06:37', updates: 23 });
     expect(parseLogLine(ATTEMPT1[6])).to.deep.equal({ event: 'epoch_start', time: '2026-11-22 10:06:37', epoch: 1 });
-    expect(parseLogLine(ATTEMPT1[10])).to.deep.equal({ event: 'checkpoint', time: '2026-11-22 10:06:37', path: '/tmp/tinyrun2/checkpoint_best.pt', epoch: 1, updates: 23, score: 1.0108 });
-    expect(parseLogLine(ATTEMPT2[0])).to.deep.equal({ event: 'checkpoint_loaded', time: '2026-11-22 10:06:47', path: '/tmp/tinyrun2/checkpoint_last.pt', epoch: 2, updates: 23 });
+    expect(parseLogLine(ATTEMPT1[10])).to.deep.equal({
+      event: 'checkpoint',
+      time: '2026-11-22 10:06:37',
+      path: '/tmp/tinyrun2/checkpoint_best.pt',
+      epoch: 1,
+      updates: 23,
+      score: 1.0108,
+    });
+    expect(parseLogLine(ATTEMPT2[0])).to.deep.equal({
+      event: 'checkpoint_loaded',
+      time: '2026-11-22 10:06:47',
+      path: '/tmp/tinyrun2/checkpoint_last.pt',
+      epoch: 2,
+      updates: 23,
+    });
     expect(parseLogLine(ATTEMPT2[5])).to.deep.equal({ event: 'early_stop', time: '2026-11-22 10:06:48', patience: 1 });
     expect(parseLogLine(ATTEMPT2[6])).to.deep.equal({ event: 'done', time: '2026-11-22 10:06:48', seconds: 1.2 });
-    expect(parseLogLine(`2026-11-22 10:01:58 | INFO | fairseq_cli.train | Stopping training due to num_updates: 6 >= max_update: 6`)).to.deep.equal({ event: 'stop', time: '2026-11-22 10:01:58', reason: 'num_updates: 6 >= max_update: 6' });
-    expect(parseLogLine(`2026-11-22 10:01:58 | WARNING | fairseq.trainer | NaN detected`)).to.deep.equal({ event: 'warning', time: '2026-11-22 10:01:58', source: 'fairseq.trainer', message: 'NaN detected' });
+    expect(
+      parseLogLine(
+        `2026-11-22 10:01:58 | INFO | fairseq_cli.train | Stopping training due to num_updates: 6 >= max_update: 6`,
+      ),
+    ).to.deep.equal({ event: 'stop', time: '2026-11-22 10:01:58', reason: 'num_updates: 6 >= max_update: 6' });
+    expect(parseLogLine(`2026-11-22 10:01:58 | WARNING | fairseq.trainer | NaN detected`)).to.deep.equal({
+      event: 'warning',
+      time: '2026-11-22 10:01:58',
+      source: 'fairseq.trainer',
+      message: 'NaN detected',
+    });
   });
 
   it('skips the config dump, the model printout and library warnings', () => {
@@ -88,25 +137,44 @@ describe('train: fairseq log lines', () => {
     const s = summarizeRun(records);
     expect(s.best).to.deep.equal({ epoch: 2, updates: 46, loss: 0.1584, ppl: 1.1717, acc: 0.9973, acc_volume: 0.9973 });
     expect(s.last).to.include({ epoch: 3, loss: 0.2001 });
-    expect(s).to.include({ validations: 3, epochs: 3, updates: 69, stopReason: 'early_stop', attempts: 2, wallSeconds: 19.75, fairseqParams: 25212 });
+    expect(s).to.include({
+      validations: 3,
+      epochs: 3,
+      updates: 69,
+      stopReason: 'early_stop',
+      attempts: 2,
+      wallSeconds: 19.75,
+      fairseqParams: 25212,
+    });
     // an attempt that ends by max_epoch
-    expect(summarizeRun([{ event: 'start' }, ...parsed(ATTEMPT1.slice(0, 12)), { event: 'done', seconds: 1 }]).stopReason).to.equal('max_epoch');
+    expect(
+      summarizeRun([{ event: 'start' }, ...parsed(ATTEMPT1.slice(0, 12)), { event: 'done', seconds: 1 }]).stopReason,
+    ).to.equal('max_epoch');
     expect(summarizeRun([{ event: 'start' }, ...parsed(ATTEMPT1)]).stopReason).to.equal(null);
     expect(summarizeRun([]).best).to.equal(null);
   });
 
   it('drops throughput fields from validation metrics', () => {
-    expect(validMetrics(parseLogLine(ATTEMPT2[1])!)).to.deep.equal({ epoch: 2, updates: 46, loss: 0.1584, ppl: 1.1717, acc: 0.9973, acc_volume: 0.9973 });
+    expect(validMetrics(parseLogLine(ATTEMPT2[1])!)).to.deep.equal({
+      epoch: 2,
+      updates: 46,
+      loss: 0.1584,
+      ppl: 1.1717,
+      acc: 0.9973,
+      acc_volume: 0.9973,
+    });
   });
 
   it('finds the Python error in the tail of a failed run', () => {
     const tail = [
       'Traceback (most recent call last):',
       '  File "/x/train.py", line 1, in <module>',
-      "fairseq_plugins.dataset.DatasetError: /d/manifest.json: not found (is /d a dataset made by `netflowgen bin`?)",
+      'fairseq_plugins.dataset.DatasetError: /d/manifest.json: not found (is /d a dataset made by `netflowgen bin`?)',
       'something printed at exit',
     ];
-    expect(lastPythonError(tail)).to.equal("fairseq_plugins.dataset.DatasetError: /d/manifest.json: not found (is /d a dataset made by `netflowgen bin`?)");
+    expect(lastPythonError(tail)).to.equal(
+      'fairseq_plugins.dataset.DatasetError: /d/manifest.json: not found (is /d a dataset made by `netflowgen bin`?)',
+    );
     expect(lastPythonError(['2026-11-22 10:00:00 | ERROR | fairseq.trainer | OOM', 'bye'])).to.equal('OOM');
     expect(lastPythonError(['KeyboardInterrupt'])).to.equal('KeyboardInterrupt');
     expect(lastPythonError(['all fine'])).to.equal(undefined);
@@ -118,34 +186,69 @@ describe('train: what to do with a run folder', () => {
   const H = 'aaaa';
   it('starts fresh in an empty folder, resumes the same spec, skips a finished one', () => {
     expect(planRun({ hasCheckpoint: false, hasResult: false }, H, go)).to.deep.equal({ action: 'fresh' });
-    expect(planRun({ previousHash: H, hasCheckpoint: false, hasResult: false }, H, go)).to.deep.equal({ action: 'fresh' });
-    expect(planRun({ previousHash: H, hasCheckpoint: true, hasResult: false }, H, go)).to.deep.equal({ action: 'resume' });
+    expect(planRun({ previousHash: H, hasCheckpoint: false, hasResult: false }, H, go)).to.deep.equal({
+      action: 'fresh',
+    });
+    expect(planRun({ previousHash: H, hasCheckpoint: true, hasResult: false }, H, go)).to.deep.equal({
+      action: 'resume',
+    });
     expect(planRun({ previousHash: H, hasCheckpoint: true, hasResult: true }, H, go)).to.deep.equal({ action: 'done' });
   });
   it('refuses another spec or a folder of unknown checkpoints unless forced', () => {
     expect(planRun({ previousHash: 'bbbb', hasCheckpoint: true, hasResult: false }, H, go).action).to.equal('refuse');
     // nothing to lose: a folder whose run never saved a checkpoint is reused for the new spec
-    expect(planRun({ previousHash: 'bbbb', hasCheckpoint: false, hasResult: false }, H, go)).to.deep.equal({ action: 'restart', reason: 'the spec changed; the folder held no checkpoint' });
+    expect(planRun({ previousHash: 'bbbb', hasCheckpoint: false, hasResult: false }, H, go)).to.deep.equal({
+      action: 'restart',
+      reason: 'the spec changed; the folder held no checkpoint',
+    });
     expect(planRun({ hasCheckpoint: true, hasResult: false }, H, go).action).to.equal('refuse');
-    expect(planRun({ previousHash: 'bbbb', hasCheckpoint: true, hasResult: true }, H, { resume: true, force: true }).action).to.equal('restart');
-    expect(planRun({ hasCheckpoint: true, hasResult: false }, H, { resume: true, force: true }).action).to.equal('restart');
+    expect(
+      planRun({ previousHash: 'bbbb', hasCheckpoint: true, hasResult: true }, H, { resume: true, force: true }).action,
+    ).to.equal('restart');
+    expect(planRun({ hasCheckpoint: true, hasResult: false }, H, { resume: true, force: true }).action).to.equal(
+      'restart',
+    );
   });
   it('starts over with --no-resume or --force', () => {
-    expect(planRun({ previousHash: H, hasCheckpoint: true, hasResult: false }, H, { resume: false, force: false })).to.deep.equal({ action: 'restart', reason: '--no-resume' });
-    expect(planRun({ previousHash: H, hasCheckpoint: true, hasResult: true }, H, { resume: true, force: true })).to.deep.equal({ action: 'restart', reason: 'forced' });
-    expect(planRun({ previousHash: H, hasCheckpoint: false, hasResult: false }, H, { resume: false, force: true })).to.deep.equal({ action: 'fresh' });
+    expect(
+      planRun({ previousHash: H, hasCheckpoint: true, hasResult: false }, H, { resume: false, force: false }),
+    ).to.deep.equal({ action: 'restart', reason: '--no-resume' });
+    expect(
+      planRun({ previousHash: H, hasCheckpoint: true, hasResult: true }, H, { resume: true, force: true }),
+    ).to.deep.equal({ action: 'restart', reason: 'forced' });
+    expect(
+      planRun({ previousHash: H, hasCheckpoint: false, hasResult: false }, H, { resume: false, force: true }),
+    ).to.deep.equal({ action: 'fresh' });
   });
 });
 
 describe('train: tables', () => {
   it('formats a Markdown table with aligned columns', () => {
-    expect(markdownTable(['A', 'Bee'], [['x', 1.5], ['long', 22]])).to.equal('| A    | Bee |\n| ---- | --: |\n| x    | 1.5 |\n| long |  22 |\n');
+    expect(
+      markdownTable(
+        ['A', 'Bee'],
+        [
+          ['x', 1.5],
+          ['long', 22],
+        ],
+      ),
+    ).to.equal('| A    | Bee |\n| ---- | --: |\n| x    | 1.5 |\n| long |  22 |\n');
   });
 
   it('makes Table 10 rows from results, and says why a row has none', () => {
-    const result = { params: { total: 1_912_345 }, best: { loss: 0.18123, acc: 0.9412, ppl: 1.1987, epoch: 40 }, epochs: 50 } as never;
+    const result = {
+      params: { total: 1_912_345 },
+      best: { loss: 0.18123, acc: 0.9412, ppl: 1.1987, epoch: 40 },
+      epochs: 50,
+    } as never;
     const sizes = { layers: 4, heads: 4, width: 128, ffn: 512 };
-    const done = table10Row('4-4-128-512_lr5e-4_do0.3', { arch: 'netflowgen_4_4_128_512', learning_rate: 5e-4, dropout: 0.3, sizes }, result, 'done', null);
+    const done = table10Row(
+      '4-4-128-512_lr5e-4_do0.3',
+      { arch: 'netflowgen_4_4_128_512', learning_rate: 5e-4, dropout: 0.3, sizes },
+      result,
+      'done',
+      null,
+    );
     expect(done).to.deep.equal({
       run: '4-4-128-512_lr5e-4_do0.3',
       config: '4-4-128-512',
@@ -160,22 +263,69 @@ describe('train: tables', () => {
       epochs: 50,
       status: 'done',
     });
-    const missing = table10Row('p', { arch: 'netflowgen_tiny', learning_rate: 1e-4, dropout: 0.1, sizes: { layers: 3, heads: 2, width: 32, ffn: 64 } }, undefined, 'not run', 777);
+    const missing = table10Row(
+      'p',
+      {
+        arch: 'netflowgen_tiny',
+        learning_rate: 1e-4,
+        dropout: 0.1,
+        sizes: { layers: 3, heads: 2, width: 32, ffn: 64 },
+      },
+      undefined,
+      'not run',
+      777,
+    );
     expect(missing).to.include({ params: 777, best_valid_loss: null, status: 'not run', config: '3-2-32-64' });
     const md = table10Markdown([done, missing]).split('\n');
-    expect(md[0]).to.match(/^\| Config +\| +LR \| Dropout \| # of Params\. \| Best valid loss \| Accuracy \| Perplexity \| Epochs \| Status +\|$/);
-    expect(md[2]).to.match(/^\| 4-4-128-512 +\| +5e-4 \| +0\.3 \| +1,912,345 \| +0\.1812 \| +0\.9412 \| +1\.1987 \| +50 \| done +\|$/);
+    expect(md[0]).to.match(
+      /^\| Config +\| +LR \| Dropout \| # of Params\. \| Best valid loss \| Accuracy \| Perplexity \| Epochs \| Status +\|$/,
+    );
+    expect(md[2]).to.match(
+      /^\| 4-4-128-512 +\| +5e-4 \| +0\.3 \| +1,912,345 \| +0\.1812 \| +0\.9412 \| +1\.1987 \| +50 \| done +\|$/,
+    );
     expect(md[3]).to.match(/^\| 3-2-32-64 \(tiny\) \| +1e-4 \| +0\.1 \| +777 \| +- \| +- \| +- \| +- \| not run +\|$/);
   });
 
   it('makes Table 4 rows from score.json and from a bigram result', () => {
-    const model = scoreMetrics({ split: 'valid', loss: 0.19, ppl: 1.2092, acc: 0.94, acc_volume: 0.9, acc_port: 0.95, steps: 511, windows: 10 });
+    const model = scoreMetrics({
+      split: 'valid',
+      loss: 0.19,
+      ppl: 1.2092,
+      acc: 0.94,
+      acc_volume: 0.9,
+      acc_port: 0.95,
+      steps: 511,
+      windows: 10,
+    });
     expect(model).to.deep.equal({ loss: 0.19, ppl: 1.2092, acc: 0.94, groups: { volume: 0.9, port: 0.95 } });
-    const bigram = { split: 'valid', loss: 0.21, perplexity: 1.2337, accuracy: 0.93, targets: 100, groups: { volume: { loss: 0.5, perplexity: 1.6487, accuracy: 0.8, targets: 10 }, port: { loss: 0.1, perplexity: 1.105, accuracy: 0.97, targets: 90 } } };
-    expect(bigramMetrics(bigram)).to.deep.equal({ loss: 0.21, ppl: 1.2337, acc: 0.93, groups: { volume: 0.8, port: 0.97 } });
-    expect(bigramMetrics(bigram, 'volume')).to.deep.equal({ loss: 0.5, ppl: 1.6487, acc: 0.8, groups: { volume: 0.8 } });
+    const bigram = {
+      split: 'valid',
+      loss: 0.21,
+      perplexity: 1.2337,
+      accuracy: 0.93,
+      targets: 100,
+      groups: {
+        volume: { loss: 0.5, perplexity: 1.6487, accuracy: 0.8, targets: 10 },
+        port: { loss: 0.1, perplexity: 1.105, accuracy: 0.97, targets: 90 },
+      },
+    };
+    expect(bigramMetrics(bigram)).to.deep.equal({
+      loss: 0.21,
+      ppl: 1.2337,
+      acc: 0.93,
+      groups: { volume: 0.8, port: 0.97 },
+    });
+    expect(bigramMetrics(bigram, 'volume')).to.deep.equal({
+      loss: 0.5,
+      ppl: 1.6487,
+      acc: 0.8,
+      groups: { volume: 0.8 },
+    });
     expect(() => bigramMetrics(bigram, 'flag')).to.throw(/no 'flag' group/);
-    const md = table4Markdown([table4Row('NetFlowGen', 'valid', model, 'a'), table4Row('Bigram', 'valid', bigramMetrics(bigram), 'b')]).split('\n');
+    const md = table4Markdown([
+      table4Row('NetFlowGen', 'valid', model, 'a'),
+      table4Row('Bigram', 'valid', bigramMetrics(bigram), 'b'),
+    ]).split('\n');
     expect(md[0]).to.match(/^\| Model +\| Split \| +Loss \| +PPL \| +Acc \| Acc volume \| Acc port \|$/);
     expect(md[2]).to.match(/^\| NetFlowGen \| valid \| 0\.1900 \| 1\.2092 \| 0\.9400 \| +0\.9000 \| +0\.9500 \|$/);
     expect(md[3]).to.match(/^\| Bigram +\| valid \| 0\.2100 \| 1\.2337 \| 0\.9300 \| +0\.8000 \| +0\.9700 \|$/);

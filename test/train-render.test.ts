@@ -67,7 +67,8 @@ describe('train: rendering the fairseq-train command', () => {
     expect(shellQuote('(0.9, 0.98)')).to.equal(`'(0.9, 0.98)'`);
     expect(shellQuote(`it's`)).to.equal(`'it'\\''s'`);
     expect(shellQuote('')).to.equal(`''`);
-    for (const w of ['plain', '(0.9, 0.98)', `it's`, 'a b  c', '$HOME', '"q"', '']) expect(shellWords(`--x ${shellQuote(w)}`)).to.deep.equal(['--x', w]);
+    for (const w of ['plain', '(0.9, 0.98)', `it's`, 'a b  c', '$HOME', '"q"', ''])
+      expect(shellWords(`--x ${shellQuote(w)}`)).to.deep.equal(['--x', w]);
     expect(shellWords(`a "b \\"c\\" d" e\\ f`)).to.deep.equal(['a', 'b "c" d', 'e f']);
     expect(() => shellWords(`a 'b`)).to.throw(/unclosed/);
   });
@@ -83,23 +84,49 @@ describe('train: rendering the fairseq-train command', () => {
 
   it('renders size overrides, schedules, limits, GPU options and extra arguments', () => {
     const { spec } = loadSpec(TINY, [
-      parseSetArgs(['dataset=/d', 'model.layers=3', 'model.width=48', 'model.heads=3', 'model.ffn=96', 'lr_scheduler=inverse_sqrt', 'warmup_updates=100', 'max_update=500', 'feature_set=light']),
+      parseSetArgs([
+        'dataset=/d',
+        'model.layers=3',
+        'model.width=48',
+        'model.heads=3',
+        'model.ffn=96',
+        'lr_scheduler=inverse_sqrt',
+        'warmup_updates=100',
+        'max_update=500',
+        'feature_set=light',
+      ]),
       parseSetArgs(['fairseq_args=["--valid-subset", "test", "--stop-time-hours", "1.5"]']),
       { source: 'command line', values: { device: 'cuda', precision: 'bf16', world_size: 2 } },
     ]);
     const argv = renderCommand(spec, { saveDir: '/r' }).argv;
     const after = (flag: string) => argv[argv.indexOf(flag) + 1];
-    expect([after('--decoder-layers'), after('--decoder-attention-heads'), after('--decoder-embed-dim'), after('--decoder-ffn-embed-dim')]).to.deep.equal(['3', '3', '48', '96']);
-    expect([after('--lr-scheduler'), after('--warmup-updates'), after('--max-update'), after('--feature-set')]).to.deep.equal(['inverse_sqrt', '100', '500', 'light']);
+    expect([
+      after('--decoder-layers'),
+      after('--decoder-attention-heads'),
+      after('--decoder-embed-dim'),
+      after('--decoder-ffn-embed-dim'),
+    ]).to.deep.equal(['3', '3', '48', '96']);
+    expect([
+      after('--lr-scheduler'),
+      after('--warmup-updates'),
+      after('--max-update'),
+      after('--feature-set'),
+    ]).to.deep.equal(['inverse_sqrt', '100', '500', 'light']);
     expect(argv).to.include('--bf16').and.not.include('--cpu').and.not.include('--fp16');
     expect(after('--distributed-world-size')).to.equal('2');
     expect(argv.slice(-4)).to.deep.equal(['--valid-subset', 'test', '--stop-time-hours', '1.5']);
   });
 
   it('leaves out what the spec does not set: no --window, no --max-update, no world size of 1', () => {
-    const { spec } = loadSpec(join(root, 'experiments/pretrain/netflowgen-4-4-128-512.json'), [{ source: 'test', values: { dataset: '/d' } }]);
+    const { spec } = loadSpec(join(root, 'experiments/pretrain/netflowgen-4-4-128-512.json'), [
+      { source: 'test', values: { dataset: '/d' } },
+    ]);
     const argv = renderCommand(spec, { saveDir: '/r' }).argv;
-    expect(argv).to.not.include('--window').and.not.include('--max-update').and.not.include('--distributed-world-size').and.not.include('--warmup-updates');
+    expect(argv)
+      .to.not.include('--window')
+      .and.not.include('--max-update')
+      .and.not.include('--distributed-world-size')
+      .and.not.include('--warmup-updates');
     expect(argv[argv.indexOf('--arch') + 1]).to.equal('netflowgen_4_4_128_512');
     expect(argv[argv.indexOf('--lr') + 1]).to.equal('0.0005');
     expect(argv[argv.indexOf('--dropout') + 1]).to.equal('0.3');
@@ -112,7 +139,17 @@ describe('train: rendering the fairseq-train command', () => {
   });
 
   it('netflowgen pretrain --dry-run prints that command and runs nothing', async () => {
-    const { out, code } = await runCli(['pretrain', TINY, '--dataset', '/data/ds', '--out', '/runs', '--threads', '3', '--dry-run']);
+    const { out, code } = await runCli([
+      'pretrain',
+      TINY,
+      '--dataset',
+      '/data/ds',
+      '--out',
+      '/runs',
+      '--threads',
+      '3',
+      '--dry-run',
+    ]);
     expect(code ?? 0).to.equal(0);
     const lines = out.trimEnd().split(' \\\n  ');
     expect(lines[0]).to.equal('PYTHONUNBUFFERED=1 OMP_NUM_THREADS=3 MKL_NUM_THREADS=3');

@@ -38,7 +38,9 @@ describe('train: an interrupted run resumes and ends where an uninterrupted run 
 
   it('runs 3 epochs straight, and 3 epochs interrupted after the first checkpoint then resumed', async () => {
     const dataset = await makePatternDataset(tmp.dir);
-    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny.json'), [parseSetArgs([`dataset=${dataset}`, 'max_epoch=3'])]);
+    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny.json'), [
+      parseSetArgs([`dataset=${dataset}`, 'max_epoch=3']),
+    ]);
     const opts: Omit<PretrainOptions, 'runDir'> = { check: false, threads: 1, log: () => {} };
     straight = join(tmp.dir, 'straight');
     resumed = join(tmp.dir, 'resumed');
@@ -47,7 +49,12 @@ describe('train: an interrupted run resumes and ends where an uninterrupted run 
 
     // Stop the second run as soon as fairseq has saved epoch 1 (as Ctrl-C does: SIGTERM to fairseq-train).
     const ac = new AbortController();
-    const err = await runPretrain(spec, { ...opts, runDir: resumed, signal: ac.signal, onRecord: (r) => r.event === 'checkpoint' && ac.abort() }).catch((e: Error) => e);
+    const err = await runPretrain(spec, {
+      ...opts,
+      runDir: resumed,
+      signal: ac.signal,
+      onRecord: (r) => r.event === 'checkpoint' && ac.abort(),
+    }).catch((e: Error) => e);
     expect(err).to.be.instanceOf(RunInterrupted);
     expect((err as Error).message).to.match(/holds the checkpoint of epoch 1: run the same command again to resume/);
     expect(existsSync(join(resumed, 'checkpoint_last.pt'))).to.equal(true);
@@ -71,10 +78,24 @@ describe('train: an interrupted run resumes and ends where an uninterrupted run 
   });
 
   it('holds the same weights and the same full-precision validation loss', async () => {
-    expect(await weightDiff(join(straight, 'checkpoint_last.pt'), join(resumed, 'checkpoint_last.pt'))).to.be.at.most(1e-7);
+    expect(await weightDiff(join(straight, 'checkpoint_last.pt'), join(resumed, 'checkpoint_last.pt'))).to.be.at.most(
+      1e-7,
+    );
     const [sa, sb] = [
-      await scoreSplit(join(straight, 'checkpoint_last.pt'), join(tmp.dir, 'dataset'), 'valid', join(tmp.dir, 'score-a'), { threads: 1 }),
-      await scoreSplit(join(resumed, 'checkpoint_last.pt'), join(tmp.dir, 'dataset'), 'valid', join(tmp.dir, 'score-b'), { threads: 1 }),
+      await scoreSplit(
+        join(straight, 'checkpoint_last.pt'),
+        join(tmp.dir, 'dataset'),
+        'valid',
+        join(tmp.dir, 'score-a'),
+        { threads: 1 },
+      ),
+      await scoreSplit(
+        join(resumed, 'checkpoint_last.pt'),
+        join(tmp.dir, 'dataset'),
+        'valid',
+        join(tmp.dir, 'score-b'),
+        { threads: 1 },
+      ),
     ];
     expect(Number(sb.loss)).to.be.closeTo(Number(sa.loss), 1e-6);
   });

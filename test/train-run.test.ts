@@ -16,10 +16,17 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const TINY = join(root, 'experiments/pretrain/tiny.json');
 
 /** Runs CLI command modules in-process (as `netflowgen ...`); returns stdout, stderr and the exit code. */
-async function cli(commands: CommandModule<object, never>[], args: string[]): Promise<{ out: string; err: string; code: number }> {
+async function cli(
+  commands: CommandModule<object, never>[],
+  args: string[],
+): Promise<{ out: string; err: string; code: number }> {
   const out: string[] = [];
   const err: string[] = [];
-  const [w, we, code0] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr), process.exitCode];
+  const [w, we, code0] = [
+    process.stdout.write.bind(process.stdout),
+    process.stderr.write.bind(process.stderr),
+    process.exitCode,
+  ];
   process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
   try {
@@ -53,13 +60,35 @@ describe('train: netflowgen pretrain and evaluate-pretrain on a tiny dataset', f
   });
 
   it('trains through fairseq-train after the bridge checked the command, and fills the run folder', async () => {
-    const r = await cli([pretrainCommand as never], ['pretrain', TINY, '--dataset', dataset, '--out', runs, '--set', 'max_epoch=3', '--threads', '1']);
+    const r = await cli(
+      [pretrainCommand as never],
+      ['pretrain', TINY, '--dataset', dataset, '--out', runs, '--set', 'max_epoch=3', '--threads', '1'],
+    );
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.match(/^tiny: best valid loss \d\.\d{4}, ppl .* \(epoch \d\); 3 epochs, 69 updates, .* s, 25,212 parameters, stopped by max_epoch\n/);
-    for (const f of ['spec.resolved.json', 'command.txt', 'run.jsonl', 'train.log', 'result.json', 'checkpoint_best.pt', 'checkpoint_last.pt']) expect(existsSync(join(runDir, f)), f).to.equal(true);
+    expect(r.out).to.match(
+      /^tiny: best valid loss \d\.\d{4}, ppl .* \(epoch \d\); 3 epochs, 69 updates, .* s, 25,212 parameters, stopped by max_epoch\n/,
+    );
+    for (const f of [
+      'spec.resolved.json',
+      'command.txt',
+      'run.jsonl',
+      'train.log',
+      'result.json',
+      'checkpoint_best.pt',
+      'checkpoint_last.pt',
+    ])
+      expect(existsSync(join(runDir, f)), f).to.equal(true);
     const result = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as RunResult;
     // 180 training windows / batch 8 = 23 updates an epoch
-    expect(result).to.include({ name: 'tiny', arch: 'netflowgen_tiny', epochs: 3, updates: 69, attempts: 1, stopReason: 'max_epoch', fairseqParams: 25_212 });
+    expect(result).to.include({
+      name: 'tiny',
+      arch: 'netflowgen_tiny',
+      epochs: 3,
+      updates: 69,
+      attempts: 1,
+      stopReason: 'max_epoch',
+      fairseqParams: 25_212,
+    });
     expect(result.params?.total).to.equal(25_212); // the bridge agrees with what fairseq printed
     expect(result.best?.loss).to.be.a('number');
     const records = readRunLog(runDir);
@@ -100,7 +129,10 @@ describe('train: netflowgen pretrain and evaluate-pretrain on a tiny dataset', f
   it('takes the bigram result of netflowgen baseline when given', async () => {
     const file = join(tmp.dir, 'bigram-valid.json');
     await runBigram({ dataset, split: 'valid', out: file });
-    const r = await cli([evaluatePretrainCommand as never], ['evaluate-pretrain', runDir, '--baseline', file, '--split', 'valid', '--threads', '1']);
+    const r = await cli(
+      [evaluatePretrainCommand as never],
+      ['evaluate-pretrain', runDir, '--baseline', file, '--split', 'valid', '--threads', '1'],
+    );
     expect(r.code, r.err).to.equal(0);
     const table = JSON.parse(readFileSync(join(runDir, 'table4.json'), 'utf8')) as Table4;
     expect(table.rows.map((x) => [x.split, x.source])).to.deep.equal([
@@ -120,13 +152,17 @@ describe('train: netflowgen pretrain and evaluate-pretrain on a tiny dataset', f
     expect(again.status).to.equal('skipped');
     const other = loadSpec(TINY, [parseSetArgs([`dataset=${dataset}`, 'max_epoch=3', 'learning_rate=0.01'])]).spec;
     const err = await runPretrain(other, { runDir, check: false, log: () => {} }).catch((e: Error) => e);
-    expect((err as Error).message).to.equal(`${runDir}: it holds a run of a different spec (differs in learning_rate); pass --force to start it over, or choose another --out`);
+    expect((err as Error).message).to.equal(
+      `${runDir}: it holds a run of a different spec (differs in learning_rate); pass --force to start it over, or choose another --out`,
+    );
   });
 
   it("stops before training when fairseq's parser rejects the rendered command", async () => {
     const { spec } = loadSpec(TINY, [parseSetArgs([`dataset=${dataset}`, 'fairseq_args=["--bogus-flag"]'])]);
     const err = await runPretrain(spec, { runDir: join(runs, 'bogus'), log: () => {} }).catch((e: Error) => e);
-    expect((err as Error).message).to.match(/^fairseq rejects the command of tiny \(netflowgen pretrain --dry-run shows it\):\n {2}unrecognized arguments: --bogus-flag/);
+    expect((err as Error).message).to.match(
+      /^fairseq rejects the command of tiny \(netflowgen pretrain --dry-run shows it\):\n {2}unrecognized arguments: --bogus-flag/,
+    );
     expect(existsSync(join(runs, 'bogus'))).to.equal(false); // nothing ran, nothing was written
   });
 });

@@ -31,7 +31,9 @@ describe('train: netflowgen sweep of the tiny grid', function () {
     const composed = composeSpec(TINY_SWEEP, [{ source: 'test', values: { dataset } }]);
     const r = await runSweep(composed, { out, ...quiet });
     expect(r).to.include({ trained: 2, skipped: 0, dir: join(out, 'tiny-sweep') });
-    expect(r.rows.map((x) => [x.run, x.config, x.learning_rate, x.dropout, x.params, x.epochs, x.status])).to.deep.equal([
+    expect(
+      r.rows.map((x) => [x.run, x.config, x.learning_rate, x.dropout, x.params, x.epochs, x.status]),
+    ).to.deep.equal([
       ['tiny_lr3e-3', '2-2-32-64', 3e-3, 0.1, 25_212, 1, 'done'],
       ['tiny_lr1e-3', '2-2-32-64', 1e-3, 0.1, 25_212, 1, 'done'],
     ]);
@@ -54,7 +56,11 @@ describe('train: netflowgen sweep of the tiny grid', function () {
     // the same sweep with a third learning rate, tabulated only: its row says 'not run', parameters from the bridge
     const wider = join(tmp.dir, 'wider.json');
     writeFileSync(wider, JSON.stringify({ extends: TINY_SWEEP, grid: { learning_rate: [3e-3, 1e-3, 1e-4] } }));
-    const table = await runSweep(composeSpec(wider, [{ source: 'test', values: { dataset, name: 'tiny-sweep' } }]), { out, tableOnly: true, ...quiet });
+    const table = await runSweep(composeSpec(wider, [{ source: 'test', values: { dataset, name: 'tiny-sweep' } }]), {
+      out,
+      tableOnly: true,
+      ...quiet,
+    });
     expect(table.rows.map((x) => [x.run, x.status, x.params])).to.deep.equal([
       ['tiny_lr3e-3', 'done', 25_212],
       ['tiny_lr1e-3', 'done', 25_212],

@@ -16,12 +16,46 @@ export interface DetectChain {
   manifest: EarlyDetectManifest;
 }
 
-export async function makeDetectChain(dir: string, opts: { nodes?: number; days?: number; attacks?: number; window?: number; features?: 'full' | 'light'; unseen?: number } = {}): Promise<DetectChain> {
+export async function makeDetectChain(
+  dir: string,
+  opts: {
+    nodes?: number;
+    days?: number;
+    attacks?: number;
+    window?: number;
+    features?: 'full' | 'light';
+    unseen?: number;
+  } = {},
+): Promise<DetectChain> {
   const p = (n: string) => join(dir, n);
   const split = '0.5,0.25,0.25';
-  await synth({ out: p('synth'), preset: 'tiny', nodes: opts.nodes ?? 14, customers: 4, minutes: (opts.days ?? 3) * 1440, attacks: opts.attacks ?? 48, splits: [0.5, 0.25, 0.25], progress: false });
+  await synth({
+    out: p('synth'),
+    preset: 'tiny',
+    nodes: opts.nodes ?? 14,
+    customers: 4,
+    minutes: (opts.days ?? 3) * 1440,
+    attacks: opts.attacks ?? 48,
+    splits: [0.5, 0.25, 0.25],
+    progress: false,
+  });
   await serialize({ inputs: [p('synth/flows')], nodes: p('synth/nodes.csv'), out: p('store') });
-  await buildBinnedDataset({ store: p('store'), out: p('binned'), windowLength: opts.window ?? 64, split, features: opts.features ?? 'full', minActive: 0.3, unseen: true, alerts: p('synth/alerts.jsonl') });
-  const manifest = await buildEarlyDetect({ dataset: p('binned'), alerts: p('synth/alerts.jsonl'), groundTruth: p('synth/ground-truth.jsonl'), out: p('earlydetect'), unseenExamples: opts.unseen ?? 4 });
+  await buildBinnedDataset({
+    store: p('store'),
+    out: p('binned'),
+    windowLength: opts.window ?? 64,
+    split,
+    features: opts.features ?? 'full',
+    minActive: 0.3,
+    unseen: true,
+    alerts: p('synth/alerts.jsonl'),
+  });
+  const manifest = await buildEarlyDetect({
+    dataset: p('binned'),
+    alerts: p('synth/alerts.jsonl'),
+    groundTruth: p('synth/ground-truth.jsonl'),
+    out: p('earlydetect'),
+    unseenExamples: opts.unseen ?? 4,
+  });
   return { binned: p('binned'), earlyDetect: p('earlydetect'), manifest };
 }

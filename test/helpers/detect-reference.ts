@@ -141,7 +141,13 @@ export function referenceSelection(examples: RefExample[], bound: number, budget
       continue;
     }
     const dE = m.effectiveness - best.effectiveness;
-    if (dE > 1e-12 || (Math.abs(dE) <= 1e-12 && (m.overhead < best.overhead - 1e-12 || (Math.abs(m.overhead - best.overhead) <= 1e-12 && m.fp + m.fn < best.fp + best.fn)))) best = m;
+    if (
+      dE > 1e-12 ||
+      (Math.abs(dE) <= 1e-12 &&
+        (m.overhead < best.overhead - 1e-12 ||
+          (Math.abs(m.overhead - best.overhead) <= 1e-12 && m.fp + m.fn < best.fp + best.fn)))
+    )
+      best = m;
   }
   return best!;
 }

@@ -9,13 +9,22 @@
 import { FEATURE_GROUPS, type FeatureGroup } from '../catalogue/features.js';
 
 /** Adds the transitions of the windows at `starts` (W minutes each) to `counts` [F, N, N] (from, to). */
-export function countTransitions(bins: Uint8Array, nFeatures: number, nBins: number, starts: ArrayLike<number>, windowLength: number, counts: Float64Array): void {
+export function countTransitions(
+  bins: Uint8Array,
+  nFeatures: number,
+  nBins: number,
+  starts: ArrayLike<number>,
+  windowLength: number,
+  counts: Float64Array,
+): void {
   const F = nFeatures;
   const N = nBins;
-  if (counts.length !== F * N * N) throw new RangeError(`counts has ${counts.length} cells, expected ${F} x ${N} x ${N}`);
+  if (counts.length !== F * N * N)
+    throw new RangeError(`counts has ${counts.length} cells, expected ${F} x ${N} x ${N}`);
   for (let w = 0; w < starts.length; w++) {
     const s = starts[w];
-    if (s < 0 || (s + windowLength) * F > bins.length) throw new RangeError(`window at minute ${s} runs past the ${bins.length / F} minutes given`);
+    if (s < 0 || (s + windowLength) * F > bins.length)
+      throw new RangeError(`window at minute ${s} runs past the ${bins.length / F} minutes given`);
     for (let t = s + 1; t < s + windowLength; t++) {
       const prev = (t - 1) * F;
       const cur = t * F;
@@ -72,13 +81,21 @@ export function emptySums(nFeatures: number): ScoreSums {
  * each window's start and its mean NLL over its (step, feature) targets (the per-window loss that
  * python/score.py's step_loss.npy averages to, for paired comparisons).
  */
-export function scoreWindows(bins: Uint8Array, model: BigramModel, starts: ArrayLike<number>, windowLength: number, sums: ScoreSums, onWindow?: (start: number, loss: number) => void): void {
+export function scoreWindows(
+  bins: Uint8Array,
+  model: BigramModel,
+  starts: ArrayLike<number>,
+  windowLength: number,
+  sums: ScoreSums,
+  onWindow?: (start: number, loss: number) => void,
+): void {
   const F = model.nFeatures;
   const N = model.nBins;
   for (let w = 0; w < starts.length; w++) {
     const s = starts[w];
     let windowNll = 0;
-    if (s < 0 || (s + windowLength) * F > bins.length) throw new RangeError(`window at minute ${s} runs past the ${bins.length / F} minutes given`);
+    if (s < 0 || (s + windowLength) * F > bins.length)
+      throw new RangeError(`window at minute ${s} runs past the ${bins.length / F} minutes given`);
     for (let t = s + 1; t < s + windowLength; t++) {
       const prev = (t - 1) * F;
       const cur = t * F;
@@ -115,7 +132,11 @@ function metrics(nll: number, correct: number, targets: number): Metrics {
 }
 
 /** Overall, per-group and per-feature metrics from the sums. */
-export function summarize(sums: ScoreSums, features: readonly string[], groups: readonly FeatureGroup[]): BigramMetrics {
+export function summarize(
+  sums: ScoreSums,
+  features: readonly string[],
+  groups: readonly FeatureGroup[],
+): BigramMetrics {
   const F = features.length;
   let nll = 0;
   let correct = 0;
@@ -133,6 +154,10 @@ export function summarize(sums: ScoreSums, features: readonly string[], groups: 
       sums.targets * idx.length,
     );
   }
-  out.perFeature = features.map((feature, f) => ({ feature, group: groups[f], ...metrics(sums.nll[f], sums.correct[f], sums.targets) }));
+  out.perFeature = features.map((feature, f) => ({
+    feature,
+    group: groups[f],
+    ...metrics(sums.nll[f], sums.correct[f], sums.targets),
+  }));
   return out;
 }

@@ -44,8 +44,14 @@ import {
 
 export type SimpleDetectorName = 'static' | 'ewma-cusum';
 export const SIMPLE_DETECTORS: readonly SimpleDetectorName[] = ['static', 'ewma-cusum'];
-export const DETECTOR_ARCH: Record<SimpleDetectorName, 'static_threshold' | 'ewma_cusum'> = { static: 'static_threshold', 'ewma-cusum': 'ewma_cusum' };
-export const DETECTOR_LABEL: Record<SimpleDetectorName, string> = { static: 'Static threshold', 'ewma-cusum': 'EWMA+CUSUM' };
+export const DETECTOR_ARCH: Record<SimpleDetectorName, 'static_threshold' | 'ewma_cusum'> = {
+  static: 'static_threshold',
+  'ewma-cusum': 'ewma_cusum',
+};
+export const DETECTOR_LABEL: Record<SimpleDetectorName, string> = {
+  static: 'Static threshold',
+  'ewma-cusum': 'EWMA+CUSUM',
+};
 const DETECTOR_SPLITS: readonly SplitName[] = ['train', 'valid', 'test'];
 /** The store features the detectors read. */
 export const DETECTOR_FEATURES = { packets: 'in.pkt', bytes: 'in.byt' } as const;
@@ -106,12 +112,22 @@ function abortError(): Error {
 }
 
 /** Minute ranges (store and binned time axis, half-open) of an example starting at `start`. */
-export function exampleMinutes(start: number, W: number, D: number): { history: { start: number; end: number }; window: { start: number; end: number } } {
+export function exampleMinutes(
+  start: number,
+  W: number,
+  D: number,
+): { history: { start: number; end: number }; window: { start: number; end: number } } {
   return { history: { start, end: start + W - D }, window: { start: start + W - D, end: start + W } };
 }
 
 /** One feature of minutes [from, to) of a node, read in blocks (the store is node-major, minute-major). */
-function readColumns(store: SeriesStore, node: number, from: number, to: number, cols: readonly number[]): Float64Array[] {
+function readColumns(
+  store: SeriesStore,
+  node: number,
+  from: number,
+  to: number,
+  cols: readonly number[],
+): Float64Array[] {
   const out = cols.map(() => new Float64Array(Math.max(0, to - from)));
   const F = store.nFeatures;
   const BLOCK = 16_384;
@@ -128,7 +144,8 @@ function readColumns(store: SeriesStore, node: number, from: number, to: number,
  * run folder (module docstring). Refuses an existing non-empty `out` unless `force`.
  */
 export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ result: DetectorResult; out: string }> {
-  if (!SIMPLE_DETECTORS.includes(opts.detector)) throw new Error(`unknown detector '${opts.detector}' (one of ${SIMPLE_DETECTORS.join(', ')})`);
+  if (!SIMPLE_DETECTORS.includes(opts.detector))
+    throw new Error(`unknown detector '${opts.detector}' (one of ${SIMPLE_DETECTORS.join(', ')})`);
   const out = opts.out;
   const edDir = resolve(opts.earlyDetect);
   await checkOutputDir(out, { overwrite: opts.force, inputs: [edDir] });
@@ -139,10 +156,13 @@ export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ 
   const dm = ds.manifest;
   const store = SeriesStore.open(m.store);
   if (store.startMinute !== dm.startMinute || store.nMinutes !== dm.minutes)
-    throw new Error(`${m.store} covers other minutes than the binned dataset ${m.dataset} (first minute ${store.manifest.firstMinute} vs ${dm.firstMinute}, ${store.nMinutes} vs ${dm.minutes} minutes)`);
+    throw new Error(
+      `${m.store} covers other minutes than the binned dataset ${m.dataset} (first minute ${store.manifest.firstMinute} vs ${dm.firstMinute}, ${store.nMinutes} vs ${dm.minutes} minutes)`,
+    );
   const col = (name: string) => {
     const c = store.manifest.features.indexOf(name);
-    if (c < 0) throw new Error(`${m.store}: the store has no feature '${name}', which the ${opts.detector} detector reads`);
+    if (c < 0)
+      throw new Error(`${m.store}: the store has no feature '${name}', which the ${opts.detector} detector reads`);
     return c;
   };
   const pktCol = col(DETECTOR_FEATURES.packets);
@@ -150,10 +170,12 @@ export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ 
   const arch = DETECTOR_ARCH[opts.detector];
   const cusumParams: EwmaCusumParams = { ...DEFAULT_EWMA_CUSUM, ...opts.ewmaCusum };
   const train = dm.splits.train;
-  if (opts.detector === 'static' && !(train.end > train.start)) throw new Error(`${m.dataset}: the training split has no minutes to build the static thresholds from`);
+  if (opts.detector === 'static' && !(train.end > train.start))
+    throw new Error(`${m.dataset}: the training split has no minutes to build the static thresholds from`);
 
   const requested = opts.splits ?? DETECTOR_SPLITS;
-  for (const s of requested) if (!DETECTOR_SPLITS.includes(s)) throw new Error(`unknown split '${s}' (one of ${DETECTOR_SPLITS.join(', ')})`);
+  for (const s of requested)
+    if (!DETECTOR_SPLITS.includes(s)) throw new Error(`unknown split '${s}' (one of ${DETECTOR_SPLITS.join(', ')})`);
   const splits = DETECTOR_SPLITS.filter((s) => requested.includes(s) && m.splits[s].count > 0);
   if (!splits.length) throw new Error(`${edDir}: no examples in ${requested.join(', ')} to score`);
 
@@ -166,8 +188,12 @@ export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ 
     for (let i = 0; i < sp.n; i++) {
       const row = sp.examples[i * N_COLUMNS];
       const start = sp.examples[i * N_COLUMNS + 1];
-      if (!(row >= 0 && row < dm.nodes.length)) throw new Error(`${edDir}: ${s} example ${i} has row ${row}, the binned dataset has ${dm.nodes.length}`);
-      if (!(start >= 0 && start + W <= store.nMinutes)) throw new Error(`${edDir}: ${s} example ${i} covers minutes ${start}..${start + W - 1}, outside the store's 0..${store.nMinutes - 1}`);
+      if (!(row >= 0 && row < dm.nodes.length))
+        throw new Error(`${edDir}: ${s} example ${i} has row ${row}, the binned dataset has ${dm.nodes.length}`);
+      if (!(start >= 0 && start + W <= store.nMinutes))
+        throw new Error(
+          `${edDir}: ${s} example ${i} covers minutes ${start}..${start + W - 1}, outside the store's 0..${store.nMinutes - 1}`,
+        );
       const list = byRow.get(row) ?? [];
       list.push({ split: s, i, start });
       byRow.set(row, list);
@@ -204,7 +230,10 @@ export async function runSimpleDetector(opts: SimpleDetectorOptions): Promise<{ 
   const params: Record<string, unknown> =
     opts.detector === 'static'
       ? {
-          features: { packetsPerSecond: `${DETECTOR_FEATURES.packets} / 60`, bitsPerSecond: `8 ${DETECTOR_FEATURES.bytes} / 60` },
+          features: {
+            packetsPerSecond: `${DETECTOR_FEATURES.packets} / 60`,
+            bitsPerSecond: `8 ${DETECTOR_FEATURES.bytes} / 60`,
+          },
           trainingMinutes: { split: 'train', start: train.start, end: train.end, from: train.from, to: train.to },
           cdf: 'F(x) = #{training values < x} / (n + 1); above the maximum 1 - s / ((n + 1)(s + x - max)), s = max(max, floor)',
           scaleFloors: { packetsPerSecond: PKT_SCALE_FLOOR, bitsPerSecond: BITS_SCALE_FLOOR },

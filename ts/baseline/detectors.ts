@@ -92,13 +92,17 @@ export const bitsPerSecond = (bytesPerMinute: number): number => (bytesPerMinute
 export function buildQuantileTable(values: ArrayLike<number>, floor: number): QuantileTable {
   if (!values.length) throw new RangeError('a quantile table needs at least one training value');
   const sorted = Float64Array.from(values).sort();
-  if (!Number.isFinite(sorted[0]) || !Number.isFinite(sorted[sorted.length - 1])) throw new RangeError('training values must be finite');
+  if (!Number.isFinite(sorted[0]) || !Number.isFinite(sorted[sorted.length - 1]))
+    throw new RangeError('training values must be finite');
   if (!(floor > 0)) throw new RangeError(`the extension scale floor must be positive, got ${floor}`);
   return { sorted, scale: Math.max(sorted[sorted.length - 1], floor) };
 }
 
 /** The tables of one node from its training minutes' incoming packets and bytes per minute. */
-export function nodeQuantileTables(pktPerMinute: ArrayLike<number>, bytesPerMinute: ArrayLike<number>): NodeQuantileTables {
+export function nodeQuantileTables(
+  pktPerMinute: ArrayLike<number>,
+  bytesPerMinute: ArrayLike<number>,
+): NodeQuantileTables {
   return {
     pkt: buildQuantileTable(Float64Array.from(pktPerMinute, packetsPerSecond), PKT_SCALE_FLOOR),
     bits: buildQuantileTable(Float64Array.from(bytesPerMinute, bitsPerSecond), BITS_SCALE_FLOOR),
@@ -161,14 +165,22 @@ export interface DetectorCurve {
  * incoming packets and bytes of the D minutes of the detection window; S_t = min_{k<=t} min(1 -
  * F_p(p_k), 1 - F_b(b_k)) (module docstring).
  */
-export function staticThresholdCurve(tables: NodeQuantileTables, pktPerMinute: ArrayLike<number>, bytesPerMinute: ArrayLike<number>): DetectorCurve {
+export function staticThresholdCurve(
+  tables: NodeQuantileTables,
+  pktPerMinute: ArrayLike<number>,
+  bytesPerMinute: ArrayLike<number>,
+): DetectorCurve {
   const D = pktPerMinute.length;
-  if (bytesPerMinute.length !== D) throw new RangeError(`packets (${D}) and bytes (${bytesPerMinute.length}) cover different lengths`);
+  if (bytesPerMinute.length !== D)
+    throw new RangeError(`packets (${D}) and bytes (${bytesPerMinute.length}) cover different lengths`);
   const survival = new Float64Array(D);
   const hazard = new Float64Array(D);
   let s = 1;
   for (let t = 0; t < D; t++) {
-    const st = Math.min(exceedanceSurvival(tables.pkt, packetsPerSecond(pktPerMinute[t])), exceedanceSurvival(tables.bits, bitsPerSecond(bytesPerMinute[t])));
+    const st = Math.min(
+      exceedanceSurvival(tables.pkt, packetsPerSecond(pktPerMinute[t])),
+      exceedanceSurvival(tables.bits, bitsPerSecond(bytesPerMinute[t])),
+    );
     if (st < s) {
       hazard[t] = Math.log(s) - Math.log(st);
       s = st;
@@ -191,10 +203,19 @@ export interface EwmaCusumParams {
   freeze: boolean;
 }
 
-export const DEFAULT_EWMA_CUSUM: Readonly<EwmaCusumParams> = Object.freeze({ alpha: 0.05, k: 0.5, sigmaFloor: 0.1, freeze: false });
+export const DEFAULT_EWMA_CUSUM: Readonly<EwmaCusumParams> = Object.freeze({
+  alpha: 0.05,
+  k: 0.5,
+  sigmaFloor: 0.1,
+  freeze: false,
+});
 
 /** The EWMA state after the warm-up on the history (module docstring). */
-export function ewmaWarmup(history: ArrayLike<number>, alpha: number, first?: number): { mu: number; variance: number } {
+export function ewmaWarmup(
+  history: ArrayLike<number>,
+  alpha: number,
+  first?: number,
+): { mu: number; variance: number } {
   if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`EWMA alpha must be in (0, 1], got ${alpha}`);
   const H = history.length;
   if (!H) return { mu: first ?? 0, variance: 0 };
@@ -218,7 +239,11 @@ export function ewmaWarmup(history: ArrayLike<number>, alpha: number, first?: nu
  * before the detection window, `window` its D minutes, both x = ln(1 + packets per minute) (see
  * `logPackets`). Returns S_t = exp(-G_t) and lambda_t = G_t - G_{t-1}, plus g_t and z_t.
  */
-export function ewmaCusumCurve(history: ArrayLike<number>, window: ArrayLike<number>, params: Partial<EwmaCusumParams> = {}): DetectorCurve & { g: Float64Array; z: Float64Array } {
+export function ewmaCusumCurve(
+  history: ArrayLike<number>,
+  window: ArrayLike<number>,
+  params: Partial<EwmaCusumParams> = {},
+): DetectorCurve & { g: Float64Array; z: Float64Array } {
   const p = { ...DEFAULT_EWMA_CUSUM, ...params };
   if (!(p.sigmaFloor > 0)) throw new RangeError(`sigma floor must be positive, got ${p.sigmaFloor}`);
   if (!(p.k >= 0)) throw new RangeError(`CUSUM drift k must be >= 0, got ${p.k}`);
@@ -250,4 +275,5 @@ export function ewmaCusumCurve(history: ArrayLike<number>, window: ArrayLike<num
 }
 
 /** x = ln(1 + packets per minute), the series EWMA + CUSUM runs on. */
-export const logPackets = (pktPerMinute: ArrayLike<number>): Float64Array => Float64Array.from(pktPerMinute, (v) => Math.log1p(Math.max(0, v)));
+export const logPackets = (pktPerMinute: ArrayLike<number>): Float64Array =>
+  Float64Array.from(pktPerMinute, (v) => Math.log1p(Math.max(0, v)));

@@ -55,8 +55,12 @@ export async function runBigram(opts: BigramOptions): Promise<{ result: BigramRe
   const W = m.windowLength;
   const train = startsByRow(ds.readWindows('train'));
   const scored = startsByRow(ds.readWindows(split));
-  if (!train.size) throw new Error(`${opts.dataset}: no training windows (window length ${W} is longer than the training split?)`);
-  if (!scored.size) throw new Error(`${opts.dataset}: no ${split} windows to score (window length ${W} is longer than the ${split} split?)`);
+  if (!train.size)
+    throw new Error(`${opts.dataset}: no training windows (window length ${W} is longer than the training split?)`);
+  if (!scored.size)
+    throw new Error(
+      `${opts.dataset}: no ${split} windows to score (window length ${W} is longer than the ${split} split?)`,
+    );
   const check = () => {
     if (opts.signal?.aborted) {
       const e = new Error('interrupted: no result was written');
@@ -129,6 +133,9 @@ export function formatBigram(r: BigramMetrics, name = 'Bigram baseline'): string
   const f = (x: number) => x.toFixed(4);
   return formatTable(
     ['', 'Loss', 'Perplexity', 'Accuracy', 'Targets'],
-    [[name, f(r.loss), f(r.perplexity), f(r.accuracy), r.targets], ...Object.entries(r.groups).map(([g, m]) => [`  ${g}`, f(m.loss), f(m.perplexity), f(m.accuracy), m.targets])],
+    [
+      [name, f(r.loss), f(r.perplexity), f(r.accuracy), r.targets],
+      ...Object.entries(r.groups).map(([g, m]) => [`  ${g}`, f(m.loss), f(m.perplexity), f(m.accuracy), m.targets]),
+    ],
   );
 }

@@ -37,7 +37,12 @@ export interface ModelDims {
 }
 
 /** Architecture size overrides, as fairseq's argument names (decoder_layers ...). */
-export type ArchOverrides = Partial<Record<'decoder_layers' | 'decoder_attention_heads' | 'decoder_embed_dim' | 'decoder_ffn_embed_dim' | 'dropout', number>>;
+export type ArchOverrides = Partial<
+  Record<
+    'decoder_layers' | 'decoder_attention_heads' | 'decoder_embed_dim' | 'decoder_ffn_embed_dim' | 'dropout',
+    number
+  >
+>;
 
 export interface ParameterCount {
   total: number;
@@ -130,7 +135,9 @@ export class PythonBridge {
       return bridge;
     } catch (e) {
       py.python.exit();
-      throw e instanceof BridgeError ? e : new BridgeError(`cannot import ${script}: ${pythonErrorLine(e)}`, (e as Error).stack);
+      throw e instanceof BridgeError
+        ? e
+        : new BridgeError(`cannot import ${script}: ${pythonErrorLine(e)}`, (e as Error).stack);
     }
   }
 
@@ -150,8 +157,17 @@ export class PythonBridge {
   }
 
   /** Parameters of a model built from an architecture name and size overrides. */
-  countParameters(arch: string, overrides: ArchOverrides, dims: ModelDims, timeoutMs?: number): Promise<ParameterCount> {
-    return this.call<ParameterCount>('count_parameters', [arch, overrides, dims.nNodeIds, dims.nCustomers, dims.nFeatures, dims.nBins, dims.window], timeoutMs);
+  countParameters(
+    arch: string,
+    overrides: ArchOverrides,
+    dims: ModelDims,
+    timeoutMs?: number,
+  ): Promise<ParameterCount> {
+    return this.call<ParameterCount>(
+      'count_parameters',
+      [arch, overrides, dims.nNodeIds, dims.nCustomers, dims.nFeatures, dims.nBins, dims.window],
+      timeoutMs,
+    );
   }
 
   /** Parses a fairseq-train argv (without the program name) with Fairseq's own options, without training. */
@@ -160,7 +176,12 @@ export class PythonBridge {
   }
 
   /** One batch of a dataset through a freshly built model. */
-  forwardSmoke(datasetDir: string, arch: string, overrides: ArchOverrides = {}, timeoutMs = 120_000): Promise<ForwardSmoke> {
+  forwardSmoke(
+    datasetDir: string,
+    arch: string,
+    overrides: ArchOverrides = {},
+    timeoutMs = 120_000,
+  ): Promise<ForwardSmoke> {
     return this.call<ForwardSmoke>('forward_smoke', [datasetDir, arch, overrides], timeoutMs);
   }
 
@@ -193,8 +214,12 @@ function race<T>(p: Promise<T>, ms: number, proc: ChildProcess, what: string): P
   let timer: NodeJS.Timeout | undefined;
   let onExit: ((code: number | null, signal: string | null) => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BridgeError(`Python did not answer within ${(ms / 1000).toFixed(0)} s (${what})`)), ms);
-    onExit = (code, signal) => reject(new BridgeError(`Python exited (${signal ? `signal ${signal}` : `exit code ${code}`}) during ${what}`));
+    timer = setTimeout(
+      () => reject(new BridgeError(`Python did not answer within ${(ms / 1000).toFixed(0)} s (${what})`)),
+      ms,
+    );
+    onExit = (code, signal) =>
+      reject(new BridgeError(`Python exited (${signal ? `signal ${signal}` : `exit code ${code}`}) during ${what}`));
     if (proc.exitCode !== null || proc.signalCode !== null) onExit(proc.exitCode, proc.signalCode);
     else proc.once('exit', onExit);
   });

@@ -53,8 +53,19 @@ export interface PythonRun {
  * prints (an object) to onRecord as it arrives. Resolves when the process ends, whatever its exit
  * code: the caller turns a failure or a cancellation into its own error with `tail`.
  */
-export async function runPythonScript(script: string, args: readonly string[], opts: { threads?: number; signal?: AbortSignal; onRecord?: (r: Record<string, unknown>) => void } = {}): Promise<PythonRun> {
-  const child = execa(pythonBin(), [pythonScript(script), ...args], { env: pythonEnv(opts.threads), all: true, buffer: false, reject: false, stdin: 'ignore', cancelSignal: opts.signal });
+export async function runPythonScript(
+  script: string,
+  args: readonly string[],
+  opts: { threads?: number; signal?: AbortSignal; onRecord?: (r: Record<string, unknown>) => void } = {},
+): Promise<PythonRun> {
+  const child = execa(pythonBin(), [pythonScript(script), ...args], {
+    env: pythonEnv(opts.threads),
+    all: true,
+    buffer: false,
+    reject: false,
+    stdin: 'ignore',
+    cancelSignal: opts.signal,
+  });
   const tail: string[] = [];
   try {
     for await (const line of child.iterable({ from: 'all' })) {

@@ -22,7 +22,17 @@ export interface AlertLine {
 }
 
 /** The columns of the CSV form of the feed, in order. */
-export const ALERT_CSV_COLUMNS = ['alert_id', 'victim', 'customer', 'attack_type', 'start', 'end', 'reported_packets', 'reported_bytes', 'false_positive'] as const;
+export const ALERT_CSV_COLUMNS = [
+  'alert_id',
+  'victim',
+  'customer',
+  'attack_type',
+  'start',
+  'end',
+  'reported_packets',
+  'reported_bytes',
+  'false_positive',
+] as const;
 
 /** One line of ground-truth.jsonl: one attack, with its flows' own incoming totals per minute (the spoof list). */
 export interface GroundTruthLine {

@@ -23,7 +23,16 @@ export type ProtocolClass = (typeof PROTOCOL_CLASSES)[number];
  *   port0, port53, port80, port123, port443: the port itself;
  *   portwk: other well-known ports 1-1023; portreg: registered 1024-49151; portpriv: 49152-65535.
  */
-export const PORT_CLASSES = ['port0', 'port53', 'port80', 'port123', 'port443', 'portwk', 'portreg', 'portpriv'] as const;
+export const PORT_CLASSES = [
+  'port0',
+  'port53',
+  'port80',
+  'port123',
+  'port443',
+  'portwk',
+  'portreg',
+  'portpriv',
+] as const;
 export type PortClass = (typeof PORT_CLASSES)[number];
 
 /** TCP flag bytes counted (outgoing TCP flows whose cumulative flag byte equals the value; flows only). */
@@ -51,11 +60,14 @@ function buildCatalogue(): FeatureDef[] {
     for (const measure of MEASURES) push({ name: `${direction}.${measure}`, group: 'volume', direction, measure });
   for (const direction of DIRECTIONS)
     for (const cls of PROTOCOL_CLASSES)
-      for (const measure of MEASURES) push({ name: `${direction}.${cls}.${measure}`, group: 'protocol', direction, measure, cls });
+      for (const measure of MEASURES)
+        push({ name: `${direction}.${cls}.${measure}`, group: 'protocol', direction, measure, cls });
   for (const direction of DIRECTIONS)
     for (const cls of PORT_CLASSES)
-      for (const measure of MEASURES) push({ name: `${direction}.${cls}.${measure}`, group: 'port', direction, measure, cls });
-  for (const cls of FLAG_VALUES) push({ name: `out.flag${cls}.flow`, group: 'flag', direction: 'out', measure: 'flow', cls });
+      for (const measure of MEASURES)
+        push({ name: `${direction}.${cls}.${measure}`, group: 'port', direction, measure, cls });
+  for (const cls of FLAG_VALUES)
+    push({ name: `out.flag${cls}.flow`, group: 'flag', direction: 'out', measure: 'flow', cls });
   return out;
 }
 
@@ -69,7 +81,10 @@ const byName = new Map(FEATURES.map((f) => [f.name, f] as const));
 /** Index of a feature by name; throws with the list of valid names' pattern on an unknown name. */
 export function featureIndex(name: string): number {
   const f = byName.get(name);
-  if (!f) throw new Error(`unknown feature '${name}' (names look like in.byt, in.udp.pkt, out.port443.flow, out.flag18.flow)`);
+  if (!f)
+    throw new Error(
+      `unknown feature '${name}' (names look like in.byt, in.udp.pkt, out.port443.flow, out.flag18.flow)`,
+    );
   return f.index;
 }
 
@@ -84,7 +99,10 @@ export function resolveFeatures(spec: string | readonly string[]): number[] {
   if (typeof spec === 'string') {
     const set = FEATURE_SETS[spec];
     if (set) return set.map(featureIndex);
-    spec = spec.split(',').map((s) => s.trim()).filter(Boolean);
+    spec = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
   return spec.map(featureIndex);
 }
@@ -127,15 +145,24 @@ export function portClass(port: number, hasPorts: boolean): number {
 /** Index into FLAG_VALUES of a TCP flag byte, or -1 when the byte is not one of the counted values. */
 export function flagClass(flags: number): number {
   switch (flags) {
-    case 0: return 0;
-    case 16: return 1;
-    case 24: return 2;
-    case 2: return 3;
-    case 17: return 4;
-    case 18: return 5;
-    case 4: return 6;
-    case 25: return 7;
-    default: return -1;
+    case 0:
+      return 0;
+    case 16:
+      return 1;
+    case 24:
+      return 2;
+    case 2:
+      return 3;
+    case 17:
+      return 4;
+    case 18:
+      return 5;
+    case 4:
+      return 6;
+    case 25:
+      return 7;
+    default:
+      return -1;
   }
 }
 

@@ -12,20 +12,43 @@ interface Args {
 
 export const baselineCommand: CommandModule<object, Args> = {
   command: 'baseline',
-  describe: 'Fit the bigram baseline (Table 4) on the training windows of a binned dataset and score it on the validation windows',
+  describe:
+    'Fit the bigram baseline (Table 4) on the training windows of a binned dataset and score it on the validation windows',
   builder: (y) =>
     y
-      .option('dataset', { alias: 'd', type: 'string', demandOption: true, describe: 'binned dataset folder (netflowgen bin)' })
-      .option('split', { type: 'string', choices: ['valid', 'test'] as const, default: 'valid' as const, describe: 'windows to score' })
-      .option('per-node', { type: 'boolean', default: false, describe: 'one bigram table per node and feature instead of per feature pooled over nodes' })
+      .option('dataset', {
+        alias: 'd',
+        type: 'string',
+        demandOption: true,
+        describe: 'binned dataset folder (netflowgen bin)',
+      })
+      .option('split', {
+        type: 'string',
+        choices: ['valid', 'test'] as const,
+        default: 'valid' as const,
+        describe: 'windows to score',
+      })
+      .option('per-node', {
+        type: 'boolean',
+        default: false,
+        describe: 'one bigram table per node and feature instead of per feature pooled over nodes',
+      })
       .option('out', { alias: 'o', type: 'string', describe: 'JSON result file (default DATASET/bigram.<split>.json)' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
       .example('$0 baseline -d dataset', 'pooled bigram, validation loss, perplexity and accuracy per feature group')
       .example('$0 baseline -d dataset --per-node -o runs/bigram-per-node.json', 'one table per node'),
   handler: (a) =>
     run(async () => {
-      const { result, out } = await runBigram({ dataset: a.dataset, split: a.split, perNode: a['per-node'], out: a.out, signal: interruptSignal() });
+      const { result, out } = await runBigram({
+        dataset: a.dataset,
+        split: a.split,
+        perNode: a['per-node'],
+        out: a.out,
+        signal: interruptSignal(),
+      });
       if (a.quiet) return;
-      process.stdout.write(`${formatBigram(result, result.perNode ? 'Bigram (per node)' : 'Bigram (pooled)')}wrote ${out}\n`);
+      process.stdout.write(
+        `${formatBigram(result, result.perNode ? 'Bigram (per node)' : 'Bigram (pooled)')}wrote ${out}\n`,
+      );
     }),
 };

@@ -27,18 +27,43 @@ interface Args {
 
 export const evaluateGenerationCommand: CommandModule<object, Args> = {
   command: 'evaluate-generation <models..>',
-  describe: "How real a model's samples are: JSD of bin distributions, autocorrelation and correlation errors, equal bins; against bigram samples, seasonal resampling and the real-vs-real floor",
+  describe:
+    "How real a model's samples are: JSD of bin distributions, autocorrelation and correlation errors, equal bins; against bigram samples, seasonal resampling and the real-vs-real floor",
   builder: (y) =>
     y
-      .positional('models', { type: 'string', array: true, demandOption: true, describe: 'run folders of netflowgen pretrain (one row each)' })
-      .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (generation.json, generation.md, samples/)' })
+      .positional('models', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'run folders of netflowgen pretrain (one row each)',
+      })
+      .option('out', {
+        alias: 'o',
+        type: 'string',
+        demandOption: true,
+        describe: 'output folder (generation.json, generation.md, samples/)',
+      })
       .option('dataset', { type: 'string', describe: "binned dataset (default: the first model's)" })
-      .option('nodes', { type: 'string', array: true, describe: 'node addresses or rows (default: the first --max-nodes training nodes)' })
+      .option('nodes', {
+        type: 'string',
+        array: true,
+        describe: 'node addresses or rows (default: the first --max-nodes training nodes)',
+      })
       .option('max-nodes', { type: 'number', default: 64 })
-      .option('split', { choices: ['valid', 'test'] as const, default: 'test' as const, describe: 'split generated when --from is not given' })
+      .option('split', {
+        choices: ['valid', 'test'] as const,
+        default: 'test' as const,
+        describe: 'split generated when --from is not given',
+      })
       .option('from', { type: 'string', describe: 'first minute of the span (ISO or dataset index)' })
-      .option('minutes', { type: 'number', describe: 'length of the span (made even; whole days per half from two days on)' })
-      .option('history', { type: 'number', describe: 'real minutes before the span a model reads (default: its whole context)' })
+      .option('minutes', {
+        type: 'number',
+        describe: 'length of the span (made even; whole days per half from two days on)',
+      })
+      .option('history', {
+        type: 'number',
+        describe: 'real minutes before the span a model reads (default: its whole context)',
+      })
       .option('temperature', { type: 'number', default: 1 })
       .option('top-k', { type: 'number', default: 0 })
       .option('seed', { type: 'number', default: 1 })
@@ -46,10 +71,18 @@ export const evaluateGenerationCommand: CommandModule<object, Args> = {
       .option('batch-size', { type: 'number' })
       .option('device', { choices: ['auto', 'cpu', 'cuda'] as const, default: 'auto' as const })
       .option('threads', { type: 'number' })
-      .option('plot-nodes', { type: 'number', default: 3, describe: 'nodes whose real and generated series go into generation.json' })
+      .option('plot-nodes', {
+        type: 'number',
+        default: 3,
+        describe: 'nodes whose real and generated series go into generation.json',
+      })
       .option('plot-feature', { type: 'string', describe: 'feature of those series (default in.byt)' })
       .option('plot-minutes', { type: 'number', default: 1440 })
-      .option('force', { type: 'boolean', default: false, describe: 'sample again even when OUT/samples holds samples of the same request' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'sample again even when OUT/samples holds samples of the same request',
+      })
       .example('$0 evaluate-generation runs/tiny -o out/generation', 'the test split of every training node (up to 64)')
       .example('$0 evaluate-generation out/tiny/runs/table10/* -o gen --max-nodes 16', 'several models in one table'),
   handler: (a) =>

@@ -16,17 +16,42 @@ interface Args {
 
 export const evaluatePretrainCommand: CommandModule<object, Args> = {
   command: 'evaluate-pretrain <run>',
-  describe: "Table 4: a pre-training run's validation and test loss, perplexity and accuracy against the bigram baseline",
+  describe:
+    "Table 4: a pre-training run's validation and test loss, perplexity and accuracy against the bigram baseline",
   builder: (y) =>
     y
-      .positional('run', { type: 'string', demandOption: true, describe: 'run folder of netflowgen pretrain (runs/<name>)' })
-      .option('baseline', { type: 'string', array: true, describe: 'bigram result JSON of netflowgen baseline, one per split (default: DATASET/bigram.<split>.json, else computed)' })
-      .option('split', { type: 'string', array: true, choices: ['valid', 'test'], describe: 'splits to score (default: valid and test)' })
-      .option('checkpoint', { type: 'string', default: 'checkpoint_best.pt', describe: 'checkpoint file in the run folder' })
+      .positional('run', {
+        type: 'string',
+        demandOption: true,
+        describe: 'run folder of netflowgen pretrain (runs/<name>)',
+      })
+      .option('baseline', {
+        type: 'string',
+        array: true,
+        describe:
+          'bigram result JSON of netflowgen baseline, one per split (default: DATASET/bigram.<split>.json, else computed)',
+      })
+      .option('split', {
+        type: 'string',
+        array: true,
+        choices: ['valid', 'test'],
+        describe: 'splits to score (default: valid and test)',
+      })
+      .option('checkpoint', {
+        type: 'string',
+        default: 'checkpoint_best.pt',
+        describe: 'checkpoint file in the run folder',
+      })
       .option('batch-size', { type: 'number', describe: 'windows per forward pass of python/score.py' })
       .option('threads', { type: 'number', describe: 'OMP_NUM_THREADS of python/score.py' })
-      .example('$0 evaluate-pretrain runs/tiny', 'score the best checkpoint; bigram from the dataset folder or computed')
-      .example('$0 evaluate-pretrain runs/tiny --baseline out/bigram.valid.json out/bigram.test.json', 'with given baseline results'),
+      .example(
+        '$0 evaluate-pretrain runs/tiny',
+        'score the best checkpoint; bigram from the dataset folder or computed',
+      )
+      .example(
+        '$0 evaluate-pretrain runs/tiny --baseline out/bigram.valid.json out/bigram.test.json',
+        'with given baseline results',
+      ),
   handler: (a) =>
     run(async () => {
       const { table, files } = await evaluatePretrain(resolve(a.run), {

@@ -27,7 +27,9 @@ interface Args {
 }
 
 /** The command line's changes to a fine-tuning spec, as override layers (validated like spec files). */
-export function finetuneOverrides(a: Pick<Args, 'dataset' | 'pretrained' | 'set' | 'device' | 'bf16' | 'fp16'>): OverrideLayer[] {
+export function finetuneOverrides(
+  a: Pick<Args, 'dataset' | 'pretrained' | 'set' | 'device' | 'bf16' | 'fp16'>,
+): OverrideLayer[] {
   const values: Record<string, unknown> = {};
   if (a.dataset !== undefined) values.dataset = resolve(a.dataset);
   if (a.pretrained !== undefined) values.pretrained = resolve(a.pretrained);
@@ -40,35 +42,88 @@ export function finetuneOverrides(a: Pick<Args, 'dataset' | 'pretrained' | 'set'
 
 export function finetuneResultLine(r: FinetuneResult): string {
   const b = r.best;
-  const metrics = b ? `best valid loss ${b.loss.toFixed(4)}${typeof b.acc === 'number' ? `, acc ${b.acc.toFixed(4)}` : ''} (epoch ${b.epoch})` : 'no validation';
-  const params = r.params ? `, ${r.params.total.toLocaleString('en-US')} parameters${r.params.trained !== null && r.params.trained !== r.params.total ? ` (${r.params.trained.toLocaleString('en-US')} trained)` : ''}` : '';
+  const metrics = b
+    ? `best valid loss ${b.loss.toFixed(4)}${typeof b.acc === 'number' ? `, acc ${b.acc.toFixed(4)}` : ''} (epoch ${b.epoch})`
+    : 'no validation';
+  const params = r.params
+    ? `, ${r.params.total.toLocaleString('en-US')} parameters${r.params.trained !== null && r.params.trained !== r.params.total ? ` (${r.params.trained.toLocaleString('en-US')} trained)` : ''}`
+    : '';
   return `${r.name} (${r.label}): ${metrics}; ${r.epochs} epochs, ${r.updates} updates on ${r.trainExamples} ${r.trainSplit} examples, ${r.wallSeconds} s${params}${r.stopReason ? `, stopped by ${r.stopReason}` : ''}`;
 }
 
 export const finetuneCommand: CommandModule<object, Args> = {
   command: 'finetune <spec>',
-  describe: 'Fine-tune for early DDoS detection (SAFE head on a pre-trained run, TF or MS-LSTM baseline) from a spec, then score the best checkpoint',
+  describe:
+    'Fine-tune for early DDoS detection (SAFE head on a pre-trained run, TF or MS-LSTM baseline) from a spec, then score the best checkpoint',
   builder: (y) =>
     y
-      .positional('spec', { type: 'string', demandOption: true, describe: 'fine-tuning spec (JSON, see experiments/finetune/)' })
-      .option('out', { alias: 'o', type: 'string', default: 'runs', describe: 'runs folder: the run goes to OUT/<spec name>' })
+      .positional('spec', {
+        type: 'string',
+        demandOption: true,
+        describe: 'fine-tuning spec (JSON, see experiments/finetune/)',
+      })
+      .option('out', {
+        alias: 'o',
+        type: 'string',
+        default: 'runs',
+        describe: 'runs folder: the run goes to OUT/<spec name>',
+      })
       .option('dataset', { type: 'string', describe: "EarlyDetect folder (overrides the spec's dataset)" })
-      .option('pretrained', { type: 'string', describe: "pre-training run folder or checkpoint (overrides the spec's pretrained; netflowgen_safe)" })
-      .option('set', { type: 'string', array: true, describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-3 attack_types=["DNS"]' })
-      .option('device', { type: 'string', choices: ['cpu', 'cuda'], describe: 'device (default: the spec\u2019s, cpu)' })
+      .option('pretrained', {
+        type: 'string',
+        describe: "pre-training run folder or checkpoint (overrides the spec's pretrained; netflowgen_safe)",
+      })
+      .option('set', {
+        type: 'string',
+        array: true,
+        describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-3 attack_types=["DNS"]',
+      })
+      .option('device', {
+        type: 'string',
+        choices: ['cpu', 'cuda'],
+        describe: 'device (default: the spec\u2019s, cpu)',
+      })
       .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' })
       .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
-      .option('threads', { type: 'number', describe: 'OMP_NUM_THREADS of fairseq-train and the scorer (default: OMP_NUM_THREADS or the number of cores)' })
-      .option('resume', { type: 'boolean', default: true, describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)' })
-      .option('force', { type: 'boolean', default: false, describe: 'start over even when the run folder holds a run of a different spec' })
-      .option('check', { type: 'boolean', default: true, describe: "check the command with fairseq's parser first (--no-check skips)" })
-      .option('score', { type: 'boolean', default: true, describe: "score the best checkpoint on the spec's eval_splits after training (--no-score skips)" })
+      .option('threads', {
+        type: 'number',
+        describe: 'OMP_NUM_THREADS of fairseq-train and the scorer (default: OMP_NUM_THREADS or the number of cores)',
+      })
+      .option('resume', {
+        type: 'boolean',
+        default: true,
+        describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'start over even when the run folder holds a run of a different spec',
+      })
+      .option('check', {
+        type: 'boolean',
+        default: true,
+        describe: "check the command with fairseq's parser first (--no-check skips)",
+      })
+      .option('score', {
+        type: 'boolean',
+        default: true,
+        describe: "score the best checkpoint on the spec's eval_splits after training (--no-score skips)",
+      })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the fairseq-train command and stop' })
       .conflicts('bf16', 'fp16')
       .example('$0 finetune experiments/finetune/netflowgen.json --dry-run', 'show the command that would run')
-      .example('$0 finetune experiments/finetune/netflowgen.json --pretrained runs/netflowgen-4-4-128-512', 'the SAFE head on a pre-trained run (small split)')
-      .example('$0 finetune experiments/finetune/tf-moredata.json --device cuda', 'the from-scratch Transformer on the 5x larger split')
-      .example('$0 finetune experiments/finetune/per-type/netflowgen-dns.json', 'fine-tune on DNS attacks only (Table 6)') as unknown as Argv<Args>,
+      .example(
+        '$0 finetune experiments/finetune/netflowgen.json --pretrained runs/netflowgen-4-4-128-512',
+        'the SAFE head on a pre-trained run (small split)',
+      )
+      .example(
+        '$0 finetune experiments/finetune/tf-moredata.json --device cuda',
+        'the from-scratch Transformer on the 5x larger split',
+      )
+      .example(
+        '$0 finetune experiments/finetune/per-type/netflowgen-dns.json',
+        'fine-tune on DNS attacks only (Table 6)',
+      ) as unknown as Argv<Args>,
   handler: (a) =>
     run(async () => {
       const { spec } = loadFinetuneSpec(findSpecFile(a.spec), finetuneOverrides(a));
@@ -78,9 +133,20 @@ export const finetuneCommand: CommandModule<object, Args> = {
         return;
       }
       if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.pretrained, spec.dataset]);
-      const outcome = await runFinetune(spec, { runDir, resume: a.resume, force: a.force, check: a.check, threads: a.threads, score: a.score ? undefined : [], signal: trainInterruptSignal() });
-      if (outcome.status === 'skipped') process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
+      const outcome = await runFinetune(spec, {
+        runDir,
+        resume: a.resume,
+        force: a.force,
+        check: a.check,
+        threads: a.threads,
+        score: a.score ? undefined : [],
+        signal: trainInterruptSignal(),
+      });
+      if (outcome.status === 'skipped')
+        process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
       const scores = spec.eval_splits.filter(() => a.score).map((s) => join(runDir, 'eval', s, 'survival.f32'));
-      process.stdout.write(`${finetuneResultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n${scores.map((s) => `  ${s}\n`).join('')}`);
+      process.stdout.write(
+        `${finetuneResultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n${scores.map((s) => `  ${s}\n`).join('')}`,
+      );
     }),
 };

@@ -27,7 +27,10 @@ export const inspectCommand: CommandModule<object, Args> = {
       .option('csv', { type: 'boolean', default: false, describe: 'print minute rows as CSV (needs --node)' })
       .option('top', { type: 'number', default: 10, describe: 'how many of the busiest nodes the summary lists' })
       .example('$0 inspect store', 'what is in the store')
-      .example('$0 inspect store --node 10.10.10.10 --features in.byt,in.udp.byt --csv', 'one node, two features, one row per minute')
+      .example(
+        '$0 inspect store --node 10.10.10.10 --features in.byt,in.udp.byt --csv',
+        'one node, two features, one row per minute',
+      )
       .check((a) => {
         if (a.csv && !a.node) throw new Error('--csv needs --node');
         return true;

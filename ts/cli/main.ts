@@ -28,7 +28,9 @@ import { alertsConvertCommand } from './alerts.js';
 
 await withUsageErrors(yargs(hideBin(process.argv)))
   .scriptName('netflowgen')
-  .usage('$0 <command> [options]\n\nGenerative pre-training on NetFlow traffic: ingest, discretize, build datasets, train, evaluate.')
+  .usage(
+    '$0 <command> [options]\n\nGenerative pre-training on NetFlow traffic: ingest, discretize, build datasets, train, evaluate.',
+  )
   .command(synthCommand)
   .command(synthReportCommand)
   .command(serializeCommand)

@@ -9,7 +9,8 @@ import { refuseInputsInside } from '../common/atomic.js';
 import { interruptSignal, run } from './util.js';
 
 /** Ctrl-C stops fairseq-train; the same command resumes from the last checkpoint. */
-export const trainInterruptSignal = (): AbortSignal => interruptSignal('stopping fairseq-train; the same command resumes from the last checkpoint');
+export const trainInterruptSignal = (): AbortSignal =>
+  interruptSignal('stopping fairseq-train; the same command resumes from the last checkpoint');
 
 /** Options shared by pretrain and sweep: where runs go and what the command line overrides in the spec. */
 export interface TrainArgs {
@@ -30,17 +31,41 @@ export interface TrainArgs {
 export function trainOptions<T>(y: Argv<T>) {
   return y
     .positional('spec', { type: 'string', demandOption: true, describe: 'experiment spec (JSON, see experiments/)' })
-    .option('out', { alias: 'o', type: 'string', default: 'runs', describe: 'runs folder: each run goes to OUT/<spec name>' })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      default: 'runs',
+      describe: 'runs folder: each run goes to OUT/<spec name>',
+    })
     .option('dataset', { type: 'string', describe: "binned dataset folder (overrides the spec's dataset)" })
-    .option('set', { type: 'string', array: true, describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-4 model.layers=6' })
+    .option('set', {
+      type: 'string',
+      array: true,
+      describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-4 model.layers=6',
+    })
     .option('device', { type: 'string', choices: ['cpu', 'cuda'], describe: 'device (default: the spec\u2019s, cpu)' })
     .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' })
     .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
     .option('world-size', { type: 'number', describe: 'GPUs for distributed training (--distributed-world-size)' })
-    .option('threads', { type: 'number', describe: 'OMP_NUM_THREADS of fairseq-train (default: OMP_NUM_THREADS or the number of cores)' })
-    .option('resume', { type: 'boolean', default: true, describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)' })
-    .option('force', { type: 'boolean', default: false, describe: 'start over even when the run folder holds a run of a different spec' })
-    .option('check', { type: 'boolean', default: true, describe: "check the command with fairseq's parser and count parameters first (--no-check skips)" })
+    .option('threads', {
+      type: 'number',
+      describe: 'OMP_NUM_THREADS of fairseq-train (default: OMP_NUM_THREADS or the number of cores)',
+    })
+    .option('resume', {
+      type: 'boolean',
+      default: true,
+      describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)',
+    })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'start over even when the run folder holds a run of a different spec',
+    })
+    .option('check', {
+      type: 'boolean',
+      default: true,
+      describe: "check the command with fairseq's parser and count parameters first (--no-check skips)",
+    })
     .conflicts('bf16', 'fp16');
 }
 
@@ -58,7 +83,9 @@ export function cliOverrides(a: Omit<TrainArgs, 'spec' | 'out'>): OverrideLayer[
 
 export function resultLine(r: RunResult): string {
   const b = r.best;
-  const metrics = b ? `best valid loss ${b.loss.toFixed(4)}, ppl ${b.ppl.toFixed(4)}, acc ${b.acc?.toFixed(4) ?? '-'} (epoch ${b.epoch})` : 'no validation';
+  const metrics = b
+    ? `best valid loss ${b.loss.toFixed(4)}, ppl ${b.ppl.toFixed(4)}, acc ${b.acc?.toFixed(4) ?? '-'} (epoch ${b.epoch})`
+    : 'no validation';
   const params = r.params ? `, ${r.params.total.toLocaleString('en-US')} parameters` : '';
   return `${r.name}: ${metrics}; ${r.epochs} epochs, ${r.updates} updates, ${r.wallSeconds} s${params}${r.stopReason ? `, stopped by ${r.stopReason}` : ''}`;
 }
@@ -73,10 +100,22 @@ export const pretrainCommand: CommandModule<object, Args> = {
   builder: (y) =>
     trainOptions(y)
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the fairseq-train command and stop' })
-      .example('$0 pretrain experiments/pretrain/tiny.json --dataset out/binned --dry-run', 'show the command that would run')
-      .example('$0 pretrain experiments/pretrain/tiny.json --dataset out/binned', 'train on the CPU; Ctrl-C stops, the same command resumes')
-      .example('$0 pretrain experiments/pretrain/netflowgen-4-4-512-2048.json --device cuda --bf16', 'a Table 10 size on a GPU')
-      .example('$0 pretrain experiments/pretrain/tiny.json --set learning_rate=1e-3 --set max_epoch=20 --force', 'change the spec from the command line') as unknown as Argv<Args>,
+      .example(
+        '$0 pretrain experiments/pretrain/tiny.json --dataset out/binned --dry-run',
+        'show the command that would run',
+      )
+      .example(
+        '$0 pretrain experiments/pretrain/tiny.json --dataset out/binned',
+        'train on the CPU; Ctrl-C stops, the same command resumes',
+      )
+      .example(
+        '$0 pretrain experiments/pretrain/netflowgen-4-4-512-2048.json --device cuda --bf16',
+        'a Table 10 size on a GPU',
+      )
+      .example(
+        '$0 pretrain experiments/pretrain/tiny.json --set learning_rate=1e-3 --set max_epoch=20 --force',
+        'change the spec from the command line',
+      ) as unknown as Argv<Args>,
   handler: (a) =>
     run(async () => {
       const { spec } = loadSpec(findSpecFile(a.spec), cliOverrides(a));
@@ -86,8 +125,16 @@ export const pretrainCommand: CommandModule<object, Args> = {
         return;
       }
       if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.dataset]);
-      const outcome = await runPretrain(spec, { runDir, resume: a.resume, force: a.force, check: a.check, threads: a.threads, signal: trainInterruptSignal() });
-      if (outcome.status === 'skipped') process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
+      const outcome = await runPretrain(spec, {
+        runDir,
+        resume: a.resume,
+        force: a.force,
+        check: a.check,
+        threads: a.threads,
+        signal: trainInterruptSignal(),
+      });
+      if (outcome.status === 'skipped')
+        process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
       process.stdout.write(`${resultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n`);
     }),
 };

@@ -10,10 +10,15 @@ interface ReportArgs {
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <out>',
-  describe: 'Render the report of a finished netflowgen reproduce again (Markdown, HTML, JSON) from its stage folders; trains nothing',
+  describe:
+    'Render the report of a finished netflowgen reproduce again (Markdown, HTML, JSON) from its stage folders; trains nothing',
   builder: (y) =>
     y
-      .positional('out', { type: 'string', demandOption: true, describe: 'output folder of netflowgen reproduce (holds reproduce.json)' })
+      .positional('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'output folder of netflowgen reproduce (holds reproduce.json)',
+      })
       .example('$0 report out/tiny', 'rewrite out/tiny/report/'),
   handler: (a) =>
     run(async () => {

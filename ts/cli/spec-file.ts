@@ -31,7 +31,11 @@ export function shippedSpecs(root = packageRoot()): string[] {
 }
 
 /** The file to read for the spec argument `typed` (see the module docstring). */
-export function findSpecFile(typed: string, cwd = process.cwd(), note: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+export function findSpecFile(
+  typed: string,
+  cwd = process.cwd(),
+  note: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): string {
   if (existsSync(resolve(cwd, typed))) return resolve(cwd, typed);
   const root = packageRoot();
   const rel = typed.replace(/^\.\//, '');
@@ -43,7 +47,12 @@ export function findSpecFile(typed: string, cwd = process.cwd(), note: (line: st
     }
   }
   const shipped = shippedSpecs(root);
-  const s = closest(rel, shipped) ?? closest(rel.split('/').pop()!, shipped.map((p) => p.split('/').pop()!)) ;
+  const s =
+    closest(rel, shipped) ??
+    closest(
+      rel.split('/').pop()!,
+      shipped.map((p) => p.split('/').pop()!),
+    );
   const guess = s ? (shipped.includes(s) ? s : shipped.find((p) => p.endsWith(`/${s}`))!) : null;
   throw new SpecError([
     `${typed}: no such spec file here (${cwd}) nor among the specs shipped with netflowgen${guess ? `; did you mean ${guess}?` : ''} (shipped: ${shipped.slice(0, 6).join(', ')}${shipped.length > 6 ? `, ... ${shipped.length} in all under ${join(root, 'experiments')}` : ''})`,

@@ -20,7 +20,15 @@ interface CommandOptions {
 export function commandOptions(cmd: CommandModule<any, any>): CommandOptions {
   const y = yargs([]);
   const built = (typeof cmd.builder === 'function' ? cmd.builder(y as never) : y) ?? y;
-  const o = (built as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; choices: Record<string, string[]> } }).getOptions();
+  const o = (
+    built as unknown as {
+      getOptions(): {
+        key: Record<string, unknown>;
+        alias: Record<string, string[]>;
+        choices: Record<string, string[]>;
+      };
+    }
+  ).getOptions();
   const aliases = new Set(Object.values(o.alias).flat());
   const names = Object.keys(o.key).filter((k) => !aliases.has(k) && k !== 'version' && k !== '$0');
   const short: Record<string, string> = {};
@@ -46,7 +54,10 @@ export function usageError(msg: string, argv: readonly string[], commands: reado
   const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
   if (!cmd && given !== undefined && (unknown || /^Did you mean/.test(msg))) {
     const s = closest(given, names);
-    lines.push(`${who}: unknown command '${given}'${s ? `; did you mean '${s}'?` : ''}`, `commands: ${names.join(', ')}`);
+    lines.push(
+      `${who}: unknown command '${given}'${s ? `; did you mean '${s}'?` : ''}`,
+      `commands: ${names.join(', ')}`,
+    );
   } else if (unknown) {
     const words = unknown[1].split(', ');
     if (!cmd) {
@@ -65,14 +76,22 @@ export function usageError(msg: string, argv: readonly string[], commands: reado
         const s = closest(w, opts.names);
         lines.push(`${who}: unknown option ${dash}${s ? `; did you mean --${s}?` : ''}`);
       }
-      lines.push(`options: ${opts.names.filter((n) => n !== 'help').map((n) => `--${n}${opts.short[n] ? ` (-${opts.short[n]})` : ''}`).join(', ')}`);
+      lines.push(
+        `options: ${opts.names
+          .filter((n) => n !== 'help')
+          .map((n) => `--${n}${opts.short[n] ? ` (-${opts.short[n]})` : ''}`)
+          .join(', ')}`,
+      );
     }
   } else {
     const invalid = /Argument: (\S+), Given: "([^"]*)", Choices: (.*)/.exec(msg);
     if (invalid) {
       const choices = invalid[3].split(', ').map((c) => c.replace(/^"|"$/g, ''));
       const s = closest(invalid[2], choices);
-      lines.push(`${who}: --${invalid[1]} '${invalid[2]}' is not one of the choices${s ? `; did you mean '${s}'?` : ''}`, `choices: ${choices.join(', ')}`);
+      lines.push(
+        `${who}: --${invalid[1]} '${invalid[2]}' is not one of the choices${s ? `; did you mean '${s}'?` : ''}`,
+        `choices: ${choices.join(', ')}`,
+      );
     } else lines.push(`${who}: ${msg.replace(/\n\s*/g, ' ')}`);
   }
   lines.push(`(${help} shows every option)`);
@@ -84,7 +103,10 @@ export function usageError(msg: string, argv: readonly string[], commands: reado
  * commands it knows are those given to `.command()` afterwards.
  */
 export function withUsageErrors<T>(y: T): T {
-  const parser = y as unknown as { command(...a: unknown[]): unknown; fail(f: (msg: string | null, err: Error | null) => void): unknown };
+  const parser = y as unknown as {
+    command(...a: unknown[]): unknown;
+    fail(f: (msg: string | null, err: Error | null) => void): unknown;
+  };
   const commands: CommandModule<any, any>[] = [];
   const register = parser.command.bind(parser);
   parser.command = (...a: unknown[]) => {

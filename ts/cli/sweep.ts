@@ -16,14 +16,37 @@ export const sweepCommand: CommandModule<object, Args> = {
   describe: 'Run every point of a sweep spec (Table 10 grid), one resumable run each, then tabulate them',
   builder: (y) =>
     trainOptions(y)
-      .option('table-only', { type: 'boolean', default: false, describe: 'train nothing: tabulate the runs already in OUT/<sweep name>' })
-      .example('$0 sweep experiments/sweeps/tiny.json --dataset out/binned', 'two learning rates of the tiny model, one epoch each (CPU)')
-      .example('$0 sweep experiments/sweeps/table10.json --dataset out/binned --device cuda --bf16', 'Table 10: 4 sizes x 2 learning rates x 2 dropouts')
-      .example('$0 sweep experiments/sweeps/table10.json --dataset out/binned --table-only', 'the table of whatever has finished so far') as unknown as Argv<Args>,
+      .option('table-only', {
+        type: 'boolean',
+        default: false,
+        describe: 'train nothing: tabulate the runs already in OUT/<sweep name>',
+      })
+      .example(
+        '$0 sweep experiments/sweeps/tiny.json --dataset out/binned',
+        'two learning rates of the tiny model, one epoch each (CPU)',
+      )
+      .example(
+        '$0 sweep experiments/sweeps/table10.json --dataset out/binned --device cuda --bf16',
+        'Table 10: 4 sizes x 2 learning rates x 2 dropouts',
+      )
+      .example(
+        '$0 sweep experiments/sweeps/table10.json --dataset out/binned --table-only',
+        'the table of whatever has finished so far',
+      ) as unknown as Argv<Args>,
   handler: (a) =>
     run(async () => {
       const composed = composeSpec(findSpecFile(a.spec), cliOverrides(a));
-      const out = await runSweep(composed, { out: resolve(a.out), resume: a.resume, force: a.force, check: a.check, threads: a.threads, tableOnly: a['table-only'], signal: trainInterruptSignal() });
-      process.stdout.write(`${table10Markdown(out.rows)}\n${out.trained} trained, ${out.skipped} already done; wrote ${out.files.md} and ${out.files.json}\n`);
+      const out = await runSweep(composed, {
+        out: resolve(a.out),
+        resume: a.resume,
+        force: a.force,
+        check: a.check,
+        threads: a.threads,
+        tableOnly: a['table-only'],
+        signal: trainInterruptSignal(),
+      });
+      process.stdout.write(
+        `${table10Markdown(out.rows)}\n${out.trained} trained, ${out.skipped} already done; wrote ${out.files.md} and ${out.files.json}\n`,
+      );
     }),
 };

@@ -46,11 +46,16 @@ interface SynthArgs {
 /** `DNS=0.3,UDP=0.5` -> { DNS: 0.3, UDP: 0.5 }; names from the synthetic attack types. */
 export function parseAttackMix(text: string): Partial<Record<'DNS' | 'NTP' | 'UDP' | 'SYN', number>> {
   const out: Partial<Record<'DNS' | 'NTP' | 'UDP' | 'SYN', number>> = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z]+)\s*[=:]\s*([0-9.]+)$/.exec(part);
     const name = m?.[1].toUpperCase();
     if (!m || !name || !['DNS', 'NTP', 'UDP', 'SYN'].includes(name) || !Number.isFinite(Number(m[2]))) {
-      throw new Error(`--attack-mix: '${part}' is not TYPE=WEIGHT with TYPE one of DNS, NTP, UDP, SYN (e.g. DNS=0.3,UDP=0.5)`);
+      throw new Error(
+        `--attack-mix: '${part}' is not TYPE=WEIGHT with TYPE one of DNS, NTP, UDP, SYN (e.g. DNS=0.3,UDP=0.5)`,
+      );
     }
     out[name as 'DNS'] = Number(m[2]);
   }
@@ -59,7 +64,8 @@ export function parseAttackMix(text: string): Partial<Record<'DNS' | 'NTP' | 'UD
 
 function parseSplits(text: string): [number, number, number] {
   const v = text.split(',').map((s) => Number(s.trim()));
-  if (v.length !== 3 || v.some((x) => !Number.isFinite(x))) throw new Error(`--splits: expected three shares such as 0.72,0.08,0.2, got '${text}'`);
+  if (v.length !== 3 || v.some((x) => !Number.isFinite(x)))
+    throw new Error(`--splits: expected three shares such as 0.72,0.08,0.2, got '${text}'`);
   return v as [number, number, number];
 }
 
@@ -96,49 +102,131 @@ export function overridesFromArgs(a: Partial<SynthArgs>): SynthOverrides {
 
 export const synthCommand: CommandModule<object, SynthArgs> = {
   command: 'synth',
-  describe: 'Generate synthetic ISP NetFlow (nfdump CSV) with DDoS attacks, a node inventory, an alert feed and its ground truth',
+  describe:
+    'Generate synthetic ISP NetFlow (nfdump CSV) with DDoS attacks, a node inventory, an alert feed and its ground truth',
   builder: (y) =>
     y
-      .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (flows/, nodes.csv, alerts.jsonl, ground-truth.jsonl, synth.json)' })
-      .option('preset', { alias: 'p', type: 'string', choices: [...PRESET_NAMES], default: 'tiny', describe: 'tiny: 36 nodes, 1 week (the demo); small: 120 nodes, 4 weeks; paper: 520 nodes of 80 customers, 132,480 minutes' })
+      .option('out', {
+        alias: 'o',
+        type: 'string',
+        demandOption: true,
+        describe: 'output folder (flows/, nodes.csv, alerts.jsonl, ground-truth.jsonl, synth.json)',
+      })
+      .option('preset', {
+        alias: 'p',
+        type: 'string',
+        choices: [...PRESET_NAMES],
+        default: 'tiny',
+        describe:
+          'tiny: 36 nodes, 1 week (the demo); small: 120 nodes, 4 weeks; paper: 520 nodes of 80 customers, 132,480 minutes',
+      })
       .option('seed', { type: 'number', describe: 'random seed (same seed, same bytes); default 1' })
       .option('customers', { type: 'number', describe: 'number of customers' })
       .option('nodes', { type: 'number', describe: 'number of nodes (monitored addresses)' })
       .option('days', { type: 'number', describe: 'length in days' })
       .option('minutes', { type: 'number', describe: 'length in minutes (instead of --days)' })
-      .option('start', { type: 'string', describe: 'first minute, ISO 8601 UTC (default 2021-09-06T00:00:00Z, a Monday)' })
+      .option('start', {
+        type: 'string',
+        describe: 'first minute, ISO 8601 UTC (default 2021-09-06T00:00:00Z, a Monday)',
+      })
       .option('attacks', { type: 'number', describe: 'number of attacks (default: --attack-rate x nodes x days)' })
-      .option('attack-rate', { type: 'number', describe: 'attacks per node and day (tiny 0.2, small 0.06, paper 0.029 as in the paper)' })
-      .option('attack-mix', { type: 'string', describe: `relative weights of the synthetic attack types, e.g. DNS=0.3,NTP=0.13,UDP=0.42,SYN=0.15 (types: ${ATTACK_TYPES.filter((t) => t !== 'other').join(', ')})` })
-      .option('victim-roles', { type: 'string', array: true, describe: `only nodes of these roles are attacked (${ROLE_NAMES.join(', ')}); default: all, weighted (game and web servers most)` })
+      .option('attack-rate', {
+        type: 'number',
+        describe: 'attacks per node and day (tiny 0.2, small 0.06, paper 0.029 as in the paper)',
+      })
+      .option('attack-mix', {
+        type: 'string',
+        describe: `relative weights of the synthetic attack types, e.g. DNS=0.3,NTP=0.13,UDP=0.42,SYN=0.15 (types: ${ATTACK_TYPES.filter((t) => t !== 'other').join(', ')})`,
+      })
+      .option('victim-roles', {
+        type: 'string',
+        array: true,
+        describe: `only nodes of these roles are attacked (${ROLE_NAMES.join(', ')}); default: all, weighted (game and web servers most)`,
+      })
       .option('fp-share', { type: 'number', describe: 'share of alerts marked false positive (default 0.08)' })
-      .option('under-share', { type: 'number', describe: 'share of true alerts reporting < 95% of the real volume (default 0.07)' })
+      .option('under-share', {
+        type: 'number',
+        describe: 'share of true alerts reporting < 95% of the real volume (default 0.07)',
+      })
       .option('missed-share', { type: 'number', describe: 'share of attacks that raise no alert (default 0.04)' })
       .option('ipv6-share', { type: 'number', describe: 'share of nodes with an IPv6 address (default 0.15)' })
-      .option('sampling', { type: 'number', describe: 'packet sampling 1:N of every flow (default 1: none); serialize with --sampling N' })
-      .option('traffic-scale', { type: 'number', describe: 'multiplies every conversation rate (records grow with it)' })
+      .option('sampling', {
+        type: 'number',
+        describe: 'packet sampling 1:N of every flow (default 1: none); serialize with --sampling N',
+      })
+      .option('traffic-scale', {
+        type: 'number',
+        describe: 'multiplies every conversation rate (records grow with it)',
+      })
       .option('max-flows', { type: 'number', describe: 'at most this many normal flow records per node and minute' })
       .option('max-attack-flows', { type: 'number', describe: 'at most this many flow records per attack and minute' })
       .option('file-minutes', { type: 'number', describe: 'minutes per flow file (default 1440: one file a day)' })
-      .option('gzip', { type: 'boolean', describe: 'write flows/*.csv.gz (on for the small and paper presets; --no-gzip turns it off)' })
-      .option('alerts-format', { type: 'string', choices: ['jsonl', 'csv'], describe: 'alert feed as alerts.jsonl (default) or alerts.csv' })
-      .option('splits', { type: 'string', describe: 'train,validation,test shares of the time axis; attacks are spread over all three (default 0.72,0.08,0.2)' })
-      .option('history', { type: 'number', describe: 'minutes of history an attack gets inside its split before its onset (default 542)' })
-      .option('overlay-from', { type: 'string', array: true, describe: 'real attack captures in nfdump CSV whose flows are re-timed and re-addressed onto victims' })
-      .option('overlay-share', { type: 'number', describe: 'share of attacks taken from the overlay captures (default 1)' })
-      .option('force', { type: 'boolean', default: false, describe: 'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced' })
+      .option('gzip', {
+        type: 'boolean',
+        describe: 'write flows/*.csv.gz (on for the small and paper presets; --no-gzip turns it off)',
+      })
+      .option('alerts-format', {
+        type: 'string',
+        choices: ['jsonl', 'csv'],
+        describe: 'alert feed as alerts.jsonl (default) or alerts.csv',
+      })
+      .option('splits', {
+        type: 'string',
+        describe:
+          'train,validation,test shares of the time axis; attacks are spread over all three (default 0.72,0.08,0.2)',
+      })
+      .option('history', {
+        type: 'number',
+        describe: 'minutes of history an attack gets inside its split before its onset (default 542)',
+      })
+      .option('overlay-from', {
+        type: 'string',
+        array: true,
+        describe: 'real attack captures in nfdump CSV whose flows are re-timed and re-addressed onto victims',
+      })
+      .option('overlay-share', {
+        type: 'number',
+        describe: 'share of attacks taken from the overlay captures (default 1)',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced',
+      })
       .option('report', { type: 'boolean', default: false, describe: 'print the synth-report figures afterwards' })
-      .option('compare-cesnet', { type: 'string', describe: 'with --report: a CESNET-TimeSeries24 folder (<id>.csv + times_1_hour.csv) to compare with' })
+      .option('compare-cesnet', {
+        type: 'string',
+        describe: 'with --report: a CESNET-TimeSeries24 folder (<id>.csv + times_1_hour.csv) to compare with',
+      })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
       .example('$0 synth -o data/synth', 'the tiny preset (the demo): 36 nodes, one week, seed 1')
-      .example('$0 synth -o data/paper --preset paper --seed 7', 'paper-sized: 520 nodes of 80 customers over 132,480 minutes, gzip')
-      .example('$0 synth -o data/s --nodes 60 --days 14 --attack-mix DNS=1,UDP=1 --sampling 100', 'own sizes, DNS and UDP attacks only, 1:100 packet sampling')
-      .example('$0 synth -o data/o --overlay-from captures/amp.dns.RRSIG.fragmented.pcap.flows.csv', 'attack flows taken from a real capture (nfdump CSV)')
-      .example('$0 synth -o data/synth --force --report --compare-cesnet cesnet/', 'regenerate and compare its series with a real ISP series'),
+      .example(
+        '$0 synth -o data/paper --preset paper --seed 7',
+        'paper-sized: 520 nodes of 80 customers over 132,480 minutes, gzip',
+      )
+      .example(
+        '$0 synth -o data/s --nodes 60 --days 14 --attack-mix DNS=1,UDP=1 --sampling 100',
+        'own sizes, DNS and UDP attacks only, 1:100 packet sampling',
+      )
+      .example(
+        '$0 synth -o data/o --overlay-from captures/amp.dns.RRSIG.fragmented.pcap.flows.csv',
+        'attack flows taken from a real capture (nfdump CSV)',
+      )
+      .example(
+        '$0 synth -o data/synth --force --report --compare-cesnet cesnet/',
+        'regenerate and compare its series with a real ISP series',
+      ),
   handler: (a) =>
     run(async () => {
       const t0 = Date.now();
-      const m = await synth({ out: a.out, preset: a.preset as PresetName, force: a.force, signal: interruptSignal(), ...overridesFromArgs(a) });
+      const m = await synth({
+        out: a.out,
+        preset: a.preset as PresetName,
+        force: a.force,
+        signal: interruptSignal(),
+        ...overridesFromArgs(a),
+      });
       const secs = (Date.now() - t0) / 1000;
       if (!a.quiet) {
         const bytes = m.files.reduce((s, f) => s + f.bytes, 0);
@@ -149,7 +237,8 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
             `${secs.toFixed(1)} s, ${Math.round(m.records.total / Math.max(secs, 1e-3)).toLocaleString('en-US')} records/s\n`,
         );
       }
-      if (a.report) process.stdout.write('\n' + formatReport(await synthReport(a.out, { compareCesnet: a['compare-cesnet'] })));
+      if (a.report)
+        process.stdout.write('\n' + formatReport(await synthReport(a.out, { compareCesnet: a['compare-cesnet'] })));
     }),
 };
 
@@ -162,15 +251,26 @@ interface ReportArgs {
 
 export const synthReportCommand: CommandModule<object, ReportArgs> = {
   command: 'synth-report <dir>',
-  describe: 'Figures of synthetic series per role (zero minutes, CV, 24-hour autocorrelation, peak hour, weekend ratio), optionally beside a real CESNET series',
+  describe:
+    'Figures of synthetic series per role (zero minutes, CV, 24-hour autocorrelation, peak hour, weekend ratio), optionally beside a real CESNET series',
   builder: (y) =>
     y
       .positional('dir', { type: 'string', demandOption: true, describe: 'output folder of netflowgen synth' })
-      .option('compare-cesnet', { type: 'string', describe: 'CESNET-TimeSeries24 folder (<id>.csv + times_1_hour.csv) to compare with' })
-      .option('include-attacks', { type: 'boolean', default: false, describe: 'keep the attack minutes of ground-truth.jsonl in the figures (default: left out)' })
+      .option('compare-cesnet', {
+        type: 'string',
+        describe: 'CESNET-TimeSeries24 folder (<id>.csv + times_1_hour.csv) to compare with',
+      })
+      .option('include-attacks', {
+        type: 'boolean',
+        default: false,
+        describe: 'keep the attack minutes of ground-truth.jsonl in the figures (default: left out)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
       .example('$0 synth-report data/synth', 'figures of the synthetic series')
-      .example('$0 synth-report data/synth --compare-cesnet ../shared/data/real/cesnet', 'beside the real CESNET series'),
+      .example(
+        '$0 synth-report data/synth --compare-cesnet ../shared/data/real/cesnet',
+        'beside the real CESNET series',
+      ),
   handler: (a) =>
     run(async () => {
       const r = await synthReport(a.dir, { compareCesnet: a['compare-cesnet'], includeAttacks: a['include-attacks'] });

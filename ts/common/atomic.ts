@@ -26,7 +26,11 @@ export class OutputError extends Error {
   }
 }
 
-export async function withAtomicDir<T>(target: string, fill: (tmpDir: string) => Promise<T>, opts: AtomicDirOptions = {}): Promise<T> {
+export async function withAtomicDir<T>(
+  target: string,
+  fill: (tmpDir: string) => Promise<T>,
+  opts: AtomicDirOptions = {},
+): Promise<T> {
   await checkOutputDir(target, opts);
   // The temporary folder lies beside the resolved target: `-o .` or `-o dir/.` must not put it inside.
   const abs = resolve(target);
@@ -85,7 +89,9 @@ async function movable(rename: () => Promise<void>, target: string): Promise<voi
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EBUSY' || code === 'EXDEV')
-      throw new OutputError(`cannot write ${target}: it is a mount point or on another filesystem than the folder above it (${code}), so it cannot be replaced in one step; give a folder inside it (e.g. ${join(target, 'out')})`);
+      throw new OutputError(
+        `cannot write ${target}: it is a mount point or on another filesystem than the folder above it (${code}), so it cannot be replaced in one step; give a folder inside it (e.g. ${join(target, 'out')})`,
+      );
     throw e;
   }
 }
@@ -137,7 +143,16 @@ async function extraFiles(dir: string): Promise<string[] | null> {
 }
 
 /** Manifest files that make a folder a netflowgen output when their `kind` starts with `netflowgen.`. */
-export const OUTPUT_MANIFESTS = ['manifest.json', 'synth.json', 'result.json', 'reproduce.json', 'report.json', 'stage.json', 'results.json', 'summary.json'] as const;
+export const OUTPUT_MANIFESTS = [
+  'manifest.json',
+  'synth.json',
+  'result.json',
+  'reproduce.json',
+  'report.json',
+  'stage.json',
+  'results.json',
+  'summary.json',
+] as const;
 
 /** The `kind` of a folder's netflowgen manifest (e.g. `netflowgen.series-store`), or null when it has none. */
 export async function outputKind(dir: string): Promise<string | null> {
@@ -171,7 +186,8 @@ export async function checkOutputDir(target: string, opts: AtomicDirOptions = {}
     if (code === 'ENOENT' || code === 'ENOTDIR') return checkWritableParent(target);
     throw new OutputError(`cannot write ${target}: ${errText(e)}`);
   }
-  if (!st.isDirectory()) throw new OutputError(`${target} exists and is not a folder; it is never replaced: choose another output path`);
+  if (!st.isDirectory())
+    throw new OutputError(`${target} exists and is not a folder; it is never replaced: choose another output path`);
   await refuseInputsInside(target, opts.inputs ?? []);
   let entries: string[];
   try {
@@ -183,7 +199,9 @@ export async function checkOutputDir(target: string, opts: AtomicDirOptions = {}
   const kind = await outputKind(target);
   if (!opts.overwrite) {
     throw new OutputError(
-      kind ? `${target} exists (a previous ${kind.slice('netflowgen.'.length)} output); pass --force to replace it, or choose another output folder` : `${target} exists and is not empty (${listed(entries)}); choose another output folder`,
+      kind
+        ? `${target} exists (a previous ${kind.slice('netflowgen.'.length)} output); pass --force to replace it, or choose another output folder`
+        : `${target} exists and is not empty (${listed(entries)}); choose another output folder`,
     );
   }
   if (!kind)
@@ -209,9 +227,15 @@ export async function checkOutputDir(target: string, opts: AtomicDirOptions = {}
 }
 
 /** Throws an OutputError when the folder `target` is, or holds, one of the command's inputs. */
-export async function refuseInputsInside(target: string, inputs: readonly (string | null | undefined)[]): Promise<void> {
+export async function refuseInputsInside(
+  target: string,
+  inputs: readonly (string | null | undefined)[],
+): Promise<void> {
   const inside = await inputsInside(target, inputs);
-  if (inside.length) throw new OutputError(`${target} holds ${inside.map((p) => `'${p}'`).join(', ')}, ${inside.length > 1 ? 'inputs' : 'an input'} of this command: it is never replaced; choose another output folder`);
+  if (inside.length)
+    throw new OutputError(
+      `${target} holds ${inside.map((p) => `'${p}'`).join(', ')}, ${inside.length > 1 ? 'inputs' : 'an input'} of this command: it is never replaced; choose another output folder`,
+    );
 }
 
 function listed(entries: string[]): string {
@@ -287,7 +311,8 @@ async function makeParents(target: string, shown: string = target): Promise<void
     try {
       await fsp.mkdir(m);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(`cannot write ${shown}: cannot create ${m} (${errText(e)})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new OutputError(`cannot write ${shown}: cannot create ${m} (${errText(e)})`);
     }
   }
 }
@@ -295,7 +320,9 @@ async function makeParents(target: string, shown: string = target): Promise<void
 function errText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   // The system's words without the path it names (which may be our hidden temporary folder).
-  const why = String(err.message ?? e).replace(/^[A-Z]+: /, '').replace(/, [a-z]+ '[^']*'( -> '[^']*')?$/, '');
+  const why = String(err.message ?? e)
+    .replace(/^[A-Z]+: /, '')
+    .replace(/, [a-z]+ '[^']*'( -> '[^']*')?$/, '');
   return err.code ? `${err.code}: ${why}` : why;
 }
 
@@ -327,7 +354,8 @@ async function removeStalePartials(target: string): Promise<void> {
   for (const n of names) {
     if (!n.startsWith(prefix)) continue;
     const pid = Number(n.slice(prefix.length).split('.')[0]);
-    if (Number.isFinite(pid) && pid !== process.pid && !isAlive(pid)) await fsp.rm(join(dir, n), { recursive: true, force: true });
+    if (Number.isFinite(pid) && pid !== process.pid && !isAlive(pid))
+      await fsp.rm(join(dir, n), { recursive: true, force: true });
   }
 }
 

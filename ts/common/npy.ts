@@ -22,7 +22,8 @@ export function readNpy(path: string): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new Error(`${path}: unreadable .npy header ${JSON.stringify(header.trim())}`);
+  if (!descr || !fortran || shapeText === undefined)
+    throw new Error(`${path}: unreadable .npy header ${JSON.stringify(header.trim())}`);
   if (!(descr in CTORS)) throw new Error(`${path}: dtype ${descr} is not one of ${Object.keys(CTORS).join(', ')}`);
   if (fortran === 'True') throw new Error(`${path}: Fortran-ordered arrays are not read`);
   const shape = shapeText
@@ -34,7 +35,10 @@ export function readNpy(path: string): NpyArray {
   const Ctor = CTORS[dtype];
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  if (buf.length - offset !== count * Ctor.BYTES_PER_ELEMENT) throw new Error(`${path}: ${buf.length - offset} data bytes, shape [${shape.join(', ')}] needs ${count * Ctor.BYTES_PER_ELEMENT}`);
+  if (buf.length - offset !== count * Ctor.BYTES_PER_ELEMENT)
+    throw new Error(
+      `${path}: ${buf.length - offset} data bytes, shape [${shape.join(', ')}] needs ${count * Ctor.BYTES_PER_ELEMENT}`,
+    );
   const copy = buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + buf.length);
   return { dtype, shape, data: new Ctor(copy) };
 }

@@ -25,15 +25,40 @@ const silent: Progress = { update() {}, setTotal() {}, stop() {} };
  * A progress bar. `format` uses cli-progress tokens ({bar} {percentage} {value} {total} {eta_formatted})
  * and payload names, e.g. '{bar} {percentage}% | {rate} rec/s | {mb} MB | ETA {eta_formatted}'.
  */
-export function createProgress(label: string, total: number, format = '{bar} {percentage}% | ETA {eta_formatted}'): Progress {
+export function createProgress(
+  label: string,
+  total: number,
+  format = '{bar} {percentage}% | ETA {eta_formatted}',
+): Progress {
   if (!progressEnabled()) return silent;
   const bar = new cliProgress.SingleBar(
-    { format: `${label} ${format}`, stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 10 },
+    {
+      format: `${label} ${format}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 50,
+      fps: 10,
+    },
     cliProgress.Presets.shades_classic,
   );
   // Payload tokens start empty, so the first frame never shows a raw {token}.
-  const builtin = new Set(['bar', 'percentage', 'value', 'total', 'eta', 'eta_formatted', 'duration', 'duration_formatted']);
-  const initial = Object.fromEntries([...format.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((t) => !builtin.has(t)).map((t) => [t, '']));
+  const builtin = new Set([
+    'bar',
+    'percentage',
+    'value',
+    'total',
+    'eta',
+    'eta_formatted',
+    'duration',
+    'duration_formatted',
+  ]);
+  const initial = Object.fromEntries(
+    [...format.matchAll(/\{(\w+)\}/g)]
+      .map((m) => m[1])
+      .filter((t) => !builtin.has(t))
+      .map((t) => [t, '']),
+  );
   bar.start(Math.max(1, total), 0, initial);
   return {
     update: (v, payload) => bar.update(v, payload),

@@ -12,7 +12,8 @@ export function validateWithSchema<T>(schemaFile: string, data: unknown, source:
     validate = ajv.compile(JSON.parse(readFileSync(schemaPath(schemaFile), 'utf8')));
     cache.set(schemaFile, validate);
   }
-  if (!validate(data)) throw new Error(`${source}: does not match ${schemaFile}:\n${formatAjvErrors(validate.errors ?? [])}`);
+  if (!validate(data))
+    throw new Error(`${source}: does not match ${schemaFile}:\n${formatAjvErrors(validate.errors ?? [])}`);
   return data as T;
 }
 
@@ -20,8 +21,10 @@ export function formatAjvErrors(errors: ErrorObject[]): string {
   return errors
     .map((e) => {
       const where = e.instancePath || '(top level)';
-      if (e.keyword === 'additionalProperties') return `  - ${where}: unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-      if (e.keyword === 'required') return `  - ${where}: missing key '${(e.params as { missingProperty: string }).missingProperty}'`;
+      if (e.keyword === 'additionalProperties')
+        return `  - ${where}: unknown key '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+      if (e.keyword === 'required')
+        return `  - ${where}: missing key '${(e.params as { missingProperty: string }).missingProperty}'`;
       return `  - ${where}: ${e.message}`;
     })
     .join('\n');

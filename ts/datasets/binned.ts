@@ -134,7 +134,10 @@ export class BinnedDataset {
       [m.files.bins, m.nodes.length * m.minutes * F],
       [m.files.cutoffs, m.nodes.length * F * (m.nBins - 1) * 8],
       [m.files.time, m.minutes * 3],
-      ...(['train', 'valid', 'test'] as const).map((s): [string, number] => [m.windows[s].file, m.windows[s].count * 8]),
+      ...(['train', 'valid', 'test'] as const).map((s): [string, number] => [
+        m.windows[s].file,
+        m.windows[s].count * 8,
+      ]),
     ];
     for (const [file, bytes] of expect) {
       let size: number;
@@ -159,7 +162,8 @@ export class BinnedDataset {
     from = Math.max(0, from);
     to = Math.min(this.manifest.minutes, to);
     const out = new Uint8Array(Math.max(0, to - from) * this.nFeatures);
-    if (out.length) readExactly(join(this.dir, this.manifest.files.bins), out, (row * this.manifest.minutes + from) * this.nFeatures);
+    if (out.length)
+      readExactly(join(this.dir, this.manifest.files.bins), out, (row * this.manifest.minutes + from) * this.nFeatures);
     return out;
   }
 

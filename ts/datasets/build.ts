@@ -20,11 +20,31 @@ import { readAlerts } from '../splits/alerts.js';
 import { screenAlerts } from '../splits/alert-screen.js';
 import { SeriesStore, minuteToIso } from '../serialize/store.js';
 import { nodeActivity, selectNodes, type NodeActivity } from '../splits/filters.js';
-import { DEFAULT_FRACTIONS, SPLITS, TIME_FEATURES, TIME_FEATURE_SIZES, parseSplitSpec, splitsFromFractions, timeFeatureTable, windowPairs, windowStarts, type SplitName, type SplitRule, type Splits } from '../splits/splits.js';
+import {
+  DEFAULT_FRACTIONS,
+  SPLITS,
+  TIME_FEATURES,
+  TIME_FEATURE_SIZES,
+  parseSplitSpec,
+  splitsFromFractions,
+  timeFeatureTable,
+  windowPairs,
+  windowStarts,
+  type SplitName,
+  type SplitRule,
+  type Splits,
+} from '../splits/splits.js';
 import { table1 } from '../splits/summary.js';
 import { mapNearest } from '../unseen/nearest.js';
 import { table7 } from '../unseen/report.js';
-import { SUMMARY_SIZE, emptyMoments, featureMoments, mergeMoments, momentsStd, summarizeNode } from '../unseen/summary.js';
+import {
+  SUMMARY_SIZE,
+  emptyMoments,
+  featureMoments,
+  mergeMoments,
+  momentsStd,
+  summarizeNode,
+} from '../unseen/summary.js';
 import {
   BINS_FILE,
   CUTOFFS_FILE,
@@ -81,7 +101,8 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
   const store = SeriesStore.open(opts.store);
   const sm = store.manifest;
   const nBins = opts.nBins ?? 10;
-  if (!(Number.isInteger(nBins) && nBins >= 2 && nBins <= 256)) throw new Error(`--bins must be an integer in 2..256 (bins are stored as uint8), got ${opts.nBins}`);
+  if (!(Number.isInteger(nBins) && nBins >= 2 && nBins <= 256))
+    throw new Error(`--bins must be an integer in 2..256 (bins are stored as uint8), got ${opts.nBins}`);
   const windowLength = opts.windowLength ?? 512;
   const featureIdx = resolveFeatures(opts.features ?? 'full');
   if (!featureIdx.length) throw new Error('no features selected');
@@ -95,19 +116,37 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
   const nc = nBins - 1;
   const { splits, rule }: { splits: Splits; rule: SplitRule } = opts.split
     ? parseSplitSpec(opts.split, store.startMinute, store.nMinutes)
-    : { splits: splitsFromFractions(store.nMinutes, DEFAULT_FRACTIONS), rule: { kind: 'fractions', fractions: DEFAULT_FRACTIONS } };
+    : {
+        splits: splitsFromFractions(store.nMinutes, DEFAULT_FRACTIONS),
+        rule: { kind: 'fractions', fractions: DEFAULT_FRACTIONS },
+      };
   const train = splits.train;
-  if (train.end <= train.start) throw new Error(`the training split is empty (${store.nMinutes} minutes in the store): cutoffs need training minutes`);
+  if (train.end <= train.start)
+    throw new Error(
+      `the training split is empty (${store.nMinutes} minutes in the store): cutoffs need training minutes`,
+    );
   const byteCols = ['in.byt', 'out.byt'].map((n) => sm.features.indexOf(n)).filter((c) => c >= 0);
   const S = store.nFeatures;
 
   // ---- pass 1: activity on the training split -> filters ----
   const total = store.nNodes;
-  const progress = createProgress('bin', total * 2, '{bar} {percentage}% | {value}/{total} node passes | ETA {eta_formatted}');
+  const progress = createProgress(
+    'bin',
+    total * 2,
+    '{bar} {percentage}% | {value}/{total} node passes | ETA {eta_formatted}',
+  );
   const activity: NodeActivity[] = [];
   for (let v = 0; v < total; v++) {
     if (opts.signal?.aborted) throw abortError();
-    activity.push(nodeActivity(store.readNode(v, train.start, train.end), S, 0, train.end - train.start, byteCols.length === 2 ? byteCols : []));
+    activity.push(
+      nodeActivity(
+        store.readNode(v, train.start, train.end),
+        S,
+        0,
+        train.end - train.start,
+        byteCols.length === 2 ? byteCols : [],
+      ),
+    );
     progress.update(v + 1);
   }
   const excludeCustomers = [...(opts.excludeCustomers ?? [])];
@@ -117,7 +156,12 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
     { minActive: opts.minActive, excludeCustomers, topK: opts.topK },
   );
   if (!sel.kept.length) throw new Error(`no node passes the filters (${total} nodes: ${countReasons(sel.dropped)})`);
-  const unseenIdx = opts.unseen ? [...sel.dropped].filter(([, r]) => r !== 'excluded_customer').map(([i]) => i).sort((a, b) => a - b) : [];
+  const unseenIdx = opts.unseen
+    ? [...sel.dropped]
+        .filter(([, r]) => r !== 'excluded_customer')
+        .map(([i]) => i)
+        .sort((a, b) => a - b)
+    : [];
   const V = sel.kept.length;
   const rows = V + unseenIdx.length;
   progress.setTotal(total + rows);
@@ -133,7 +177,17 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
   }
   const nodeEntry = (v: number, row: number, extra: Partial<DatasetNode>): DatasetNode => {
     const n = sm.nodes[v];
-    return { row, address: n.address, customer: n.customer, ...(n.role ? { role: n.role } : {}), storeIndex: v, nodeId: row, customerId: customerId.get(n.customer) ?? 0, seen: true, ...extra };
+    return {
+      row,
+      address: n.address,
+      customer: n.customer,
+      ...(n.role ? { role: n.role } : {}),
+      storeIndex: v,
+      nodeId: row,
+      customerId: customerId.get(n.customer) ?? 0,
+      seen: true,
+      ...extra,
+    };
   };
   const nodes: DatasetNode[] = sel.kept.map((v, row) => nodeEntry(v, row, {}));
 
@@ -142,7 +196,8 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
     async (tmp) => {
       const binsFd = openSync(join(tmp, BINS_FILE), 'w');
       const cutFd = openSync(join(tmp, CUTOFFS_FILE), 'w');
-      const write = (fd: number, a: ArrayBufferView) => writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      const write = (fd: number, a: ArrayBufferView) =>
+        writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
       const trainCutoffs = new Float64Array(V * F * nc); // kept for unseen rows (V x F x 9 doubles)
       const quantiles: Float64Array[] = [];
       let moments = emptyMoments(F);
@@ -181,8 +236,22 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
           write(binsFd, binNode(series, S, cols, cut, nBins, binsBuf));
           write(cutFd, cut);
           const own = customerId.get(sm.nodes[v].customer);
-          nodes.push(nodeEntry(v, row, { nodeId: to, customerId: own ?? nodes[to].customerId, seen: false, mappedTo: to, distance: near.distance[0] }));
-          mapping.push({ row, address: sm.nodes[v].address, mappedTo: to, mappedAddress: nodes[to].address, distance: near.distance[0] });
+          nodes.push(
+            nodeEntry(v, row, {
+              nodeId: to,
+              customerId: own ?? nodes[to].customerId,
+              seen: false,
+              mappedTo: to,
+              distance: near.distance[0],
+            }),
+          );
+          mapping.push({
+            row,
+            address: sm.nodes[v].address,
+            mappedTo: to,
+            mappedAddress: nodes[to].address,
+            distance: near.distance[0],
+          });
           progress.update(total + V + u + 1);
         }
         progress.stop();
@@ -226,7 +295,12 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
         };
         await fsp.writeFile(join(tmp, UNSEEN_FILE), JSON.stringify(unseen) + '\n');
 
-        const range = (s: SplitName) => ({ start: splits[s].start, end: splits[s].end, from: minuteToIso(store.startMinute + splits[s].start), to: minuteToIso(store.startMinute + splits[s].end) });
+        const range = (s: SplitName) => ({
+          start: splits[s].start,
+          end: splits[s].end,
+          from: minuteToIso(store.startMinute + splits[s].start),
+          to: minuteToIso(store.startMinute + splits[s].end),
+        });
         const manifest: BinnedManifest = {
           kind: 'netflowgen.binned-dataset',
           schemaVersion: 1,
@@ -249,8 +323,18 @@ export async function buildBinnedDataset(opts: BuildBinnedOptions): Promise<Buil
           nodeIds: V,
           customers,
           nodes,
-          filters: { minActive: opts.minActive ?? 0, excludeCustomers, ...(opts.topK !== undefined ? { topK: opts.topK } : {}), dropped: countReasonsObj(sel.dropped) },
-          table1: table1({ customers: sm.nodes.map((n) => n.customer) }, { customers: sel.kept.map((v) => sm.nodes[v].customer) }, splits, windowLength),
+          filters: {
+            minActive: opts.minActive ?? 0,
+            excludeCustomers,
+            ...(opts.topK !== undefined ? { topK: opts.topK } : {}),
+            dropped: countReasonsObj(sel.dropped),
+          },
+          table1: table1(
+            { customers: sm.nodes.map((n) => n.customer) },
+            { customers: sel.kept.map((v) => sm.nodes[v].customer) },
+            splits,
+            windowLength,
+          ),
           unseen: { included: Boolean(opts.unseen), rows: unseenIdx.length },
         };
         validateWithSchema(DATASET_SCHEMA, manifest, join(opts.out, DATASET_MANIFEST));

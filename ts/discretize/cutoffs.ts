@@ -73,7 +73,8 @@ export function upperBound(s: Float64Array, v: number): number {
 
 /** Algorithm 1, lines 2-16, on already sorted non-zero values: the N-1 cutoffs c(1)..c(N-1). */
 export function cutoffsFromSorted(s: SortedNonZero, nBins: number): Float64Array {
-  if (!Number.isInteger(nBins) || nBins < 2 || nBins > 256) throw new RangeError(`nBins must be an integer in 2..256, got ${nBins}`);
+  if (!Number.isInteger(nBins) || nBins < 2 || nBins > 256)
+    throw new RangeError(`nBins must be an integer in 2..256, got ${nBins}`);
   const nc = nBins - 1;
   const out = new Float64Array(nc).fill(Infinity);
   const x = s.sorted;

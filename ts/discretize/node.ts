@@ -14,7 +14,14 @@ export interface NodeFit {
   quantiles: Float64Array;
 }
 
-function gather(series: Float32Array, stride: number, col: number, from: number, to: number, out: Float64Array): Float64Array {
+function gather(
+  series: Float32Array,
+  stride: number,
+  col: number,
+  from: number,
+  to: number,
+  out: Float64Array,
+): Float64Array {
   const n = to - from;
   for (let t = 0; t < n; t++) out[t] = series[(from + t) * stride + col];
   return out.subarray(0, n);
@@ -22,15 +29,24 @@ function gather(series: Float32Array, stride: number, col: number, from: number,
 
 function checkRange(series: Float32Array, stride: number, from: number, to: number): void {
   const minutes = series.length / stride;
-  if (!Number.isInteger(minutes)) throw new RangeError(`series length ${series.length} is not a multiple of ${stride} columns`);
-  if (!(0 <= from && from <= to && to <= minutes)) throw new RangeError(`minutes [${from}, ${to}) outside the series' 0..${minutes}`);
+  if (!Number.isInteger(minutes))
+    throw new RangeError(`series length ${series.length} is not a multiple of ${stride} columns`);
+  if (!(0 <= from && from <= to && to <= minutes))
+    throw new RangeError(`minutes [${from}, ${to}) outside the series' 0..${minutes}`);
 }
 
 /**
  * Cutoffs (Algorithm 1) and summary quantiles of every selected column, from minutes [from, to) of
  * the block (the training split).
  */
-export function fitNode(series: Float32Array, stride: number, cols: readonly number[], from: number, to: number, nBins: number): NodeFit {
+export function fitNode(
+  series: Float32Array,
+  stride: number,
+  cols: readonly number[],
+  from: number,
+  to: number,
+  nBins: number,
+): NodeFit {
   checkRange(series, stride, from, to);
   const nc = nBins - 1;
   const cutoffs = new Float64Array(cols.length * nc);
@@ -46,7 +62,13 @@ export function fitNode(series: Float32Array, stride: number, cols: readonly num
 }
 
 /** Summary quantiles only (for nodes that are not fitted: unseen nodes), over minutes [from, to). */
-export function nodeQuantiles(series: Float32Array, stride: number, cols: readonly number[], from: number, to: number): Float64Array {
+export function nodeQuantiles(
+  series: Float32Array,
+  stride: number,
+  cols: readonly number[],
+  from: number,
+  to: number,
+): Float64Array {
   checkRange(series, stride, from, to);
   const quantiles = new Float64Array(cols.length * SUMMARY_QUANTILES.length);
   const col = new Float64Array(to - from);
@@ -62,11 +84,19 @@ export function nodeQuantiles(series: Float32Array, stride: number, cols: readon
  * Bins of every minute of the block under per-feature cutoffs ([features, nBins-1]): returns
  * [minutes, features] uint8, minute-major like the input.
  */
-export function binNode(series: Float32Array, stride: number, cols: readonly number[], cutoffs: Float64Array, nBins: number, out?: Uint8Array): Uint8Array {
+export function binNode(
+  series: Float32Array,
+  stride: number,
+  cols: readonly number[],
+  cutoffs: Float64Array,
+  nBins: number,
+  out?: Uint8Array,
+): Uint8Array {
   const nc = nBins - 1;
   const minutes = series.length / stride;
   checkRange(series, stride, 0, minutes);
-  if (cutoffs.length !== cols.length * nc) throw new RangeError(`cutoffs has ${cutoffs.length} values, expected ${cols.length} x ${nc}`);
+  if (cutoffs.length !== cols.length * nc)
+    throw new RangeError(`cutoffs has ${cutoffs.length} values, expected ${cols.length} x ${nc}`);
   const F = cols.length;
   const res = out ?? new Uint8Array(minutes * F);
   if (res.length < minutes * F) throw new RangeError(`binNode: out too small`);

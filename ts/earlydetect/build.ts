@@ -24,7 +24,15 @@ import { SeriesStore } from '../serialize/store.js';
 import { SPLITS, splitOf, type MinuteRange, type SplitName, type Splits } from '../splits/splits.js';
 import { ATTACK_TYPES, readAlerts, readGroundTruth, type AttackType, type TruthAttack } from '../splits/alerts.js';
 import { DEFAULT_CUSUM, cusumOnset, type CusumParams } from './cusum.js';
-import { anomalyMask, freeEnds, pickFromIntervals, placeAttack, seededRandom, validEnds, type Geometry } from './examples.js';
+import {
+  anomalyMask,
+  freeEnds,
+  pickFromIntervals,
+  placeAttack,
+  seededRandom,
+  validEnds,
+  type Geometry,
+} from './examples.js';
 import { ALERT_DROP_REASONS, type AlertDropReason } from '../splits/alert-filter.js';
 import { screenAlerts } from '../splits/alert-screen.js';
 import { EXAMPLE_COLUMNS, N_COLUMNS, onsetError, table2, type OnsetError, type Table2 } from './summary.js';
@@ -32,7 +40,13 @@ import { EXAMPLE_COLUMNS, N_COLUMNS, onsetError, table2, type OnsetError, type T
 export const EARLYDETECT_SCHEMA = 'earlydetect.schema.json';
 
 /** Matching traffic feature per attack type (our reading of SPEC §6: incoming bytes of its protocol). */
-export const DEFAULT_MATCH_FEATURES: Record<AttackType, string> = { DNS: 'in.udp.byt', NTP: 'in.udp.byt', UDP: 'in.udp.byt', SYN: 'in.tcp.byt', other: 'in.byt' };
+export const DEFAULT_MATCH_FEATURES: Record<AttackType, string> = {
+  DNS: 'in.udp.byt',
+  NTP: 'in.udp.byt',
+  UDP: 'in.udp.byt',
+  SYN: 'in.tcp.byt',
+  other: 'in.byt',
+};
 
 /**
  * What a non-attack example must avoid (besides a margin): 'alerts' (default), every alert of the node
@@ -154,34 +168,46 @@ function abortError(): Error {
 }
 
 export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<EarlyDetectManifest> {
-  await checkOutputDir(opts.out, { overwrite: opts.force, inputs: [opts.dataset, opts.store, opts.alerts, opts.groundTruth] });
+  await checkOutputDir(opts.out, {
+    overwrite: opts.force,
+    inputs: [opts.dataset, opts.store, opts.alerts, opts.groundTruth],
+  });
   const ds = BinnedDataset.open(opts.dataset);
   const dm = ds.manifest;
   const storeDir = opts.store ?? dm.source.store;
   const store = SeriesStore.open(storeDir);
-  if (store.startMinute !== dm.startMinute || store.nMinutes !== dm.minutes) throw new Error(`${storeDir} covers other minutes than the dataset ${opts.dataset} (first minute ${store.manifest.firstMinute} vs ${dm.firstMinute}, ${store.nMinutes} vs ${dm.minutes} minutes)`);
+  if (store.startMinute !== dm.startMinute || store.nMinutes !== dm.minutes)
+    throw new Error(
+      `${storeDir} covers other minutes than the dataset ${opts.dataset} (first minute ${store.manifest.firstMinute} vs ${dm.firstMinute}, ${store.nMinutes} vs ${dm.minutes} minutes)`,
+    );
   const W = opts.windowLength ?? dm.windowLength;
   const D = opts.detectLength ?? 30;
-  if (!(Number.isInteger(D) && D > 0 && Number.isInteger(W) && W >= D)) throw new Error(`need integer lengths with window (${W}) >= detection window (${D}) > 0`);
+  if (!(Number.isInteger(D) && D > 0 && Number.isInteger(W) && W >= D))
+    throw new Error(`need integer lengths with window (${W}) >= detection window (${D}) > 0`);
   const g: Geometry = { windowLength: W, detectLength: D, minutes: store.nMinutes };
   const cusum: CusumConfig = { ...DEFAULT_CUSUM, baseline: 240, lookback: D - 1, ...opts.cusum };
   const match = { ...DEFAULT_MATCH_FEATURES, ...opts.matchFeatures };
   const matchCol = Object.fromEntries(
     ATTACK_TYPES.map((t) => {
       const c = store.manifest.features.indexOf(match[t]);
-      if (c < 0) throw new Error(`${storeDir}: the store has no feature '${match[t]}' (matching feature of ${t} attacks)`);
+      if (c < 0)
+        throw new Error(`${storeDir}: the store has no feature '${match[t]}' (matching feature of ${t} attacks)`);
       return [t, c];
     }),
   ) as Record<AttackType, number>;
   const bytCol = store.manifest.features.indexOf('in.byt');
   const placement = opts.placement ?? 'random';
-  if (placement !== 'random' && !(Number.isInteger(placement) && placement >= 0 && placement < D)) throw new Error(`--placement must be 'random' or a step in 0..${D - 1}, got ${placement}`);
+  if (placement !== 'random' && !(Number.isInteger(placement) && placement >= 0 && placement < D))
+    throw new Error(`--placement must be 'random' or a step in 0..${D - 1}, got ${placement}`);
   const seed = opts.seed ?? 1;
   const margin = opts.margin ?? 30;
   const negatives = opts.negatives ?? 'alerts';
-  if (!NEGATIVES_MODES.includes(negatives)) throw new Error(`--negatives must be one of ${NEGATIVES_MODES.join(', ')}, got '${negatives}'`);
+  if (!NEGATIVES_MODES.includes(negatives))
+    throw new Error(`--negatives must be one of ${NEGATIVES_MODES.join(', ')}, got '${negatives}'`);
   if (negatives === 'ground-truth' && !opts.groundTruth)
-    throw new Error("--negatives ground-truth needs --ground-truth (the true attacks the non-attack examples must avoid); without a ground truth file use --negatives alerts, as the paper's data does");
+    throw new Error(
+      "--negatives ground-truth needs --ground-truth (the true attacks the non-attack examples must avoid); without a ground truth file use --negatives alerts, as the paper's data does",
+    );
   const ratio = opts.ratio ?? 0.95;
   const selected = opts.attackTypes ?? ATTACK_TYPES;
   const splits: Splits = { train: dm.splits.train, valid: dm.splits.valid, test: dm.splits.test };
@@ -202,7 +228,10 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
   if (negatives === 'ground-truth') for (const t of truth) block(t.victim, t.onsetMinute, t.endMinute);
   const chosen = new Map<number, MinuteRange[]>(); // non-attack windows already taken, per row
 
-  const buf = Object.fromEntries(SPLITS.map((s) => [s, { rows: [], mask: [], traffic: [] } as SplitBuffers])) as Record<SplitName, SplitBuffers>;
+  const buf = Object.fromEntries(SPLITS.map((s) => [s, { rows: [], mask: [], traffic: [] } as SplitBuffers])) as Record<
+    SplitName,
+    SplitBuffers
+  >;
   const dropped = Object.fromEntries(ALERT_DROP_REASONS.map((r) => [r, 0])) as Record<AlertDropReason, number>;
   const kept: KeptAlert[] = [];
   const errors: number[] = [];
@@ -212,7 +241,17 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     const b = store.readNode(node, end - D, end);
     return Float32Array.from({ length: D }, (_, i) => b[i * store.nFeatures + bytCol]);
   };
-  const addExample = (s: SplitName, row: number, start: number, label: number, onsetStep: number, type: number, alert: number, mask: Uint8Array, traffic: Float32Array) => {
+  const addExample = (
+    s: SplitName,
+    row: number,
+    start: number,
+    label: number,
+    onsetStep: number,
+    type: number,
+    alert: number,
+    mask: Uint8Array,
+    traffic: Float32Array,
+  ) => {
     buf[s].rows.push(row, start, label, onsetStep, type, alert);
     buf[s].mask.push(...mask);
     buf[s].traffic.push(...traffic);
@@ -224,7 +263,9 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     return end;
   };
 
-  const screened = screenAlerts(alerts, store, { attackTypes: selected, ratio }).sort((a, b) => a.alert.startMinute - b.alert.startMinute || (a.alert.alert_id < b.alert.alert_id ? -1 : 1));
+  const screened = screenAlerts(alerts, store, { attackTypes: selected, ratio }).sort(
+    (a, b) => a.alert.startMinute - b.alert.startMinute || (a.alert.alert_id < b.alert.alert_id ? -1 : 1),
+  );
   for (const sc of screened) {
     if (opts.signal?.aborted) throw abortError();
     const a = sc.alert;
@@ -273,8 +314,20 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     }
     const index = kept.length;
     const type = ATTACK_TYPES.indexOf(a.attack_type);
-    const spoof = t ? new Set(t.minutes.filter((m) => m.bytes > 0).map((m) => m.minute - store.startMinute)) : undefined;
-    addExample(split, row, end - W, 1, onset - (end - D), type, index, anomalyMask(end, D, onset, sc.end, spoof), trafficOf(sc.node, end));
+    const spoof = t
+      ? new Set(t.minutes.filter((m) => m.bytes > 0).map((m) => m.minute - store.startMinute))
+      : undefined;
+    addExample(
+      split,
+      row,
+      end - W,
+      1,
+      onset - (end - D),
+      type,
+      index,
+      anomalyMask(end, D, onset, sc.end, spoof),
+      trafficOf(sc.node, end),
+    );
     const normalNode = dm.nodes[row].storeIndex;
     addExample(split, row, normalEnd - W, 0, -1, type, index, new Uint8Array(D), trafficOf(normalNode, normalEnd));
     kept.push({
@@ -295,7 +348,10 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     });
   }
 
-  if (kept.length === 0) throw new Error(noAlertKept(opts.alerts, alerts.length, dropped, store.manifest.firstMinute, store.nMinutes, selected));
+  if (kept.length === 0)
+    throw new Error(
+      noAlertKept(opts.alerts, alerts.length, dropped, store.manifest.firstMinute, store.nMinutes, selected),
+    );
 
   // Optional non-attack examples from unseen rows (paper §7.1: unseen nodes, no attacks).
   const unseenRows = dm.nodes.filter((n) => !n.seen);
@@ -312,8 +368,13 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
       }
     }
 
-  const examples = Object.fromEntries(SPLITS.map((s) => [s, Int32Array.from(buf[s].rows)])) as Record<SplitName, Int32Array>;
-  const overlap = opts.groundTruth ? negativesOverlap(examples, truth, (row) => dm.nodes[row].address, store.startMinute, W, D) : null;
+  const examples = Object.fromEntries(SPLITS.map((s) => [s, Int32Array.from(buf[s].rows)])) as Record<
+    SplitName,
+    Int32Array
+  >;
+  const overlap = opts.groundTruth
+    ? negativesOverlap(examples, truth, (row) => dm.nodes[row].address, store.startMinute, W, D)
+    : null;
   const manifest: EarlyDetectManifest = {
     kind: 'netflowgen.earlydetect',
     schemaVersion: 1,
@@ -338,7 +399,15 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     onsetSource: opts.onset ?? 'cusum',
     seed,
     splits: Object.fromEntries(
-      SPLITS.map((s) => [s, { count: examples[s].length / N_COLUMNS, examples: `${s}.examples.i32`, mask: `${s}.mask.u8`, traffic: `${s}.traffic.f32` }]),
+      SPLITS.map((s) => [
+        s,
+        {
+          count: examples[s].length / N_COLUMNS,
+          examples: `${s}.examples.i32`,
+          mask: `${s}.mask.u8`,
+          traffic: `${s}.traffic.f32`,
+        },
+      ]),
     ) as EarlyDetectManifest['splits'],
     alerts: kept,
     alertsRead: alerts.length,
@@ -352,7 +421,10 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     async (tmp) => {
       for (const s of SPLITS) {
         const e = examples[s];
-        await fsp.writeFile(join(tmp, manifest.splits[s].examples), new Uint8Array(e.buffer, e.byteOffset, e.byteLength));
+        await fsp.writeFile(
+          join(tmp, manifest.splits[s].examples),
+          new Uint8Array(e.buffer, e.byteOffset, e.byteLength),
+        );
         await fsp.writeFile(join(tmp, manifest.splits[s].mask), Uint8Array.from(buf[s].mask));
         const tr = Float32Array.from(buf[s].traffic);
         await fsp.writeFile(join(tmp, manifest.splits[s].traffic), new Uint8Array(tr.buffer));
@@ -368,7 +440,8 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
 const DROP_HINTS: Record<AlertDropReason, string> = {
   false_positive: 'marked false positive',
   attack_type: 'attack types not selected (--attack-types)',
-  unknown_victim: "victims that are not nodes of the store (check the inventory's prefixes against the alerts' victims)",
+  unknown_victim:
+    "victims that are not nodes of the store (check the inventory's prefixes against the alerts' victims)",
   outside_store: "alert minutes outside the store's time range (alerts of another period, or a time zone?)",
   mismatch: 'reported volumes below --ratio of what the series shows (sampling not given to serialize?)',
   not_in_dataset: 'victims filtered out by bin (--min-active, --top-k, --exclude-customers)',
@@ -377,9 +450,19 @@ const DROP_HINTS: Record<AlertDropReason, string> = {
   no_free_window: 'no non-attack window of the node free of alerts (a smaller --margin?)',
 };
 
-export function noAlertKept(file: string, read: number, dropped: Record<AlertDropReason, number>, firstMinute: string, minutes: number, types: readonly string[]): string {
-  if (read === 0) return `no alert kept: the alert feed ${file} holds no alert; the detection datasets need alerts (docs/own-data.md says what runs without them: serialize, bin, pre-training, Table 4); no folder was written`;
-  const reasons = (Object.entries(dropped) as [AlertDropReason, number][]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+export function noAlertKept(
+  file: string,
+  read: number,
+  dropped: Record<AlertDropReason, number>,
+  firstMinute: string,
+  minutes: number,
+  types: readonly string[],
+): string {
+  if (read === 0)
+    return `no alert kept: the alert feed ${file} holds no alert; the detection datasets need alerts (docs/own-data.md says what runs without them: serialize, bin, pre-training, Table 4); no folder was written`;
+  const reasons = (Object.entries(dropped) as [AlertDropReason, number][])
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
   const text = reasons.map(([r, n]) => `${n} ${r}: ${DROP_HINTS[r]}`).join('; ');
   return `no alert kept: all ${read} alerts of ${file} were dropped (${text}). The store covers ${minutes} minutes from ${firstMinute}; attack types kept: ${types.join(', ')}; no folder was written`;
 }
@@ -404,7 +487,8 @@ export function negativesOverlap(
     list.push({ start: t.onsetMinute - startMinute, end: t.endMinute - startMinute + 1 });
     attacks.set(t.victim, list);
   }
-  const hits = (list: readonly MinuteRange[], from: number, to: number) => list.some((r) => r.start < to && r.end > from);
+  const hits = (list: readonly MinuteRange[], from: number, to: number) =>
+    list.some((r) => r.start < to && r.end > from);
   const example = { train: 0, valid: 0, test: 0 };
   const detectionWindow = { train: 0, valid: 0, test: 0 };
   for (const s of SPLITS) {

@@ -28,7 +28,20 @@ export type AlertField = keyof AlertLine;
 /** Column names exports use, per field (matched case-insensitively, spaces and dashes as underscores). */
 export const ALERT_COLUMN_NAMES: Record<AlertField, string[]> = {
   alert_id: ['alert_id', 'id', 'alert', 'incident', 'incident_id', 'uuid'],
-  victim: ['victim', 'victim_ip', 'target', 'target_ip', 'destination', 'destination_ip', 'dst', 'dst_ip', 'dst_addr', 'ip', 'host', 'address'],
+  victim: [
+    'victim',
+    'victim_ip',
+    'target',
+    'target_ip',
+    'destination',
+    'destination_ip',
+    'dst',
+    'dst_ip',
+    'dst_addr',
+    'ip',
+    'host',
+    'address',
+  ],
   customer: ['customer', 'customer_id', 'tenant', 'client'],
   attack_type: ['attack_type', 'type', 'attack', 'vector', 'attack_vector', 'label', 'category'],
   start: ['start', 'start_time', 'begin', 'begin_time', 'started', 'first_seen', 'from', 'time', 'timestamp'],
@@ -85,7 +98,11 @@ export function splitCsvLine(line: string): string[] {
   return out;
 }
 
-const norm = (s: string) => s.trim().toLowerCase().replace(/[\s-]+/g, '_');
+const norm = (s: string) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 
 /** The feed's attack type of an export's type name. */
 export function attackTypeOf(name: string): AttackType {
@@ -117,20 +134,33 @@ export async function convertAlerts(opts: ConvertAlertsOptions): Promise<Convert
   try {
     text = readFileSync(opts.input, 'utf8');
   } catch (e) {
-    throw new InputError('io', { file: opts.input }, '', `cannot read the alert export (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new InputError(
+      'io',
+      { file: opts.input },
+      '',
+      `cannot read the alert export (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const lines = text.split(/\r?\n/);
   let h = 0;
   while (h < lines.length && (lines[h].trim() === '' || lines[h].startsWith('#'))) h++;
-  if (h >= lines.length) throw new InputError('format', { file: opts.input }, '', 'empty file: expected a header line naming the columns');
+  if (h >= lines.length)
+    throw new InputError('format', { file: opts.input }, '', 'empty file: expected a header line naming the columns');
   const header = splitCsvLine(lines[h]).map((x) => x.trim());
   const byName = new Map(header.map((n, i) => [norm(n), i]));
   const col: Partial<Record<AlertField, number>> = {};
   const fields = Object.keys(ALERT_COLUMN_NAMES) as AlertField[];
   for (const [field, column] of Object.entries(opts.map ?? {})) {
-    if (!fields.includes(field as AlertField)) throw new Error(`--map ${field}=${column}: '${field}' is not a field of the alert feed (${fields.join(', ')})`);
+    if (!fields.includes(field as AlertField))
+      throw new Error(`--map ${field}=${column}: '${field}' is not a field of the alert feed (${fields.join(', ')})`);
     const i = byName.get(norm(column));
-    if (i === undefined) throw new InputError('format', { file: opts.input, line: h + 1 }, column, `--map ${field}=${column}: no such column (the header has ${header.join(', ')})`);
+    if (i === undefined)
+      throw new InputError(
+        'format',
+        { file: opts.input, line: h + 1 },
+        column,
+        `--map ${field}=${column}: no such column (the header has ${header.join(', ')})`,
+      );
     col[field as AlertField] = i;
   }
   for (const f of fields) {
@@ -172,14 +202,24 @@ export async function convertAlerts(opts: ConvertAlertsOptions): Promise<Convert
     const f = splitCsvLine(raw);
     const lineNo = i + 1;
     const fail = (field: AlertField, detail: string): never => {
-      throw new InputError('format', { file: opts.input, line: lineNo }, col[field] !== undefined ? header[col[field]!] : field, detail);
+      throw new InputError(
+        'format',
+        { file: opts.input, line: lineNo },
+        col[field] !== undefined ? header[col[field]!] : field,
+        detail,
+      );
     };
-    if (f.length < header.length) fail(REQUIRED.find((r) => col[r]! >= f.length) ?? 'victim', `expected ${header.length} fields as in the header, found ${f.length}`);
+    if (f.length < header.length)
+      fail(
+        REQUIRED.find((r) => col[r]! >= f.length) ?? 'victim',
+        `expected ${header.length} fields as in the header, found ${f.length}`,
+      );
     const get = (field: AlertField) => (col[field] !== undefined ? (f[col[field]!] ?? '').trim() : '');
     const victim = canonicalAddress(get('victim'));
     if (victim === null) fail('victim', `'${get('victim')}' is not an IPv4 or IPv6 address`);
     const start = exportMinute(get('start'), opts.utcOffsetHours);
-    if (!Number.isFinite(start)) fail('start', `'${get('start')}' is not a time (ISO 8601, 'YYYY-MM-DD hh:mm[:ss]' or epoch seconds)`);
+    if (!Number.isFinite(start))
+      fail('start', `'${get('start')}' is not a time (ISO 8601, 'YYYY-MM-DD hh:mm[:ss]' or epoch seconds)`);
     const endText = get('end');
     const end = endText === '' ? start : exportMinute(endText, opts.utcOffsetHours);
     if (!Number.isFinite(end)) fail('end', `'${endText}' is not a time`);
@@ -193,7 +233,8 @@ export async function convertAlerts(opts: ConvertAlertsOptions): Promise<Convert
     const type = col.attack_type !== undefined ? attackTypeOf(typeName) : 'other';
     if (type === 'other') otherNames[typeName || '(none)'] = (otherNames[typeName || '(none)'] ?? 0) + 1;
     const fp = get('false_positive').toLowerCase();
-    if (fp !== '' && !['true', 'false', '1', '0', 'yes', 'no'].includes(fp)) fail('false_positive', `'${get('false_positive')}' is not true/false`);
+    if (fp !== '' && !['true', 'false', '1', '0', 'yes', 'no'].includes(fp))
+      fail('false_positive', `'${get('false_positive')}' is not true/false`);
     const id = get('alert_id') || `L${lineNo}`;
     if (ids.has(id)) fail('alert_id', `duplicate alert id '${id}'`);
     ids.add(id);
@@ -215,6 +256,8 @@ export async function convertAlerts(opts: ConvertAlertsOptions): Promise<Convert
     out.push(alert);
   }
   await writeFileAtomic(opts.output, out.map((a) => JSON.stringify(a)).join('\n') + (out.length ? '\n' : ''));
-  const columns = Object.fromEntries(Object.entries(col).map(([k, i]) => [k, header[i!]])) as Partial<Record<AlertField, string>>;
+  const columns = Object.fromEntries(Object.entries(col).map(([k, i]) => [k, header[i!]])) as Partial<
+    Record<AlertField, string>
+  >;
   return { alerts: out.length, byType, otherNames, notInInventory, columns };
 }

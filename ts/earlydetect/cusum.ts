@@ -41,8 +41,14 @@ export function meanStd(x: ArrayLike<number>, from: number, to: number): { mean:
 }
 
 /** CUSUM onset of `x`: baseline statistics from `baseline`, scanning `scan` (index ranges into x). */
-export function cusumOnset(x: ArrayLike<number>, baseline: MinuteRange, scan: MinuteRange, params: CusumParams = DEFAULT_CUSUM): CusumResult {
-  if (baseline.start < 0 || baseline.end > x.length || scan.start < 0 || scan.end > x.length) throw new RangeError(`cusumOnset: ranges outside the series of ${x.length} minutes`);
+export function cusumOnset(
+  x: ArrayLike<number>,
+  baseline: MinuteRange,
+  scan: MinuteRange,
+  params: CusumParams = DEFAULT_CUSUM,
+): CusumResult {
+  if (baseline.start < 0 || baseline.end > x.length || scan.start < 0 || scan.end > x.length)
+    throw new RangeError(`cusumOnset: ranges outside the series of ${x.length} minutes`);
   const { mean, std } = meanStd(x, baseline.start, baseline.end);
   const sigma = Math.max(std, params.minSigma);
   const drift = mean + params.k * sigma;

@@ -14,7 +14,6 @@ import { EARLYDETECT_SCHEMA, type EarlyDetectManifest } from './build.js';
 import { N_COLUMNS } from './summary.js';
 import type { SplitName } from '../splits/splits.js';
 
-
 /** Reads and checks an EarlyDetect manifest. */
 export function readEarlyDetectManifest(dir: string): EarlyDetectManifest {
   const path = join(dir, 'manifest.json');
@@ -22,13 +21,20 @@ export function readEarlyDetectManifest(dir: string): EarlyDetectManifest {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: not a readable EarlyDetect manifest (${(e as Error).message}); make one with netflowgen detect-dataset`);
+    throw new Error(
+      `${path}: not a readable EarlyDetect manifest (${(e as Error).message}); make one with netflowgen detect-dataset`,
+    );
   }
   return validateWithSchema<EarlyDetectManifest>(EARLYDETECT_SCHEMA, raw, path);
 }
 
 /** A whole little-endian file as a typed array, its size checked. */
-export function readTyped<T extends Int32Array | Float32Array | Uint8Array>(path: string, ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, count: number, what: string): T {
+export function readTyped<T extends Int32Array | Float32Array | Uint8Array>(
+  path: string,
+  ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  count: number,
+  what: string,
+): T {
   let buf: Buffer;
   try {
     buf = readFileSync(path);

@@ -40,7 +40,14 @@ export function validEnds(split: MinuteRange, g: Geometry): Interval {
  * valid ones; a number s puts the onset at step s of the detection window (0-based). Returns the
  * window end, or null when no valid window holds both the onset and the alert start.
  */
-export function placeAttack(onset: number, alertStart: number, split: MinuteRange, g: Geometry, placement: 'random' | number, rand: () => number): number | null {
+export function placeAttack(
+  onset: number,
+  alertStart: number,
+  split: MinuteRange,
+  g: Geometry,
+  placement: 'random' | number,
+  rand: () => number,
+): number | null {
   const lo = Math.min(onset, alertStart);
   const hi = Math.max(onset, alertStart);
   const v = validEnds(split, g);
@@ -90,7 +97,13 @@ export function pickFromIntervals(intervals: readonly Interval[], rand: () => nu
  * Anomaly mask of the detection window [end - D, end): 1 from the onset to the alert end (inclusive),
  * or, when a spoof list is given, 1 exactly at its minutes with attack traffic.
  */
-export function anomalyMask(end: number, detectLength: number, onset: number, lastMinute: number, spoofMinutes?: ReadonlySet<number>): Uint8Array {
+export function anomalyMask(
+  end: number,
+  detectLength: number,
+  onset: number,
+  lastMinute: number,
+  spoofMinutes?: ReadonlySet<number>,
+): Uint8Array {
   const mask = new Uint8Array(detectLength);
   const first = end - detectLength;
   for (let i = 0; i < detectLength; i++) {

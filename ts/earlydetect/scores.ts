@@ -37,7 +37,10 @@ export function hasScore(dir: string): boolean {
 }
 
 /** The survival curves of a scored split, checked against the split's example count and D. */
-export function readSurvival(dir: string, expect: { n: number; D: number; split: string }): { survival: Float32Array; score: DetectScore } {
+export function readSurvival(
+  dir: string,
+  expect: { n: number; D: number; split: string },
+): { survival: Float32Array; score: DetectScore } {
   const scorePath = join(dir, SCORE_FILE);
   let score: DetectScore;
   try {
@@ -47,13 +50,22 @@ export function readSurvival(dir: string, expect: { n: number; D: number; split:
   }
   const problems: string[] = [];
   if (score.split !== expect.split) problems.push(`split is ${JSON.stringify(score.split)}, not ${expect.split}`);
-  if (score.n !== expect.n) problems.push(`n is ${score.n}, the EarlyDetect ${expect.split} split has ${expect.n} examples`);
+  if (score.n !== expect.n)
+    problems.push(`n is ${score.n}, the EarlyDetect ${expect.split} split has ${expect.n} examples`);
   if (score.D !== expect.D) problems.push(`D is ${score.D}, the EarlyDetect detection window is ${expect.D}`);
   if (problems.length) throw new Error(`${scorePath}: ${problems.join('; ')} (score it again: delete ${dir})`);
-  const survival = readTyped(join(dir, SURVIVAL_FILE), Float32Array, expect.n * expect.D, `survival [${expect.n}, ${expect.D}]`);
+  const survival = readTyped(
+    join(dir, SURVIVAL_FILE),
+    Float32Array,
+    expect.n * expect.D,
+    `survival [${expect.n}, ${expect.D}]`,
+  );
   for (let i = 0; i < survival.length; i++) {
     const s = survival[i];
-    if (!(s >= 0 && s <= 1)) throw new Error(`${join(dir, SURVIVAL_FILE)}: example ${Math.floor(i / expect.D)} step ${i % expect.D}: survival ${s} is not in [0, 1]`);
+    if (!(s >= 0 && s <= 1))
+      throw new Error(
+        `${join(dir, SURVIVAL_FILE)}: example ${Math.floor(i / expect.D)} step ${i % expect.D}: survival ${s} is not in [0, 1]`,
+      );
   }
   return { survival, score };
 }

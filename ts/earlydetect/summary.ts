@@ -45,7 +45,14 @@ export function formatTable2(t: Table2, types: readonly AttackType[] = ATTACK_TY
   const names: Record<SplitName, string> = { train: 'Train', valid: 'Val', test: 'Test' };
   return formatTable(
     ['', 'Nodes', 'Examples', 'Total Attack', ...types, ...(anyUnseen ? ['Unseen-node'] : [])],
-    SPLITS.map((s) => [names[s], t[s].nodes, t[s].examples, t[s].attacks, ...types.map((ty) => t[s].byType[ty]), ...(anyUnseen ? [t[s].unseenExamples] : [])]),
+    SPLITS.map((s) => [
+      names[s],
+      t[s].nodes,
+      t[s].examples,
+      t[s].attacks,
+      ...types.map((ty) => t[s].byType[ty]),
+      ...(anyUnseen ? [t[s].unseenExamples] : []),
+    ]),
   );
 }
 

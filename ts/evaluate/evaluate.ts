@@ -24,7 +24,16 @@ import { BEST_CHECKPOINT, RESULT_FILE } from '../train/run.js';
 import { EVAL_DIR, inAttackTypes, scoreDetect } from '../train/finetune.js';
 import { readDetectSplit, readEarlyDetectManifest, type DetectSplit } from '../earlydetect/data.js';
 import { hasScore, readSurvival } from '../earlydetect/scores.js';
-import { DEFAULT_OVERHEAD_BUDGET, boundedOverhead, detectAll, evaluateAt, judge, selectThreshold, type DetectionResult, type DetectionSet } from './metrics.js';
+import {
+  DEFAULT_OVERHEAD_BUDGET,
+  boundedOverhead,
+  detectAll,
+  evaluateAt,
+  judge,
+  selectThreshold,
+  type DetectionResult,
+  type DetectionSet,
+} from './metrics.js';
 import {
   figure5Markdown,
   figure5Rows,
@@ -115,7 +124,12 @@ export interface DetectEvaluation {
  * A DetectionSet of the examples `indices` of a split: their survival curves, masks, traffic, labels,
  * onsets, and customers numbered densely over the customers present (the overhead bound counts them).
  */
-export function subsetSet(split: DetectSplit, survival: Float32Array, indices: readonly number[], customerOfRow: (row: number) => number): DetectionSet {
+export function subsetSet(
+  split: DetectSplit,
+  survival: Float32Array,
+  indices: readonly number[],
+  customerOfRow: (row: number) => number,
+): DetectionSet {
   const { D } = split;
   const n = indices.length;
   const out: DetectionSet = {
@@ -146,9 +160,15 @@ export function subsetSet(split: DetectSplit, survival: Float32Array, indices: r
 }
 
 /** Indices of a split's examples that belong to a run (its attack types; never unseen-node examples). */
-export function runExamples(split: DetectSplit, types: readonly string[] | null | undefined, names: readonly string[]): number[] {
+export function runExamples(
+  split: DetectSplit,
+  types: readonly string[] | null | undefined,
+  names: readonly string[],
+): number[] {
   const out: number[] = [];
-  for (let i = 0; i < split.n; i++) if (inAttackTypes(split.examples[i * N_COLUMNS + 4], split.examples[i * N_COLUMNS + 5], types ?? undefined, names)) out.push(i);
+  for (let i = 0; i < split.n; i++)
+    if (inAttackTypes(split.examples[i * N_COLUMNS + 4], split.examples[i * N_COLUMNS + 5], types ?? undefined, names))
+      out.push(i);
   return out;
 }
 
@@ -159,7 +179,14 @@ export function unseenExamples(split: DetectSplit): number[] {
   return out;
 }
 
-function boundMetrics(r: DetectionResult, bound: number, budget: number, selectedOn: string, candidates: number, feasible: number): BoundMetrics {
+function boundMetrics(
+  r: DetectionResult,
+  bound: number,
+  budget: number,
+  selectedOn: string,
+  candidates: number,
+  feasible: number,
+): BoundMetrics {
   return {
     bound,
     budget,
@@ -185,7 +212,17 @@ function boundMetrics(r: DetectionResult, bound: number, budget: number, selecte
 export function pickExamples(set: DetectionSet, idx: readonly number[]): DetectionSet {
   const { D } = set;
   const n = idx.length;
-  const out: DetectionSet = { n, D, survival: new Float32Array(n * D), mask: new Uint8Array(n * D), traffic: new Float32Array(n * D), label: new Int32Array(n), onsetStep: new Int32Array(n), customer: new Int32Array(n), nCustomers: 0 };
+  const out: DetectionSet = {
+    n,
+    D,
+    survival: new Float32Array(n * D),
+    mask: new Uint8Array(n * D),
+    traffic: new Float32Array(n * D),
+    label: new Int32Array(n),
+    onsetStep: new Int32Array(n),
+    customer: new Int32Array(n),
+    nCustomers: 0,
+  };
   const dense = new Map<number, number>();
   idx.forEach((i, k) => {
     out.survival.set(set.survival.subarray(i * D, (i + 1) * D), k * D);
@@ -212,7 +249,11 @@ export const CALIBRATION_DRAWS = 21;
  * replacement; with replacement when the calibration set is smaller), tau chosen on each, and the
  * median taken. Only the evaluation set's size is used, never its labels or scores.
  */
-export function sizeMatchedTau(select: DetectionSet, n: number, opts: { bound: number; budget: number; draws?: number; seed?: number }): { tau: number; taus: number[]; draws: number[][] } {
+export function sizeMatchedTau(
+  select: DetectionSet,
+  n: number,
+  opts: { bound: number; budget: number; draws?: number; seed?: number },
+): { tau: number; taus: number[]; draws: number[][] } {
   const draws = opts.draws ?? CALIBRATION_DRAWS;
   const rng = Rng.derive(opts.seed ?? 1, 'calibration', select.n, n, opts.bound, opts.budget);
   const taus: number[] = [];
@@ -242,7 +283,8 @@ export function evaluateBounds(
   budget: number,
   sameSet: boolean,
   selectedOn: string,
-  tauOf: (bound: number, budget: number) => number = (bound, b) => sizeMatchedTau(select, evaluate.n, { bound, budget: b }).tau,
+  tauOf: (bound: number, budget: number) => number = (bound, b) =>
+    sizeMatchedTau(select, evaluate.n, { bound, budget: b }).tau,
 ): { metrics: BoundMetrics[]; figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] } {
   const metrics: BoundMetrics[] = [];
   const figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] = [];
@@ -258,7 +300,13 @@ export function evaluateBounds(
 }
 
 /** Unseen-node examples of a split at tau: the confusion matrix and its breakdown by mapped training node. */
-export function judgeUnseen(split: DetectSplit, survival: Float32Array, indices: readonly number[], tau: number, nodes: readonly DatasetNode[]): UnseenMetrics {
+export function judgeUnseen(
+  split: DetectSplit,
+  survival: Float32Array,
+  indices: readonly number[],
+  tau: number,
+  nodes: readonly DatasetNode[],
+): UnseenMetrics {
   const set = subsetSet(split, survival, indices, () => 0);
   const r = judge(set, detectAll(set.survival, set.D, tau), tau);
   const groups = new Map<number, { mappedTo: number; address: string; examples: number; tn: number; fp: number }>();
@@ -270,7 +318,13 @@ export function judgeUnseen(split: DetectSplit, survival: Float32Array, indices:
     if (set.label[k] !== 1) r.detection[k] >= 0 ? g.fp++ : g.tn++;
     groups.set(to, g);
   });
-  return { split: split.split, tau, examples: indices.length, confusion: r.confusion, byMappedNode: [...groups.values()].sort((a, b) => b.examples - a.examples || a.mappedTo - b.mappedTo) };
+  return {
+    split: split.split,
+    tau,
+    examples: indices.length,
+    confusion: r.confusion,
+    byMappedNode: [...groups.values()].sort((a, b) => b.examples - a.examples || a.mappedTo - b.mappedTo),
+  };
 }
 
 // ---------------------------------------------------------------- reading runs
@@ -315,9 +369,14 @@ export function readScoredModel(runDir: string): ScoredModel {
   try {
     r = JSON.parse(readFileSync(path, 'utf8')) as ScoredModel;
   } catch {
-    throw new Error(`${runDir}: training has not finished (no readable ${RESULT_FILE}); run netflowgen finetune (or simple-detect) first`);
+    throw new Error(
+      `${runDir}: training has not finished (no readable ${RESULT_FILE}); run netflowgen finetune (or simple-detect) first`,
+    );
   }
-  if (!SCORED_KINDS.includes(r.kind)) throw new Error(`${path}: kind ${JSON.stringify(r.kind)} is not a fine-tuning run or a simple detector (${SCORED_KINDS.join(', ')})`);
+  if (!SCORED_KINDS.includes(r.kind))
+    throw new Error(
+      `${path}: kind ${JSON.stringify(r.kind)} is not a fine-tuning run or a simple detector (${SCORED_KINDS.join(', ')})`,
+    );
   return r;
 }
 
@@ -332,9 +391,15 @@ async function survivalOf(run: LoadedRun, split: DetectSplit, opts: EvaluateDete
   const dir = join(run.runDir, EVAL_DIR, split.split);
   if (!hasScore(dir)) {
     const ckpt = join(run.runDir, run.result.finalCheckpoint ?? BEST_CHECKPOINT);
-    if (opts.score === false || run.result.kind !== 'netflowgen.finetune-result') throw new Error(`${dir}: no survival curves (score.json); run netflowgen finetune again, or evaluate without --no-score`);
+    if (opts.score === false || run.result.kind !== 'netflowgen.finetune-result')
+      throw new Error(
+        `${dir}: no survival curves (score.json); run netflowgen finetune again, or evaluate without --no-score`,
+      );
     (opts.log ?? (() => {}))(`scoring ${split.split} with ${ckpt}`);
-    await scoreDetect(ckpt, run.result.dataset, split.split as EvalSplit, dir, { threads: opts.threads, signal: opts.signal });
+    await scoreDetect(ckpt, run.result.dataset, split.split as EvalSplit, dir, {
+      threads: opts.threads,
+      signal: opts.signal,
+    });
   }
   return readSurvival(dir, { n: split.n, D: split.D, split: split.split }).survival;
 }
@@ -348,7 +413,8 @@ function examplesSeen(runDir: string, result: ScoredModel): { finalUpdates?: num
   const updates = result.refitRun?.updates ?? result.updates;
   let batch: number | undefined;
   try {
-    batch = (JSON.parse(readFileSync(join(runDir, 'spec.resolved.json'), 'utf8')) as { batch_size?: number }).batch_size;
+    batch = (JSON.parse(readFileSync(join(runDir, 'spec.resolved.json'), 'utf8')) as { batch_size?: number })
+      .batch_size;
   } catch {
     // a run folder without its spec: the count alone
   }
@@ -384,7 +450,10 @@ export interface ExampleOutcomesJson {
 }
 
 /** Evaluates one run folder (scoring missing splits), returning its metrics and Figure 5 arrays. */
-export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): Promise<{ evaluation: RunEvaluation; figure: Figure5['models'][number] }> {
+export async function evaluateRun(
+  runDir: string,
+  opts: EvaluateDetectOptions,
+): Promise<{ evaluation: RunEvaluation; figure: Figure5['models'][number] }> {
   const split = opts.split ?? 'test';
   const bounds = opts.bounds ?? DEFAULT_BOUNDS;
   const tableBound = opts.tableBound ?? (bounds.includes(0.8) ? 0.8 : bounds[0]);
@@ -393,7 +462,8 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
   const run = loadRun(runDir);
   const { result, manifest, nodes } = run;
   const selectSplit = opts.selectSplit ?? calibrationSplitOf(result);
-  if (result.trainSplit && selectSplit === result.trainSplit) throw new Error(`${runDir}: the threshold cannot be chosen on ${selectSplit}, the split the model was trained on`);
+  if (result.trainSplit && selectSplit === result.trainSplit)
+    throw new Error(`${runDir}: the threshold cannot be chosen on ${selectSplit}, the split the model was trained on`);
   const types = opts.attackTypes ?? result.attackTypes;
   const customerOfRow = (row: number) => nodes[row].customerId;
   // Each split's arrays, and its survival curves (scored on first use), read once.
@@ -407,7 +477,10 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
   const setOf = async (s: EvalSplit) => {
     const d = await get(s);
     const idx = runExamples(d.data, types, manifest.attackTypes);
-    if (!idx.length) throw new Error(`${runDir}: the ${s} split of ${result.dataset} has no examples${types ? ` of ${types.join(', ')}` : ''} to ${s === split ? 'evaluate' : 'choose the threshold on'}`);
+    if (!idx.length)
+      throw new Error(
+        `${runDir}: the ${s} split of ${result.dataset} has no examples${types ? ` of ${types.join(', ')}` : ''} to ${s === split ? 'evaluate' : 'choose the threshold on'}`,
+      );
     return { idx, data: d.data, set: subsetSet(d.data, d.survival, idx, customerOfRow) };
   };
 
@@ -421,8 +494,17 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
     if (!taus.has(key)) taus.set(key, sizeMatchedTau(selectSet, evalSet.n, { bound, budget: b }).tau);
     return taus.get(key)!;
   };
-  const { metrics, figure } = evaluateBounds(evalSet, selectSet, bounds, budget, selectSplit === split, selectSplit, tauOf);
-  const oracle = selectSplit === split ? metrics : evaluateBounds(evalSet, evalSet, bounds, budget, true, split).metrics;
+  const { metrics, figure } = evaluateBounds(
+    evalSet,
+    selectSet,
+    bounds,
+    budget,
+    selectSplit === split,
+    selectSplit,
+    tauOf,
+  );
+  const oracle =
+    selectSplit === split ? metrics : evaluateBounds(evalSet, evalSet, bounds, budget, true, split).metrics;
   const tau = metrics[bounds.indexOf(tableBound)].tau;
 
   const budgetCurve: BudgetPoint[] = [];
@@ -430,7 +512,16 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
     for (const b of budgets) {
       const s = selectSplit === split ? selectThreshold(selectSet, { bound, budget: b }) : undefined;
       const r = s ?? evaluateAt(evalSet, tauOf(bound, b));
-      budgetCurve.push({ bound, budget: b, tau: r.tau, effectiveness: r.meanEffectiveness, overhead: boundedOverhead(r.customerWorst, bound), f1: r.f1, fpr: r.fpr, fnr: r.fnr });
+      budgetCurve.push({
+        bound,
+        budget: b,
+        tau: r.tau,
+        effectiveness: r.meanEffectiveness,
+        overhead: boundedOverhead(r.customerWorst, bound),
+        f1: r.f1,
+        fpr: r.fpr,
+        fnr: r.fnr,
+      });
     }
 
   const atTau = evaluateAt(evalSet, tau);
@@ -481,12 +572,16 @@ export async function evaluateRun(runDir: string, opts: EvaluateDetectOptions): 
 }
 
 /** Evaluates the runs and writes OUT/results.json and OUT/tables.md. */
-export async function evaluateDetect(runDirs: readonly string[], opts: EvaluateDetectOptions): Promise<{ evaluation: DetectEvaluation; markdown: string; files: { json: string; md: string } }> {
+export async function evaluateDetect(
+  runDirs: readonly string[],
+  opts: EvaluateDetectOptions,
+): Promise<{ evaluation: DetectEvaluation; markdown: string; files: { json: string; md: string } }> {
   if (!runDirs.length) throw new Error('give at least one run folder of netflowgen finetune');
   const bounds = opts.bounds ?? DEFAULT_BOUNDS;
   for (const b of bounds) if (!(b > 0 && b <= 1)) throw new Error(`overhead bound ${b} is not in (0, 1]`);
   const tableBound = opts.tableBound ?? (bounds.includes(0.8) ? 0.8 : bounds[0]);
-  if (!bounds.includes(tableBound)) throw new Error(`the table bound ${tableBound} is not among the bounds ${bounds.join(', ')}`);
+  if (!bounds.includes(tableBound))
+    throw new Error(`the table bound ${tableBound} is not among the bounds ${bounds.join(', ')}`);
   const budget = opts.budget ?? DEFAULT_OVERHEAD_BUDGET;
   const split = opts.split ?? 'test';
   const runs: RunEvaluation[] = [];
@@ -500,7 +595,9 @@ export async function evaluateDetect(runDirs: readonly string[], opts: EvaluateD
     kind: 'netflowgen.detect-evaluation',
     createdBy: `netflowgen ${VERSION}`,
     split,
-    selectSplit: opts.selectSplit ?? (new Set(runs.map((r) => r.selectSplit)).size === 1 ? (runs[0].selectSplit as EvalSplit) : 'calibration'),
+    selectSplit:
+      opts.selectSplit ??
+      (new Set(runs.map((r) => r.selectSplit)).size === 1 ? (runs[0].selectSplit as EvalSplit) : 'calibration'),
     bounds,
     tableBound,
     budget,
@@ -523,18 +620,33 @@ export async function evaluateDetect(runDirs: readonly string[], opts: EvaluateD
 /** tables.md: every table with a line on how it was made. */
 export function detectionMarkdown(e: DetectEvaluation): string {
   const pctText = (b: number) => `${Math.round(b * 1000) / 10}%`;
-  const chosen = e.selectSplit === e.split ? 'the same split (an oracle threshold: optimistic)' : e.selectSplit === 'calibration' ? "each run's calibration split (train for the small set, valid for _MoreData)" : `the ${e.selectSplit} split`;
+  const chosen =
+    e.selectSplit === e.split
+      ? 'the same split (an oracle threshold: optimistic)'
+      : e.selectSplit === 'calibration'
+        ? "each run's calibration split (train for the small set, valid for _MoreData)"
+        : `the ${e.selectSplit} split`;
   const how = `Split: ${e.split}; threshold chosen on ${chosen}; overhead bound ${pctText(e.tableBound)} of the customers (each by its worst example), overhead budget ${e.budget}. Effectiveness, FPR and FNR in percent; overhead as a share of the traffic.`;
   const parts = [`# Early DDoS detection\n\n${how}\n`];
-  parts.push(`## Table 5: all attack types\n\n${e.table5.length ? table5Markdown(e.table5) : 'No run fine-tuned on every attack type.\n'}`);
-  parts.push(`## Table 6: per attack type\n\n${e.table6.length ? table6Markdown(e.table6) : 'No run fine-tuned on a single attack type.\n'}`);
-  parts.push(`## Table 9: traffic features\n\n${e.table9.length ? table9Markdown(e.table9) : 'No pre-trained (netflowgen_safe) run on every attack type.\n'}`);
+  parts.push(
+    `## Table 5: all attack types\n\n${e.table5.length ? table5Markdown(e.table5) : 'No run fine-tuned on every attack type.\n'}`,
+  );
+  parts.push(
+    `## Table 6: per attack type\n\n${e.table6.length ? table6Markdown(e.table6) : 'No run fine-tuned on a single attack type.\n'}`,
+  );
+  parts.push(
+    `## Table 9: traffic features\n\n${e.table9.length ? table9Markdown(e.table9) : 'No pre-trained (netflowgen_safe) run on every attack type.\n'}`,
+  );
   parts.push(
     `## Table 8: unseen nodes (all non-attack), at each run's ${pctText(e.tableBound)} threshold\n\n${
-      e.table8.length ? `${table8Markdown(e.table8)}\nBy the training node each unseen node maps to:\n\n${table8NodeMarkdown(e.table8Nodes)}` : 'No unseen-node examples (netflowgen detect-dataset --unseen-examples N).\n'
+      e.table8.length
+        ? `${table8Markdown(e.table8)}\nBy the training node each unseen node maps to:\n\n${table8NodeMarkdown(e.table8Nodes)}`
+        : 'No unseen-node examples (netflowgen detect-dataset --unseen-examples N).\n'
     }`,
   );
-  parts.push(`## Figure 5: effectiveness and mitigation time per overhead bound (the arrays are in results.json)\n\n${figure5Markdown(figure5Rows(e.figure5))}`);
+  parts.push(
+    `## Figure 5: effectiveness and mitigation time per overhead bound (the arrays are in results.json)\n\n${figure5Markdown(figure5Rows(e.figure5))}`,
+  );
   return parts.join('\n');
 }
 

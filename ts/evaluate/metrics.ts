@@ -89,7 +89,11 @@ export function boundedOverhead(customerWorst: ArrayLike<number>, bound: number)
 }
 
 /** The worst (largest) overhead of each customer's examples; customers without examples get 0. */
-export function customerWorstOverheads(overheads: ArrayLike<number>, customer: ArrayLike<number>, nCustomers: number): Float64Array {
+export function customerWorstOverheads(
+  overheads: ArrayLike<number>,
+  customer: ArrayLike<number>,
+  nCustomers: number,
+): Float64Array {
   const worst = new Float64Array(nCustomers);
   for (let i = 0; i < overheads.length; i++) if (overheads[i] > worst[customer[i]]) worst[customer[i]] = overheads[i];
   return worst;
@@ -311,7 +315,7 @@ export function thresholdCandidates(set: DetectionSet, bound: number): Candidate
   });
 
   const out: Candidate[] = [snapshot(0)];
-  for (let j = 0; j < order.length; ) {
+  for (let j = 0; j < order.length;) {
     const v = values[order[j]];
     // apply every event of this value: tau is now just above v
     for (; j < order.length && values[order[j]] === v; j++) {
@@ -354,5 +358,12 @@ export function selectThreshold(set: DetectionSet, opts: SelectOptions): Selecti
     if (better(c, best)) best = c;
   }
   const result = evaluateAt(set, best!.tau);
-  return { ...result, bound: opts.bound, budget, selectedOverhead: boundedOverhead(result.customerWorst, opts.bound), candidates: candidates.length, feasible };
+  return {
+    ...result,
+    bound: opts.bound,
+    budget,
+    selectedOverhead: boundedOverhead(result.customerWorst, opts.bound),
+    candidates: candidates.length,
+    feasible,
+  };
 }

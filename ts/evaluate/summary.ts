@@ -13,7 +13,19 @@ import { VERSION } from '../common/version.js';
 import { CLAIMS, type Claim } from './claims.js';
 import type { RunEvaluation } from './tables.js';
 import { readNpy } from '../common/npy.js';
-import { bootstrapMetric, finiteMean, METRIC_NAMES, pairedDifference, pairedLossDifference, sampleSd, verdict, type Estimate, type MetricName, type RunOutcomes, type Verdict } from './uncertainty.js';
+import {
+  bootstrapMetric,
+  finiteMean,
+  METRIC_NAMES,
+  pairedDifference,
+  pairedLossDifference,
+  sampleSd,
+  verdict,
+  type Estimate,
+  type MetricName,
+  type RunOutcomes,
+  type Verdict,
+} from './uncertainty.js';
 
 export const SUMMARY_FILE = 'summary.json';
 
@@ -40,7 +52,13 @@ export interface ModelSummary {
   metrics: Record<MetricName, Estimate>;
   /** Tau chosen on the evaluation split itself: optimistic, for reference only. */
   oracle: Record<MetricName, { mean: number | null; sd: number | null }>;
-  budgetCurve: { bound: number; budget: number; effectiveness: { mean: number | null; sd: number | null }; overhead: number | null; f1: number | null }[];
+  budgetCurve: {
+    bound: number;
+    budget: number;
+    effectiveness: { mean: number | null; sd: number | null };
+    overhead: number | null;
+    f1: number | null;
+  }[];
   /** Figure 5 arrays pooled over seeds. */
   figure: { bound: number; effectiveness: number[]; mitigationTime: number[] }[];
 }
@@ -106,9 +124,13 @@ export function outcomesOf(e: RunEvaluation): RunOutcomes {
 function summarizeModel(m: SummaryModel, bound: number, replicates: number, seed: number): ModelSummary {
   const evals = m.seeds.map((s) => s.evaluation);
   if (!evals.length) throw new Error(`${m.model}: no evaluated seed`);
-  for (const e of evals) if (Math.abs(e.outcomes.bound - bound) > 1e-12) throw new Error(`${e.run}: outcomes are at the ${e.outcomes.bound} bound, the table's is ${bound}`);
+  for (const e of evals)
+    if (Math.abs(e.outcomes.bound - bound) > 1e-12)
+      throw new Error(`${e.run}: outcomes are at the ${e.outcomes.bound} bound, the table's is ${bound}`);
   const runs = evals.map(outcomesOf);
-  const metrics = Object.fromEntries(METRIC_NAMES.map((k) => [k, bootstrapMetric(runs, k, { replicates, seed, bound })])) as Record<MetricName, Estimate>;
+  const metrics = Object.fromEntries(
+    METRIC_NAMES.map((k) => [k, bootstrapMetric(runs, k, { replicates, seed, bound })]),
+  ) as Record<MetricName, Estimate>;
   const oracleAt = (e: RunEvaluation) => e.oracle.find((b) => Math.abs(b.bound - bound) < 1e-12);
   const oracle = Object.fromEntries(
     METRIC_NAMES.map((k) => {
@@ -144,7 +166,15 @@ function summarizeModel(m: SummaryModel, bound: number, replicates: number, seed
 }
 
 /** The table's summary: every model over its seeds, the comparisons and the claims. */
-export function summarizeDetection(models: readonly SummaryModel[], figures: readonly { model: string; attackType?: string; byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] }[], opts: SummaryOptions): DetectSummary {
+export function summarizeDetection(
+  models: readonly SummaryModel[],
+  figures: readonly {
+    model: string;
+    attackType?: string;
+    byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[];
+  }[],
+  opts: SummaryOptions,
+): DetectSummary {
   const replicates = opts.replicates ?? 2000;
   const seed = opts.seed ?? 1;
   const out = models.map((m) => summarizeModel(m, opts.bound, replicates, seed));
@@ -157,7 +187,8 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
       mitigationTime: mine.flatMap((f) => f.byBound.find((b) => b.bound === bound)?.mitigationTime ?? []),
     }));
   }
-  const find = (name: string, type: string | null) => models.find((m) => m.model === name && (m.attackType ?? null) === type);
+  const find = (name: string, type: string | null) =>
+    models.find((m) => m.model === name && (m.attackType ?? null) === type);
   const types = [...new Set(models.map((m) => m.attackType ?? null))];
   const compare = (a: SummaryModel, b: SummaryModel, metric: MetricName): Comparison => {
     const d = pairedDifference(
@@ -166,7 +197,16 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
       metric,
       { replicates, seed, bound: opts.bound },
     );
-    return { a: a.model, b: b.model, attackType: a.attackType ?? null, metric, diff: d.diff, lo: d.lo, hi: d.hi, pairedRuns: d.pairedRuns };
+    return {
+      a: a.model,
+      b: b.model,
+      attackType: a.attackType ?? null,
+      metric,
+      diff: d.diff,
+      lo: d.lo,
+      hi: d.hi,
+      pairedRuns: d.pairedRuns,
+    };
   };
   const comparisons: Comparison[] = [];
   const claims: ClaimResult[] = [];
@@ -192,7 +232,12 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
       if (c.table !== opts.table) continue;
       const ea = out.find((s) => s.model === c.a && s.attackType === type)!.metrics[metric].mean;
       const eb = out.find((s) => s.model === c.b && s.attackType === type)!.metrics[metric].mean;
-      claims.push({ ...c, attackType: type, measured: { a: ea, b: eb, diff: cmp.diff, lo: cmp.lo, hi: cmp.hi }, verdict: verdict(c.kind, cmp.lo, cmp.hi, c.margin) });
+      claims.push({
+        ...c,
+        attackType: type,
+        measured: { a: ea, b: eb, diff: cmp.diff, lo: cmp.lo, hi: cmp.hi },
+        verdict: verdict(c.kind, cmp.lo, cmp.hi, c.margin),
+      });
     }
     // Beyond the paper: every learned model against each simple detector, and NetFlowGen against every other model of a per-type table.
     const detectors = new Set(opts.detectors ?? []);
@@ -203,24 +248,49 @@ export function summarizeDetection(models: readonly SummaryModel[], figures: rea
       }
     if (opts.table === 'table6') {
       const a = find('NetFlowGen', type);
-      if (a) for (const b of models.filter((m) => (m.attackType ?? null) === type && m.model !== 'NetFlowGen' && !detectors.has(m.model))) compareOnce(a, b, 'f1');
+      if (a)
+        for (const b of models.filter(
+          (m) => (m.attackType ?? null) === type && m.model !== 'NetFlowGen' && !detectors.has(m.model),
+        ))
+          compareOnce(a, b, 'f1');
     }
   }
-  return { kind: 'netflowgen.detect-summary', createdBy: `netflowgen ${VERSION}`, table: opts.table, bound: opts.bound, replicates, level: 0.95, models: out, comparisons, claims };
+  return {
+    kind: 'netflowgen.detect-summary',
+    createdBy: `netflowgen ${VERSION}`,
+    table: opts.table,
+    bound: opts.bound,
+    replicates,
+    level: 0.95,
+    models: out,
+    comparisons,
+    claims,
+  };
 }
 
 /** Reads each seed's evaluation.json ({evaluation, figure}) and writes OUT/summary.json. */
 export async function writeDetectSummary(
-  inputs: readonly { model: string; attackType?: string; seeds: { seed: number; pretrainSeed?: number; file: string }[] }[],
+  inputs: readonly {
+    model: string;
+    attackType?: string;
+    seeds: { seed: number; pretrainSeed?: number; file: string }[];
+  }[],
   out: string,
   opts: SummaryOptions,
 ): Promise<DetectSummary> {
-  const figures: { model: string; attackType?: string; byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] }[] = [];
+  const figures: {
+    model: string;
+    attackType?: string;
+    byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[];
+  }[] = [];
   const models: SummaryModel[] = inputs.map((m) => ({
     model: m.model,
     attackType: m.attackType,
     seeds: m.seeds.map((s) => {
-      const doc = JSON.parse(readFileSync(s.file, 'utf8')) as { evaluation: RunEvaluation; figure: { byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] } };
+      const doc = JSON.parse(readFileSync(s.file, 'utf8')) as {
+        evaluation: RunEvaluation;
+        figure: { byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] };
+      };
       figures.push({ model: m.model, attackType: m.attackType, byBound: doc.figure.byBound });
       return { seed: s.seed, pretrainSeed: s.pretrainSeed, evaluation: doc.evaluation };
     }),
@@ -229,7 +299,6 @@ export async function writeDetectSummary(
   await writeFileAtomic(join(out, SUMMARY_FILE), JSON.stringify(summary, null, 1) + '\n');
   return summary;
 }
-
 
 // ---------------------------------------------------------------- Table 4: pre-training against the bigram
 
@@ -265,11 +334,15 @@ export function summarizePretrain(
   const b = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = bigramAt.get(key(first.windows[2 * i], first.windows[2 * i + 1]));
-    if (v === undefined) throw new Error(`window (row ${first.windows[2 * i]}, start ${first.windows[2 * i + 1]}) has no bigram loss: the baseline and the pre-trained model scored different windows`);
+    if (v === undefined)
+      throw new Error(
+        `window (row ${first.windows[2 * i]}, start ${first.windows[2 * i + 1]}) has no bigram loss: the baseline and the pre-trained model scored different windows`,
+      );
     b[i] = v;
   }
   const a = seeds.map((s) => {
-    if (s.windows.length !== first.windows.length || s.windows.some((x, i) => x !== first.windows[i])) throw new Error(`pre-training seed ${s.seed} scored other windows than seed ${first.seed}`);
+    if (s.windows.length !== first.windows.length || s.windows.some((x, i) => x !== first.windows[i]))
+      throw new Error(`pre-training seed ${s.seed} scored other windows than seed ${first.seed}`);
     const perWindow = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let sum = 0;
@@ -300,18 +373,39 @@ export function summarizePretrain(
       { model: 'Pre-trained', seeds: seeds.map((s) => s.seed), loss: { mean: ma, sd: sd(losses), values: losses } },
       { model: 'Bigram', seeds: [], loss: { mean: Number.isFinite(mb) ? mb : null, sd: null, values: [mb] } },
     ],
-    claims: [{ ...claim, attackType: null, measured: { a: ma, b: Number.isFinite(mb) ? mb : null, diff: d.diff, lo: d.lo, hi: d.hi }, verdict: verdict(claim.kind, d.lo, d.hi, claim.margin) }],
+    claims: [
+      {
+        ...claim,
+        attackType: null,
+        measured: { a: ma, b: Number.isFinite(mb) ? mb : null, diff: d.diff, lo: d.lo, hi: d.hi },
+        verdict: verdict(claim.kind, d.lo, d.hi, claim.margin),
+      },
+    ],
   };
 }
 
 /** Reads the seeds' scores and the bigram's per-window losses, and writes OUT/summary.json. */
-export async function writePretrainSummary(seedRuns: readonly { seed: number; scoreDir: string }[], bigramWindowsFile: string, out: string, opts: { split: string; replicates?: number }): Promise<PretrainSummary> {
+export async function writePretrainSummary(
+  seedRuns: readonly { seed: number; scoreDir: string }[],
+  bigramWindowsFile: string,
+  out: string,
+  opts: { split: string; replicates?: number },
+): Promise<PretrainSummary> {
   const seeds = seedRuns.map((r) => {
     const loss = readNpy(join(r.scoreDir, 'step_loss.npy'));
     const windows = readNpy(join(r.scoreDir, 'windows.npy'));
-    return { seed: r.seed, stepLoss: loss.data as Float32Array, steps: loss.shape[1], windows: windows.data as Int32Array };
+    return {
+      seed: r.seed,
+      stepLoss: loss.data as Float32Array,
+      steps: loss.shape[1],
+      windows: windows.data as Int32Array,
+    };
   });
-  const bigram = JSON.parse(readFileSync(bigramWindowsFile, 'utf8')) as { rows: number[]; starts: number[]; loss: number[] };
+  const bigram = JSON.parse(readFileSync(bigramWindowsFile, 'utf8')) as {
+    rows: number[];
+    starts: number[];
+    loss: number[];
+  };
   const summary = summarizePretrain(seeds, bigram, opts);
   await writeFileAtomic(join(out, SUMMARY_FILE), JSON.stringify(summary, null, 1) + '\n');
   return summary;

@@ -66,16 +66,38 @@ export interface RunEvaluation {
   /** Per bound: tau chosen on the evaluation split itself ("oracle tau"; optimistic, secondary). */
   oracle: BoundMetrics[];
   /** Effectiveness and overhead against the overhead budget, per bound (tau on selectSplit). */
-  budgetCurve: { bound: number; budget: number; tau: number; effectiveness: number | null; overhead: number; f1: number | null; fpr: number | null; fnr: number | null }[];
+  budgetCurve: {
+    bound: number;
+    budget: number;
+    tau: number;
+    effectiveness: number | null;
+    overhead: number;
+    f1: number | null;
+    fpr: number | null;
+    fnr: number | null;
+  }[];
   /** Per-example outcomes at the table bound's tau (for the bootstrap over examples and seeds). */
-  outcomes: { bound: number; tau: number; index: number[]; label: number[]; detection: number[]; effectiveness: (number | null)[]; overhead: number[]; customer: number[] };
+  outcomes: {
+    bound: number;
+    tau: number;
+    index: number[];
+    label: number[];
+    detection: number[];
+    effectiveness: (number | null)[];
+    overhead: number[];
+    customer: number[];
+  };
   unseen: UnseenMetrics[];
 }
 
 /** Figure 5's data: per model and bound, the effectiveness of every attack example and the mitigation time of every detected one. */
 export interface Figure5 {
   bounds: number[];
-  models: { run: string; label: string; byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[] }[];
+  models: {
+    run: string;
+    label: string;
+    byBound: { bound: number; effectiveness: number[]; mitigationTime: number[] }[];
+  }[];
 }
 
 export interface MetricsRow {
@@ -95,7 +117,16 @@ const pct = (x: number | null) => (x === null ? null : 100 * x);
 
 export function metricsRow(e: RunEvaluation, bound: number): MetricsRow {
   const b = boundOf(e, bound);
-  return { model: e.label, run: e.name, trainingSamples: e.trainExamples, effectiveness: pct(b.effectiveness), overhead: b.overhead, fpr: pct(b.fpr), fnr: pct(b.fnr), f1: b.f1 };
+  return {
+    model: e.label,
+    run: e.name,
+    trainingSamples: e.trainExamples,
+    effectiveness: pct(b.effectiveness),
+    overhead: b.overhead,
+    fpr: pct(b.fpr),
+    fnr: pct(b.fnr),
+    f1: b.f1,
+  };
 }
 
 export function boundOf(e: RunEvaluation, bound: number): BoundMetrics {
@@ -113,7 +144,13 @@ export const format = {
 };
 
 const METRIC_HEADERS = ['Effectiveness ↑', 'Overhead ↓', 'FPR ↓', 'FNR ↓', 'F1 score ↑'];
-const metricCells = (r: MetricsRow) => [format.effectiveness(r.effectiveness), format.overhead(r.overhead), format.rate(r.fpr), format.rate(r.fnr), format.f1(r.f1)];
+const metricCells = (r: MetricsRow) => [
+  format.effectiveness(r.effectiveness),
+  format.overhead(r.overhead),
+  format.rate(r.fpr),
+  format.rate(r.fnr),
+  format.f1(r.f1),
+];
 
 // ---------------------------------------------------------------- Table 5
 
@@ -123,7 +160,10 @@ export function table5Rows(evals: readonly RunEvaluation[], bound: number): Metr
 }
 
 export function table5Markdown(rows: readonly MetricsRow[]): string {
-  return markdownTable(['Model', 'Training samples', ...METRIC_HEADERS], rows.map((r) => [r.model, r.trainingSamples, ...metricCells(r)]));
+  return markdownTable(
+    ['Model', 'Training samples', ...METRIC_HEADERS],
+    rows.map((r) => [r.model, r.trainingSamples, ...metricCells(r)]),
+  );
 }
 
 // ---------------------------------------------------------------- Table 6
@@ -136,11 +176,17 @@ export interface Table6Row extends MetricsRow {
 export function table6Rows(evals: readonly RunEvaluation[], bound: number): Table6Row[] {
   const single = evals.filter((e) => e.attackTypes !== null && e.attackTypes.length === 1);
   const types = [...new Set(single.map((e) => e.attackTypes![0]))];
-  return types.flatMap((t) => single.filter((e) => e.attackTypes![0] === t).map((e) => ({ attackType: t, ...metricsRow(e, bound) })));
+  return types.flatMap((t) =>
+    single.filter((e) => e.attackTypes![0] === t).map((e) => ({ attackType: t, ...metricsRow(e, bound) })),
+  );
 }
 
 export function table6Markdown(rows: readonly Table6Row[]): string {
-  return markdownTable(['Attack type', 'Model', 'Training samples', ...METRIC_HEADERS], rows.map((r) => [r.attackType, r.model, r.trainingSamples, ...metricCells(r)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']);
+  return markdownTable(
+    ['Attack type', 'Model', 'Training samples', ...METRIC_HEADERS],
+    rows.map((r) => [r.attackType, r.model, r.trainingSamples, ...metricCells(r)]),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
 }
 
 // ---------------------------------------------------------------- Table 9
@@ -151,11 +197,16 @@ export interface Table9Row extends MetricsRow {
 
 /** Pre-trained (netflowgen_safe) runs on every attack type: full against light features. */
 export function table9Rows(evals: readonly RunEvaluation[], bound: number): Table9Row[] {
-  return evals.filter((e) => e.arch === 'netflowgen_safe' && e.attackTypes === null).map((e) => ({ trafficFeatures: e.nFeatures, ...metricsRow(e, bound) }));
+  return evals
+    .filter((e) => e.arch === 'netflowgen_safe' && e.attackTypes === null)
+    .map((e) => ({ trafficFeatures: e.nFeatures, ...metricsRow(e, bound) }));
 }
 
 export function table9Markdown(rows: readonly Table9Row[]): string {
-  return markdownTable(['Model', 'Traffic feats', ...METRIC_HEADERS], rows.map((r) => [r.model, r.trafficFeatures, ...metricCells(r)]));
+  return markdownTable(
+    ['Model', 'Traffic feats', ...METRIC_HEADERS],
+    rows.map((r) => [r.model, r.trafficFeatures, ...metricCells(r)]),
+  );
 }
 
 // ---------------------------------------------------------------- Table 8
@@ -179,14 +230,34 @@ export function runTitle(e: Pick<RunEvaluation, 'label' | 'attackTypes'>): strin
 export function table8Rows(evals: readonly RunEvaluation[]): Table8Row[] {
   return evals.flatMap((e) =>
     e.unseen.flatMap((u) => [
-      { model: runTitle(e), run: e.name, split: u.split, actual: 'True' as const, predictedTrue: u.confusion.tp, predictedFalse: u.confusion.fn, total: u.confusion.tp + u.confusion.fn },
-      { model: runTitle(e), run: e.name, split: u.split, actual: 'False' as const, predictedTrue: u.confusion.fp, predictedFalse: u.confusion.tn, total: u.confusion.fp + u.confusion.tn },
+      {
+        model: runTitle(e),
+        run: e.name,
+        split: u.split,
+        actual: 'True' as const,
+        predictedTrue: u.confusion.tp,
+        predictedFalse: u.confusion.fn,
+        total: u.confusion.tp + u.confusion.fn,
+      },
+      {
+        model: runTitle(e),
+        run: e.name,
+        split: u.split,
+        actual: 'False' as const,
+        predictedTrue: u.confusion.fp,
+        predictedFalse: u.confusion.tn,
+        total: u.confusion.fp + u.confusion.tn,
+      },
     ]),
   );
 }
 
 export function table8Markdown(rows: readonly Table8Row[]): string {
-  return markdownTable(['Model', 'Split', 'Actual', 'Predicted True', 'Predicted False', 'Total'], rows.map((r) => [r.model, r.split, r.actual, r.predictedTrue, r.predictedFalse, r.total]), ['l', 'l', 'l', 'r', 'r', 'r']);
+  return markdownTable(
+    ['Model', 'Split', 'Actual', 'Predicted True', 'Predicted False', 'Total'],
+    rows.map((r) => [r.model, r.split, r.actual, r.predictedTrue, r.predictedFalse, r.total]),
+    ['l', 'l', 'l', 'r', 'r', 'r'],
+  );
 }
 
 export interface Table8NodeRow {
@@ -199,21 +270,46 @@ export interface Table8NodeRow {
 }
 
 export function table8NodeRows(evals: readonly RunEvaluation[]): Table8NodeRow[] {
-  return evals.flatMap((e) => e.unseen.flatMap((u) => u.byMappedNode.map((g) => ({ model: runTitle(e), split: u.split, mappedTo: `${g.address} (row ${g.mappedTo})`, examples: g.examples, tn: g.tn, fp: g.fp }))));
+  return evals.flatMap((e) =>
+    e.unseen.flatMap((u) =>
+      u.byMappedNode.map((g) => ({
+        model: runTitle(e),
+        split: u.split,
+        mappedTo: `${g.address} (row ${g.mappedTo})`,
+        examples: g.examples,
+        tn: g.tn,
+        fp: g.fp,
+      })),
+    ),
+  );
 }
 
 export function table8NodeMarkdown(rows: readonly Table8NodeRow[]): string {
-  return markdownTable(['Model', 'Split', 'Mapped to', 'Examples', 'TN', 'FP'], rows.map((r) => [r.model, r.split, r.mappedTo, r.examples, r.tn, r.fp]), ['l', 'l', 'l', 'r', 'r', 'r']);
+  return markdownTable(
+    ['Model', 'Split', 'Mapped to', 'Examples', 'TN', 'FP'],
+    rows.map((r) => [r.model, r.split, r.mappedTo, r.examples, r.tn, r.fp]),
+    ['l', 'l', 'l', 'r', 'r', 'r'],
+  );
 }
 
 // ---------------------------------------------------------------- Figure 5
 
 /** Mean and median of a list; null when empty. */
-export function summary(xs: readonly number[]): { count: number; mean: number | null; median: number | null; max: number | null } {
+export function summary(xs: readonly number[]): {
+  count: number;
+  mean: number | null;
+  median: number | null;
+  max: number | null;
+} {
   if (!xs.length) return { count: 0, mean: null, median: null, max: null };
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
-  return { count: n, mean: s.reduce((a, b) => a + b, 0) / n, median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, max: s[n - 1] };
+  return {
+    count: n,
+    mean: s.reduce((a, b) => a + b, 0) / n,
+    median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2,
+    max: s[n - 1],
+  };
 }
 
 export interface Figure5Row {
@@ -233,7 +329,16 @@ export function figure5Rows(fig: Figure5): Figure5Row[] {
     m.byBound.map((b) => {
       const e = summary(b.effectiveness);
       const t = summary(b.mitigationTime);
-      return { model: m.label, bound: b.bound, attacks: e.count, meanEffectiveness: pct(e.mean), medianEffectiveness: pct(e.median), detected: t.count, meanMitigation: t.mean, medianMitigation: t.median };
+      return {
+        model: m.label,
+        bound: b.bound,
+        attacks: e.count,
+        meanEffectiveness: pct(e.mean),
+        medianEffectiveness: pct(e.median),
+        detected: t.count,
+        meanMitigation: t.mean,
+        medianMitigation: t.median,
+      };
     }),
   );
 }
@@ -241,7 +346,25 @@ export function figure5Rows(fig: Figure5): Figure5Row[] {
 export function figure5Markdown(rows: readonly Figure5Row[]): string {
   const f = (x: number | null) => (x === null ? '-' : x.toFixed(2));
   return markdownTable(
-    ['Model', 'Bound', 'Attacks', 'Mean effectiveness', 'Median effectiveness', 'Detected', 'Mean mitigation time (min)', 'Median mitigation time (min)'],
-    rows.map((r) => [r.model, `${Math.round(r.bound * 1000) / 10}%`, r.attacks, f(r.meanEffectiveness), f(r.medianEffectiveness), r.detected, f(r.meanMitigation), f(r.medianMitigation)]),
+    [
+      'Model',
+      'Bound',
+      'Attacks',
+      'Mean effectiveness',
+      'Median effectiveness',
+      'Detected',
+      'Mean mitigation time (min)',
+      'Median mitigation time (min)',
+    ],
+    rows.map((r) => [
+      r.model,
+      `${Math.round(r.bound * 1000) / 10}%`,
+      r.attacks,
+      f(r.meanEffectiveness),
+      f(r.medianEffectiveness),
+      r.detected,
+      f(r.meanMitigation),
+      f(r.medianMitigation),
+    ]),
   );
 }

@@ -149,8 +149,13 @@ export function checkSameExamples(groups: readonly (readonly RunOutcomes[])[]): 
   if (!first) return 0;
   for (const g of groups)
     for (const o of g) {
-      if (o.index.length !== first.index.length) throw new Error(`runs judged on different examples (${o.index.length} and ${first.index.length}): a comparison needs the same evaluation examples`);
-      for (let i = 0; i < o.index.length; i++) if (o.index[i] !== first.index[i]) throw new Error(`runs judged on different examples (example ${i}: ${o.index[i]} and ${first.index[i]})`);
+      if (o.index.length !== first.index.length)
+        throw new Error(
+          `runs judged on different examples (${o.index.length} and ${first.index.length}): a comparison needs the same evaluation examples`,
+        );
+      for (let i = 0; i < o.index.length; i++)
+        if (o.index[i] !== first.index[i])
+          throw new Error(`runs judged on different examples (example ${i}: ${o.index[i]} and ${first.index[i]})`);
     }
   return first.index.length;
 }
@@ -167,7 +172,13 @@ function drawRuns(rng: Rng, R: number): number[] {
 }
 
 /** Mean over the drawn runs of their metric with weights w. */
-function replicateValue(runs: readonly RunOutcomes[], drawn: readonly number[], metric: MetricName, w: Int32Array, bound: number): number {
+function replicateValue(
+  runs: readonly RunOutcomes[],
+  drawn: readonly number[],
+  metric: MetricName,
+  w: Int32Array,
+  bound: number,
+): number {
   return finiteMean(drawn.map((r) => weightedMetric(runs[r], metric, w, bound)));
 }
 
@@ -179,11 +190,22 @@ function interval(values: number[], level: number): { lo: number | null; hi: num
 }
 
 /** A model's estimate, sd over runs and bootstrap interval of one metric. */
-export function bootstrapMetric(runs: readonly RunOutcomes[], metric: MetricName, opts: BootstrapOptions = {}): Estimate {
+export function bootstrapMetric(
+  runs: readonly RunOutcomes[],
+  metric: MetricName,
+  opts: BootstrapOptions = {},
+): Estimate {
   const n = checkSameExamples([runs]);
   const bound = opts.bound ?? 0.8;
   const perRun = runs.map((o) => weightedMetric(o, metric, null, bound));
-  const out: Estimate = { mean: nullable(finiteMean(perRun)), sd: sampleSd(perRun), lo: null, hi: null, runs: runs.length, examples: n };
+  const out: Estimate = {
+    mean: nullable(finiteMean(perRun)),
+    sd: sampleSd(perRun),
+    lo: null,
+    hi: null,
+    runs: runs.length,
+    examples: n,
+  };
   if (!runs.length || !n) return out;
   const B = opts.replicates ?? 2000;
   const rng = Rng.derive(opts.seed ?? 1, 'bootstrap', metric);
@@ -207,7 +229,12 @@ export interface Difference {
 }
 
 /** The paired bootstrap difference A - B of one metric, on the same examples. */
-export function pairedDifference(a: readonly RunOutcomes[], b: readonly RunOutcomes[], metric: MetricName, opts: BootstrapOptions = {}): Difference {
+export function pairedDifference(
+  a: readonly RunOutcomes[],
+  b: readonly RunOutcomes[],
+  metric: MetricName,
+  opts: BootstrapOptions = {},
+): Difference {
   const n = checkSameExamples([a, b]);
   const bound = opts.bound ?? 0.8;
   const ma = finiteMean(a.map((o) => weightedMetric(o, metric, null, bound)));
@@ -266,16 +293,29 @@ export function verdict(kind: 'better' | 'not worse', lo: number | null, hi: num
  * Positive when A's loss is lower. Replicates draw n windows and the seeds of A with replacement:
  * D_b = mean_{s in S_b} sum_i w_i (b_i - a_si) / n. 95% percentile interval; sd over seeds of A.
  */
-export function pairedLossDifference(a: readonly ArrayLike<number>[], b: ArrayLike<number>, opts: BootstrapOptions = {}): Difference & { sd: number | null } {
+export function pairedLossDifference(
+  a: readonly ArrayLike<number>[],
+  b: ArrayLike<number>,
+  opts: BootstrapOptions = {},
+): Difference & { sd: number | null } {
   const n = b.length;
-  for (const x of a) if (x.length !== n) throw new Error(`per-window losses of ${x.length} and ${n} windows: the comparison needs the same windows`);
+  for (const x of a)
+    if (x.length !== n)
+      throw new Error(`per-window losses of ${x.length} and ${n} windows: the comparison needs the same windows`);
   const diffOf = (s: number, w: Int32Array | null) => {
     let sum = 0;
     for (let i = 0; i < n; i++) sum += (w ? w[i] : 1) * (b[i] - a[s][i]);
     return sum / n;
   };
   const perSeed = a.map((_, s) => diffOf(s, null));
-  const out = { diff: nullable(finiteMean(perSeed)), lo: null as number | null, hi: null as number | null, pairedRuns: true, examples: n, sd: sampleSd(perSeed) };
+  const out = {
+    diff: nullable(finiteMean(perSeed)),
+    lo: null as number | null,
+    hi: null as number | null,
+    pairedRuns: true,
+    examples: n,
+    sd: sampleSd(perSeed),
+  };
   if (!a.length || !n) return out;
   const B = opts.replicates ?? 2000;
   const rng = Rng.derive(opts.seed ?? 1, 'loss');

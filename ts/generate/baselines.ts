@@ -29,9 +29,16 @@ export function bigramCumulative(model: BigramModel): Float64Array {
 }
 
 /** T minutes of bigram samples from the last real minute `last` [F]; `cum` from bigramCumulative. */
-export function sampleBigram(model: BigramModel, last: Uint8Array, T: number, rng: Rng, cum = bigramCumulative(model)): Uint8Array {
+export function sampleBigram(
+  model: BigramModel,
+  last: Uint8Array,
+  T: number,
+  rng: Rng,
+  cum = bigramCumulative(model),
+): Uint8Array {
   const { nFeatures: F, nBins: N } = model;
-  if (last.length !== F) throw new RangeError(`sampleBigram: the last minute has ${last.length} features, the bigram ${F}`);
+  if (last.length !== F)
+    throw new RangeError(`sampleBigram: the last minute has ${last.length} features, the bigram ${F}`);
   const out = new Uint8Array(T * F);
   const prev = Uint8Array.from(last);
   for (let t = 0; t < T; t++)
@@ -46,8 +53,9 @@ export function sampleBigram(model: BigramModel, last: Uint8Array, T: number, rn
 
 /** T minutes that repeat the `period` real minutes before the span (`history` [period, F]). */
 export function seasonalRepeat(history: Uint8Array, period: number, F: number, T: number): Uint8Array {
-  if (history.length !== period * F) throw new RangeError(`seasonalRepeat: ${history.length} values of history, expected ${period} x ${F}`);
+  if (history.length !== period * F)
+    throw new RangeError(`seasonalRepeat: ${history.length} values of history, expected ${period} x ${F}`);
   const out = new Uint8Array(T * F);
-  for (let t = 0; t < T; t++) out.set(history.subarray((t % period) * F, (t % period + 1) * F), t * F);
+  for (let t = 0; t < T; t++) out.set(history.subarray((t % period) * F, ((t % period) + 1) * F), t * F);
   return out;
 }

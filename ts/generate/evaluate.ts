@@ -33,7 +33,18 @@ import { minuteToIso, SeriesStore } from '../serialize/store.js';
 import { markdownTable } from '../train/tables.js';
 import { bigramCumulative, sampleBigram, seasonalRepeat } from './baselines.js';
 import { generate, GeneratedSeries, resolveRows, resolveRun, datasetMinute, GENERATED_MANIFEST } from './generate.js';
-import { metricBetter, compareStats, DAILY_LAG, equalCounts, meanMetrics, METRIC_KEYS, seriesStats, SHORT_LAGS, type GenerationMetrics, type MetricKey } from './metrics.js';
+import {
+  metricBetter,
+  compareStats,
+  DAILY_LAG,
+  equalCounts,
+  meanMetrics,
+  METRIC_KEYS,
+  seriesStats,
+  SHORT_LAGS,
+  type GenerationMetrics,
+  type MetricKey,
+} from './metrics.js';
 
 export const GENERATION_EVAL_SCHEMA = 'generation-eval.schema.json';
 export const GENERATION_JSON = 'generation.json';
@@ -116,7 +127,15 @@ export interface GenerationEvaluation {
   schemaVersion: 1;
   createdBy: string;
   dataset: string;
-  span: { split: string | null; from: number; to: number; minutes: number; halfMinutes: number; startMinute: number; firstMinute: string };
+  span: {
+    split: string | null;
+    from: number;
+    to: number;
+    minutes: number;
+    halfMinutes: number;
+    startMinute: number;
+    firstMinute: string;
+  };
   nodes: { row: number; address: string }[];
   features: string[];
   featureGroups: FeatureGroup[];
@@ -143,19 +162,32 @@ function selectColumns(bins: Uint8Array, T: number, Fall: number, cols: readonly
 }
 
 /** The span: [from, from + minutes), even, whole days per half when at least two days. */
-export function evaluationSpan(ds: BinnedDataset, opts: { split?: 'valid' | 'test'; from?: string | number; minutes?: number }): { split: string | null; from: number; minutes: number } {
+export function evaluationSpan(
+  ds: BinnedDataset,
+  opts: { split?: 'valid' | 'test'; from?: string | number; minutes?: number },
+): { split: string | null; from: number; minutes: number } {
   const m = ds.manifest;
   const split = opts.from === undefined ? (opts.split ?? 'test') : null;
-  const from = opts.from === undefined ? m.splits[split ?? 'test'].start : datasetMinute(opts.from, m.startMinute, '--from');
-  const end = opts.from === undefined && opts.minutes === undefined ? m.splits[split ?? 'test'].end : from + (opts.minutes ?? m.minutes - from);
-  if (from < 1 || end > m.minutes) throw new Error(`the span ${from}..${end - 1} must lie inside the dataset (minutes 1..${m.minutes - 1}: the generators read at least one real minute before it)`);
+  const from =
+    opts.from === undefined ? m.splits[split ?? 'test'].start : datasetMinute(opts.from, m.startMinute, '--from');
+  const end =
+    opts.from === undefined && opts.minutes === undefined
+      ? m.splits[split ?? 'test'].end
+      : from + (opts.minutes ?? m.minutes - from);
+  if (from < 1 || end > m.minutes)
+    throw new Error(
+      `the span ${from}..${end - 1} must lie inside the dataset (minutes 1..${m.minutes - 1}: the generators read at least one real minute before it)`,
+    );
   let minutes = end - from;
   minutes = minutes >= 2 * DAILY_LAG ? 2 * DAILY_LAG * Math.floor(minutes / (2 * DAILY_LAG)) : minutes - (minutes % 2);
-  if (minutes < 4) throw new Error(`the span from minute ${from} has ${end - from} minutes: too short to compare halves`);
+  if (minutes < 4)
+    throw new Error(`the span from minute ${from} has ${end - from} minutes: too short to compare halves`);
   return { split, from, minutes };
 }
 
-export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promise<{ result: GenerationEvaluation; files: { json: string; md: string } }> {
+export async function evaluateGeneration(
+  opts: EvaluateGenerationOptions,
+): Promise<{ result: GenerationEvaluation; files: { json: string; md: string } }> {
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   if (!opts.models.length) throw new Error('name at least one pre-training run to sample from');
   const runs = opts.models.map((r) => ({ dir: resolve(r), ...resolveRun(resolve(r), undefined, opts.dataset) }));
@@ -165,7 +197,10 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
   const span = evaluationSpan(ds, opts);
   const N = span.minutes;
   const h = N / 2;
-  const rows = (opts.nodes?.length ? resolveRows(ds, opts.nodes) : resolveRows(ds)).slice(0, opts.nodes?.length ? undefined : (opts.maxNodes ?? 64));
+  const rows = (opts.nodes?.length ? resolveRows(ds, opts.nodes) : resolveRows(ds)).slice(
+    0,
+    opts.nodes?.length ? undefined : (opts.maxNodes ?? 64),
+  );
   const out = resolve(opts.out);
   mkdirSync(join(out, 'samples'), { recursive: true });
   const seed = opts.seed ?? 1;
@@ -186,7 +221,10 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
   let groups: FeatureGroup[] = [];
   for (const [i, run] of runs.entries()) {
     check();
-    if (run.dataset !== dataset) throw new Error(`${run.dir} was trained on ${run.dataset}, not ${dataset}: compare models of one dataset (or pass --dataset)`);
+    if (run.dataset !== dataset)
+      throw new Error(
+        `${run.dir} was trained on ${run.dataset}, not ${dataset}: compare models of one dataset (or pass --dataset)`,
+      );
     const label = `NetFlowGen (${run.name})`;
     const rel = join('samples', `${i + 1}-${slug(run.name)}`);
     const dir = join(out, rel);
@@ -241,11 +279,25 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
     if (features === null) {
       features = gm.features;
       groups = gm.featureGroups;
-    } else if (gm.features.join(',') !== features.join(',')) throw new Error(`${run.dir} generates other features (${gm.features.length}) than ${runs[0].dir} (${features.length}): compare models of one feature set`);
+    } else if (gm.features.join(',') !== features.join(','))
+      throw new Error(
+        `${run.dir} generates other features (${gm.features.length}) than ${runs[0].dir} (${features.length}): compare models of one feature set`,
+      );
     const opened = series;
-    generated.set(label, rows.map((_, j) => opened.readBins(j)));
+    generated.set(
+      label,
+      rows.map((_, j) => opened.readBins(j)),
+    );
     samplesOf.set(label, opened);
-    modelRows.push({ label, kind: 'model', source: run.dir, available: true, metrics: null, samples: rel, nodeMinutesPerSecond: gm.timing.nodeMinutesPerSecond });
+    modelRows.push({
+      label,
+      kind: 'model',
+      source: run.dir,
+      available: true,
+      metrics: null,
+      samples: rel,
+      nodeMinutesPerSecond: gm.timing.nodeMinutesPerSecond,
+    });
   }
   const names = features ?? m.features;
   const cols = names.map((n) => m.features.indexOf(n));
@@ -262,21 +314,53 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
   const bigramCounts = new Float64Array(F * K * K);
   for (const [row, starts] of startsByRow(ds.readWindows('train'))) {
     check();
-    countTransitions(selectColumns(ds.readBins(row), m.minutes, Fall, cols), F, K, starts, m.windowLength, bigramCounts);
+    countTransitions(
+      selectColumns(ds.readBins(row), m.minutes, Fall, cols),
+      F,
+      K,
+      starts,
+      m.windowLength,
+      bigramCounts,
+    );
   }
   const bigram = fitBigram(bigramCounts, F, K);
   const cum = bigramCumulative(bigram);
   generated.set(
     'Bigram',
-    rows.map((r) => sampleBigram(bigram, selectColumns(ds.readBins(r, span.from - 1, span.from), 1, Fall, cols), N, Rng.derive(seed, 'bigram', r), cum)),
+    rows.map((r) =>
+      sampleBigram(
+        bigram,
+        selectColumns(ds.readBins(r, span.from - 1, span.from), 1, Fall, cols),
+        N,
+        Rng.derive(seed, 'bigram', r),
+        cum,
+      ),
+    ),
   );
-  baselineRows.push({ label: 'Bigram', kind: 'baseline', source: "per-feature bigram of the training windows (Table 4's), sampled from the last real minute", available: true, metrics: null });
+  baselineRows.push({
+    label: 'Bigram',
+    kind: 'baseline',
+    source: "per-feature bigram of the training windows (Table 4's), sampled from the last real minute",
+    available: true,
+    metrics: null,
+  });
   for (const [label, period, what] of [
     ['Seasonal (previous day)', DAILY_LAG, 'day'],
     ['Seasonal (previous week)', 7 * DAILY_LAG, 'week'],
   ] as const) {
     const ok = span.from >= period;
-    if (ok) generated.set(label, rows.map((r) => seasonalRepeat(selectColumns(ds.readBins(r, span.from - period, span.from), period, Fall, cols), period, F, N)));
+    if (ok)
+      generated.set(
+        label,
+        rows.map((r) =>
+          seasonalRepeat(
+            selectColumns(ds.readBins(r, span.from - period, span.from), period, Fall, cols),
+            period,
+            F,
+            N,
+          ),
+        ),
+      );
     baselineRows.push({
       label,
       kind: 'baseline',
@@ -325,11 +409,23 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
       }),
     ) as Record<MetricKey, boolean | null>;
     const byBaseline = Object.fromEntries(
-      available.map((b) => [b.label, Object.fromEntries(METRIC_KEYS.map((k) => [k, metricBetter(k, mm[k], (b.metrics as GenerationMetrics)[k])])) as Record<MetricKey, boolean | null>]),
+      available.map((b) => [
+        b.label,
+        Object.fromEntries(
+          METRIC_KEYS.map((k) => [k, metricBetter(k, mm[k], (b.metrics as GenerationMetrics)[k])]),
+        ) as Record<MetricKey, boolean | null>,
+      ]),
     );
     const fl = (floor.metrics as GenerationMetrics).jsd;
     const ratio = fl > 0 ? mm.jsd / fl : null;
-    return { model: r.label, beatsBaselines: beats, beatsAllBaselines: Object.values(beats).every((b) => b !== false), byBaseline, jsdToFloor: ratio, jsdWithinFloorFactor: ratio === null ? null : ratio <= FLOOR_FACTOR };
+    return {
+      model: r.label,
+      beatsBaselines: beats,
+      beatsAllBaselines: Object.values(beats).every((b) => b !== false),
+      byBaseline,
+      jsdToFloor: ratio,
+      jsdWithinFloorFactor: ratio === null ? null : ratio <= FLOOR_FACTOR,
+    };
   });
 
   // ---- series for plots ----
@@ -362,7 +458,10 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
       startMinute: m.startMinute + span.from,
       firstMinute: minuteToIso(m.startMinute + span.from),
       minutes: M,
-      real: { bins: column(real[i]), values: srcStore ? storeColumn(srcStore, m.nodes[r].storeIndex, span.from, feature) : null },
+      real: {
+        bins: column(real[i]),
+        values: srcStore ? storeColumn(srcStore, m.nodes[r].storeIndex, span.from, feature) : null,
+      },
       generated: gen,
     };
   });
@@ -372,7 +471,15 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
     schemaVersion: 1,
     createdBy: `netflowgen ${VERSION}`,
     dataset,
-    span: { split: span.split, from: span.from, to: span.from + N, minutes: N, halfMinutes: h, startMinute: m.startMinute + span.from, firstMinute: minuteToIso(m.startMinute + span.from) },
+    span: {
+      split: span.split,
+      from: span.from,
+      to: span.from + N,
+      minutes: N,
+      halfMinutes: h,
+      startMinute: m.startMinute + span.from,
+      firstMinute: minuteToIso(m.startMinute + span.from),
+    },
     nodes: rows.map((r) => ({ row: r, address: m.nodes[r].address })),
     features: names,
     featureGroups: groupList,
@@ -384,7 +491,9 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
     verdicts,
     series,
   };
-  const clean = JSON.parse(JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as GenerationEvaluation;
+  const clean = JSON.parse(
+    JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
+  ) as GenerationEvaluation;
   const files = { json: join(out, GENERATION_JSON), md: join(out, GENERATION_MD) };
   validateWithSchema(GENERATION_EVAL_SCHEMA, clean, files.json);
   await writeFileAtomic(files.json, JSON.stringify(clean) + '\n');
@@ -392,11 +501,24 @@ export async function evaluateGeneration(opts: EvaluateGenerationOptions): Promi
   return { result: clean, files };
 }
 
-const fmt = (x: number | null | undefined, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const fmt = (x: number | null | undefined, d = 4) =>
+  x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d);
 
 /** The metrics table (Markdown) and one line per model verdict. */
 export function generationTable(e: Pick<GenerationEvaluation, 'rows'>): string {
-  const head = ['Generator', 'Mean JSD', 'JSD volume', 'JSD protocol', 'JSD port', 'JSD flag', 'ACF MSE (1-60)', 'ACF err. (1440)', 'Corr. error', 'Equal bins', 'Node-min/s'];
+  const head = [
+    'Generator',
+    'Mean JSD',
+    'JSD volume',
+    'JSD protocol',
+    'JSD port',
+    'JSD flag',
+    'ACF MSE (1-60)',
+    'ACF err. (1440)',
+    'Corr. error',
+    'Equal bins',
+    'Node-min/s',
+  ];
   const body = e.rows.map((r) => {
     const x = r.metrics;
     if (!x) return [r.label, ...head.slice(1, -1).map(() => '–'), '–'];
@@ -427,7 +549,15 @@ export function generationMarkdown(e: GenerationEvaluation): string {
     '',
     ...e.verdicts.map((v) => {
       const lost = Object.entries(v.byBaseline)
-        .map(([b, ms]) => [b, Object.entries(ms).filter(([, x]) => x === false).map(([k]) => k)] as const)
+        .map(
+          ([b, ms]) =>
+            [
+              b,
+              Object.entries(ms)
+                .filter(([, x]) => x === false)
+                .map(([k]) => k),
+            ] as const,
+        )
         .filter(([, ks]) => ks.length)
         .map(([b, ks]) => `${b} on ${ks.join(', ')}`);
       return `- ${v.model}: ${v.beatsAllBaselines ? 'beats every available baseline on every measured metric' : `not better than ${lost.join('; ')}`}; mean JSD ${fmt(v.jsdToFloor, 2)} x the floor (goal <= ${e.floorFactor}: ${v.jsdWithinFloorFactor ? 'met' : 'not met'}).`;

@@ -78,7 +78,16 @@ export interface GeneratedManifest {
   kind: 'netflowgen.generated-series';
   schemaVersion: 1;
   createdBy: string;
-  model: { run: string | null; name: string | null; checkpoint: string | null; initArch: string | null; size: string; window: number; context: number; keep: number };
+  model: {
+    run: string | null;
+    name: string | null;
+    checkpoint: string | null;
+    initArch: string | null;
+    size: string;
+    window: number;
+    context: number;
+    keep: number;
+  };
   dataset: string;
   features: string[];
   featureGroups: FeatureGroup[];
@@ -90,10 +99,25 @@ export interface GeneratedManifest {
   firstMinute: string;
   minutes: number;
   history: { from: number | null; minutes: number; cold: boolean };
-  sampling: { temperature: number; topK: number; seed: number; cache: boolean; batchSize: number; device: string; threads: number; reprimes: number };
+  sampling: {
+    temperature: number;
+    topK: number;
+    seed: number;
+    cache: boolean;
+    batchSize: number;
+    device: string;
+    threads: number;
+    reprimes: number;
+  };
   nodes: GeneratedNode[];
   files: { bins: { file: string; dtype: 'uint8'; shape: number[] }; sample: string; store: string | null };
-  values: { source: 'training-values' | 'cutoffs' | null; store: string | null; fallbacks: number; unrealizable: number; seed: number } ;
+  values: {
+    source: 'training-values' | 'cutoffs' | null;
+    store: string | null;
+    fallbacks: number;
+    unrealizable: number;
+    seed: number;
+  };
   timing: { sampleSeconds: number; nodeMinutesPerSecond: number | null; totalSeconds: number };
 }
 
@@ -146,11 +170,19 @@ export function datasetMinute(value: string | number, startMinute: number, what:
 }
 
 /** The run's spec, checkpoint and dataset. */
-export function resolveRun(run: string, checkpoint?: string, dataset?: string): { name: string; checkpoint: string; dataset: string } {
+export function resolveRun(
+  run: string,
+  checkpoint?: string,
+  dataset?: string,
+): { name: string; checkpoint: string; dataset: string } {
   const specFile = join(run, SPEC_FILE);
-  if (!existsSync(specFile)) throw new Error(`${run}: not a run folder (no ${SPEC_FILE}); give the folder netflowgen pretrain wrote`);
+  if (!existsSync(specFile))
+    throw new Error(`${run}: not a run folder (no ${SPEC_FILE}); give the folder netflowgen pretrain wrote`);
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as { name: string; dataset: string };
-  const ckpt = checkpoint && (checkpoint.includes('/') || existsSync(checkpoint)) ? resolve(checkpoint) : join(run, checkpoint ?? BEST_CHECKPOINT);
+  const ckpt =
+    checkpoint && (checkpoint.includes('/') || existsSync(checkpoint))
+      ? resolve(checkpoint)
+      : join(run, checkpoint ?? BEST_CHECKPOINT);
   if (!existsSync(ckpt)) throw new Error(`${ckpt}: missing (has the run saved a checkpoint yet?)`);
   return { name: spec.name, checkpoint: ckpt, dataset: resolve(dataset ?? spec.dataset) };
 }
@@ -163,15 +195,25 @@ export function resolveRows(ds: BinnedDataset, nodes?: (string | number)[]): num
     const byAddress = ds.rowOf(s);
     if (byAddress >= 0) return byAddress;
     if (/^\d+$/.test(s) && Number(s) < ds.rows) return Number(s);
-    throw new Error(`${ds.dir}: no node '${s}' (give an address of the dataset's nodes or a row number 0..${ds.rows - 1})`);
+    throw new Error(
+      `${ds.dir}: no node '${s}' (give an address of the dataset's nodes or a row number 0..${ds.rows - 1})`,
+    );
   });
   if (new Set(rows).size !== rows.length) throw new Error('a node is named twice');
   return rows;
 }
 
 /** Runs python/generate.py; resolves with its sample.json. */
-export async function runSampler(args: string[], out: string, opts: { threads?: number; signal?: AbortSignal; label?: string } = {}): Promise<SampleRecord> {
-  const bar = createProgress(opts.label ?? 'generate', 1, '{bar} {percentage}% | {value}/{total} node-minutes | ETA {eta_formatted}');
+export async function runSampler(
+  args: string[],
+  out: string,
+  opts: { threads?: number; signal?: AbortSignal; label?: string } = {},
+): Promise<SampleRecord> {
+  const bar = createProgress(
+    opts.label ?? 'generate',
+    1,
+    '{bar} {percentage}% | {value}/{total} node-minutes | ETA {eta_formatted}',
+  );
   const res = await runPythonScript('generate.py', [...args, '--out', out], {
     threads: opts.threads,
     signal: opts.signal,
@@ -186,7 +228,9 @@ export async function runSampler(args: string[], out: string, opts: { threads?: 
   if (res.canceled) throw new RunInterrupted('interrupted while sampling; nothing was written');
   if (res.exitCode !== 0) {
     const own = [...res.tail].reverse().find((l) => l.startsWith('generate.py: '));
-    throw new Error(`python/generate.py failed (exit code ${res.exitCode}): ${own?.slice('generate.py: '.length) ?? lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`);
+    throw new Error(
+      `python/generate.py failed (exit code ${res.exitCode}): ${own?.slice('generate.py: '.length) ?? lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`,
+    );
   }
   const file = join(out, 'sample.json');
   return validateWithSchema<SampleRecord>(SAMPLE_SCHEMA, JSON.parse(readFileSync(file, 'utf8')), file);
@@ -195,21 +239,27 @@ export async function runSampler(args: string[], out: string, opts: { threads?: 
 export async function generate(opts: GenerateOptions): Promise<GeneratedManifest> {
   const started = Date.now();
   const log = opts.log ?? (() => {});
-  if (!opts.model === !opts.initArch) throw new Error('give a run folder (model) or an architecture to initialise (initArch), not both');
+  if (!opts.model === !opts.initArch)
+    throw new Error('give a run folder (model) or an architecture to initialise (initArch), not both');
   const run = opts.model ? resolveRun(resolve(opts.model), opts.checkpoint, opts.dataset) : null;
   const datasetDir = run?.dataset ?? (opts.dataset ? resolve(opts.dataset) : undefined);
   if (!datasetDir) throw new Error('initArch needs a dataset');
   const ds = BinnedDataset.open(datasetDir);
   const m = ds.manifest;
   const from = datasetMinute(opts.from, m.startMinute, '--from');
-  if (!(Number.isInteger(opts.minutes) && opts.minutes >= 1)) throw new Error(`--minutes must be a whole number >= 1, got ${opts.minutes}`);
+  if (!(Number.isInteger(opts.minutes) && opts.minutes >= 1))
+    throw new Error(`--minutes must be a whole number >= 1, got ${opts.minutes}`);
   let history = 0;
   let historyFrom: number | null = null;
   if (opts.historyFrom !== undefined) {
     historyFrom = datasetMinute(opts.historyFrom, m.startMinute, '--history-from');
     history = from - historyFrom;
-    if (history < 1) throw new Error(`--history-from must come before --from (minute ${historyFrom} is not before ${from})`);
-    if (historyFrom < 0 || from > m.minutes) throw new Error(`the history ${historyFrom}..${from - 1} is not inside the dataset's minutes 0..${m.minutes - 1}`);
+    if (history < 1)
+      throw new Error(`--history-from must come before --from (minute ${historyFrom} is not before ${from})`);
+    if (historyFrom < 0 || from > m.minutes)
+      throw new Error(
+        `the history ${historyFrom}..${from - 1} is not inside the dataset's minutes 0..${m.minutes - 1}`,
+      );
   }
   const rows = resolveRows(ds, opts.nodes);
   const seed = opts.seed ?? 1;
@@ -217,7 +267,16 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
   const args = [
     ...(run ? ['--checkpoint', run.checkpoint] : ['--init-arch', String(opts.initArch)]),
     ...['--data', datasetDir, '--from', String(from), '--minutes', String(opts.minutes), '--history', String(history)],
-    ...['--rows-list', rows.join(','), '--temperature', String(opts.temperature ?? 1), '--top-k', String(opts.topK ?? 0), '--seed', String(seed)],
+    ...[
+      '--rows-list',
+      rows.join(','),
+      '--temperature',
+      String(opts.temperature ?? 1),
+      '--top-k',
+      String(opts.topK ?? 0),
+      '--seed',
+      String(seed),
+    ],
     ...(opts.cache === false ? ['--no-cache'] : []),
     ...(opts.keep ? ['--keep', String(opts.keep)] : []),
     ...(opts.batchSize ? ['--batch-size', String(opts.batchSize)] : []),
@@ -226,18 +285,33 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
   const storeDir = opts.store === false ? null : resolve(opts.store ?? m.source.store);
   const source = storeDir && existsSync(join(storeDir, 'manifest.json')) ? SeriesStore.open(storeDir) : null;
   if (storeDir && !source && opts.store) throw new Error(`${storeDir}: not a series store`);
-  if (storeDir && !source) log(`${storeDir} (the dataset's store) is not there: values are drawn uniformly within the cutoffs`);
+  if (storeDir && !source)
+    log(`${storeDir} (the dataset's store) is not there: values are drawn uniformly within the cutoffs`);
 
   return withAtomicDir(
     out,
     async (tmp) => {
-      log(`sampling ${rows.length} nodes x ${opts.minutes} minutes from ${run?.checkpoint ?? `an untrained ${opts.initArch}`}`);
-      const sample = await runSampler(args, tmp, { threads: opts.threads, signal: opts.signal, label: `generate ${run?.name ?? opts.initArch}` });
+      log(
+        `sampling ${rows.length} nodes x ${opts.minutes} minutes from ${run?.checkpoint ?? `an untrained ${opts.initArch}`}`,
+      );
+      const sample = await runSampler(args, tmp, {
+        threads: opts.threads,
+        signal: opts.signal,
+        label: `generate ${run?.name ?? opts.initArch}`,
+      });
       const F = sample.features.length;
       const N = sample.minutes;
       const nodes: GeneratedNode[] = rows.map((r) => {
         const n = m.nodes[r];
-        return { row: r, address: n.address, customer: n.customer, ...(n.role ? { role: n.role } : {}), nodeId: n.nodeId, customerId: n.customerId, seen: n.seen };
+        return {
+          row: r,
+          address: n.address,
+          customer: n.customer,
+          ...(n.role ? { role: n.role } : {}),
+          nodeId: n.nodeId,
+          customerId: n.customerId,
+          seen: n.seen,
+        };
       });
       let fallbacks = 0;
       let unrealizable = 0;
@@ -245,9 +319,14 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
       if (storeDir) {
         const bins = new Uint8Array(readFileSync(join(tmp, sample.files.bins.file)));
         const values = new Float32Array(rows.length * N * F);
-        const featureCols = ds.manifest.features.map((name, i) => (sample.features.includes(name) ? i : -1)).filter((i) => i >= 0);
+        const featureCols = ds.manifest.features
+          .map((name, i) => (sample.features.includes(name) ? i : -1))
+          .filter((i) => i >= 0);
         const storeCols = source ? sample.features.map((name) => source.manifest.features.indexOf(name)) : [];
-        if (source && storeCols.some((c) => c < 0)) throw new Error(`${storeDir}: the store lacks features of the model (${sample.features.filter((_, i) => storeCols[i] < 0).join(', ')})`);
+        if (source && storeCols.some((c) => c < 0))
+          throw new Error(
+            `${storeDir}: the store lacks features of the model (${sample.features.filter((_, i) => storeCols[i] < 0).join(', ')})`,
+          );
         const train = m.splits.train;
         rows.forEach((r, i) => {
           const all = ds.readCutoffs(r); // [F_dataset, N-1]
@@ -265,13 +344,26 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
             for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) picked[t * F + f] = raw[t * S + storeCols[f]];
             sorted = sortedColumns(picked, T, F);
           }
-          const r2 = binsToValues(bins.subarray(i * N * F, (i + 1) * N * F), N, F, cut, m.nBins, sorted, Rng.derive(seed, 'values', r));
+          const r2 = binsToValues(
+            bins.subarray(i * N * F, (i + 1) * N * F),
+            N,
+            F,
+            cut,
+            m.nBins,
+            sorted,
+            Rng.derive(seed, 'values', r),
+          );
           values.set(r2.values, i * N * F);
           fallbacks += r2.fallbacks;
           unrealizable += r2.unrealizable;
         });
         const customers = [...new Set(nodes.map((n) => n.customer))];
-        const storeNodes: StoreNode[] = nodes.map((n, id) => ({ id, address: n.address, customer: n.customer, ...(n.role ? { role: n.role } : {}) }));
+        const storeNodes: StoreNode[] = nodes.map((n, id) => ({
+          id,
+          address: n.address,
+          customer: n.customer,
+          ...(n.role ? { role: n.role } : {}),
+        }));
         await writeSeriesStore(join(tmp, 'store'), {
           createdBy: `netflowgen ${VERSION} generate`,
           features: sample.features,
@@ -282,7 +374,9 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
           sampling: source?.manifest.sampling ?? 1,
           inputs: [],
           records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
-          options: { generated: { model: run?.checkpoint ?? `untrained ${opts.initArch}`, dataset: datasetDir, from, seed } },
+          options: {
+            generated: { model: run?.checkpoint ?? `untrained ${opts.initArch}`, dataset: datasetDir, from, seed },
+          },
           data: values,
         });
         storeRel = 'store';
@@ -291,7 +385,16 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
         kind: 'netflowgen.generated-series',
         schemaVersion: 1,
         createdBy: `netflowgen ${VERSION}`,
-        model: { run: opts.model ? resolve(opts.model) : null, name: run?.name ?? null, checkpoint: run?.checkpoint ?? null, initArch: opts.initArch ?? null, size: sample.size, window: sample.window, context: sample.context, keep: sample.keep },
+        model: {
+          run: opts.model ? resolve(opts.model) : null,
+          name: run?.name ?? null,
+          checkpoint: run?.checkpoint ?? null,
+          initArch: opts.initArch ?? null,
+          size: sample.size,
+          window: sample.window,
+          context: sample.context,
+          keep: sample.keep,
+        },
         dataset: datasetDir,
         features: sample.features,
         featureGroups: sample.featureGroups,
@@ -301,11 +404,30 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
         firstMinute: minuteToIso(m.startMinute + from),
         minutes: N,
         history: { from: sample.cold ? null : from - sample.history, minutes: sample.history, cold: sample.cold },
-        sampling: { temperature: sample.temperature, topK: sample.topK, seed, cache: sample.cache, batchSize: sample.batchSize, device: sample.device, threads: sample.threads, reprimes: sample.reprimes },
+        sampling: {
+          temperature: sample.temperature,
+          topK: sample.topK,
+          seed,
+          cache: sample.cache,
+          batchSize: sample.batchSize,
+          device: sample.device,
+          threads: sample.threads,
+          reprimes: sample.reprimes,
+        },
         nodes,
         files: { bins: sample.files.bins, sample: 'sample.json', store: storeRel },
-        values: { source: storeRel ? (source ? 'training-values' : 'cutoffs') : null, store: source ? storeDir : null, fallbacks, unrealizable, seed },
-        timing: { sampleSeconds: sample.sampleSeconds, nodeMinutesPerSecond: sample.nodeMinutesPerSecond, totalSeconds: (Date.now() - started) / 1000 },
+        values: {
+          source: storeRel ? (source ? 'training-values' : 'cutoffs') : null,
+          store: source ? storeDir : null,
+          fallbacks,
+          unrealizable,
+          seed,
+        },
+        timing: {
+          sampleSeconds: sample.sampleSeconds,
+          nodeMinutesPerSecond: sample.nodeMinutesPerSecond,
+          totalSeconds: (Date.now() - started) / 1000,
+        },
       };
       validateWithSchema(GENERATED_SCHEMA, manifest, join(out, GENERATED_MANIFEST));
       await writeFileAtomic(join(tmp, GENERATED_MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
@@ -339,7 +461,8 @@ export class GeneratedSeries {
     if (!(i >= 0 && i < nodes.length)) throw new RangeError(`node ${i} out of range 0..${nodes.length - 1}`);
     const size = N * features.length;
     const path = join(this.dir, this.manifest.files.bins.file);
-    if (statSync(path).size !== nodes.length * size) throw new Error(`${path}: ${statSync(path).size} bytes, the manifest implies ${nodes.length * size}`);
+    if (statSync(path).size !== nodes.length * size)
+      throw new Error(`${path}: ${statSync(path).size} bytes, the manifest implies ${nodes.length * size}`);
     const out = new Uint8Array(size);
     const fd = openSync(path, 'r');
     try {

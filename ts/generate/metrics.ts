@@ -67,7 +67,11 @@ export function jsd(p: ArrayLike<number>, q: ArrayLike<number>): number {
 }
 
 /** r_k of one series for each lag (0 for a constant series; NaN where T < 2k). */
-export function autocorrelation(x: ArrayLike<number>, lags: readonly number[], out = new Float64Array(lags.length)): Float64Array {
+export function autocorrelation(
+  x: ArrayLike<number>,
+  lags: readonly number[],
+  out = new Float64Array(lags.length),
+): Float64Array {
   const T = x.length;
   let mean = 0;
   for (let t = 0; t < T; t++) mean += x[t];
@@ -92,7 +96,12 @@ export function autocorrelation(x: ArrayLike<number>, lags: readonly number[], o
 }
 
 /** Pearson correlations of the F columns of a [T, F] series, upper triangle i < j, row-major (F(F-1)/2 values; 0 where a column is constant). */
-export function correlationPairs(series: Uint8Array, T: number, F: number, out = new Float64Array((F * (F - 1)) / 2)): Float64Array {
+export function correlationPairs(
+  series: Uint8Array,
+  T: number,
+  F: number,
+  out = new Float64Array((F * (F - 1)) / 2),
+): Float64Array {
   if (series.length !== T * F) throw new RangeError(`correlationPairs: ${series.length} values, expected ${T} x ${F}`);
   const z = new Float64Array(T * F); // column-major standardised values
   const ok = new Uint8Array(F);
@@ -150,7 +159,8 @@ export function seriesStats(series: readonly Uint8Array[], T: number, F: number,
   const corr = new Float64Array(n * P);
   const col = new Float64Array(T);
   series.forEach((s, v) => {
-    if (s.length !== T * F) throw new RangeError(`series of node ${v}: ${s.length} values, expected ${T} minutes x ${F} features`);
+    if (s.length !== T * F)
+      throw new RangeError(`series of node ${v}: ${s.length} values, expected ${T} minutes x ${F} features`);
     for (let t = 0; t < T; t++)
       for (let f = 0; f < F; f++) {
         const b = s[t * F + f];
@@ -190,9 +200,18 @@ export interface GenerationMetrics {
 /** The metrics numeric keys, and whether lower is better. */
 export const METRIC_KEYS = ['jsd', 'acfMse', 'acf1440', 'corrError', 'equalShare'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
-export const LOWER_IS_BETTER: Readonly<Record<MetricKey, boolean>> = Object.freeze({ jsd: true, acfMse: true, acf1440: true, corrError: true, equalShare: false });
+export const LOWER_IS_BETTER: Readonly<Record<MetricKey, boolean>> = Object.freeze({
+  jsd: true,
+  acfMse: true,
+  acf1440: true,
+  corrError: true,
+  equalShare: false,
+});
 
-function groupMeans(perFeature: ArrayLike<number>, groups: readonly FeatureGroup[]): Partial<Record<FeatureGroup, number>> {
+function groupMeans(
+  perFeature: ArrayLike<number>,
+  groups: readonly FeatureGroup[],
+): Partial<Record<FeatureGroup, number>> {
   const out: Partial<Record<FeatureGroup, number>> = {};
   for (const g of FEATURE_GROUPS) {
     let s = 0;
@@ -219,9 +238,17 @@ export function groupPairName(a: FeatureGroup, b: FeatureGroup): string {
  * in the same order). `equal` is the number of equal (node, minute, feature) bins per feature, from
  * equalCounts; without it equalShare is NaN.
  */
-export function compareStats(real: SeriesStats, gen: SeriesStats, groups: readonly FeatureGroup[], equal?: Float64Array): GenerationMetrics {
+export function compareStats(
+  real: SeriesStats,
+  gen: SeriesStats,
+  groups: readonly FeatureGroup[],
+  equal?: Float64Array,
+): GenerationMetrics {
   const { nodes: n, features: F, nBins: K, minutes: T } = real;
-  if (gen.nodes !== n || gen.features !== F || gen.nBins !== K || gen.minutes !== T) throw new RangeError(`compareStats: shapes differ (${n}x${T}x${F}x${K} vs ${gen.nodes}x${gen.minutes}x${gen.features}x${gen.nBins})`);
+  if (gen.nodes !== n || gen.features !== F || gen.nBins !== K || gen.minutes !== T)
+    throw new RangeError(
+      `compareStats: shapes differ (${n}x${T}x${F}x${K} vs ${gen.nodes}x${gen.minutes}x${gen.features}x${gen.nBins})`,
+    );
   if (groups.length !== F) throw new RangeError(`compareStats: ${groups.length} groups for ${F} features`);
   const jsdByFeature = new Array<number>(F).fill(0);
   for (let f = 0; f < F; f++) {
@@ -238,13 +265,15 @@ export function compareStats(real: SeriesStats, gen: SeriesStats, groups: readon
   if (short) {
     for (let f = 0; f < F; f++) {
       let s = 0;
-      for (let v = 0; v < n; v++) for (let j = 0; j < short; j++) s += (real.acf[(v * F + f) * L + j] - gen.acf[(v * F + f) * L + j]) ** 2;
+      for (let v = 0; v < n; v++)
+        for (let j = 0; j < short; j++) s += (real.acf[(v * F + f) * L + j] - gen.acf[(v * F + f) * L + j]) ** 2;
       acfByFeature[f] = s / (n * short);
     }
   }
   if (L > short) {
     let s = 0;
-    for (let v = 0; v < n; v++) for (let f = 0; f < F; f++) s += (real.acf[(v * F + f) * L + L - 1] - gen.acf[(v * F + f) * L + L - 1]) ** 2;
+    for (let v = 0; v < n; v++)
+      for (let f = 0; f < F; f++) s += (real.acf[(v * F + f) * L + L - 1] - gen.acf[(v * F + f) * L + L - 1]) ** 2;
     acf1440 = s / (n * F);
   }
   const P = (F * (F - 1)) / 2;
@@ -297,14 +326,22 @@ export function equalCounts(a: readonly Uint8Array[], b: readonly Uint8Array[], 
 }
 
 /** All metrics of generated node series against real ones, in one call. */
-export function compareSeries(real: readonly Uint8Array[], gen: readonly Uint8Array[], T: number, F: number, K: number, groups: readonly FeatureGroup[]): GenerationMetrics {
+export function compareSeries(
+  real: readonly Uint8Array[],
+  gen: readonly Uint8Array[],
+  T: number,
+  F: number,
+  K: number,
+  groups: readonly FeatureGroup[],
+): GenerationMetrics {
   return compareStats(seriesStats(real, T, F, K), seriesStats(gen, T, F, K), groups, equalCounts(real, gen, F));
 }
 
 /** The mean of several comparisons (e.g. the two halves of a span): every number averaged; null when any is null. */
 export function meanMetrics(list: readonly GenerationMetrics[]): GenerationMetrics {
   if (!list.length) throw new RangeError('meanMetrics: nothing to average');
-  const avg = (xs: (number | null | undefined)[]): number | null => (xs.some((x) => x === null || x === undefined) ? null : (xs as number[]).reduce((s, x) => s + x, 0) / xs.length);
+  const avg = (xs: (number | null | undefined)[]): number | null =>
+    xs.some((x) => x === null || x === undefined) ? null : (xs as number[]).reduce((s, x) => s + x, 0) / xs.length;
   const avgRecord = <K extends string>(rs: Partial<Record<K, number>>[]): Partial<Record<K, number>> => {
     const out: Partial<Record<K, number>> = {};
     for (const k of Object.keys(rs[0]) as K[]) {

@@ -21,7 +21,11 @@ import { presentCutoffs, upperBound } from '../discretize/cutoffs.js';
 import type { Rng } from '../common/rng.js';
 
 /** The interval (lo, hi] of bin b (hi = Infinity for the top bin); lo = hi = 0 for bin 0. */
-export function binInterval(bin: number, cutoffs: Float64Array, nBins: number): { lo: number; hi: number; realizable: boolean } {
+export function binInterval(
+  bin: number,
+  cutoffs: Float64Array,
+  nBins: number,
+): { lo: number; hi: number; realizable: boolean } {
   if (!(Number.isInteger(bin) && bin >= 0 && bin < nBins)) throw new RangeError(`bin ${bin} is not in 0..${nBins - 1}`);
   if (cutoffs.length !== nBins - 1) throw new RangeError(`${cutoffs.length} cutoffs for ${nBins} bins`);
   if (bin === 0) return { lo: 0, hi: 0, realizable: true };
@@ -58,7 +62,13 @@ function uniformIn(lo: number, hi: number, u: number): number {
  * The value of one bin. `sorted`: the node's training values of the feature, ascending (zeros may be
  * included), or null when unknown. Returns the value and whether it came from the fallback.
  */
-export function valueForBin(bin: number, cutoffs: Float64Array, nBins: number, sorted: Float64Array | null, rng: Rng): { value: number; fallback: boolean } {
+export function valueForBin(
+  bin: number,
+  cutoffs: Float64Array,
+  nBins: number,
+  sorted: Float64Array | null,
+  rng: Rng,
+): { value: number; fallback: boolean } {
   const { lo, hi } = binInterval(bin, cutoffs, nBins);
   if (bin === 0) return { value: 0, fallback: false };
   if (sorted && sorted.length) {
@@ -90,7 +100,15 @@ export function sortedColumns(series: ArrayLike<number>, T: number, F: number): 
  * null). Returns float32 values [T, F] and how many came from the fallback or from a bin that holds no
  * value (K < bin < N-1).
  */
-export function binsToValues(bins: Uint8Array, T: number, F: number, cutoffs: Float64Array, nBins: number, sorted: (Float64Array | null)[] | null, rng: Rng): { values: Float32Array; fallbacks: number; unrealizable: number } {
+export function binsToValues(
+  bins: Uint8Array,
+  T: number,
+  F: number,
+  cutoffs: Float64Array,
+  nBins: number,
+  sorted: (Float64Array | null)[] | null,
+  rng: Rng,
+): { values: Float32Array; fallbacks: number; unrealizable: number } {
   const nc = nBins - 1;
   if (bins.length !== T * F) throw new RangeError(`binsToValues: ${bins.length} bins, expected ${T} x ${F}`);
   if (cutoffs.length !== F * nc) throw new RangeError(`binsToValues: ${cutoffs.length} cutoffs, expected ${F} x ${nc}`);

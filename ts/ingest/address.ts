@@ -127,7 +127,7 @@ export function formatIPv6Groups(g: ArrayLike<number>): string {
   // the longest run of >= 2 zero groups, the first one on a tie
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -218,13 +218,19 @@ export function parseCidr(input: string, strict = true): Cidr {
     if (v === null) throw new Error(`'${input}': '${addrText}' is not an IPv6 address`);
     const hostBits = 128n - BigInt(prefixLength);
     const network = (v >> hostBits) << hostBits;
-    if (strict && network !== v) throw new Error(`'${input}': host bits set below /${prefixLength} (did you mean ${bigIntToIPv6(network)}/${prefixLength}?)`);
+    if (strict && network !== v)
+      throw new Error(
+        `'${input}': host bits set below /${prefixLength} (did you mean ${bigIntToIPv6(network)}/${prefixLength}?)`,
+      );
     return { family: 6, network, prefixLength, text: `${bigIntToIPv6(network)}/${prefixLength}` };
   }
   const v = parseIPv4(addrText);
   if (v < 0) throw new Error(`'${input}': '${addrText}' is not an IPv4 or IPv6 address`);
   const network = prefixLength === 0 ? 0 : (v & mask4(prefixLength)) >>> 0;
-  if (strict && network !== v) throw new Error(`'${input}': host bits set below /${prefixLength} (did you mean ${formatIPv4(network)}/${prefixLength}?)`);
+  if (strict && network !== v)
+    throw new Error(
+      `'${input}': host bits set below /${prefixLength} (did you mean ${formatIPv4(network)}/${prefixLength}?)`,
+    );
   return { family: 4, network, prefixLength, text: `${formatIPv4(network)}/${prefixLength}` };
 }
 
@@ -235,7 +241,7 @@ export function mask4(prefixLength: number): number {
 
 /** Whether an IPv4 address (unsigned 32-bit) lies in an IPv4 prefix. */
 export function cidrContains4(c: Cidr, addr: number): boolean {
-  return c.family === 4 && ((addr & mask4(c.prefixLength)) >>> 0) === c.network;
+  return c.family === 4 && (addr & mask4(c.prefixLength)) >>> 0 === c.network;
 }
 
 /** Whether an IPv6 address (any valid text, or its 128-bit value) lies in an IPv6 prefix. */

@@ -30,7 +30,17 @@
  * - Quoted fields, and payload columns (srcUdata/dstUdata) holding commas, do not shift the
  *   columns: those before the payload are counted from the left, those after it from the right.
  */
-import { fieldText, headerNames, parseCount, parseDecimal, parsePort, parseTimestamp, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
+import {
+  fieldText,
+  headerNames,
+  parseCount,
+  parseDecimal,
+  parsePort,
+  parseTimestamp,
+  skipSpaces,
+  splitFieldsQuoted,
+  trimEnd,
+} from './fields.js';
 import { ProtocolLookup } from './protocols.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
@@ -40,15 +50,32 @@ export function argusFlags(buf: Uint8Array, start: number, end: number): number 
   let f = 0;
   for (let i = start; i < end; i++) {
     switch (buf[i]) {
-      case 70: f |= 1; break; // F FIN
-      case 83: f |= 2; break; // S SYN
-      case 82: f |= 4; break; // R RST
-      case 80: f |= 8; break; // P PSH
-      case 65: f |= 16; break; // A ACK
-      case 85: f |= 32; break; // U URG
-      case 69: f |= 64; break; // E ECE
-      case 67: f |= 128; break; // C CWR
-      default: return -1;
+      case 70:
+        f |= 1;
+        break; // F FIN
+      case 83:
+        f |= 2;
+        break; // S SYN
+      case 82:
+        f |= 4;
+        break; // R RST
+      case 80:
+        f |= 8;
+        break; // P PSH
+      case 65:
+        f |= 16;
+        break; // A ACK
+      case 85:
+        f |= 32;
+        break; // U URG
+      case 69:
+        f |= 64;
+        break; // E ECE
+      case 67:
+        f |= 128;
+        break; // C CWR
+      default:
+        return -1;
     }
   }
   return f;
@@ -76,7 +103,11 @@ export function estimateForwardPackets(totPkts: number, totBytes: number, srcByt
   if (srcBytes <= 0 || totPkts <= 0) return 0;
   if (dstBytes <= 0 || totPkts === 1) return totPkts;
   const lo = Math.max(1, Math.ceil(srcBytes / MAX_PACKET_BYTES), totPkts - Math.floor(dstBytes / MIN_PACKET_BYTES));
-  const hi = Math.min(totPkts - 1, Math.floor(srcBytes / MIN_PACKET_BYTES), totPkts - Math.ceil(dstBytes / MAX_PACKET_BYTES));
+  const hi = Math.min(
+    totPkts - 1,
+    Math.floor(srcBytes / MIN_PACKET_BYTES),
+    totPkts - Math.ceil(dstBytes / MAX_PACKET_BYTES),
+  );
   if (lo <= hi) return Math.min(Math.max(Math.round(totPkts / 2), lo), hi);
   return Math.min(Math.max(Math.round((totPkts * srcBytes) / totBytes), 1), totPkts - 1);
 }
@@ -94,7 +125,12 @@ const FORWARD_PACKET_BYTES = 60;
  * 14.8 MB estimated for 26.3 MB true, packets 246,770 for 206,003. A guess all the same: see
  * docs/ingest.md. Exported for tests.
  */
-export function estimateForward(totPkts: number, totBytes: number, oneWay: boolean, knownPkts = NaN): { pkts: number; bytes: number } {
+export function estimateForward(
+  totPkts: number,
+  totBytes: number,
+  oneWay: boolean,
+  knownPkts = NaN,
+): { pkts: number; bytes: number } {
   if (oneWay || totPkts <= 1) return { pkts: knownPkts === knownPkts ? knownPkts : totPkts, bytes: totBytes };
   const pkts = knownPkts === knownPkts ? knownPkts : Math.ceil(totPkts / 2);
   if (pkts <= 0) return { pkts: 0, bytes: 0 };
@@ -125,11 +161,23 @@ class ArgusParser extends ParserBase implements RecordLineParser {
   /** Extra fields of the current line (commas inside payload columns). */
   private shift = 0;
 
-  constructor(names: readonly string[], sink: RecordSink, file: string, headerLine: number, opts: ReadOptions | undefined) {
+  constructor(
+    names: readonly string[],
+    sink: RecordSink,
+    file: string,
+    headerLine: number,
+    opts: ReadOptions | undefined,
+  ) {
     super(sink, file, opts, names.length);
     const need = (name: string): number => {
       const i = columnIndex(names, name);
-      if (i < 0) throw new InputError('format', { file, line: headerLine }, name, `Argus CSV header lacks column '${name}' (found: ${names.join(',')})`);
+      if (i < 0)
+        throw new InputError(
+          'format',
+          { file, line: headerLine },
+          name,
+          `Argus CSV header lacks column '${name}' (found: ${names.join(',')})`,
+        );
       return i;
     };
     this.ncols = names.length;
@@ -180,7 +228,13 @@ class ArgusParser extends ParserBase implements RecordLineParser {
     let a = this.from(this.iProto);
     let b = this.fieldEnd;
     const proto = this.protocols.lookup(buf, skipSpaces(buf, a, b), trimEnd(buf, a, b));
-    if (proto < 0) return this.bad(terminated, 'unknown_protocol', 'Proto', `${shown(fieldText(buf, a, b))} is not an IP protocol this reader knows`);
+    if (proto < 0)
+      return this.bad(
+        terminated,
+        'unknown_protocol',
+        'Proto',
+        `${shown(fieldText(buf, a, b))} is not an IP protocol this reader knows`,
+      );
     rec.proto = proto;
 
     a = this.from(this.iStart);
@@ -190,44 +244,65 @@ class ArgusParser extends ParserBase implements RecordLineParser {
     let t = parseTimestamp(buf, a, b);
     if (t === t) t += this.offsetMs;
     else t = Math.round(parseDecimal(buf, a, b) * 1000); // epoch seconds (ra -u)
-    if (t !== t) return this.bad(terminated, 'bad_timestamp', 'StartTime', `${shown(fieldText(buf, a, b))} is not YYYY/MM/DD hh:mm:ss[.ffffff] or epoch seconds`);
+    if (t !== t)
+      return this.bad(
+        terminated,
+        'bad_timestamp',
+        'StartTime',
+        `${shown(fieldText(buf, a, b))} is not YYYY/MM/DD hh:mm:ss[.ffffff] or epoch seconds`,
+      );
     rec.startMs = t;
     rec.endMs = NaN;
     if (this.iDur >= 0) {
       a = this.from(this.iDur);
-    b = this.fieldEnd;
+      b = this.fieldEnd;
       const text = fieldText(buf, a, b);
       if (text !== '') {
         const dur = parseDecimal(buf, a, b);
-        if (!(dur >= 0)) return this.bad(terminated, 'bad_timestamp', 'Dur', `${shown(text)} is not a duration in seconds`);
+        if (!(dur >= 0))
+          return this.bad(terminated, 'bad_timestamp', 'Dur', `${shown(text)} is not a duration in seconds`);
         rec.endMs = t + Math.round(dur * 1000);
       }
     }
 
     a = this.from(this.iSrc);
     b = this.fieldEnd;
-    if (!this.address(0, buf, a, b)) return this.bad(terminated, 'bad_address', 'SrcAddr', `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`);
+    if (!this.address(0, buf, a, b))
+      return this.bad(
+        terminated,
+        'bad_address',
+        'SrcAddr',
+        `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
+      );
     a = this.from(this.iDst);
     b = this.fieldEnd;
-    if (!this.address(1, buf, a, b)) return this.bad(terminated, 'bad_address', 'DstAddr', `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`);
+    if (!this.address(1, buf, a, b))
+      return this.bad(
+        terminated,
+        'bad_address',
+        'DstAddr',
+        `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
+      );
 
     let sp = 0;
     let dp = 0;
     if (this.iSport >= 0) {
       a = this.from(this.iSport);
-    b = this.fieldEnd;
+      b = this.fieldEnd;
       const x = skipSpaces(buf, a, b);
       const y = trimEnd(buf, x, b);
       sp = x === y ? 0 : parsePort(buf, x, y);
-      if (sp < 0) return this.bad(terminated, 'bad_port', 'Sport', `${shown(fieldText(buf, a, b))} is not a port number`);
+      if (sp < 0)
+        return this.bad(terminated, 'bad_port', 'Sport', `${shown(fieldText(buf, a, b))} is not a port number`);
     }
     if (this.iDport >= 0) {
       a = this.from(this.iDport);
-    b = this.fieldEnd;
+      b = this.fieldEnd;
       const x = skipSpaces(buf, a, b);
       const y = trimEnd(buf, x, b);
       dp = x === y ? 0 : parsePort(buf, x, y);
-      if (dp < 0) return this.bad(terminated, 'bad_port', 'Dport', `${shown(fieldText(buf, a, b))} is not a port number`);
+      if (dp < 0)
+        return this.bad(terminated, 'bad_port', 'Dport', `${shown(fieldText(buf, a, b))} is not a port number`);
     }
 
     // counts: Tot*, Src*, Dst* as the file has them (two of three give the third)
@@ -258,16 +333,28 @@ class ArgusParser extends ParserBase implements RecordLineParser {
     if (totBytes !== totBytes) totBytes = srcBytes + dstBytes;
     else if (srcBytes !== srcBytes && dstBytes === dstBytes) srcBytes = totBytes - dstBytes;
     if (srcBytes === srcBytes && (srcBytes < 0 || srcBytes > totBytes))
-      return this.bad(terminated, 'bad_count', this.iSrcBytes >= 0 ? 'SrcBytes' : 'DstBytes', `forward bytes ${srcBytes} are not between 0 and TotBytes (${totBytes})`);
+      return this.bad(
+        terminated,
+        'bad_count',
+        this.iSrcBytes >= 0 ? 'SrcBytes' : 'DstBytes',
+        `forward bytes ${srcBytes} are not between 0 and TotBytes (${totBytes})`,
+      );
     if (srcPkts === srcPkts && (srcPkts < 0 || srcPkts > totPkts))
-      return this.bad(terminated, 'bad_count', this.iSrcPkts >= 0 ? 'SrcPkts' : 'DstPkts', `forward packets ${srcPkts} are not between 0 and TotPkts (${totPkts})`);
+      return this.bad(
+        terminated,
+        'bad_count',
+        this.iSrcPkts >= 0 ? 'SrcPkts' : 'DstPkts',
+        `forward packets ${srcPkts} are not between 0 and TotPkts (${totPkts})`,
+      );
     if (srcBytes !== srcBytes) {
       // no per-direction bytes: both directions from the documented estimate
       let oneWay = totPkts <= 1;
       if (!oneWay && this.iState >= 0) {
         const x = skipSpaces(buf, this.from(this.iState), this.fieldEnd);
         const y = trimEnd(buf, x, this.fieldEnd);
-        oneWay = (y - x === 3 && buf[x] === 73 && buf[x + 1] === 78 && buf[x + 2] === 84) /* INT */ || (proto === 6 && y > x && buf[y - 1] === 95 /* '_' */);
+        oneWay =
+          (y - x === 3 && buf[x] === 73 && buf[x + 1] === 78 && buf[x + 2] === 84) /* INT */ ||
+          (proto === 6 && y > x && buf[y - 1] === 95) /* '_' */;
       }
       const e = estimateForward(totPkts, totBytes, oneWay, srcPkts);
       if (srcPkts !== srcPkts) this.sink.estimated?.('forward_packets', this.loc);
@@ -283,7 +370,7 @@ class ArgusParser extends ParserBase implements RecordLineParser {
     let rflags = -1;
     if (proto === 6 && this.iState >= 0) {
       a = this.from(this.iState);
-    b = this.fieldEnd;
+      b = this.fieldEnd;
       a = skipSpaces(buf, a, b);
       b = trimEnd(buf, a, b);
       const us = buf.indexOf(95, a); // '_'
@@ -298,7 +385,7 @@ class ArgusParser extends ParserBase implements RecordLineParser {
     let swap = false;
     if (this.iDir >= 0) {
       a = this.from(this.iDir);
-    b = this.fieldEnd;
+      b = this.fieldEnd;
       let lt = false;
       let gt = false;
       for (let i = a; i < b; i++) {

@@ -13,7 +13,17 @@
  *   (day first), no zone: read as UTC + utcOffsetHours. End = start + `Flow Duration` microseconds.
  * - Protocol is a number.
  */
-import { daysFromCivil, fieldText, headerNames, parseCount, parseDecimal, parseTimestamp, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
+import {
+  daysFromCivil,
+  fieldText,
+  headerNames,
+  parseCount,
+  parseDecimal,
+  parseTimestamp,
+  skipSpaces,
+  splitFieldsQuoted,
+  trimEnd,
+} from './fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
 
@@ -34,7 +44,10 @@ const FLAG_COLUMNS: [string[], number][] = [
  * `dd/MM/yyyy hh:mm:ss a`), as UTC ms; NaN when the text is not one.
  */
 export function parseDayFirstTimestamp(text: string): number {
-  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:\s*([AaPp][Mm]))?$/.exec(text.trim());
+  const m =
+    /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:\s*([AaPp][Mm]))?$/.exec(
+      text.trim(),
+    );
   if (!m) return NaN;
   const [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
   let h = Number(m[4]);
@@ -69,12 +82,24 @@ class CicParser extends ParserBase implements RecordLineParser {
   private readonly flagBits: Int32Array;
   private readonly names: readonly string[];
 
-  constructor(names: readonly string[], sink: RecordSink, file: string, headerLine: number, opts: ReadOptions | undefined) {
+  constructor(
+    names: readonly string[],
+    sink: RecordSink,
+    file: string,
+    headerLine: number,
+    opts: ReadOptions | undefined,
+  ) {
     super(sink, file, opts, names.length);
     this.names = names;
     const need = (...candidates: string[]): number => {
       const i = columnIndex(names, ...candidates);
-      if (i < 0) throw new InputError('format', { file, line: headerLine }, candidates[0], `CICFlowMeter CSV header lacks column '${candidates[0]}'`);
+      if (i < 0)
+        throw new InputError(
+          'format',
+          { file, line: headerLine },
+          candidates[0],
+          `CICFlowMeter CSV header lacks column '${candidates[0]}'`,
+        );
       return i;
     };
     this.ncols = names.length;
@@ -115,7 +140,13 @@ class CicParser extends ParserBase implements RecordLineParser {
     let b = trimEnd(buf, a, pos[c + 1] - 1);
     let t = parseTimestamp(buf, a, b);
     if (t !== t) t = parseDayFirstTimestamp(fieldText(buf, a, b));
-    if (t !== t) return this.bad(terminated, 'bad_timestamp', names[c], `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.ffffff] or D/M/YYYY h:mm[:ss] [AM|PM]`);
+    if (t !== t)
+      return this.bad(
+        terminated,
+        'bad_timestamp',
+        names[c],
+        `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.ffffff] or D/M/YYYY h:mm[:ss] [AM|PM]`,
+      );
     rec.startMs = t + this.offsetMs;
     rec.endMs = NaN;
     if (this.iDur >= 0) {
@@ -127,22 +158,52 @@ class CicParser extends ParserBase implements RecordLineParser {
 
     c = this.iFwdPkts;
     rec.pkts = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.pkts < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`);
+    if (rec.pkts < 0)
+      return this.bad(
+        terminated,
+        'bad_count',
+        names[c],
+        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`,
+      );
     c = this.iFwdBytes;
     rec.bytes = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.bytes < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`);
+    if (rec.bytes < 0)
+      return this.bad(
+        terminated,
+        'bad_count',
+        names[c],
+        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`,
+      );
     c = this.iBwdPkts;
     rec.rpkts = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.rpkts < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`);
+    if (rec.rpkts < 0)
+      return this.bad(
+        terminated,
+        'bad_count',
+        names[c],
+        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`,
+      );
     c = this.iBwdBytes;
     rec.rbytes = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.rbytes < 0) return this.bad(terminated, 'bad_count', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`);
+    if (rec.rbytes < 0)
+      return this.bad(
+        terminated,
+        'bad_count',
+        names[c],
+        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`,
+      );
 
     let flags = this.flagCols.length > 0 ? 0 : -1;
     for (let k = 0; k < this.flagCols.length; k++) {
       c = this.flagCols[k];
       const count = parseCount(buf, pos[c], pos[c + 1] - 1);
-      if (count < 0) return this.bad(terminated, 'malformed_line', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a count`);
+      if (count < 0)
+        return this.bad(
+          terminated,
+          'malformed_line',
+          names[c],
+          `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a count`,
+        );
       if (count > 0) flags |= this.flagBits[k];
     }
     rec.flags = flags;

@@ -85,12 +85,23 @@ export async function detectFormat(path: string): Promise<InputFormat> {
   if (head.length === 0) throw new InputError('format', { file: path }, '', 'the file is empty');
   if (isNfcapdHeader(head)) return 'nfcapd';
   if (isPacketCapture(head)) {
-    throw new InputError('format', { file: path }, '', `a packet capture (pcap/pcapng), not flow records: make flows first (nfpcapd -r FILE -w DIR, then read DIR as nfcapd). Supported formats: ${supported()}`);
+    throw new InputError(
+      'format',
+      { file: path },
+      '',
+      `a packet capture (pcap/pcapng), not flow records: make flows first (nfpcapd -r FILE -w DIR, then read DIR as nfcapd). Supported formats: ${supported()}`,
+    );
   }
   let text = head;
   if (head[0] === 0x1f && head[1] === 0x8b) {
     text = gunzipHead(head);
-    if (isNfcapdHeader(text)) throw new InputError('format', { file: path }, '', 'a gzip-compressed nfcapd file: nfdump cannot read it compressed; gunzip it first');
+    if (isNfcapdHeader(text))
+      throw new InputError(
+        'format',
+        { file: path },
+        '',
+        'a gzip-compressed nfcapd file: nfdump cannot read it compressed; gunzip it first',
+      );
   }
   // first non-blank line
   let start = 0;
@@ -106,12 +117,29 @@ export async function detectFormat(path: string): Promise<InputFormat> {
       if (format) return format;
       // header-less nfdump CSV (nfdump -q): a record line with nfdump's column count
       const comma = text.indexOf(44, start);
-      if (names.length === NFDUMP_CSV_COLUMNS.length && comma > start && comma < end && parseTimestamp(text, start, comma) === parseTimestamp(text, start, comma)) return 'nfdump-csv';
-      line = text.subarray(start, Math.min(end, start + 120)).toString('latin1').replace(/[^\x20-\x7e]/g, '?');
+      if (
+        names.length === NFDUMP_CSV_COLUMNS.length &&
+        comma > start &&
+        comma < end &&
+        parseTimestamp(text, start, comma) === parseTimestamp(text, start, comma)
+      )
+        return 'nfdump-csv';
+      line = text
+        .subarray(start, Math.min(end, start + 120))
+        .toString('latin1')
+        .replace(/[^\x20-\x7e]/g, '?');
       break;
     }
     start = nl + 1;
   }
-  const what = line === '' ? 'no header line found in the first 64 KiB' : `unrecognised header '${line}${line.length >= 120 ? '...' : ''}'`;
-  throw new InputError('format', { file: path }, '', `unknown flow file format: ${what}. Supported formats: ${supported()}. Pass the format explicitly (--format) if detection is wrong`);
+  const what =
+    line === ''
+      ? 'no header line found in the first 64 KiB'
+      : `unrecognised header '${line}${line.length >= 120 ? '...' : ''}'`;
+  throw new InputError(
+    'format',
+    { file: path },
+    '',
+    `unknown flow file format: ${what}. Supported formats: ${supported()}. Pass the format explicitly (--format) if detection is wrong`,
+  );
 }

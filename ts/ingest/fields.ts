@@ -96,7 +96,9 @@ export function splitFieldsQuoted(buf: Uint8Array, start: number, end: number, p
 
 /** Text of a field, surrounding spaces and quotes removed, `""` turned into `"` (slow path). */
 export function fieldText(buf: Uint8Array, start: number, end: number): string {
-  let s = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1').trim();
+  let s = Buffer.from(buf.buffer, buf.byteOffset + start, end - start)
+    .toString('latin1')
+    .trim();
   if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) s = s.slice(1, -1).replace(/""/g, '"').trim();
   return s;
 }
@@ -209,7 +211,20 @@ function parseDateTime19(buf: Uint8Array, start: number): number {
   const h = digits(buf, start + 11, 2);
   const mi = digits(buf, start + 14, 2);
   const s = digits(buf, start + 17, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return NaN;
+  if (
+    y < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    d > daysInMonth(y, mo) ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    s < 0 ||
+    s > 60
+  )
+    return NaN;
   return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000;
 }
 
@@ -261,7 +276,8 @@ export class TimestampParser {
       const full = parseDateTime19(buf, start);
       if (full !== full) return NaN;
       for (let k = 0; k < 10; k++) key[k] = buf[start + k];
-      this.dayMs = daysFromCivil(digits(buf, start, 4), digits(buf, start + 5, 2), digits(buf, start + 8, 2)) * 86_400_000;
+      this.dayMs =
+        daysFromCivil(digits(buf, start, 4), digits(buf, start + 5, 2), digits(buf, start + 8, 2)) * 86_400_000;
       return full;
     }
     const t = buf[start + 10];

@@ -11,11 +11,26 @@ import { detectFormat } from './detect.js';
 import { isNfcapdCurrent, nfcapdReader } from './nfcapd.js';
 import { nfdumpCsvReader } from './nfdump-csv.js';
 import { nfV9Reader } from './nf-v9.js';
-import { INPUT_FORMATS, InputError, type FlowReader, type InputFormat, type ReadOptions, type RecordSink } from './record.js';
+import {
+  INPUT_FORMATS,
+  InputError,
+  type FlowReader,
+  type InputFormat,
+  type ReadOptions,
+  type RecordSink,
+} from './record.js';
 
 export { detectFormat, formatOfHeader, FORMAT_DESCRIPTIONS } from './detect.js';
 export { INPUT_FORMATS, InputError, REJECT_REASONS, emptyRecord } from './record.js';
-export type { FlowReader, FlowRecord, InputFormat, ReadOptions, RecordSink, RejectReason, SourceLocation } from './record.js';
+export type {
+  FlowReader,
+  FlowRecord,
+  InputFormat,
+  ReadOptions,
+  RecordSink,
+  RejectReason,
+  SourceLocation,
+} from './record.js';
 
 const READERS: Record<InputFormat, FlowReader> = {
   'nfdump-csv': nfdumpCsvReader,
@@ -71,7 +86,11 @@ export interface ReadFlowsOptions extends ReadOptions {
  * Reads a flow file, or every file of a directory (see expandInputs), detecting each file's format
  * unless `opts.format` says it. Returns the files read with their formats.
  */
-export async function readFlows(path: string, sink: RecordSink, opts: ReadFlowsOptions = {}): Promise<{ file: string; format: InputFormat }[]> {
+export async function readFlows(
+  path: string,
+  sink: RecordSink,
+  opts: ReadFlowsOptions = {},
+): Promise<{ file: string; format: InputFormat }[]> {
   const { format, ...readOpts } = opts;
   const done: { file: string; format: InputFormat }[] = [];
   for (const file of await expandInputs([path])) {
@@ -95,7 +114,11 @@ export function nfcapdNameMinute(path: string): number | null {
 }
 
 /** The start minute of a file's first good record (read until it is found), or null when it has none. */
-export async function firstRecordMinute(path: string, format: InputFormat, opts: ReadOptions = {}): Promise<number | null> {
+export async function firstRecordMinute(
+  path: string,
+  format: InputFormat,
+  opts: ReadOptions = {},
+): Promise<number | null> {
   const stop = new AbortController();
   const outer = opts.signal;
   const onAbort = () => stop.abort();

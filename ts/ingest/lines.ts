@@ -112,7 +112,10 @@ function plainChunks(fh: FileHandle): ChunkSource {
     bytesRead: () => total,
     gzip: false,
     close: () => {
-      void (pending ?? Promise.resolve()).catch(() => undefined).then(() => fh.close()).catch(() => undefined);
+      void (pending ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => fh.close())
+        .catch(() => undefined);
     },
   };
 }
@@ -121,7 +124,12 @@ function plainChunks(fh: FileHandle): ChunkSource {
  * Splits a stream of Buffers into lines and calls `onLine` for each (blank lines included: the
  * caller decides). Returns the number of lines seen.
  */
-export async function splitLines(chunks: AsyncIterable<Buffer>, onLine: LineHandler, opts: SplitOptions, bytesRead?: () => number): Promise<number> {
+export async function splitLines(
+  chunks: AsyncIterable<Buffer>,
+  onLine: LineHandler,
+  opts: SplitOptions,
+  bytesRead?: () => number,
+): Promise<number> {
   let carry = Buffer.alloc(0); // scratch for a line spanning chunks
   let carryLen = 0;
   let lineNo = 0;
@@ -185,7 +193,12 @@ function reportAndCheck(opts: SplitOptions, bytes: number): void {
 }
 
 function tooLong(file: string, line: number): never {
-  throw new InputError('format', { file, line }, '', `line longer than ${MAX_LINE_BYTES / 1048576} MiB: not a text flow file (a binary nfcapd file? use --format nfcapd)`);
+  throw new InputError(
+    'format',
+    { file, line },
+    '',
+    `line longer than ${MAX_LINE_BYTES / 1048576} MiB: not a text flow file (a binary nfcapd file? use --format nfcapd)`,
+  );
 }
 
 /** Reads a text file (plain or gzip) line by line. Returns the number of lines. */

@@ -37,12 +37,24 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
   private readonly iDur: number;
   private readonly names: readonly string[];
 
-  constructor(names: readonly string[], sink: RecordSink, file: string, headerLine: number, opts: ReadOptions | undefined) {
+  constructor(
+    names: readonly string[],
+    sink: RecordSink,
+    file: string,
+    headerLine: number,
+    opts: ReadOptions | undefined,
+  ) {
     super(sink, file, opts, names.length);
     this.names = names;
     const need = (...candidates: string[]): number => {
       const i = columnIndex(names, ...candidates);
-      if (i < 0) throw new InputError('format', { file, line: headerLine }, candidates[0], `NetFlow v9 CSV header lacks column '${candidates[0]}'`);
+      if (i < 0)
+        throw new InputError(
+          'format',
+          { file, line: headerLine },
+          candidates[0],
+          `NetFlow v9 CSV header lacks column '${candidates[0]}'`,
+        );
       return i;
     };
     this.iStart = columnIndex(names, 'FLOW_START_MILLISECONDS');
@@ -77,7 +89,8 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
     const a = this.pos[c];
     const b = this.pos[c + 1] - 1;
     const v = parseCount(buf, a, b);
-    if (v < 0) this.bad(terminated, 'bad_count', this.names[c], `${shown(fieldText(buf, a, b))} is not a ${what} count`);
+    if (v < 0)
+      this.bad(terminated, 'bad_count', this.names[c], `${shown(fieldText(buf, a, b))} is not a ${what} count`);
     return v;
   }
 
@@ -88,7 +101,12 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
     const b = this.pos[c + 1] - 1;
     const v = parseCount(buf, a, b);
     if (v < 0 || v > 255) {
-      this.bad(terminated, 'malformed_line', this.names[c], `${shown(fieldText(buf, a, b))} is not a TCP flag byte (0-255)`);
+      this.bad(
+        terminated,
+        'malformed_line',
+        this.names[c],
+        `${shown(fieldText(buf, a, b))} is not a TCP flag byte (0-255)`,
+      );
       return -2;
     }
     return v;
@@ -104,13 +122,25 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
 
     let c = this.iStart;
     const t = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (t < 0) return this.bad(terminated, 'bad_timestamp', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`);
+    if (t < 0)
+      return this.bad(
+        terminated,
+        'bad_timestamp',
+        names[c],
+        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`,
+      );
     rec.startMs = t;
     rec.endMs = NaN;
     if (this.iEnd >= 0) {
       c = this.iEnd;
       const te = parseCount(buf, pos[c], pos[c + 1] - 1);
-      if (te < 0) return this.bad(terminated, 'bad_timestamp', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`);
+      if (te < 0)
+        return this.bad(
+          terminated,
+          'bad_timestamp',
+          names[c],
+          `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`,
+        );
       rec.endMs = te;
     } else if (this.iDur >= 0) {
       const d = parseDecimal(buf, pos[this.iDur], pos[this.iDur + 1] - 1);

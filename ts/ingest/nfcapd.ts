@@ -88,11 +88,17 @@ async function readOneNfcapd(path: string, sink: RecordSink, opts: ReadOptions |
   if (readErr !== null) throw readErr;
   const code = (result as { code?: string }).code;
   if (code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
-    throw new InputError('io', { file: path }, '', `cannot run '${bin}' to read this nfcapd file: nfdump is not installed. Run the setup (npm run setup) or install it (apt-get install nfdump), or set NETFLOWGEN_NFDUMP to its path`);
+    throw new InputError(
+      'io',
+      { file: path },
+      '',
+      `cannot run '${bin}' to read this nfcapd file: nfdump is not installed. Run the setup (npm run setup) or install it (apt-get install nfdump), or set NETFLOWGEN_NFDUMP to its path`,
+    );
   }
   const stderr = String(result.stderr ?? '').trim();
   if (result.exitCode !== 0 || stderr !== '') {
-    const why = stderr !== '' ? stderr.split('\n').slice(-5).join(' | ') : `exit status ${result.exitCode ?? result.signal}`;
+    const why =
+      stderr !== '' ? stderr.split('\n').slice(-5).join(' | ') : `exit status ${result.exitCode ?? result.signal}`;
     throw new InputError('format', { file: path }, '', `nfdump could not read this nfcapd file: ${why}`);
   }
   sink.progress?.((await stat(path)).size);

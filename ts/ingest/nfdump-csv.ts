@@ -14,13 +14,32 @@
  * - A file without a header (`-q`) whose first line is a record is read with nfdump 1.7's columns.
  */
 import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
-import { countCommas, fieldText, headerNames, parseCount, parsePort, parseTimestamp, splitFields, TimestampParser } from './fields.js';
+import {
+  countCommas,
+  fieldText,
+  headerNames,
+  parseCount,
+  parsePort,
+  parseTimestamp,
+  splitFields,
+  TimestampParser,
+} from './fields.js';
 import { ProtocolLookup } from './protocols.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
-import { columnIndex, ParserBase, readTextFile, shown, type ParserFactory, type RecordLineParser } from './text-records.js';
+import {
+  columnIndex,
+  ParserBase,
+  readTextFile,
+  shown,
+  type ParserFactory,
+  type RecordLineParser,
+} from './text-records.js';
 
 /** The columns nfdump 1.7.1 prints with `-o csv` (and omits, with the header, under `-q`). */
-export const NFDUMP_CSV_COLUMNS = 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr'.split(',');
+export const NFDUMP_CSV_COLUMNS =
+  'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr'.split(
+    ',',
+  );
 
 const SUMMARY = Buffer.from('Summary');
 const NO_MATCH = Buffer.from('No matching flows');
@@ -92,11 +111,24 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
    * @param headerLine line number of the header, for errors about it
    * @param applyOffset false when the times are already UTC (nfcapd read through nfdump with TZ=UTC)
    */
-  constructor(columns: readonly string[], sink: RecordSink, file: string, headerLine: number, opts: ReadOptions | undefined, applyOffset = true) {
+  constructor(
+    columns: readonly string[],
+    sink: RecordSink,
+    file: string,
+    headerLine: number,
+    opts: ReadOptions | undefined,
+    applyOffset = true,
+  ) {
     super(sink, file, applyOffset ? opts : { ...opts, utcOffsetHours: 0 }, columns.length);
     const need = (name: string): number => {
       const i = columnIndex(columns, name);
-      if (i < 0) throw new InputError('format', { file, line: headerLine }, name, `nfdump CSV header lacks column '${name}' (found: ${columns.join(',')})`);
+      if (i < 0)
+        throw new InputError(
+          'format',
+          { file, line: headerLine },
+          name,
+          `nfdump CSV header lacks column '${name}' (found: ${columns.join(',')})`,
+        );
       return i;
     };
     this.ncols = columns.length;
@@ -112,11 +144,36 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     this.iFlg = columnIndex(columns, 'flg');
     this.iOpkt = columnIndex(columns, 'opkt');
     this.iObyt = columnIndex(columns, 'obyt');
-    this.wanted = 1 + Math.max(this.iTs, this.iTe, this.iSa, this.iDa, this.iSp, this.iDp, this.iPr, this.iFlg, this.iIpkt, this.iIbyt, this.iOpkt, this.iObyt);
+    this.wanted =
+      1 +
+      Math.max(
+        this.iTs,
+        this.iTe,
+        this.iSa,
+        this.iDa,
+        this.iSp,
+        this.iDp,
+        this.iPr,
+        this.iFlg,
+        this.iIpkt,
+        this.iIbyt,
+        this.iOpkt,
+        this.iObyt,
+      );
     this.roles = new Uint8Array(this.wanted);
     const roleOf: [number, number][] = [
-      [this.iTs, R_TS], [this.iTe, R_TE], [this.iSa, R_SA], [this.iDa, R_DA], [this.iPr, R_PR], [this.iFlg, R_FLG],
-      [this.iSp, R_SP], [this.iDp, R_DP], [this.iIpkt, R_IPKT], [this.iIbyt, R_IBYT], [this.iOpkt, R_OPKT], [this.iObyt, R_OBYT],
+      [this.iTs, R_TS],
+      [this.iTe, R_TE],
+      [this.iSa, R_SA],
+      [this.iDa, R_DA],
+      [this.iPr, R_PR],
+      [this.iFlg, R_FLG],
+      [this.iSp, R_SP],
+      [this.iDp, R_DP],
+      [this.iIpkt, R_IPKT],
+      [this.iIbyt, R_IBYT],
+      [this.iOpkt, R_OPKT],
+      [this.iObyt, R_OBYT],
     ];
     for (const [i, role] of roleOf) if (i >= 0) this.roles[i] = role;
   }
@@ -266,13 +323,25 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     let a = pos[this.iTs];
     let b = pos[this.iTs + 1] - 1;
     const ts = this.tsParser.parse(buf, a, b);
-    if (ts !== ts) return this.bad(terminated, 'bad_timestamp', 'ts', `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`);
+    if (ts !== ts)
+      return this.bad(
+        terminated,
+        'bad_timestamp',
+        'ts',
+        `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`,
+      );
     rec.startMs = ts + this.offsetMs;
     if (this.iTe >= 0) {
       a = pos[this.iTe];
       b = pos[this.iTe + 1] - 1;
       const te = this.teParser.parse(buf, a, b);
-      if (te !== te) return this.bad(terminated, 'bad_timestamp', 'te', `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`);
+      if (te !== te)
+        return this.bad(
+          terminated,
+          'bad_timestamp',
+          'te',
+          `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`,
+        );
       rec.endMs = te + this.offsetMs;
     } else {
       rec.endMs = NaN;
@@ -286,7 +355,13 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
       rec.src6 = '';
     } else {
       const v6 = canonicalIPv6Cached(fieldText(buf, a, b));
-      if (v6 === null) return this.bad(terminated, 'bad_address', 'sa', `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`);
+      if (v6 === null)
+        return this.bad(
+          terminated,
+          'bad_address',
+          'sa',
+          `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
+        );
       rec.src4 = -1;
       rec.src6 = v6;
     }
@@ -298,7 +373,13 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
       rec.dst6 = '';
     } else {
       const v6 = canonicalIPv6Cached(fieldText(buf, a, b));
-      if (v6 === null) return this.bad(terminated, 'bad_address', 'da', `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`);
+      if (v6 === null)
+        return this.bad(
+          terminated,
+          'bad_address',
+          'da',
+          `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
+        );
       rec.dst4 = -1;
       rec.dst6 = v6;
     }
@@ -306,25 +387,34 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     a = pos[this.iSp];
     b = pos[this.iSp + 1] - 1;
     const sp = parsePort(buf, a, b);
-    if (sp < 0) return this.bad(terminated, 'bad_port', 'sp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
+    if (sp < 0)
+      return this.bad(terminated, 'bad_port', 'sp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
     rec.sp = sp;
     a = pos[this.iDp];
     b = pos[this.iDp + 1] - 1;
     const dp = parsePort(buf, a, b);
-    if (dp < 0) return this.bad(terminated, 'bad_port', 'dp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
+    if (dp < 0)
+      return this.bad(terminated, 'bad_port', 'dp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
     rec.dp = dp;
 
     a = pos[this.iPr];
     b = pos[this.iPr + 1] - 1;
     const proto = this.protocols.lookup(buf, a, b);
-    if (proto < 0) return this.bad(terminated, 'unknown_protocol', 'pr', `unknown protocol ${shown(fieldText(buf, a, b))}`);
+    if (proto < 0)
+      return this.bad(terminated, 'unknown_protocol', 'pr', `unknown protocol ${shown(fieldText(buf, a, b))}`);
     rec.proto = proto;
 
     if (this.iFlg >= 0) {
       a = pos[this.iFlg];
       b = pos[this.iFlg + 1] - 1;
       const flags = parseNfdumpFlags(buf, a, b);
-      if (flags < 0) return this.bad(terminated, 'malformed_line', 'flg', `${shown(fieldText(buf, a, b))} is not a TCP flag string like ...A..S.`);
+      if (flags < 0)
+        return this.bad(
+          terminated,
+          'malformed_line',
+          'flg',
+          `${shown(fieldText(buf, a, b))} is not a TCP flag string like ...A..S.`,
+        );
       rec.flags = flags;
     } else {
       rec.flags = -1;
@@ -334,18 +424,21 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     a = pos[this.iIpkt];
     b = pos[this.iIpkt + 1] - 1;
     const pkts = parseCount(buf, a, b);
-    if (pkts < 0) return this.bad(terminated, 'bad_count', 'ipkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
+    if (pkts < 0)
+      return this.bad(terminated, 'bad_count', 'ipkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
     rec.pkts = pkts;
     a = pos[this.iIbyt];
     b = pos[this.iIbyt + 1] - 1;
     const bytes = parseCount(buf, a, b);
-    if (bytes < 0) return this.bad(terminated, 'bad_count', 'ibyt', `${shown(fieldText(buf, a, b))} is not a byte count`);
+    if (bytes < 0)
+      return this.bad(terminated, 'bad_count', 'ibyt', `${shown(fieldText(buf, a, b))} is not a byte count`);
     rec.bytes = bytes;
     if (this.iOpkt >= 0) {
       a = pos[this.iOpkt];
       b = pos[this.iOpkt + 1] - 1;
       const r = parseCount(buf, a, b);
-      if (r < 0) return this.bad(terminated, 'bad_count', 'opkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
+      if (r < 0)
+        return this.bad(terminated, 'bad_count', 'opkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
       rec.rpkts = r;
     } else {
       rec.rpkts = 0;
@@ -367,7 +460,12 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
  * A parser factory for nfdump CSV: the first line is the header, or (output of `nfdump -q`) already
  * a record, read with nfdump 1.7's column list.
  */
-export function nfdumpCsvParserFactory(sink: RecordSink, file: string, opts: ReadOptions | undefined, applyOffset = true): ParserFactory {
+export function nfdumpCsvParserFactory(
+  sink: RecordSink,
+  file: string,
+  opts: ReadOptions | undefined,
+  applyOffset = true,
+): ParserFactory {
   return (buf, start, end, lineNo) => {
     const names = headerNames(buf, start, end);
     if (columnIndex(names, 'ts') >= 0) {
@@ -375,10 +473,22 @@ export function nfdumpCsvParserFactory(sink: RecordSink, file: string, opts: Rea
     }
     const comma = buf.indexOf(44, start);
     const firstEnd = comma >= 0 && comma < end ? comma : -1;
-    if (names.length === NFDUMP_CSV_COLUMNS.length && firstEnd > 0 && parseTimestamp(buf, start, firstEnd) === parseTimestamp(buf, start, firstEnd)) {
-      return { parser: new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, sink, file, lineNo, opts, applyOffset), firstLineIsData: true };
+    if (
+      names.length === NFDUMP_CSV_COLUMNS.length &&
+      firstEnd > 0 &&
+      parseTimestamp(buf, start, firstEnd) === parseTimestamp(buf, start, firstEnd)
+    ) {
+      return {
+        parser: new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, sink, file, lineNo, opts, applyOffset),
+        firstLineIsData: true,
+      };
     }
-    throw new InputError('format', { file, line: lineNo }, '', `not an nfdump CSV header (expected ts,te,td,sa,da,...; found ${shown(fieldText(buf, start, end))})`);
+    throw new InputError(
+      'format',
+      { file, line: lineNo },
+      '',
+      `not an nfdump CSV header (expected ts,te,td,sa,da,...; found ${shown(fieldText(buf, start, end))})`,
+    );
   };
 }
 

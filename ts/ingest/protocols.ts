@@ -11,6 +11,7 @@
  */
 
 /** nfdump 1.7's names, by number (the names its ProtoString prints). */
+// prettier-ignore
 const NFDUMP_NAMES: Record<string, number> = {
   ICMP: 1, IGMP: 2, GGP: 3, IPIP: 4, ST: 5, TCP: 6, CBT: 7, EGP: 8, IGP: 9, BBN: 10, NVPII: 11,
   PUP: 12, ARGUS: 13, ENCOM: 14, XNET: 15, CHAOS: 16, UDP: 17, MUX: 18, DCN: 19, HMP: 20, PRM: 21,
@@ -30,6 +31,7 @@ const NFDUMP_NAMES: Record<string, number> = {
 };
 
 /** IANA keywords (protocol-numbers registry, as in /etc/protocols) and Argus's extra names. */
+// prettier-ignore
 const IANA_NAMES: Record<string, number> = {
   HOPOPT: 0, ICMP: 1, IGMP: 2, GGP: 3, IPV4: 4, IPENCAP: 4, IPNIP: 4, ST: 5, TCP: 6, CBT: 7, EGP: 8,
   IGP: 9, 'BBN-RCC-MON': 10, 'NVP-II': 11, PUP: 12, EMCON: 14, XNET: 15, CHAOS: 16, UDP: 17,
@@ -79,7 +81,8 @@ export class ProtocolLookup {
 
   lookup(buf: Uint8Array, start: number, end: number): number {
     const len = end - start;
-    if (len === 0 || len > 6) return protocolNumber(Buffer.from(buf.subarray(start, end)).toString('latin1'), this.table);
+    if (len === 0 || len > 6)
+      return protocolNumber(Buffer.from(buf.subarray(start, end)).toString('latin1'), this.table);
     // pack up to 6 bytes (48 bits, exact in a double) plus the length
     let key = len;
     for (let i = start; i < end; i++) key = key * 256 + buf[i];

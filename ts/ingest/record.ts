@@ -36,7 +36,23 @@ export interface FlowRecord {
 }
 
 export function emptyRecord(): FlowRecord {
-  return { startMs: 0, endMs: NaN, src4: -1, src6: '', dst4: -1, dst6: '', sp: 0, dp: 0, proto: 0, flags: -1, pkts: 0, bytes: 0, rpkts: 0, rbytes: 0, rflags: -1 };
+  return {
+    startMs: 0,
+    endMs: NaN,
+    src4: -1,
+    src6: '',
+    dst4: -1,
+    dst6: '',
+    sp: 0,
+    dp: 0,
+    proto: 0,
+    flags: -1,
+    pkts: 0,
+    bytes: 0,
+    rpkts: 0,
+    rbytes: 0,
+    rflags: -1,
+  };
 }
 
 /** Why a record was rejected. Counted per reason in the store manifest; never silently dropped. */
@@ -95,7 +111,9 @@ export class InputError extends Error {
     readonly field: string,
     detail: string,
   ) {
-    super(`${loc.file}${loc.line !== undefined ? `:${loc.line}` : ''}: ${reason}${field ? ` in field '${field}'` : ''}: ${detail}`);
+    super(
+      `${loc.file}${loc.line !== undefined ? `:${loc.line}` : ''}: ${reason}${field ? ` in field '${field}'` : ''}: ${detail}`,
+    );
     this.name = 'InputError';
   }
 }

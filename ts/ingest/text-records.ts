@@ -6,7 +6,14 @@
 import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
 import { fieldText, parseCount, parsePort, skipSpaces, trimEnd } from './fields.js';
 import { readLines, type LineHandler } from './lines.js';
-import { emptyRecord, type FlowRecord, type ReadOptions, type RecordSink, type RejectReason, type SourceLocation } from './record.js';
+import {
+  emptyRecord,
+  type FlowRecord,
+  type ReadOptions,
+  type RecordSink,
+  type RejectReason,
+  type SourceLocation,
+} from './record.js';
 
 /** Parses record lines of one file; built from its header. */
 export interface RecordLineParser {
@@ -17,7 +24,12 @@ export interface RecordLineParser {
  * Builds the parser from the first non-blank line (usually the header). `firstLineIsData` says that
  * line is a record too (a header-less file whose columns are known).
  */
-export type ParserFactory = (buf: Buffer, start: number, end: number, lineNo: number) => { parser: RecordLineParser; firstLineIsData: boolean };
+export type ParserFactory = (
+  buf: Buffer,
+  start: number,
+  end: number,
+  lineNo: number,
+) => { parser: RecordLineParser; firstLineIsData: boolean };
 
 function isBlank(buf: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 32 && buf[i] !== 9) return false;
@@ -40,7 +52,12 @@ export function recordLineHandler(makeParser: ParserFactory): LineHandler {
 }
 
 /** Reads a text flow file (plain or gzip) through a parser factory. */
-export async function readTextFile(path: string, sink: RecordSink, opts: ReadOptions | undefined, makeParser: ParserFactory): Promise<void> {
+export async function readTextFile(
+  path: string,
+  sink: RecordSink,
+  opts: ReadOptions | undefined,
+  makeParser: ParserFactory,
+): Promise<void> {
   await readLines(path, recordLineHandler(makeParser), {
     file: path,
     signal: opts?.signal,
@@ -109,12 +126,29 @@ export class ParserBase {
    * bidirectional CSV formats (CICFlowMeter, NF-v9) carry them. Reports the first bad field and
    * returns false.
    */
-  endpoints(buf: Buffer, names: readonly string[], terminated: boolean, iSrc: number, iDst: number, iSport: number, iDport: number, iProto: number): boolean {
+  endpoints(
+    buf: Buffer,
+    names: readonly string[],
+    terminated: boolean,
+    iSrc: number,
+    iDst: number,
+    iSport: number,
+    iDport: number,
+    iProto: number,
+  ): boolean {
     const pos = this.pos;
     const rec = this.rec;
-    for (const [which, c] of [[0, iSrc], [1, iDst]] as const) {
+    for (const [which, c] of [
+      [0, iSrc],
+      [1, iDst],
+    ] as const) {
       if (!this.address(which, buf, pos[c], pos[c + 1] - 1)) {
-        this.bad(terminated, 'bad_address', names[c], `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`);
+        this.bad(
+          terminated,
+          'bad_address',
+          names[c],
+          `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`,
+        );
         return false;
       }
     }
@@ -131,7 +165,12 @@ export class ParserBase {
     }
     const proto = parseCount(buf, pos[iProto], pos[iProto + 1] - 1);
     if (proto < 0 || proto > 255) {
-      this.bad(terminated, 'unknown_protocol', names[iProto], `${shown(fieldText(buf, pos[iProto], pos[iProto + 1] - 1))} is not a protocol number (0-255)`);
+      this.bad(
+        terminated,
+        'unknown_protocol',
+        names[iProto],
+        `${shown(fieldText(buf, pos[iProto], pos[iProto + 1] - 1))} is not a protocol number (0-255)`,
+      );
       return false;
     }
     rec.proto = proto;

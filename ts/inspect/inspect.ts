@@ -21,12 +21,19 @@ export function findNode(store: SeriesStore, node: string, canonical: (a: string
   const c = canonical(node);
   if (c === null) throw new Error(`--node '${node}' is not an IP address (or #ID)`);
   const id = store.nodeIndex(c);
-  if (id < 0) throw new Error(`node ${c} is not in the store (${store.nNodes} nodes; \`netflowgen inspect STORE\` lists the busiest)`);
+  if (id < 0)
+    throw new Error(
+      `node ${c} is not in the store (${store.nNodes} nodes; \`netflowgen inspect STORE\` lists the busiest)`,
+    );
   return id;
 }
 
 /** One CSV table: `minute` then the chosen features in catalogue order, one row per minute in [from, to). */
-export function* nodeCsvRows(store: SeriesStore, nodeId: number, opts: Omit<NodeRowsOptions, 'node'>): Generator<string> {
+export function* nodeCsvRows(
+  store: SeriesStore,
+  nodeId: number,
+  opts: Omit<NodeRowsOptions, 'node'>,
+): Generator<string> {
   const names = store.manifest.features;
   const wanted = opts.features ? resolveFeatures(opts.features).sort((a, b) => a - b) : names.map((_, i) => i);
   const cols = wanted.map((f) => {
@@ -63,13 +70,20 @@ export function storeSummary(store: SeriesStore, top = 10): string {
   const end = minuteToIso(m.startMinute + m.minutes);
   lines.push(`series store ${store.dir}`);
   lines.push(`  span      ${m.firstMinute} .. ${end} (${m.minutes} minutes, ${(m.minutes / 1440).toFixed(2)} days)`);
-  lines.push(`  nodes     ${m.nodes.length} of ${m.customers.length} customers; ${m.features.length} features; sampling 1:${m.sampling}`);
-  lines.push(`  inputs    ${m.inputs.length} files, ${(m.inputs.reduce((a, i) => a + i.bytes, 0) / 1e6).toFixed(1)} MB (${[...new Set(m.inputs.map((i) => i.format))].join(', ')})`);
+  lines.push(
+    `  nodes     ${m.nodes.length} of ${m.customers.length} customers; ${m.features.length} features; sampling 1:${m.sampling}`,
+  );
+  lines.push(
+    `  inputs    ${m.inputs.length} files, ${(m.inputs.reduce((a, i) => a + i.bytes, 0) / 1e6).toFixed(1)} MB (${[...new Set(m.inputs.map((i) => i.format))].join(', ')})`,
+  );
   const r = m.records;
   const rej = Object.values(r.rejected).reduce((a, b) => a + b, 0);
-  lines.push(`  records   ${r.read} read: ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside the time range, ${rej} rejected`);
+  lines.push(
+    `  records   ${r.read} read: ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside the time range, ${rej} rejected`,
+  );
   for (const [reason, n] of Object.entries(r.rejected)) if (n > 0) lines.push(`              ${reason}: ${n}`);
-  for (const ex of r.examples.slice(0, 5)) lines.push(`              e.g. ${ex.file}:${ex.line} ${ex.reason} (${ex.field}): ${ex.detail}`);
+  for (const ex of r.examples.slice(0, 5))
+    lines.push(`              e.g. ${ex.file}:${ex.line} ${ex.reason} (${ex.field}): ${ex.detail}`);
   // Busiest nodes by incoming bytes.
   const inByt = m.features.indexOf('in.byt');
   const outByt = m.features.indexOf('out.byt');
@@ -90,9 +104,13 @@ export function storeSummary(store: SeriesStore, top = 10): string {
     });
     totals.sort((a, b) => b.i - a.i);
     lines.push(`  busiest nodes by incoming bytes (of ${m.nodes.length}):`);
-    lines.push(`    ${'address'.padEnd(40)} ${'customer'.padEnd(12)} ${'in MB'.padStart(10)} ${'out MB'.padStart(10)} ${'active min'.padStart(10)}`);
+    lines.push(
+      `    ${'address'.padEnd(40)} ${'customer'.padEnd(12)} ${'in MB'.padStart(10)} ${'out MB'.padStart(10)} ${'active min'.padStart(10)}`,
+    );
     for (const { n, i, o, active } of totals.slice(0, top))
-      lines.push(`    ${n.address.padEnd(40)} ${n.customer.padEnd(12)} ${(i / 1e6).toFixed(2).padStart(10)} ${(o / 1e6).toFixed(2).padStart(10)} ${String(active).padStart(10)}`);
+      lines.push(
+        `    ${n.address.padEnd(40)} ${n.customer.padEnd(12)} ${(i / 1e6).toFixed(2).padStart(10)} ${(o / 1e6).toFixed(2).padStart(10)} ${String(active).padStart(10)}`,
+      );
   }
   return lines.join('\n');
 }
@@ -124,6 +142,7 @@ export function nodeSummary(store: SeriesStore, nodeId: number): string {
       if (v > 0) lines.push(`    ${f.name.padEnd(20)} ${formatCount(v)}`);
     }
   }
-  if (busiest >= 0) lines.push(`  busiest minute ${minuteToIso(m.startMinute + busiest)}: ${formatCount(busiestVal)} incoming bytes`);
+  if (busiest >= 0)
+    lines.push(`  busiest minute ${minuteToIso(m.startMinute + busiest)}: ${formatCount(busiestVal)} incoming bytes`);
   return lines.join('\n');
 }

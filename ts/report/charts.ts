@@ -12,7 +12,13 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Curve, ViolinSeries } from './model.js';
 
 const FONT = 'Helvetica, Arial, sans-serif';
-const CONFIG = { font: FONT, view: { stroke: '#ddd' }, axis: { labelFontSize: 10, titleFontSize: 11 }, header: { labelFontSize: 11, titleFontSize: 11 }, legend: { labelFontSize: 11 } };
+const CONFIG = {
+  font: FONT,
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 10, titleFontSize: 11 },
+  header: { labelFontSize: 11, titleFontSize: 11 },
+  legend: { labelFontSize: 11 },
+};
 
 export interface ViolinOptions {
   /** Axis title of the values. */
@@ -38,7 +44,13 @@ export function violinSpec(series: readonly ViolinSeries[], opts: ViolinOptions)
     config: CONFIG,
     data: { values: violinRows(series) },
     facet: {
-      row: { field: 'bound', type: 'nominal', sort: bounds, title: opts.title, header: { labelAngle: 0, labelAlign: 'left', titleFontWeight: 'bold' } },
+      row: {
+        field: 'bound',
+        type: 'nominal',
+        sort: bounds,
+        title: opts.title,
+        header: { labelAngle: 0, labelAlign: 'left', titleFontWeight: 'bold' },
+      },
       column: { field: 'model', type: 'nominal', sort: models, title: null },
     },
     spacing: { row: 8, column: 0 },
@@ -47,11 +59,27 @@ export function violinSpec(series: readonly ViolinSeries[], opts: ViolinOptions)
       height: 120,
       layer: [
         {
-          transform: [{ density: 'value', groupby: ['model', 'bound'], extent: opts.extent, bandwidth: opts.bandwidth, steps: 100, as: ['value', 'density'] }],
+          transform: [
+            {
+              density: 'value',
+              groupby: ['model', 'bound'],
+              extent: opts.extent,
+              bandwidth: opts.bandwidth,
+              steps: 100,
+              as: ['value', 'density'],
+            },
+          ],
           mark: { type: 'area', orient: 'horizontal', opacity: 0.75 },
           encoding: {
             y: { field: 'value', type: 'quantitative', title: null, scale: { domain: opts.extent } },
-            x: { field: 'density', type: 'quantitative', stack: 'center', impute: null, title: null, axis: { labels: false, values: [0], grid: false, ticks: false } },
+            x: {
+              field: 'density',
+              type: 'quantitative',
+              stack: 'center',
+              impute: null,
+              title: null,
+              axis: { labels: false, values: [0], grid: false, ticks: false },
+            },
             color: { field: 'model', type: 'nominal', sort: models, legend: null },
           },
         },
@@ -68,7 +96,14 @@ export function violinSpec(series: readonly ViolinSeries[], opts: ViolinOptions)
 
 /** The rows a curves chart plots. */
 export function curveRows(curves: readonly Curve[]): { run: string; epoch: number; loss: number; series: string }[] {
-  return curves.flatMap((c) => c.points.map((p) => ({ run: c.label, epoch: p.x, loss: p.loss, series: p.series === 'train' ? 'training' : 'validation' })));
+  return curves.flatMap((c) =>
+    c.points.map((p) => ({
+      run: c.label,
+      epoch: p.x,
+      loss: p.loss,
+      series: p.series === 'train' ? 'training' : 'validation',
+    })),
+  );
 }
 
 export function curvesSpec(curves: readonly Curve[]): TopLevelSpec {
@@ -88,7 +123,12 @@ export function curvesSpec(curves: readonly Curve[]): TopLevelSpec {
           encoding: {
             x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
             y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
-            color: { field: 'series', type: 'nominal', scale: { domain: ['training', 'validation'], range: ['#4c78a8', '#e45756'] }, title: null },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              scale: { domain: ['training', 'validation'], range: ['#4c78a8', '#e45756'] },
+              title: null,
+            },
           },
         },
         {
@@ -97,7 +137,12 @@ export function curvesSpec(curves: readonly Curve[]): TopLevelSpec {
           encoding: {
             x: { field: 'epoch', type: 'quantitative' },
             y: { field: 'loss', type: 'quantitative' },
-            color: { field: 'series', type: 'nominal', scale: { domain: ['training', 'validation'], range: ['#4c78a8', '#e45756'] }, title: null },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              scale: { domain: ['training', 'validation'], range: ['#4c78a8', '#e45756'] },
+              title: null,
+            },
           },
         },
       ],
@@ -107,13 +152,20 @@ export function curvesSpec(curves: readonly Curve[]): TopLevelSpec {
 }
 
 /** Effectiveness (%) against the overhead budget (log scale), one panel per bound, one line per model. */
-export function budgetSpec(series: readonly { model: string; bound: number; budget: number; effectiveness: number }[]): TopLevelSpec {
+export function budgetSpec(
+  series: readonly { model: string; bound: number; budget: number; effectiveness: number }[],
+): TopLevelSpec {
   const bounds = [...new Set(series.map((s) => s.bound))].sort((a, b) => a - b);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     data: { values: series.map((s) => ({ ...s, boundLabel: `bound ${Math.round(s.bound * 1000) / 10}%` })) },
-    facet: { field: 'boundLabel', type: 'nominal', sort: bounds.map((b) => `bound ${Math.round(b * 1000) / 10}%`), title: null },
+    facet: {
+      field: 'boundLabel',
+      type: 'nominal',
+      sort: bounds.map((b) => `bound ${Math.round(b * 1000) / 10}%`),
+      title: null,
+    },
     columns: Math.min(3, Math.max(1, bounds.length)),
     spec: {
       width: 220,
@@ -121,7 +173,12 @@ export function budgetSpec(series: readonly { model: string; bound: number; budg
       mark: { type: 'line', point: true, strokeWidth: 1.5 },
       encoding: {
         x: { field: 'budget', type: 'quantitative', scale: { type: 'log' }, title: 'overhead budget' },
-        y: { field: 'effectiveness', type: 'quantitative', scale: { domain: [0, 100] }, title: 'mean effectiveness (%)' },
+        y: {
+          field: 'effectiveness',
+          type: 'quantitative',
+          scale: { domain: [0, 100] },
+          title: 'mean effectiveness (%)',
+        },
         color: { field: 'model', type: 'nominal', title: null },
       },
     },

@@ -8,8 +8,36 @@ import { join, relative } from 'node:path';
 import { VERSION } from '../common/version.js';
 import type { RunRecord } from '../train/log.js';
 import { curvePoints } from './curves.js';
-import { formatValue, text, type Cell, type ReportClaim, type CurveGroupData, type Fmt, type HeadCell, type ReportData, type ReportFigure, type ReportTable, type Source, type StageTime, type TableBlock, type Value, type ViolinSeries } from './model.js';
-import { PAPER_SOURCE, PAPER_TABLE1, PAPER_TABLE10, PAPER_TABLE2, PAPER_TABLE4, PAPER_TABLE5, PAPER_TABLE6, PAPER_TABLE7, PAPER_TABLE8, PAPER_TABLE9, type PaperMetrics } from './paper-numbers.js';
+import {
+  formatValue,
+  text,
+  type Cell,
+  type ReportClaim,
+  type CurveGroupData,
+  type Fmt,
+  type HeadCell,
+  type ReportData,
+  type ReportFigure,
+  type ReportTable,
+  type Source,
+  type StageTime,
+  type TableBlock,
+  type Value,
+  type ViolinSeries,
+} from './model.js';
+import {
+  PAPER_SOURCE,
+  PAPER_TABLE1,
+  PAPER_TABLE10,
+  PAPER_TABLE2,
+  PAPER_TABLE4,
+  PAPER_TABLE5,
+  PAPER_TABLE6,
+  PAPER_TABLE7,
+  PAPER_TABLE8,
+  PAPER_TABLE9,
+  type PaperMetrics,
+} from './paper-numbers.js';
 import type { PlannedModel, PlannedTable, ReportPlan } from './plan.js';
 import { EVALUATION_FILE } from '../evaluate/evaluate.js';
 import { SUMMARY_FILE, type DetectSummary, type PretrainSummary } from '../evaluate/summary.js';
@@ -25,7 +53,9 @@ export class SourceReader {
       try {
         data = JSON.parse(readFileSync(file, 'utf8'));
       } catch (e) {
-        throw new Error(`report: cannot read ${file} (${(e as Error).message}); the stage that writes it has not finished?`);
+        throw new Error(
+          `report: cannot read ${file} (${(e as Error).message}); the stage that writes it has not finished?`,
+        );
       }
       this.cache.set(file, data);
     }
@@ -39,7 +69,16 @@ export class SourceReader {
   /** The value at `pointer` in `file` (times scale), with its source. */
   value(file: string, pointer: string, fmt: Fmt, scale?: number): Value {
     const raw = getPointer(this.json(file), pointer);
-    const v = typeof raw === 'number' ? (scale === undefined ? raw : raw * scale) : typeof raw === 'string' ? raw : raw === null || raw === undefined ? null : String(raw);
+    const v =
+      typeof raw === 'number'
+        ? scale === undefined
+          ? raw
+          : raw * scale
+        : typeof raw === 'string'
+          ? raw
+          : raw === null || raw === undefined
+            ? null
+            : String(raw);
     const src: Source = { file: this.rel(file), pointer, ...(scale !== undefined ? { scale } : {}) };
     return { v, fmt, src };
   }
@@ -81,7 +120,12 @@ function readRunLog(file: string): RunRecord[] {
 
 function dataStatement(r: SourceReader, sourceDir: string): string {
   try {
-    const s = r.json(join(sourceDir, 'synth.json')) as { preset: string; config: { seed: number; nodes: number; customers: number; minutes: number; attacks: number; sampling: number }; records: { total: number }; alerts: { total: number } };
+    const s = r.json(join(sourceDir, 'synth.json')) as {
+      preset: string;
+      config: { seed: number; nodes: number; customers: number; minutes: number; attacks: number; sampling: number };
+      records: { total: number };
+      alerts: { total: number };
+    };
     const c = s.config;
     return (
       `Our numbers come from synthetic ISP traffic made by \`netflowgen synth\` (synth preset ${s.preset}, seed ${c.seed}): ${c.nodes} nodes of ${c.customers} customers over ` +
@@ -110,13 +154,21 @@ function table1(r: SourceReader, t: PlannedTable, binDir: string): ReportTable {
     id: t.id,
     kind: t.kind,
     caption: t.caption,
-    note: `Sizes in node-windows of ${w} minutes (the paper's: 512); splits of ${minutes.train.toLocaleString('en-US')} / ${minutes.valid.toLocaleString('en-US')} / ${minutes.test.toLocaleString('en-US')} minutes. Filtered: ${Object.entries(dropped).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ') || 'nothing dropped'}. From ${r.rel(m)} (netflowgen bin).`,
+    note: `Sizes in node-windows of ${w} minutes (the paper's: 512); splits of ${minutes.train.toLocaleString('en-US')} / ${minutes.valid.toLocaleString('en-US')} / ${minutes.test.toLocaleString('en-US')} minutes. Filtered: ${
+      Object.entries(dropped)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`)
+        .join(', ') || 'nothing dropped'
+    }. From ${r.rel(m)} (netflowgen bin).`,
     blocks: [
       {
         head: [[{ text: '' }, { text: 'Raw' }, { text: 'Filtered' }]],
         rows: rows.map((x) => ({
           label: [x.label],
-          cells: [cell(r.value(m, `/table1/raw/${x.key}`, 'int'), x.paper && PAPER_TABLE1[x.paper].raw), cell(r.value(m, `/table1/filtered/${x.key}`, 'int'), x.paper && PAPER_TABLE1[x.paper].filtered)],
+          cells: [
+            cell(r.value(m, `/table1/raw/${x.key}`, 'int'), x.paper && PAPER_TABLE1[x.paper].raw),
+            cell(r.value(m, `/table1/filtered/${x.key}`, 'int'), x.paper && PAPER_TABLE1[x.paper].filtered),
+          ],
         })),
       },
     ],
@@ -131,7 +183,14 @@ function table2(r: SourceReader, t: PlannedTable, detectDir: string): ReportTabl
   const names: Record<string, string> = { train: 'Train', valid: 'Val', test: 'Test' };
   const onset = r.get(m, '/onsetError') as { count: number; medianAbs: number; within5: number } | null;
   const dropped = r.get(m, '/dropped') as Record<string, number>;
-  const head: HeadCell[] = [{ text: '' }, { text: 'Nodes' }, { text: 'Examples' }, { text: 'Total Attack' }, ...types.map((x) => ({ text: x })), ...(anyUnseen ? [{ text: 'Unseen-node' }] : [])];
+  const head: HeadCell[] = [
+    { text: '' },
+    { text: 'Nodes' },
+    { text: 'Examples' },
+    { text: 'Total Attack' },
+    ...types.map((x) => ({ text: x })),
+    ...(anyUnseen ? [{ text: 'Unseen-node' }] : []),
+  ];
   const paper = (s: string, k: string) => (PAPER_TABLE2 as Record<string, Record<string, string>>)[s]?.[k];
   return {
     id: t.id,
@@ -139,9 +198,16 @@ function table2(r: SourceReader, t: PlannedTable, detectDir: string): ReportTabl
     caption: t.caption,
     note:
       `One attack and one non-attack example per kept alert, ${r.get(m, '/windowLength')}-minute history with a ${r.get(m, '/detectLength')}-minute detection window (the paper's: 512 and 30). ` +
-      `${(r.get(m, '/alerts') as unknown[]).length} of ${r.get(m, '/alertsRead')} alerts kept (dropped: ${Object.entries(dropped).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ') || 'none'}). ` +
+      `${(r.get(m, '/alerts') as unknown[]).length} of ${r.get(m, '/alertsRead')} alerts kept (dropped: ${
+        Object.entries(dropped)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`)
+          .join(', ') || 'none'
+      }). ` +
       `Non-attack examples avoid ${r.get(m, '/negatives') === 'ground-truth' ? 'every alert and every true attack of the ground truth (cleaner than real data allows)' : "the node's alerts only, as in the paper's data (an unalerted attack may fall in one)"}. ` +
-      (onset ? `CUSUM onsets against the true onsets: median |error| ${onset.medianAbs} min, ${(100 * onset.within5).toFixed(0)}% within 5 min (${onset.count} alerts). ` : '') +
+      (onset
+        ? `CUSUM onsets against the true onsets: median |error| ${onset.medianAbs} min, ${(100 * onset.within5).toFixed(0)}% within 5 min (${onset.count} alerts). `
+        : '') +
       `From ${r.rel(m)} (netflowgen detect-dataset).`,
     blocks: [
       {
@@ -171,10 +237,23 @@ function table7(r: SourceReader, t: PlannedTable, binDir: string): ReportTable {
   if (shown.length)
     blocks.push({
       title: `ours (the ${shown.length} training nodes with the most unseen nodes mapped to them${rows.length > shown.length ? `, of ${rows.length}` : ''})`,
-      head: [[{ text: '' }, ...shown.map((_, i) => ({ text: `Node ${r.get(u, `/table7/${i}/row`)} (${r.get(u, `/table7/${i}/address`)})` }))]],
+      head: [
+        [
+          { text: '' },
+          ...shown.map((_, i) => ({
+            text: `Node ${r.get(u, `/table7/${i}/row`)} (${r.get(u, `/table7/${i}/address`)})`,
+          })),
+        ],
+      ],
       rows: [
-        { label: ['Total attacks received'], cells: shown.map((_, i) => cell(r.value(u, `/table7/${i}/attacks`, 'int'))) },
-        { label: ['The number of mapped unseen nodes'], cells: shown.map((_, i) => cell(r.value(u, `/table7/${i}/mappedUnseen`, 'int'))) },
+        {
+          label: ['Total attacks received'],
+          cells: shown.map((_, i) => cell(r.value(u, `/table7/${i}/attacks`, 'int'))),
+        },
+        {
+          label: ['The number of mapped unseen nodes'],
+          cells: shown.map((_, i) => cell(r.value(u, `/table7/${i}/mappedUnseen`, 'int'))),
+        },
       ],
     });
   else warnings.push('No unseen nodes: every node passed the filters (data.bin.minActive, topK).');
@@ -214,10 +293,19 @@ function table4(r: SourceReader, t: PlannedTable, evalDir: string, dirs: Record<
       const paper = row.split === 'valid' ? PAPER_TABLE4[bigram ? 'baseline' : 'pretrained'] : undefined;
       return {
         label: [bigram ? 'Baseline (bigram)' : 'Pre-trained', row.split === 'valid' ? 'validation' : row.split],
-        cells: [cell(r.value(f, `/rows/${i}/loss`, 'f4'), paper?.loss), cell(r.value(f, `/rows/${i}/ppl`, 'f4'), paper?.ppl), cell(r.value(f, `/rows/${i}/acc`, 'f4'), paper?.acc)],
+        cells: [
+          cell(r.value(f, `/rows/${i}/loss`, 'f4'), paper?.loss),
+          cell(r.value(f, `/rows/${i}/ppl`, 'f4'), paper?.ppl),
+          cell(r.value(f, `/rows/${i}/acc`, 'f4'), paper?.acc),
+        ],
       };
     });
-  const blocks: TableBlock[] = [{ head: [[{ text: '' }, { text: 'Split' }, { text: 'Loss ↓' }, { text: 'Perplexity ↓' }, { text: 'Accuracy ↑' }]], rows: out }];
+  const blocks: TableBlock[] = [
+    {
+      head: [[{ text: '' }, { text: 'Split' }, { text: 'Loss ↓' }, { text: 'Perplexity ↓' }, { text: 'Accuracy ↑' }]],
+      rows: out,
+    },
+  ];
   let seedsNote = '';
   if (t.summary && dirs[t.summary]) {
     const sf = join(dirs[t.summary], SUMMARY_FILE);
@@ -228,7 +316,13 @@ function table4(r: SourceReader, t: PlannedTable, evalDir: string, dirs: Record<
       head: [[{ text: '' }, { text: 'Seeds' }, { text: 'Loss ↓' }]],
       rows: models.map((m, i) => ({
         label: [m.model],
-        cells: [cell(derived(m.seeds.length || null, 'int')), { ...cell(r.value(sf, `/models/${i}/loss/mean`, 'f4')), spread: { sd: r.value(sf, `/models/${i}/loss/sd`, 'f4'), lo: derived(null, 'f4'), hi: derived(null, 'f4') } }],
+        cells: [
+          cell(derived(m.seeds.length || null, 'int')),
+          {
+            ...cell(r.value(sf, `/models/${i}/loss/mean`, 'f4')),
+            spread: { sd: r.value(sf, `/models/${i}/loss/sd`, 'f4'), lo: derived(null, 'f4'), hi: derived(null, 'f4') },
+          },
+        ],
       })),
     });
     seedsNote = ` The first block is the first pre-training seed's; the second has every seed, and the claims section the paired difference with its interval over windows and seeds (${r.rel(sf)}).`;
@@ -247,7 +341,10 @@ function table10(r: SourceReader, t: PlannedTable, dirs: Record<string, string>)
   const warnings: string[] = [];
   const rows = (t.points ?? []).map((p) => {
     const f = join(dirs[p.run], 'result.json');
-    const params = r.get(f, '/params/total') !== undefined && r.get(f, '/params/total') !== null ? r.value(f, '/params/total', 'params') : r.value(f, '/fairseqParams', 'params');
+    const params =
+      r.get(f, '/params/total') !== undefined && r.get(f, '/params/total') !== null
+        ? r.value(f, '/params/total', 'params')
+        : r.value(f, '/fairseqParams', 'params');
     const s = p.sizes;
     return {
       label: [`${s.layers}-${s.heads}-${s.width}-${s.ffn}${p.arch === 'netflowgen_tiny' ? ' (tiny)' : ''}`],
@@ -269,12 +366,41 @@ function table10(r: SourceReader, t: PlannedTable, dirs: Record<string, string>)
     caption: t.caption,
     note: `Each row is one pre-training run of the sweep (the preset's sizes.sweep): best validation loss, accuracy and perplexity, epochs trained. The paper's last column (Best Val F1) is a fine-tuning result per size; we fine-tune the main model only. From the runs' result.json (netflowgen pretrain).`,
     blocks: [
-      { title: 'ours', head: [[{ text: 'Model Config.' }, { text: '# of Params.' }, { text: 'LR' }, { text: 'Dropout' }, { text: 'Best Val Loss' }, { text: 'Best Val Acc.' }, { text: 'Best Val Ppl.' }, { text: 'Epochs' }]], rows },
+      {
+        title: 'ours',
+        head: [
+          [
+            { text: 'Model Config.' },
+            { text: '# of Params.' },
+            { text: 'LR' },
+            { text: 'Dropout' },
+            { text: 'Best Val Loss' },
+            { text: 'Best Val Acc.' },
+            { text: 'Best Val Ppl.' },
+            { text: 'Epochs' },
+          ],
+        ],
+        rows,
+      },
       {
         title: `published in the paper (${PAPER_SOURCE})`,
         published: true,
-        head: [[{ text: 'Model Config.' }, { text: '# of Params.' }, { text: 'LR' }, { text: 'Dropout' }, { text: 'Best Val Loss' }, { text: 'Best Val Acc.' }, { text: 'Best Val Ppl.' }, { text: 'Best Val F1' }]],
-        rows: PAPER_TABLE10.map((p) => ({ label: [p.config], cells: [p.params, p.lr, p.dropout, p.loss, p.acc, p.ppl, p.f1].map(text) })),
+        head: [
+          [
+            { text: 'Model Config.' },
+            { text: '# of Params.' },
+            { text: 'LR' },
+            { text: 'Dropout' },
+            { text: 'Best Val Loss' },
+            { text: 'Best Val Acc.' },
+            { text: 'Best Val Ppl.' },
+            { text: 'Best Val F1' },
+          ],
+        ],
+        rows: PAPER_TABLE10.map((p) => ({
+          label: [p.config],
+          cells: [p.params, p.lr, p.dropout, p.loss, p.acc, p.ppl, p.f1].map(text),
+        })),
       },
     ],
     warnings,
@@ -322,7 +448,13 @@ const METRICS: { key: keyof PaperMetrics; label: string; fmt: Fmt; scale?: numbe
   { key: 'f1', label: 'F1 score ↑', fmt: 'f2' },
 ];
 
-function metricCell(r: SourceReader, e: LoadedEval, bound: number, key: keyof PaperMetrics, paper?: PaperMetrics): Cell {
+function metricCell(
+  r: SourceReader,
+  e: LoadedEval,
+  bound: number,
+  key: keyof PaperMetrics,
+  paper?: PaperMetrics,
+): Cell {
   const mt = METRICS.find((x) => x.key === key)!;
   if (e.summary) {
     const base = `/models/${e.summary.index}/metrics/${key}`;
@@ -336,22 +468,50 @@ function metricCell(r: SourceReader, e: LoadedEval, bound: number, key: keyof Pa
 function summaryRows(r: SourceReader, evals: LoadedEval[]): { label: string[]; cells: Cell[] }[] {
   if (!evals.every((e) => e.summary)) return [];
   return [
-    { label: ['Example passes of the final model (updates × batch, mean over seeds)'], cells: evals.map((e) => cell(derived(mean(((r.get(e.summary!.file, `/models/${e.summary!.index}/examplesSeen`) as (number | null)[] | undefined) ?? []).filter((x): x is number => typeof x === 'number')), 'int'))) },
-    { label: ['F1 with oracle τ (chosen on test; optimistic)'], cells: evals.map((e) => cell(r.value(e.summary!.file, `/models/${e.summary!.index}/oracle/f1/mean`, 'f2'))) },
-    { label: ['Seeds'], cells: evals.map((e) => cell(derived((r.get(e.summary!.file, `/models/${e.summary!.index}/seeds`) as number[]).length, 'int'))) },
+    {
+      label: ['Example passes of the final model (updates × batch, mean over seeds)'],
+      cells: evals.map((e) =>
+        cell(
+          derived(
+            mean(
+              (
+                (r.get(e.summary!.file, `/models/${e.summary!.index}/examplesSeen`) as (number | null)[] | undefined) ??
+                []
+              ).filter((x): x is number => typeof x === 'number'),
+            ),
+            'int',
+          ),
+        ),
+      ),
+    },
+    {
+      label: ['F1 with oracle τ (chosen on test; optimistic)'],
+      cells: evals.map((e) => cell(r.value(e.summary!.file, `/models/${e.summary!.index}/oracle/f1/mean`, 'f2'))),
+    },
+    {
+      label: ['Seeds'],
+      cells: evals.map((e) =>
+        cell(derived((r.get(e.summary!.file, `/models/${e.summary!.index}/seeds`) as number[]).length, 'int')),
+      ),
+    },
   ];
 }
 
 /** The training-samples cell: the examples the final model trained on (the same for every seed). */
 function samplesCell(r: SourceReader, e: LoadedEval, paper?: string): Cell {
-  return e.summary ? cell(r.value(e.summary.file, `/models/${e.summary.index}/trainExamples/0`, 'int'), paper) : cell(r.value(e.file, '/evaluation/trainExamples', 'int'), paper);
+  return e.summary
+    ? cell(r.value(e.summary.file, `/models/${e.summary.index}/trainExamples/0`, 'int'), paper)
+    : cell(r.value(e.file, '/evaluation/trainExamples', 'int'), paper);
 }
 
 function evalWarnings(r: SourceReader, evals: LoadedEval[]): string[] {
   const out: string[] = [];
   for (const e of evals) {
     const ex = r.get(e.file, '/evaluation/examples') as { attacks: number; normal: number };
-    if (!ex.attacks) out.push(`${e.m.name}${e.m.attackType ? ` (${e.m.attackType})` : ''}: the evaluation split has no attack example, so effectiveness and FNR are undefined.`);
+    if (!ex.attacks)
+      out.push(
+        `${e.m.name}${e.m.attackType ? ` (${e.m.attackType})` : ''}: the evaluation split has no attack example, so effectiveness and FNR are undefined.`,
+      );
   }
   return out;
 }
@@ -359,13 +519,20 @@ function evalWarnings(r: SourceReader, evals: LoadedEval[]): string[] {
 function detectionNote(r: SourceReader, evals: LoadedEval[], bound: number, split: string): string {
   const e0 = evals[0];
   const budget = e0 ? (r.get(e0.file, `/evaluation/bounds/${e0.boundIndex(bound)}/budget`) as number) : undefined;
-  const sizes = evals.map((e) => `${e.m.name}${e.m.attackType ? ` ${e.m.attackType}` : ''}: ${r.get(e.file, '/evaluation/examples/attacks')} attacks / ${r.get(e.file, '/evaluation/examples/normal')} normal`).join('; ');
+  const sizes = evals
+    .map(
+      (e) =>
+        `${e.m.name}${e.m.attackType ? ` ${e.m.attackType}` : ''}: ${r.get(e.file, '/evaluation/examples/attacks')} attacks / ${r.get(e.file, '/evaluation/examples/normal')} normal`,
+    )
+    .join('; ');
   const selected = e0 ? (r.get(e0.file, '/evaluation/selectSplit') as string | undefined) : undefined;
   const how =
     selected && selected !== split
       ? `each model's threshold τ is chosen on its calibration split (train for the models fine-tuned on the small validation set, valid for the _MoreData models and the simple detectors' own choice as documented), never on ${split}, and the metrics are computed on the ${split} split`
       : `the threshold τ is chosen and the metrics computed on the ${split} split (an oracle threshold: optimistic)`;
-  const seeds = evals.every((e) => e.summary) ? ' Each cell is the mean over the fine-tuning seeds ± their sd, and [the 95% bootstrap interval over test examples and seeds] (summary.json of the table).' : '';
+  const seeds = evals.every((e) => e.summary)
+    ? ' Each cell is the mean over the fine-tuning seeds ± their sd, and [the 95% bootstrap interval over test examples and seeds] (summary.json of the table).'
+    : '';
   return (
     `Overhead bound ${Math.round(bound * 1000) / 10}% of the customers (each by its worst example)${budget !== undefined ? `, overhead budget ${budget}` : ''}; ${how} (SPEC §7).${seeds} ` +
     `Effectiveness, FPR and FNR in percent, overhead as a share of the traffic. Test examples: ${sizes}. From each model's evaluation.json (netflowgen evaluate-detect).`
@@ -384,7 +551,10 @@ function table5(r: SourceReader, t: PlannedTable, dirs: Record<string, string>):
   }
   const rows = [
     { label: ['Training samples'], cells: evals.map((e) => samplesCell(r, e, PAPER_TABLE5[e.m.name]?.samples)) },
-    ...METRICS.map((mt) => ({ label: [mt.label], cells: evals.map((e) => metricCell(r, e, bound, mt.key, PAPER_TABLE5[e.m.name])) })),
+    ...METRICS.map((mt) => ({
+      label: [mt.label],
+      cells: evals.map((e) => metricCell(r, e, bound, mt.key, PAPER_TABLE5[e.m.name])),
+    })),
     ...summaryRows(r, evals),
   ];
   return {
@@ -392,7 +562,15 @@ function table5(r: SourceReader, t: PlannedTable, dirs: Record<string, string>):
     kind: t.kind,
     caption: t.caption,
     note: detectionNote(r, evals, bound, t.split ?? 'test'),
-    blocks: [{ head: [[{ text: '' }, ...groups], [{ text: 'Name' }, ...evals.map((e) => ({ text: e.m.name }))]], rows }],
+    blocks: [
+      {
+        head: [
+          [{ text: '' }, ...groups],
+          [{ text: 'Name' }, ...evals.map((e) => ({ text: e.m.name }))],
+        ],
+        rows,
+      },
+    ],
     warnings: evalWarnings(r, evals),
   };
 }
@@ -403,7 +581,10 @@ function table6(r: SourceReader, t: PlannedTable, dirs: Record<string, string>):
   const types = [...new Set(evals.map((e) => e.m.attackType ?? ''))];
   const rows = [
     { label: ['Training samples'], cells: evals.map((e) => samplesCell(r, e)) },
-    ...METRICS.map((mt) => ({ label: [mt.label], cells: evals.map((e) => metricCell(r, e, bound, mt.key, PAPER_TABLE6[e.m.attackType ?? '']?.[e.m.name])) })),
+    ...METRICS.map((mt) => ({
+      label: [mt.label],
+      cells: evals.map((e) => metricCell(r, e, bound, mt.key, PAPER_TABLE6[e.m.attackType ?? '']?.[e.m.name])),
+    })),
     ...summaryRows(r, evals),
   ];
   return {
@@ -414,13 +595,21 @@ function table6(r: SourceReader, t: PlannedTable, dirs: Record<string, string>):
     blocks: [
       {
         head: [
-          [{ text: 'Attack Type' }, ...types.map((x) => ({ text: x, colspan: evals.filter((e) => e.m.attackType === x).length }))],
+          [
+            { text: 'Attack Type' },
+            ...types.map((x) => ({ text: x, colspan: evals.filter((e) => e.m.attackType === x).length })),
+          ],
           [{ text: '' }, ...evals.map((e) => ({ text: e.m.name }))],
         ],
         rows,
       },
     ],
-    warnings: [...evalWarnings(r, evals), ...(t.leftOut?.length ? [`Attack types ${t.leftOut.join(', ')} are not in this preset's data (data.detect.attackTypes): left out.`] : [])],
+    warnings: [
+      ...evalWarnings(r, evals),
+      ...(t.leftOut?.length
+        ? [`Attack types ${t.leftOut.join(', ')} are not in this preset's data (data.detect.attackTypes): left out.`]
+        : []),
+    ],
   };
 }
 
@@ -430,7 +619,13 @@ function table9(r: SourceReader, t: PlannedTable, dirs: Record<string, string>):
   const rows = evals.map((e) => {
     const fs = r.get(e.file, '/evaluation/featureSet') === 'light' ? 'light' : 'full';
     const paper = PAPER_TABLE9[fs];
-    return { label: [e.m.name], cells: [cell(r.value(e.file, '/evaluation/nFeatures', 'int'), paper.features), ...METRICS.map((mt) => metricCell(r, e, bound, mt.key, paper))] };
+    return {
+      label: [e.m.name],
+      cells: [
+        cell(r.value(e.file, '/evaluation/nFeatures', 'int'), paper.features),
+        ...METRICS.map((mt) => metricCell(r, e, bound, mt.key, paper)),
+      ],
+    };
   });
   const extra = summaryRows(r, evals);
   return {
@@ -440,7 +635,15 @@ function table9(r: SourceReader, t: PlannedTable, dirs: Record<string, string>):
     note: `NetFlowGen_Light is pre-trained and fine-tuned on the 6 volume features only (feature_set light). ${detectionNote(r, evals, bound, t.split ?? 'test')}`,
     blocks: [
       { head: [[{ text: '' }, { text: 'Traffic feats' }, ...METRICS.map((m) => ({ text: m.label }))]], rows },
-      ...(extra.length ? [{ title: 'seeds, and F1 with the oracle τ (chosen on test; optimistic)', head: [[{ text: '' }, ...evals.map((e) => ({ text: e.m.name }))]], rows: extra }] : []),
+      ...(extra.length
+        ? [
+            {
+              title: 'seeds, and F1 with the oracle τ (chosen on test; optimistic)',
+              head: [[{ text: '' }, ...evals.map((e) => ({ text: e.m.name }))]],
+              rows: extra,
+            },
+          ]
+        : []),
     ],
     warnings: evalWarnings(r, evals),
   };
@@ -460,14 +663,25 @@ function table8(r: SourceReader, t: PlannedTable, dirs: Record<string, string>):
       const n = (k: string) => r.get(e.file, `/evaluation/unseen/${i}/confusion/${k}`) as number;
       blocks.push({
         title: `${e.m.name}, ${u.split === 'valid' ? 'validation' : u.split} set (τ of the ${Math.round((t.bound ?? 0.8) * 100)}% bound)`,
-        head: [[{ text: '' }, { text: '' }, { text: 'Predicted True' }, { text: 'Predicted False' }, { text: 'Total' }]],
+        head: [
+          [{ text: '' }, { text: '' }, { text: 'Predicted True' }, { text: 'Predicted False' }, { text: 'Total' }],
+        ],
         rows: [
-          { label: ['Actual', 'True'], cells: [cell(c('tp'), p?.tp), cell(c('fn'), p?.fn), cell(derived(n('tp') + n('fn'), 'int'), p?.attacks)] },
-          { label: ['Actual', 'False'], cells: [cell(c('fp'), p?.fp), cell(c('tn'), p?.tn), cell(derived(n('fp') + n('tn'), 'int'), p?.normal)] },
+          {
+            label: ['Actual', 'True'],
+            cells: [cell(c('tp'), p?.tp), cell(c('fn'), p?.fn), cell(derived(n('tp') + n('fn'), 'int'), p?.attacks)],
+          },
+          {
+            label: ['Actual', 'False'],
+            cells: [cell(c('fp'), p?.fp), cell(c('tn'), p?.tn), cell(derived(n('fp') + n('tn'), 'int'), p?.normal)],
+          },
         ],
       });
     }
-    if (!unseen.length) warnings.push(`${e.m.name}: no unseen-node examples to judge (data.detect.unseenExamples is 0, or no node was left unseen).`);
+    if (!unseen.length)
+      warnings.push(
+        `${e.m.name}: no unseen-node examples to judge (data.detect.unseenExamples is 0, or no node was left unseen).`,
+      );
   }
   return {
     id: t.id,
@@ -501,7 +715,14 @@ function figure5(r: SourceReader, t: PlannedTable, dirs: Record<string, string>)
       mitigation.push({ model: e.m.name, bound: b, values: mitValues, src: mit });
       rows.push({
         label: [e.m.name, `${Math.round(b * 1000) / 10}%`],
-        cells: [cell(derived(effValues.length, 'int')), cell(derived(median(effValues), 'pct')), cell(derived(mean(effValues), 'pct')), cell(derived(mitValues.length, 'int')), cell(derived(median(mitValues), 'f2')), cell(derived(mean(mitValues), 'f2'))],
+        cells: [
+          cell(derived(effValues.length, 'int')),
+          cell(derived(median(effValues), 'pct')),
+          cell(derived(mean(effValues), 'pct')),
+          cell(derived(mitValues.length, 'int')),
+          cell(derived(median(mitValues), 'f2')),
+          cell(derived(mean(mitValues), 'f2')),
+        ],
       });
     }
   }
@@ -513,7 +734,18 @@ function figure5(r: SourceReader, t: PlannedTable, dirs: Record<string, string>)
     mitigation,
     summary: {
       title: 'summary of the violins',
-      head: [[{ text: 'Model' }, { text: 'Bound' }, { text: 'Attacks' }, { text: 'Median effectiveness' }, { text: 'Mean effectiveness' }, { text: 'Detected' }, { text: 'Median |mitigation| (min)' }, { text: 'Mean |mitigation| (min)' }]],
+      head: [
+        [
+          { text: 'Model' },
+          { text: 'Bound' },
+          { text: 'Attacks' },
+          { text: 'Median effectiveness' },
+          { text: 'Mean effectiveness' },
+          { text: 'Detected' },
+          { text: 'Median |mitigation| (min)' },
+          { text: 'Mean |mitigation| (min)' },
+        ],
+      ],
       rows,
     },
   };
@@ -541,7 +773,21 @@ function claimsOf(r: SourceReader, plan: ReportPlan, dirs: Record<string, string
     const claims = (r.get(f, '/claims') as DetectSummary['claims']) ?? [];
     claims.forEach((c, i) => {
       const v = (k: string) => r.value(f, `/claims/${i}/measured/${k}`, c.metric === 'loss' ? 'f4' : 'f3');
-      out.push({ id: c.id, statement: c.statement, paper: c.paper, attackType: c.attackType, metric: c.metric, kind: c.kind, margin: c.margin, a: v('a'), b: v('b'), diff: v('diff'), lo: v('lo'), hi: v('hi'), verdict: c.verdict });
+      out.push({
+        id: c.id,
+        statement: c.statement,
+        paper: c.paper,
+        attackType: c.attackType,
+        metric: c.metric,
+        kind: c.kind,
+        margin: c.margin,
+        a: v('a'),
+        b: v('b'),
+        diff: v('diff'),
+        lo: v('lo'),
+        hi: v('hi'),
+        verdict: c.verdict,
+      });
     });
   }
   return out;
@@ -555,13 +801,26 @@ function comparisonsOf(r: SourceReader, plan: ReportPlan, dirs: Record<string, s
     const list = (r.get(f, '/comparisons') as DetectSummary['comparisons']) ?? [];
     list.forEach((c, i) => {
       const v = (k: string) => r.value(f, `/comparisons/${i}/${k}`, 'f3');
-      out.push({ table: t.id, attackType: c.attackType, a: c.a, b: c.b, metric: c.metric, diff: v('diff'), lo: v('lo'), hi: v('hi') });
+      out.push({
+        table: t.id,
+        attackType: c.attackType,
+        a: c.a,
+        b: c.b,
+        metric: c.metric,
+        diff: v('diff'),
+        lo: v('lo'),
+        hi: v('hi'),
+      });
     });
   }
   return out;
 }
 
-function operatingPoints(r: SourceReader, plan: ReportPlan, dirs: Record<string, string>): ReportData['operatingPoints'] {
+function operatingPoints(
+  r: SourceReader,
+  plan: ReportPlan,
+  dirs: Record<string, string>,
+): ReportData['operatingPoints'] {
   const t = plan.tables.find((x) => x.kind === 'table5' && x.summary && dirs[x.summary]);
   if (!t) return null;
   const f = join(dirs[t.summary!], SUMMARY_FILE);
@@ -577,25 +836,50 @@ function operatingPoints(r: SourceReader, plan: ReportPlan, dirs: Record<string,
         const k = m.budgetCurve.findIndex((p) => p.bound === bound && p.budget === budget);
         const e = m.budgetCurve[k]?.effectiveness.mean;
         if (e !== null && e !== undefined) series.push({ model: m.model, bound, budget, effectiveness: 100 * e });
-        return { ...cell(r.value(f, `/models/${i}/budgetCurve/${k}/effectiveness/mean`, 'pct', 100)), spread: { sd: r.value(f, `/models/${i}/budgetCurve/${k}/effectiveness/sd`, 'pct', 100), lo: derived(null, 'pct'), hi: derived(null, 'pct') } };
+        return {
+          ...cell(r.value(f, `/models/${i}/budgetCurve/${k}/effectiveness/mean`, 'pct', 100)),
+          spread: {
+            sd: r.value(f, `/models/${i}/budgetCurve/${k}/effectiveness/sd`, 'pct', 100),
+            lo: derived(null, 'pct'),
+            hi: derived(null, 'pct'),
+          },
+        };
       }),
     }));
   });
   const overheadRows = models.flatMap((m, i) =>
     [...new Set(m.budgetCurve.map((p) => p.bound))].map((bound) => ({
       label: [m.model, `${Math.round(bound * 1000) / 10}%`],
-      cells: budgets.map((budget) => cell(r.value(f, `/models/${i}/budgetCurve/${m.budgetCurve.findIndex((p) => p.bound === bound && p.budget === budget)}/overhead`, 'f2'))),
+      cells: budgets.map((budget) =>
+        cell(
+          r.value(
+            f,
+            `/models/${i}/budgetCurve/${m.budgetCurve.findIndex((p) => p.bound === bound && p.budget === budget)}/overhead`,
+            'f2',
+          ),
+        ),
+      ),
     })),
   );
   const table: ReportTable = {
     id: 'operating-points',
     kind: 'operating-points',
-    caption: 'Operating points (beyond the paper): mean effectiveness (%) against the overhead budget, per overhead bound.',
+    caption:
+      'Operating points (beyond the paper): mean effectiveness (%) against the overhead budget, per overhead bound.',
     note: `The threshold τ of each seed is chosen on its calibration split as the one of highest effectiveness whose bounded overhead is within the budget, then judged on the test split; mean ± sd over seeds. The tables above use the budget named in their notes (SPEC §7; 0.1 by default); the paper's own operating point is the 80% bound with overheads of at most 0.09. From ${r.rel(f)}.`,
     blocks: [
-      { title: 'mean effectiveness (%) on test, ± sd over seeds', head: [[{ text: 'Model' }, { text: 'Bound' }, ...budgets.map((b) => ({ text: `budget ${b}` }))]], rows },
+      {
+        title: 'mean effectiveness (%) on test, ± sd over seeds',
+        head: [[{ text: 'Model' }, { text: 'Bound' }, ...budgets.map((b) => ({ text: `budget ${b}` }))]],
+        rows,
+      },
       // The budget is met on the calibration split; what the threshold gives on test can be more.
-      { title: 'bounded overhead reached on test (mean over seeds): above the budget where the calibrated threshold does not carry over', head: [[{ text: 'Model' }, { text: 'Bound' }, ...budgets.map((b) => ({ text: `budget ${b}` }))]], rows: overheadRows },
+      {
+        title:
+          'bounded overhead reached on test (mean over seeds): above the budget where the calibrated threshold does not carry over',
+        head: [[{ text: 'Model' }, { text: 'Bound' }, ...budgets.map((b) => ({ text: `budget ${b}` }))]],
+        rows: overheadRows,
+      },
     ],
     warnings: [],
   };
@@ -607,12 +891,17 @@ function operatingPoints(r: SourceReader, plan: ReportPlan, dirs: Record<string,
 function headline(tables: ReportTable[], claims: ReportClaim[]): string[] {
   const out: string[] = [];
   for (const c of claims)
-    out.push(`Claim${c.attackType ? ` (${c.attackType})` : ''}: ${c.statement} Measured ${c.metric === 'loss' ? 'loss difference (bigram − pre-trained)' : `${c.metric.toUpperCase()} difference`} ${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}] (paper: ${c.paper}): **${c.verdict}**.`);
+    out.push(
+      `Claim${c.attackType ? ` (${c.attackType})` : ''}: ${c.statement} Measured ${c.metric === 'loss' ? 'loss difference (bigram − pre-trained)' : `${c.metric.toUpperCase()} difference`} ${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}] (paper: ${c.paper}): **${c.verdict}**.`,
+    );
   const val = (c: Cell) => `${formatValue(c.ours)}${c.paper !== undefined ? ` (paper ${c.paper})` : ''}`;
   const t4 = tables.find((t) => t.kind === 'table4');
   if (t4) {
     const rows = t4.blocks[0].rows.filter((r) => r.label[1] === 'validation');
-    if (rows.length === 2) out.push(`Table 4, validation loss: pre-trained ${val(rows[0].cells[0])} against the bigram's ${val(rows[1].cells[0])}.`);
+    if (rows.length === 2)
+      out.push(
+        `Table 4, validation loss: pre-trained ${val(rows[0].cells[0])} against the bigram's ${val(rows[1].cells[0])}.`,
+      );
   }
   const t5 = tables.find((t) => t.kind === 'table5');
   if (t5) {
@@ -623,9 +912,15 @@ function headline(tables: ReportTable[], claims: ReportClaim[]): string[] {
     if (eff) out.push(`Table 5, effectiveness: ${names.map((n, i) => `${n} ${val(eff.cells[i])}`).join(', ')}.`);
   }
   const t9 = tables.find((t) => t.kind === 'table9');
-  if (t9) out.push(`Table 9, F1: ${t9.blocks[0].rows.map((r) => `${r.label[0]} ${val(r.cells[r.cells.length - 1])}`).join(', ')}.`);
+  if (t9)
+    out.push(
+      `Table 9, F1: ${t9.blocks[0].rows.map((r) => `${r.label[0]} ${val(r.cells[r.cells.length - 1])}`).join(', ')}.`,
+    );
   const t10 = tables.find((t) => t.kind === 'table10');
-  if (t10) out.push(`Table 10, best validation loss: ${t10.blocks[0].rows.map((r) => `${r.label[0]} ${formatValue(r.cells[3].ours)}`).join(', ')} (paper 0.181-0.186).`);
+  if (t10)
+    out.push(
+      `Table 10, best validation loss: ${t10.blocks[0].rows.map((r) => `${r.label[0]} ${formatValue(r.cells[3].ours)}`).join(', ')} (paper 0.181-0.186).`,
+    );
   return out;
 }
 
@@ -653,7 +948,8 @@ function stageTimes(dirs: Record<string, string>): StageTime[] {
 export function collectReport(plan: ReportPlan, dirs: Record<string, string>, root: string): ReportData {
   const r = new SourceReader(root);
   const need = (role: string | undefined, what: string) => {
-    if (!role || !dirs[role]) throw new Error(`report: ${what} needs the stage '${role ?? '?'}', which is not among the report's inputs`);
+    if (!role || !dirs[role])
+      throw new Error(`report: ${what} needs the stage '${role ?? '?'}', which is not among the report's inputs`);
     return dirs[role];
   };
   const dataStatistics: ReportTable[] = [];

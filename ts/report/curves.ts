@@ -11,9 +11,12 @@ export function curvePoints(records: readonly RunRecord[]): CurvePoint[] {
   const train = new Map<number, number>();
   const valid = new Map<number, number>();
   for (const r of records) {
-    if (r.event === 'train_inner' && typeof r.loss === 'number' && typeof r.update === 'number') train.set(r.update, r.loss);
-    else if (r.event === 'valid' && typeof r.valid_loss === 'number' && typeof r.epoch === 'number') valid.set(r.epoch, r.valid_loss);
+    if (r.event === 'train_inner' && typeof r.loss === 'number' && typeof r.update === 'number')
+      train.set(r.update, r.loss);
+    else if (r.event === 'valid' && typeof r.valid_loss === 'number' && typeof r.epoch === 'number')
+      valid.set(r.epoch, r.valid_loss);
   }
-  const pts = (m: Map<number, number>, series: CurvePoint['series']) => [...m].sort((a, b) => a[0] - b[0]).map(([x, loss]) => ({ x, loss, series }));
+  const pts = (m: Map<number, number>, series: CurvePoint['series']) =>
+    [...m].sort((a, b) => a[0] - b[0]).map(([x, loss]) => ({ x, loss, series }));
   return [...pts(train, 'train'), ...pts(valid, 'valid')];
 }

@@ -124,9 +124,21 @@ export interface ReportData {
   /** The paper's claims with the measured paired difference, its 95% interval and a verdict. */
   claims: ReportClaim[];
   /** Every paired difference the tables' summaries measured (claims or not): learned models against the simple detectors, per type in Table 6. */
-  comparisons: { table: string; attackType: string | null; a: string; b: string; metric: string; diff: Value; lo: Value; hi: Value }[];
+  comparisons: {
+    table: string;
+    attackType: string | null;
+    a: string;
+    b: string;
+    metric: string;
+    diff: Value;
+    lo: Value;
+    hi: Value;
+  }[];
   /** Effectiveness against the overhead budget at each bound (Table 5's models, tau on calibration). */
-  operatingPoints: { table: ReportTable; series: { model: string; bound: number; budget: number; effectiveness: number }[] } | null;
+  operatingPoints: {
+    table: ReportTable;
+    series: { model: string; bound: number; budget: number; effectiveness: number }[];
+  } | null;
 }
 
 export interface ReportClaim {
@@ -164,7 +176,11 @@ export function formatValue(v: Value): string {
     case 'bound':
       return `${Math.round(x * 1000) / 10}%`;
     case 'params':
-      return x >= 1e6 ? `${(x / 1e6).toFixed(x >= 1e7 ? 0 : 1)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(x >= 1e4 ? 0 : 1)}K` : String(x);
+      return x >= 1e6
+        ? `${(x / 1e6).toFixed(x >= 1e7 ? 0 : 1)}M`
+        : x >= 1e3
+          ? `${(x / 1e3).toFixed(x >= 1e4 ? 0 : 1)}K`
+          : String(x);
     case 'text':
       return String(x);
   }
@@ -175,7 +191,10 @@ export function formatCell(c: Cell): string {
   const ours = formatValue(c.ours);
   if (!c.spread || c.ours.v === null) return ours;
   const sd = c.spread.sd.v === null ? '' : ` ± ${formatValue(c.spread.sd)}`;
-  const ci = c.spread.lo.v === null || c.spread.hi.v === null ? '' : ` [${formatValue(c.spread.lo)}, ${formatValue(c.spread.hi)}]`;
+  const ci =
+    c.spread.lo.v === null || c.spread.hi.v === null
+      ? ''
+      : ` [${formatValue(c.spread.lo)}, ${formatValue(c.spread.hi)}]`;
   return `${ours}${sd}${ci}`;
 }
 

@@ -18,7 +18,10 @@ export const PAPER_TABLE1: Record<'customers' | 'nodes' | 'train' | 'valid', { r
 };
 
 /** Table 2: EarlyDetect statistics per split. */
-export const PAPER_TABLE2: Record<'train' | 'valid' | 'test', { nodes: string; examples: string; attacks: string; DNS: string; UDP: string; NTP: string }> = {
+export const PAPER_TABLE2: Record<
+  'train' | 'valid' | 'test',
+  { nodes: string; examples: string; attacks: string; DNS: string; UDP: string; NTP: string }
+> = {
   train: { nodes: '377', examples: '1606', attacks: '803', DNS: '255', UDP: '412', NTP: '92' },
   valid: { nodes: '45', examples: '360', attacks: '180', DNS: '13', UDP: '139', NTP: '25' },
   test: { nodes: '135', examples: '406', attacks: '203', DNS: '106', UDP: '63', NTP: '21' },
@@ -44,7 +47,14 @@ export const PAPER_TABLE5: Record<string, PaperMetrics & { samples: string }> = 
   TF: { samples: '360', effectiveness: '81.36', overhead: '0.03', fpr: '6.40', fnr: '15.76', f1: '0.88' },
   TF_MoreData: { samples: '1606', effectiveness: '100.0', overhead: '0.09', fpr: '6.40', fnr: '3.45', f1: '0.95' },
   'MS-LSTM': { samples: '360', effectiveness: '99.27', overhead: '0.07', fpr: '12.81', fnr: '0.00', f1: '0.94' },
-  'MS-LSTM_MoreData': { samples: '1606', effectiveness: '100.00', overhead: '0.08', fpr: '8.87', fnr: '0.49', f1: '0.96' },
+  'MS-LSTM_MoreData': {
+    samples: '1606',
+    effectiveness: '100.00',
+    overhead: '0.08',
+    fpr: '8.87',
+    fnr: '0.49',
+    f1: '0.96',
+  },
 };
 
 /** Table 6: per attack type (models NetFlowGen, Transformer, LSTM, trained on the small split). */
@@ -73,7 +83,10 @@ export const PAPER_TABLE7: { node: string; attacks: string; mapped: string }[] =
 ];
 
 /** Table 8: confusion matrices of NetFlowGen on unseen nodes (432 non-attack examples per split). */
-export const PAPER_TABLE8: Record<'valid' | 'test', { tp: string; fn: string; fp: string; tn: string; attacks: string; normal: string }> = {
+export const PAPER_TABLE8: Record<
+  'valid' | 'test',
+  { tp: string; fn: string; fp: string; tn: string; attacks: string; normal: string }
+> = {
   valid: { tp: '0', fn: '0', attacks: '0', fp: '2', tn: '430', normal: '432' },
   test: { tp: '0', fn: '0', attacks: '0', fp: '0', tn: '432', normal: '432' },
 };
@@ -85,11 +98,74 @@ export const PAPER_TABLE9: Record<'full' | 'light', PaperMetrics & { features: s
 };
 
 /** Table 10 (SPEC §8): model sizes; the paper leaves the config cell empty under a repeated size. */
-export const PAPER_TABLE10: { config: string; params: string; lr: string; dropout: string; loss: string; acc: string; ppl: string; f1: string }[] = [
-  { config: '4-4-128-512', params: '1.9M', lr: '0.0005', dropout: '0.3', loss: '0.186', acc: '0.935', ppl: '1.204', f1: '0.983' },
-  { config: '4-4-128-512', params: '1.9M', lr: '0.0001', dropout: '0.1', loss: '0.184', acc: '0.936', ppl: '1.202', f1: '0.983' },
-  { config: '4-4-256-1024', params: '5.4M', lr: '0.0005', dropout: '0.3', loss: '0.186', acc: '0.935', ppl: '1.204', f1: '0.983' },
-  { config: '4-4-256-1024', params: '5.4M', lr: '0.0005', dropout: '0.1', loss: '0.182', acc: '0.936', ppl: '1.199', f1: '0.983' },
-  { config: '4-4-512-1024', params: '12M', lr: '0.0005', dropout: '0.3', loss: '0.181', acc: '0.936', ppl: '1.199', f1: '0.983' },
-  { config: '4-4-512-2048', params: '25M', lr: '0.0005', dropout: '0.3', loss: '0.182', acc: '0.936', ppl: '1.200', f1: '0.983' },
+export const PAPER_TABLE10: {
+  config: string;
+  params: string;
+  lr: string;
+  dropout: string;
+  loss: string;
+  acc: string;
+  ppl: string;
+  f1: string;
+}[] = [
+  {
+    config: '4-4-128-512',
+    params: '1.9M',
+    lr: '0.0005',
+    dropout: '0.3',
+    loss: '0.186',
+    acc: '0.935',
+    ppl: '1.204',
+    f1: '0.983',
+  },
+  {
+    config: '4-4-128-512',
+    params: '1.9M',
+    lr: '0.0001',
+    dropout: '0.1',
+    loss: '0.184',
+    acc: '0.936',
+    ppl: '1.202',
+    f1: '0.983',
+  },
+  {
+    config: '4-4-256-1024',
+    params: '5.4M',
+    lr: '0.0005',
+    dropout: '0.3',
+    loss: '0.186',
+    acc: '0.935',
+    ppl: '1.204',
+    f1: '0.983',
+  },
+  {
+    config: '4-4-256-1024',
+    params: '5.4M',
+    lr: '0.0005',
+    dropout: '0.1',
+    loss: '0.182',
+    acc: '0.936',
+    ppl: '1.199',
+    f1: '0.983',
+  },
+  {
+    config: '4-4-512-1024',
+    params: '12M',
+    lr: '0.0005',
+    dropout: '0.3',
+    loss: '0.181',
+    acc: '0.936',
+    ppl: '1.199',
+    f1: '0.983',
+  },
+  {
+    config: '4-4-512-2048',
+    params: '25M',
+    lr: '0.0005',
+    dropout: '0.3',
+    loss: '0.182',
+    acc: '0.936',
+    ppl: '1.200',
+    f1: '0.983',
+  },
 ];

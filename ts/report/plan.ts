@@ -4,7 +4,8 @@
  * report stage's inputs. Plain JSON: it is hashed with the rest of the stage's config.
  */
 /** The tables and figures the report knows how to lay out (the table specs' `kind`). */
-export type TableKind = 'table1' | 'table2' | 'table4' | 'table5' | 'table6' | 'table7' | 'table8' | 'table9' | 'table10' | 'figure5';
+export type TableKind =
+  'table1' | 'table2' | 'table4' | 'table5' | 'table6' | 'table7' | 'table8' | 'table9' | 'table10' | 'figure5';
 
 export interface PlannedModel {
   /** The model's name in the table (the table spec's). */

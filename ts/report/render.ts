@@ -23,11 +23,33 @@ export interface RenderedPlots {
 }
 
 const claimRows = (d: ReportData) =>
-  d.claims.map((c) => [`${c.statement}${c.attackType ? ` (${c.attackType})` : ''}`, c.paper, `${formatValue(c.a)} vs ${formatValue(c.b)}`, `${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}]`, `${c.kind === 'better' ? `A better than B (no difference within ±${c.margin}${c.metric === 'loss' ? ' nats' : ''})` : `A ≥ B − ${c.margin}`}`, c.verdict]);
-const comparisonRows = (d: ReportData) => d.comparisons.map((c) => [c.table, c.attackType ?? 'all', `${c.a} − ${c.b}`, c.metric.toUpperCase(), `${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}]`]);
+  d.claims.map((c) => [
+    `${c.statement}${c.attackType ? ` (${c.attackType})` : ''}`,
+    c.paper,
+    `${formatValue(c.a)} vs ${formatValue(c.b)}`,
+    `${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}]`,
+    `${c.kind === 'better' ? `A better than B (no difference within ±${c.margin}${c.metric === 'loss' ? ' nats' : ''})` : `A ≥ B − ${c.margin}`}`,
+    c.verdict,
+  ]);
+const comparisonRows = (d: ReportData) =>
+  d.comparisons.map((c) => [
+    c.table,
+    c.attackType ?? 'all',
+    `${c.a} − ${c.b}`,
+    c.metric.toUpperCase(),
+    `${formatValue(c.diff)} [${formatValue(c.lo)}, ${formatValue(c.hi)}]`,
+  ]);
 const COMPARISON_HEAD = ['Table', 'Attack type', 'A − B', 'Metric', 'Difference [95% interval]'];
-const COMPARISONS_INTRO = 'Every paired difference the tables measured, with the same bootstrap as the claims: the learned models against the simple detectors, and, per attack type in Table 6, NetFlowGen against the others (the paper makes no per-type claim: its own NetFlowGen is behind MS-LSTM on UDP and TF on NTP).';
-const CLAIM_HEAD = ['Claim of the paper', 'Paper', 'Ours (A vs B, mean over seeds)', 'A − B [95% interval]', 'Test', 'Verdict'];
+const COMPARISONS_INTRO =
+  'Every paired difference the tables measured, with the same bootstrap as the claims: the learned models against the simple detectors, and, per attack type in Table 6, NetFlowGen against the others (the paper makes no per-type claim: its own NetFlowGen is behind MS-LSTM on UDP and TF on NTP).';
+const CLAIM_HEAD = [
+  'Claim of the paper',
+  'Paper',
+  'Ours (A vs B, mean over seeds)',
+  'A − B [95% interval]',
+  'Test',
+  'Verdict',
+];
 const CLAIMS_INTRO =
   "Each claim compares two models on the same examples: for detection, the paired difference of their test F1 (A − B), averaged over seeds, with a 95% bootstrap interval over test examples and seeds (seed k of A paired with seed k of B); for Table 4, the bigram's validation loss minus the pre-trained model's, on the same windows, with an interval over windows and pre-training seeds. 'holds': the interval is on the claim's side; 'does not hold': it is on the other side (or, for 'better', within the margin of no difference); 'inconclusive': neither. Thresholds were chosen on calibration splits, never on test.";
 
@@ -44,16 +66,24 @@ function mdCell(c: Cell, published: boolean): string {
 export function blockMarkdown(b: TableBlock): string {
   const labelCols = b.rows[0]?.label.length ?? 1;
   // Markdown has one header row: the last; groups of an upper row are folded into it ("DNS: NetFlowGen").
-  const expand = (row: { text: string; colspan?: number }[]) => row.flatMap((h) => Array.from({ length: h.colspan ?? 1 }, () => h.text));
+  const expand = (row: { text: string; colspan?: number }[]) =>
+    row.flatMap((h) => Array.from({ length: h.colspan ?? 1 }, () => h.text));
   const rows = b.head.map(expand);
   const last = rows[rows.length - 1];
   const header = last.map((h, i) => {
-    const above = rows.slice(0, -1).map((r) => r[i]).filter((x) => x && x !== h);
+    const above = rows
+      .slice(0, -1)
+      .map((r) => r[i])
+      .filter((x) => x && x !== h);
     return [...above, h].filter(Boolean).join(': ');
   });
   while (header.length < labelCols + (b.rows[0]?.cells.length ?? 0)) header.unshift('');
-  const lines = [`| ${header.map(mdEscape).join(' | ')} |`, `| ${header.map((_, i) => (i < labelCols ? '---' : '---:')).join(' | ')} |`];
-  for (const r of b.rows) lines.push(`| ${[...r.label.map(mdEscape), ...r.cells.map((c) => mdCell(c, Boolean(b.published)))].join(' | ')} |`);
+  const lines = [
+    `| ${header.map(mdEscape).join(' | ')} |`,
+    `| ${header.map((_, i) => (i < labelCols ? '---' : '---:')).join(' | ')} |`,
+  ];
+  for (const r of b.rows)
+    lines.push(`| ${[...r.label.map(mdEscape), ...r.cells.map((c) => mdCell(c, Boolean(b.published)))].join(' | ')} |`);
   return lines.join('\n') + '\n';
 }
 
@@ -70,10 +100,26 @@ export function reportMarkdown(d: ReportData, plots: RenderedPlots): string {
   if (d.preset.description) out.push(`${d.preset.description}\n`);
   out.push(`**Data.** ${d.dataStatement}\n`);
   out.push(`**Comparison.** ${d.comparisonStatement}\n`);
-  out.push(`**How to read the tables.** A cell \`ours / *paper*\` holds our number, then (in italics) the number the paper publishes for the same cell; a cell without a slash has no published counterpart. Tables titled "published in the paper" are the paper's own, typed in from it (ts/report/paper-numbers.ts). Everything else is read from the run's output files, named under each table.\n`);
+  out.push(
+    `**How to read the tables.** A cell \`ours / *paper*\` holds our number, then (in italics) the number the paper publishes for the same cell; a cell without a slash has no published counterpart. Tables titled "published in the paper" are the paper's own, typed in from it (ts/report/paper-numbers.ts). Everything else is read from the run's output files, named under each table.\n`,
+  );
   if (d.headline.length) out.push(`## Headline\n\n${d.headline.map((h) => `- ${h}`).join('\n')}\n`);
-  if (d.claims.length) out.push(`## Claims of the paper, measured\n\n${CLAIMS_INTRO}\n\n| ${CLAIM_HEAD.join(' | ')} |\n| ${CLAIM_HEAD.map(() => '---').join(' | ')} |\n${claimRows(d).map((r) => `| ${r.map(mdEscape).join(' | ')} |`).join('\n')}\n`);
-  if (d.comparisons.length) out.push(`## Paired comparisons (beyond the claims)\n\n${COMPARISONS_INTRO}\n\n| ${COMPARISON_HEAD.join(' | ')} |\n| ${COMPARISON_HEAD.map(() => '---').join(' | ')} |\n${comparisonRows(d).map((r) => `| ${r.map(mdEscape).join(' | ')} |`).join('\n')}\n`);
+  if (d.claims.length)
+    out.push(
+      `## Claims of the paper, measured\n\n${CLAIMS_INTRO}\n\n| ${CLAIM_HEAD.join(' | ')} |\n| ${CLAIM_HEAD.map(() => '---').join(' | ')} |\n${claimRows(
+        d,
+      )
+        .map((r) => `| ${r.map(mdEscape).join(' | ')} |`)
+        .join('\n')}\n`,
+    );
+  if (d.comparisons.length)
+    out.push(
+      `## Paired comparisons (beyond the claims)\n\n${COMPARISONS_INTRO}\n\n| ${COMPARISON_HEAD.join(' | ')} |\n| ${COMPARISON_HEAD.map(() => '---').join(' | ')} |\n${comparisonRows(
+        d,
+      )
+        .map((r) => `| ${r.map(mdEscape).join(' | ')} |`)
+        .join('\n')}\n`,
+    );
   if (d.dataStatistics.length) out.push(`## Data statistics\n\n${d.dataStatistics.map(tableMarkdown).join('\n')}`);
   if (d.tables.length) out.push(`## Results\n\n${d.tables.map(tableMarkdown).join('\n')}`);
   if (d.operatingPoints) {
@@ -86,10 +132,14 @@ export function reportMarkdown(d: ReportData, plots: RenderedPlots): string {
     out.push(`*${f.summary.title}*\n\n${blockMarkdown(f.summary)}`);
   }
   if (d.curves.length) {
-    out.push(`## Training curves\n\nTraining loss (per logged update, at fractional epochs) and validation loss (end of each epoch) of every model trained for the tables, from each run's run.jsonl.\n`);
+    out.push(
+      `## Training curves\n\nTraining loss (per logged update, at fractional epochs) and validation loss (end of each epoch) of every model trained for the tables, from each run's run.jsonl.\n`,
+    );
     d.curves.forEach((g, i) => {
       const p = plots.curves[i];
-      out.push(`### ${g.title}\n\n${p ? `![${p.title}](${p.id}.svg)\n` : ''}\nRuns: ${g.curves.map((c) => `${c.label} (${c.file})`).join(', ')}.\n`);
+      out.push(
+        `### ${g.title}\n\n${p ? `![${p.title}](${p.id}.svg)\n` : ''}\nRuns: ${g.curves.map((c) => `${c.label} (${c.file})`).join(', ')}.\n`,
+      );
     });
   }
   if (d.stages.length) {
@@ -98,7 +148,9 @@ export function reportMarkdown(d: ReportData, plots: RenderedPlots): string {
       `## Stages\n\nWall time of each stage when it ran (stages found in the cache keep the time of the run that made them); ${total.toFixed(0)} s in all.\n\n| stage | seconds |\n| --- | ---: |\n${d.stages.map((s) => `| ${mdEscape(s.label)} | ${s.seconds.toFixed(1)} |`).join('\n')}\n`,
     );
   }
-  out.push(`---\n${d.createdBy}, ${d.createdAt}. Paths are relative to the run's ${d.sourcesRelativeTo}/ folder; report.json holds every number with the file and JSON pointer it was read from.\n`);
+  out.push(
+    `---\n${d.createdBy}, ${d.createdAt}. Paths are relative to the run's ${d.sourcesRelativeTo}/ folder; report.json holds every number with the file and JSON pointer it was read from.\n`,
+  );
   return out.join('\n');
 }
 
@@ -110,7 +162,9 @@ const prose = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
 
 function htmlCell(c: Cell, published: boolean): string {
   const ours = esc(formatCell(c));
-  const src = c.ours.src ? ` title="${esc(`${c.ours.src.file} ${c.ours.src.pointer}${c.ours.src.scale ? ` x ${c.ours.src.scale}` : ''}`)}"` : '';
+  const src = c.ours.src
+    ? ` title="${esc(`${c.ours.src.file} ${c.ours.src.pointer}${c.ours.src.scale ? ` x ${c.ours.src.scale}` : ''}`)}"`
+    : '';
   if (published) return `<td class="published">${ours}</td>`;
   return `<td${src}><span class="ours">${ours}</span>${c.paper !== undefined ? `<span class="paper" title="published in the paper">${esc(c.paper)}</span>` : ''}</td>`;
 }
@@ -126,7 +180,12 @@ function blockHtml(b: TableBlock, tableId: string): string {
       return `<tr>${i === 0 || first ? firstHtml : ''}${cells.map((h) => `<th${h.colspan && h.colspan > 1 ? ` colspan="${h.colspan}"` : ''}>${esc(h.text)}</th>`).join('')}</tr>`;
     })
     .join('');
-  const body = b.rows.map((r) => `<tr>${r.label.map((l) => `<th scope="row">${esc(l)}</th>`).join('')}${r.cells.map((c) => htmlCell(c, Boolean(b.published))).join('')}</tr>`).join('\n');
+  const body = b.rows
+    .map(
+      (r) =>
+        `<tr>${r.label.map((l) => `<th scope="row">${esc(l)}</th>`).join('')}${r.cells.map((c) => htmlCell(c, Boolean(b.published))).join('')}</tr>`,
+    )
+    .join('\n');
   return `${b.title ? `<p class="block-title">${esc(b.title)}</p>` : ''}<table class="report-table${b.published ? ' published-table' : ''}" data-table="${esc(tableId)}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
 }
 
@@ -171,34 +230,64 @@ export function reportHtml(d: ReportData, plots: RenderedPlots): string {
   const parts: string[] = [];
   parts.push(`<h1>NetFlowGen reproduction — preset ${esc(d.preset.name)}</h1>`);
   if (d.preset.description) parts.push(`<p>${prose(d.preset.description)}</p>`);
-  parts.push(`<div class="statement"><p><strong>Data.</strong> ${prose(d.dataStatement)}</p><p><strong>Comparison.</strong> ${prose(d.comparisonStatement)}</p>`);
-  parts.push(`<p><strong>How to read the tables.</strong> Each cell holds our number and, below it in grey italics after “paper”, the number the paper publishes for the same cell, where it has one. Tables titled “published in the paper” are the paper's own (typed in from it: ts/report/paper-numbers.ts). Everything else is read from the run's output files, named under each table; hover a number to see its file and JSON pointer.</p></div>`);
-  if (d.headline.length) parts.push(`<h2>Headline</h2><ul>${d.headline.map((h) => `<li>${prose(h)}</li>`).join('')}</ul>`);
+  parts.push(
+    `<div class="statement"><p><strong>Data.</strong> ${prose(d.dataStatement)}</p><p><strong>Comparison.</strong> ${prose(d.comparisonStatement)}</p>`,
+  );
+  parts.push(
+    `<p><strong>How to read the tables.</strong> Each cell holds our number and, below it in grey italics after “paper”, the number the paper publishes for the same cell, where it has one. Tables titled “published in the paper” are the paper's own (typed in from it: ts/report/paper-numbers.ts). Everything else is read from the run's output files, named under each table; hover a number to see its file and JSON pointer.</p></div>`,
+  );
+  if (d.headline.length)
+    parts.push(`<h2>Headline</h2><ul>${d.headline.map((h) => `<li>${prose(h)}</li>`).join('')}</ul>`);
   if (d.claims.length)
     parts.push(
-      `<h2>Claims of the paper, measured</h2><p class="note">${prose(CLAIMS_INTRO)}</p><table class="report-table" data-table="claims"><thead><tr>${CLAIM_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${claimRows(d)
-        .map((r) => `<tr><th scope="row">${esc(r[0])}</th>${r.slice(1).map((x, i) => `<td${i === r.length - 2 ? ` class="verdict"` : ''}>${esc(x)}</td>`).join('')}</tr>`)
+      `<h2>Claims of the paper, measured</h2><p class="note">${prose(CLAIMS_INTRO)}</p><table class="report-table" data-table="claims"><thead><tr>${CLAIM_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${claimRows(
+        d,
+      )
+        .map(
+          (r) =>
+            `<tr><th scope="row">${esc(r[0])}</th>${r
+              .slice(1)
+              .map((x, i) => `<td${i === r.length - 2 ? ` class="verdict"` : ''}>${esc(x)}</td>`)
+              .join('')}</tr>`,
+        )
         .join('\n')}</tbody></table>`,
     );
   if (d.comparisons.length)
     parts.push(
-      `<h2>Paired comparisons (beyond the claims)</h2><p class="note">${prose(COMPARISONS_INTRO)}</p><table class="report-table" data-table="comparisons"><thead><tr>${COMPARISON_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${comparisonRows(d)
-        .map((r) => `<tr><th scope="row">${esc(r[0])}</th>${r.slice(1).map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`)
+      `<h2>Paired comparisons (beyond the claims)</h2><p class="note">${prose(COMPARISONS_INTRO)}</p><table class="report-table" data-table="comparisons"><thead><tr>${COMPARISON_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${comparisonRows(
+        d,
+      )
+        .map(
+          (r) =>
+            `<tr><th scope="row">${esc(r[0])}</th>${r
+              .slice(1)
+              .map((x) => `<td>${esc(x)}</td>`)
+              .join('')}</tr>`,
+        )
         .join('\n')}</tbody></table>`,
     );
   if (d.dataStatistics.length) parts.push(`<h2>Data statistics</h2>${d.dataStatistics.map(tableHtml).join('\n')}`);
   if (d.tables.length) parts.push(`<h2>Results</h2>${d.tables.map(tableHtml).join('\n')}`);
-  if (d.operatingPoints) parts.push(`<h2>Operating points</h2>${tableHtml(d.operatingPoints.table)}${plots.operating.map(plotHtml).join('')}`);
+  if (d.operatingPoints)
+    parts.push(
+      `<h2>Operating points</h2>${tableHtml(d.operatingPoints.table)}${plots.operating.map(plotHtml).join('')}`,
+    );
   for (const f of d.figures) {
-    parts.push(`<section class="figure" id="${esc(f.id)}"><h2>${esc(f.caption)}</h2><p class="note">${prose(f.note)}</p>`);
+    parts.push(
+      `<section class="figure" id="${esc(f.id)}"><h2>${esc(f.caption)}</h2><p class="note">${prose(f.note)}</p>`,
+    );
     for (const p of plots.figures[f.id] ?? []) parts.push(plotHtml(p));
     parts.push(`${blockHtml(f.summary, f.id)}</section>`);
   }
   if (d.curves.length) {
-    parts.push(`<h2>Training curves</h2><p class="note">Training loss (per logged update, at fractional epochs, blue) and validation loss (end of each epoch, red) of every model trained for the tables, from each run's run.jsonl.</p>`);
+    parts.push(
+      `<h2>Training curves</h2><p class="note">Training loss (per logged update, at fractional epochs, blue) and validation loss (end of each epoch, red) of every model trained for the tables, from each run's run.jsonl.</p>`,
+    );
     d.curves.forEach((g, i) => {
       const p = plots.curves[i];
-      parts.push(`<section class="curves"><h3>${esc(g.title)}</h3>${p ? plotHtml(p) : ''}<p class="note">${g.curves.map((c) => `${esc(c.label)}: ${esc(c.file)}`).join('; ')}</p></section>`);
+      parts.push(
+        `<section class="curves"><h3>${esc(g.title)}</h3>${p ? plotHtml(p) : ''}<p class="note">${g.curves.map((c) => `${esc(c.label)}: ${esc(c.file)}`).join('; ')}</p></section>`,
+      );
     });
   }
   if (d.stages.length) {
@@ -207,7 +296,9 @@ export function reportHtml(d: ReportData, plots: RenderedPlots): string {
       `<h2>Stages</h2><p class="note">Wall time of each stage when it ran (cached stages keep the time of the run that made them); ${total.toFixed(0)} s in all.</p><table class="report-table" data-table="stages"><thead><tr><th>stage</th><th>seconds</th></tr></thead><tbody>${d.stages.map((s) => `<tr><th scope="row">${esc(s.label)}</th><td>${s.seconds.toFixed(1)}</td></tr>`).join('')}</tbody></table>`,
     );
   }
-  parts.push(`<hr><p class="note">${esc(d.createdBy)}, ${esc(d.createdAt)}. Paths are relative to the run's ${esc(d.sourcesRelativeTo)}/ folder; report.json holds every number with the file and JSON pointer it was read from.</p>`);
+  parts.push(
+    `<hr><p class="note">${esc(d.createdBy)}, ${esc(d.createdAt)}. Paths are relative to the run's ${esc(d.sourcesRelativeTo)}/ folder; report.json holds every number with the file and JSON pointer it was read from.</p>`,
+  );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>NetFlowGen reproduction — ${esc(d.preset.name)}</title>

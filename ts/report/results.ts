@@ -19,7 +19,14 @@ export interface PresetResults {
   run: { threads: number | null; jobs: number; seconds: number; stageSeconds: number };
   /** "table/block/row/column" -> our number (as a number; null where the cell is empty). */
   numbers: Record<string, number | null>;
-  claims: { id: string; attackType: string | null; diff: number | null; lo: number | null; hi: number | null; verdict: string }[];
+  claims: {
+    id: string;
+    attackType: string | null;
+    diff: number | null;
+    lo: number | null;
+    hi: number | null;
+    verdict: string;
+  }[];
 }
 
 function tablesOf(d: ReportData): ReportTable[] {
@@ -35,23 +42,33 @@ export function resultNumbers(d: ReportData): Record<string, number | null> {
       // Column names: every header row expanded by its colspans, the upper rows' text before the
       // last's ("DNS: NetFlowGen"), as the Markdown rendering folds them; then the data columns.
       const cells = b.rows[0]?.cells.length ?? 0;
-      const rows = b.head.map((row) => row.flatMap((h) => Array.from({ length: h.colspan ?? 1 }, () => h.text)).slice(-cells));
-      const head = rows[rows.length - 1].map((h, i) => [...new Set([...rows.slice(0, -1).map((r) => r[i]), h])].filter(Boolean).join(': '));
+      const rows = b.head.map((row) =>
+        row.flatMap((h) => Array.from({ length: h.colspan ?? 1 }, () => h.text)).slice(-cells),
+      );
+      const head = rows[rows.length - 1].map((h, i) =>
+        [...new Set([...rows.slice(0, -1).map((r) => r[i]), h])].filter(Boolean).join(': '),
+      );
       for (const r of b.rows)
         r.cells.forEach((c, ci) => {
           if (typeof c.ours.v === 'string') return;
-          out[[t.id, b.title ?? `block ${bi + 1}`, r.label.join(' '), head[ci] ?? `column ${ci + 1}`].join(' / ')] = c.ours.v;
+          out[[t.id, b.title ?? `block ${bi + 1}`, r.label.join(' '), head[ci] ?? `column ${ci + 1}`].join(' / ')] =
+            c.ours.v;
         });
     });
   for (const f of d.figures)
     for (const r of f.summary.rows)
       r.cells.forEach((c, ci) => {
-        if (typeof c.ours.v !== 'string') out[[f.id, 'summary', r.label.join(' '), f.summary.head[0][ci + 1]?.text ?? `column ${ci + 1}`].join(' / ')] = c.ours.v;
+        if (typeof c.ours.v !== 'string')
+          out[[f.id, 'summary', r.label.join(' '), f.summary.head[0][ci + 1]?.text ?? `column ${ci + 1}`].join(' / ')] =
+            c.ours.v;
       });
   return out;
 }
 
-export function presetResults(d: ReportData, meta: { commit: string; date: string; threads: number | null; jobs: number; seconds: number }): PresetResults {
+export function presetResults(
+  d: ReportData,
+  meta: { commit: string; date: string; threads: number | null; jobs: number; seconds: number },
+): PresetResults {
   const stageSeconds = Math.round(d.stages.reduce((s, x) => s + x.seconds, 0));
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   return {
@@ -61,7 +78,14 @@ export function presetResults(d: ReportData, meta: { commit: string; date: strin
     date: meta.date,
     run: { threads: meta.threads, jobs: meta.jobs, seconds: Math.round(meta.seconds), stageSeconds },
     numbers: resultNumbers(d),
-    claims: d.claims.map((c) => ({ id: c.id, attackType: c.attackType, diff: num(c.diff.v), lo: num(c.lo.v), hi: num(c.hi.v), verdict: c.verdict })),
+    claims: d.claims.map((c) => ({
+      id: c.id,
+      attackType: c.attackType,
+      diff: num(c.diff.v),
+      lo: num(c.lo.v),
+      hi: num(c.hi.v),
+      verdict: c.verdict,
+    })),
   };
 }
 
@@ -74,7 +98,10 @@ export function resultsMarkdown(d: ReportData, r: PresetResults): string {
   if (d.claims.length) {
     parts.push('## Claims of the paper\n');
     parts.push('| claim | A − B [95% interval] | verdict |\n| --- | --- | --- |');
-    for (const c of d.claims) parts.push(`| ${c.id}${c.attackType ? ` (${c.attackType})` : ''} | ${formatCell({ ours: c.diff })} [${formatCell({ ours: c.lo })}, ${formatCell({ ours: c.hi })}] | ${c.verdict} |`);
+    for (const c of d.claims)
+      parts.push(
+        `| ${c.id}${c.attackType ? ` (${c.attackType})` : ''} | ${formatCell({ ours: c.diff })} [${formatCell({ ours: c.lo })}, ${formatCell({ ours: c.hi })}] | ${c.verdict} |`,
+      );
     parts.push('');
   }
   for (const t of tablesOf(d)) {
@@ -96,7 +123,11 @@ export function resultsMarkdown(d: ReportData, r: PresetResults): string {
 export const RESULT_TOLERANCE = { relative: 0.01, share: 0.07, percent: 7, count: 2 };
 
 /** Differences between a fresh run's results and committed ones, beyond the tolerances; [] when they agree. */
-export function compareResults(fresh: PresetResults, committed: PresetResults, trained: (key: string) => boolean): string[] {
+export function compareResults(
+  fresh: PresetResults,
+  committed: PresetResults,
+  trained: (key: string) => boolean,
+): string[] {
   const out: string[] = [];
   const keys = new Set([...Object.keys(fresh.numbers), ...Object.keys(committed.numbers)]);
   for (const k of keys) {
@@ -118,7 +149,13 @@ export function compareResults(fresh: PresetResults, committed: PresetResults, t
     const count = k.startsWith('table8 ');
     const percent = /Effectiveness|FPR|FNR|budget|effectiveness/.test(k);
     const loss = /Loss|loss|Perplexity|perplexity|Params/.test(k);
-    const tol = count ? RESULT_TOLERANCE.count : loss ? RESULT_TOLERANCE.relative * Math.max(Math.abs(a), Math.abs(b)) : percent ? RESULT_TOLERANCE.percent : RESULT_TOLERANCE.share;
+    const tol = count
+      ? RESULT_TOLERANCE.count
+      : loss
+        ? RESULT_TOLERANCE.relative * Math.max(Math.abs(a), Math.abs(b))
+        : percent
+          ? RESULT_TOLERANCE.percent
+          : RESULT_TOLERANCE.share;
     if (Math.abs(a - b) > tol + 1e-12) out.push(`${k}: ${a} now, ${b} committed (tolerance ${tol})`);
   }
   return out;

@@ -24,21 +24,51 @@ export async function renderPlots(d: ReportData): Promise<RenderedPlots> {
     const plots: Plot[] = [];
     if (f.effectiveness.some((s) => s.values.length)) {
       const id = `${f.id}-effectiveness`;
-      plots.push({ id, title: `${f.id}: effectiveness (%) per model and overhead bound`, svg: await svgOf(violinSpec(f.effectiveness, { title: 'effectiveness (%)', extent: [0, 100], bandwidth: 4 }), id) });
+      plots.push({
+        id,
+        title: `${f.id}: effectiveness (%) per model and overhead bound`,
+        svg: await svgOf(
+          violinSpec(f.effectiveness, { title: 'effectiveness (%)', extent: [0, 100], bandwidth: 4 }),
+          id,
+        ),
+      });
     }
     if (f.mitigation.some((s) => s.values.length)) {
       const id = `${f.id}-mitigation`;
       const max = Math.max(1, ...f.mitigation.flatMap((s) => s.values));
-      plots.push({ id, title: `${f.id}: absolute mitigation time (minutes) of the detected attacks`, svg: await svgOf(violinSpec(f.mitigation, { title: '|mitigation time| (min)', extent: [0, Math.ceil(max) + 1], bandwidth: Math.max(0.5, max / 30) }), id) });
+      plots.push({
+        id,
+        title: `${f.id}: absolute mitigation time (minutes) of the detected attacks`,
+        svg: await svgOf(
+          violinSpec(f.mitigation, {
+            title: '|mitigation time| (min)',
+            extent: [0, Math.ceil(max) + 1],
+            bandwidth: Math.max(0.5, max / 30),
+          }),
+          id,
+        ),
+      });
     }
     figures[f.id] = plots;
   }
   const curves: Plot[] = [];
   for (const [i, g] of d.curves.entries()) {
     const id = `curves-${i + 1}`;
-    curves.push({ id, title: `${g.title}: loss per epoch`, svg: await svgOf(curvesSpec(g.curves.filter((c) => c.points.length)), id) });
+    curves.push({
+      id,
+      title: `${g.title}: loss per epoch`,
+      svg: await svgOf(curvesSpec(g.curves.filter((c) => c.points.length)), id),
+    });
   }
-  const operating = d.operatingPoints?.series.length ? [{ id: 'operating-points', title: 'mean effectiveness against the overhead budget', svg: await svgOf(budgetSpec(d.operatingPoints.series), 'operating-points') }] : [];
+  const operating = d.operatingPoints?.series.length
+    ? [
+        {
+          id: 'operating-points',
+          title: 'mean effectiveness against the overhead budget',
+          svg: await svgOf(budgetSpec(d.operatingPoints.series), 'operating-points'),
+        },
+      ]
+    : [];
   return { figures, curves, operating };
 }
 
@@ -46,11 +76,17 @@ export async function renderPlots(d: ReportData): Promise<RenderedPlots> {
  * Collects the report from finished stage folders (role -> folder) and writes it into `out`; source
  * paths in the report are relative to `root` (default: out's parent, the stages folder).
  */
-export async function writeReport(plan: ReportPlan, dirs: Record<string, string>, out: string, root = dirname(out)): Promise<ReportData> {
+export async function writeReport(
+  plan: ReportPlan,
+  dirs: Record<string, string>,
+  out: string,
+  root = dirname(out),
+): Promise<ReportData> {
   const data = collectReport(plan, dirs, root);
   const plots = await renderPlots(data);
   await fsp.mkdir(out, { recursive: true });
-  for (const p of [...Object.values(plots.figures).flat(), ...plots.curves, ...plots.operating]) await writeFileAtomic(join(out, `${p.id}.svg`), p.svg);
+  for (const p of [...Object.values(plots.figures).flat(), ...plots.curves, ...plots.operating])
+    await writeFileAtomic(join(out, `${p.id}.svg`), p.svg);
   await writeFileAtomic(join(out, REPORT_FILES.json), JSON.stringify(data, null, 1) + '\n');
   await writeFileAtomic(join(out, REPORT_FILES.md), reportMarkdown(data, plots));
   await writeFileAtomic(join(out, REPORT_FILES.html), reportHtml(data, plots));

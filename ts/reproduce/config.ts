@@ -12,7 +12,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { didYouMean } from '../common/suggest.js';
 import { packageRoot } from '../common/paths.js';
-import { describeErrors, getValidators, mergeSpecs, parseSetArgs, readLayer as readSpecLayer, SpecError } from '../train/spec.js';
+import {
+  describeErrors,
+  getValidators,
+  mergeSpecs,
+  parseSetArgs,
+  readLayer as readSpecLayer,
+  SpecError,
+} from '../train/spec.js';
 
 export const PRESET_SCHEMA = 'reproduce-preset.schema.json';
 export const TABLE_SCHEMA = 'reproduce-table.schema.json';
@@ -79,7 +86,13 @@ export interface Preset {
   expected?: string;
   /** The preset file and every file it extends. */
   sources: string[];
-  data: { source: 'synth' | 'flows'; synth?: SynthSettings; flows?: FlowsSettings; bin: BinSettings; detect: DetectSettings };
+  data: {
+    source: 'synth' | 'flows';
+    synth?: SynthSettings;
+    flows?: FlowsSettings;
+    bin: BinSettings;
+    detect: DetectSettings;
+  };
   pretrain: { spec: string; set?: Record<string, unknown> };
   sizes: { sweep: string; set?: Record<string, unknown> };
   finetune: { set?: Record<string, unknown>; arch?: Record<string, Record<string, unknown>> };
@@ -135,7 +148,15 @@ export interface TableSpec {
 
 /** Keys holding paths, as JSON pointers with * for array items: made absolute against the file's folder. */
 const PATH_KEYS: Record<string, string[]> = {
-  [PRESET_SCHEMA]: ['/pretrain/spec', '/sizes/sweep', '/tables/*', '/data/flows/inputs/*', '/data/flows/nodes', '/data/flows/alerts', '/data/flows/groundTruth'],
+  [PRESET_SCHEMA]: [
+    '/pretrain/spec',
+    '/sizes/sweep',
+    '/tables/*',
+    '/data/flows/inputs/*',
+    '/data/flows/nodes',
+    '/data/flows/alerts',
+    '/data/flows/groundTruth',
+  ],
   [TABLE_SCHEMA]: ['/models/*/finetune'],
 };
 
@@ -144,7 +165,8 @@ function absolutize(value: unknown, pointer: string[], dir: string): unknown {
   const [head, ...rest] = pointer;
   if (head === '*') {
     if (Array.isArray(value)) return value.map((v) => absolutize(v, rest, dir));
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, absolutize(v, rest, dir)]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, absolutize(v, rest, dir)]));
     return value;
   }
   if (value && typeof value === 'object' && !Array.isArray(value) && head in value) {
@@ -156,13 +178,18 @@ function absolutize(value: unknown, pointer: string[], dir: string): unknown {
 
 function readLayer(schemaFile: string, file: string, chain: string[], sources: string[]): Record<string, unknown> {
   return readSpecLayer(file, chain, sources, schemaFile, (layer, dir) => {
-    for (const p of PATH_KEYS[schemaFile] ?? []) layer = absolutize(layer, p.split('/').slice(1), dir) as Record<string, unknown>;
+    for (const p of PATH_KEYS[schemaFile] ?? [])
+      layer = absolutize(layer, p.split('/').slice(1), dir) as Record<string, unknown>;
     return layer;
   });
 }
 
 /** A file composed with everything it extends, plus override layers, checked and with defaults. */
-export function composeFile<T>(schemaFile: string, file: string, overrides: { source: string; values: Record<string, unknown> }[] = []): T & { sources: string[] } {
+export function composeFile<T>(
+  schemaFile: string,
+  file: string,
+  overrides: { source: string; values: Record<string, unknown> }[] = [],
+): T & { sources: string[] } {
   const sources: string[] = [];
   let data = readLayer(schemaFile, file, [], sources);
   const { file: validate, resolved } = getValidators(schemaFile);
@@ -175,7 +202,11 @@ export function composeFile<T>(schemaFile: string, file: string, overrides: { so
   if (data.name === undefined && schemaFile === PRESET_SCHEMA) data.name = basename(file).replace(/\.json$/i, '');
   if (!resolved(data)) {
     const chain = sources.map((s) => basename(s)).join(', ');
-    throw new SpecError(describeErrors(resolved.errors ?? [], resolve(file)).map((m) => (m.includes('missing key') ? `${m}: set it in the file or in one it extends (${chain})` : m)));
+    throw new SpecError(
+      describeErrors(resolved.errors ?? [], resolve(file)).map((m) =>
+        m.includes('missing key') ? `${m}: set it in the file or in one it extends (${chain})` : m,
+      ),
+    );
   }
   return { ...(data as T), sources };
 }
@@ -192,8 +223,13 @@ export function presetFile(nameOrPath: string): string {
   if (/[\\/]|\.json$/i.test(nameOrPath)) return resolve(nameOrPath);
   const file = join(presetsDir(), `${nameOrPath}.json`);
   if (!existsSync(file)) {
-    const names = readdirSync(presetsDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
-    throw new SpecError([`unknown preset '${nameOrPath}': ${didYouMean(nameOrPath, names, 'presets')} (or a preset file's path)`]);
+    const names = readdirSync(presetsDir())
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort();
+    throw new SpecError([
+      `unknown preset '${nameOrPath}': ${didYouMean(nameOrPath, names, 'presets')} (or a preset file's path)`,
+    ]);
   }
   return file;
 }
@@ -208,7 +244,9 @@ export function loadPreset(nameOrPath: string, set: readonly string[] = []): Pre
 export function loadTable(file: string, overrides: Record<string, Record<string, unknown>> = {}): TableSpec {
   const t = composeFile<TableSpec>(TABLE_SCHEMA, file);
   const over = overrides[t.id];
-  return over ? composeFile<TableSpec>(TABLE_SCHEMA, file, [{ source: `the preset's tableOverrides.${t.id}`, values: over }]) : t;
+  return over
+    ? composeFile<TableSpec>(TABLE_SCHEMA, file, [{ source: `the preset's tableOverrides.${t.id}`, values: over }])
+    : t;
 }
 
 /** The models a table shows, in order; a shown name without a model is an error naming the file. */
@@ -216,7 +254,10 @@ export function tableModels(t: TableSpec): TableModel[] {
   const all = t.models ?? {};
   const names = t.show ?? Object.keys(all);
   const missing = names.filter((n) => !(n in all));
-  if (missing.length) throw new SpecError([`${t.sources[t.sources.length - 1]}: 'show' names ${missing.join(', ')}, not among the models (${Object.keys(all).join(', ') || 'none'})`]);
+  if (missing.length)
+    throw new SpecError([
+      `${t.sources[t.sources.length - 1]}: 'show' names ${missing.join(', ')}, not among the models (${Object.keys(all).join(', ') || 'none'})`,
+    ]);
   return names.map((name) => ({ name, ...all[name] }));
 }
 
@@ -227,15 +268,25 @@ export function tableModels(t: TableSpec): TableModel[] {
 export function selectTables(preset: Preset, only?: readonly string[]): TableSpec[] {
   const tables = preset.tables.map((f) => loadTable(f, preset.tableOverrides));
   const unknownOverrides = Object.keys(preset.tableOverrides ?? {}).filter((id) => !tables.some((t) => t.id === id));
-  if (unknownOverrides.length) throw new SpecError([`${preset.sources[preset.sources.length - 1]}: tableOverrides names ${unknownOverrides.join(', ')}, not a table of the preset (${tables.map((t) => t.id).join(', ')})`]);
+  if (unknownOverrides.length)
+    throw new SpecError([
+      `${preset.sources[preset.sources.length - 1]}: tableOverrides names ${unknownOverrides.join(', ')}, not a table of the preset (${tables.map((t) => t.id).join(', ')})`,
+    ]);
   const seen = new Set<string>();
   for (const t of tables) {
-    if (seen.has(t.id)) throw new SpecError([`${preset.sources[preset.sources.length - 1]}: two tables have the id '${t.id}'`]);
+    if (seen.has(t.id))
+      throw new SpecError([`${preset.sources[preset.sources.length - 1]}: two tables have the id '${t.id}'`]);
     seen.add(t.id);
   }
   if (!only?.length) return tables;
-  const ids = only.flatMap((o) => o.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const ids = only
+    .flatMap((o) => o.split(','))
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = ids.filter((id) => !seen.has(id));
-  if (unknown.length) throw new SpecError([`--only: no table or figure '${unknown.join("', '")}' in preset ${preset.name} (it has ${[...seen].join(', ')})`]);
+  if (unknown.length)
+    throw new SpecError([
+      `--only: no table or figure '${unknown.join("', '")}' in preset ${preset.name} (it has ${[...seen].join(', ')})`,
+    ]);
   return tables.filter((t) => ids.includes(t.id));
 }

@@ -80,7 +80,10 @@ export interface StageRecord {
 
 /** sha256 (16 hex digits) of what decides a stage's output. */
 export function stageHash(kind: string, version: number, config: unknown, inputHashes: Record<string, string>): string {
-  return createHash('sha256').update(canonicalJson({ kind, version, config, inputs: inputHashes })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson({ kind, version, config, inputs: inputHashes }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**
@@ -94,7 +97,8 @@ export function planStages(stages: readonly StageSpec[], root: string): PlannedS
     byId.set(s.id, s);
   }
   for (const s of stages)
-    for (const [role, dep] of Object.entries(s.inputs)) if (!byId.has(dep)) throw new Error(`stage graph: '${s.id}' reads '${dep}' (as ${role}), which is not a stage`);
+    for (const [role, dep] of Object.entries(s.inputs))
+      if (!byId.has(dep)) throw new Error(`stage graph: '${s.id}' reads '${dep}' (as ${role}), which is not a stage`);
   const order: StageSpec[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (s: StageSpec, path: string[]) => {
@@ -110,7 +114,9 @@ export function planStages(stages: readonly StageSpec[], root: string): PlannedS
   const planned = new Map<string, PlannedStage>();
   const firstOfHash = new Map<string, string>();
   for (const s of order) {
-    const inputHashes = Object.fromEntries(Object.entries(s.inputs).map(([role, dep]) => [role, planned.get(dep)!.hash]));
+    const inputHashes = Object.fromEntries(
+      Object.entries(s.inputs).map(([role, dep]) => [role, planned.get(dep)!.hash]),
+    );
     const hash = stageHash(s.kind, s.version, s.config, inputHashes);
     const key = `${s.kind}-${hash}`;
     const sameAs = firstOfHash.get(key);
@@ -142,9 +148,14 @@ export function upstreamOf(plan: readonly PlannedStage[], targets: readonly stri
 export function redoSet(plan: readonly PlannedStage[], names: readonly string[]): Set<string> {
   const out = new Set<string>();
   const known = new Set(plan.flatMap((s) => [s.id, s.kind]));
-  for (const n of names) if (!known.has(n)) throw new Error(`--redo: no stage or kind '${n}' in this plan (stages: ${[...new Set(plan.map((s) => s.kind))].join(', ')})`);
+  for (const n of names)
+    if (!known.has(n))
+      throw new Error(
+        `--redo: no stage or kind '${n}' in this plan (stages: ${[...new Set(plan.map((s) => s.kind))].join(', ')})`,
+      );
   for (const s of plan) {
-    if (names.includes(s.id) || names.includes(s.kind) || Object.values(s.inputs).some((d) => out.has(d))) out.add(s.id);
+    if (names.includes(s.id) || names.includes(s.kind) || Object.values(s.inputs).some((d) => out.has(d)))
+      out.add(s.id);
   }
   return out;
 }
@@ -166,7 +177,16 @@ export type StageEvent =
   | { type: 'start'; id: string; label: string; index: number; total: number; resumed: boolean }
   | { type: 'progress'; id: string; detail: string; fraction?: number }
   | { type: 'log'; id: string; message: string }
-  | { type: 'done'; id: string; label: string; index: number; total: number; cached: boolean; seconds: number; dir: string }
+  | {
+      type: 'done';
+      id: string;
+      label: string;
+      index: number;
+      total: number;
+      cached: boolean;
+      seconds: number;
+      dir: string;
+    }
   | { type: 'failed'; id: string; label: string; error: Error };
 
 export interface RunPlanOptions {
@@ -234,7 +254,10 @@ export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOption
       dir: work,
       input: (role) => {
         const dep = s.inputs[role];
-        if (dep === undefined) throw new Error(`stage ${s.id} has no input '${role}' (it has ${Object.keys(s.inputs).join(', ') || 'none'})`);
+        if (dep === undefined)
+          throw new Error(
+            `stage ${s.id} has no input '${role}' (it has ${Object.keys(s.inputs).join(', ') || 'none'})`,
+          );
         return byId.get(dep)!.dir;
       },
       signal: jobs > 1 || opts.signal ? stop.signal : undefined,
@@ -263,7 +286,12 @@ export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOption
       hash: s.hash,
       version: s.version,
       config: s.config,
-      inputs: Object.fromEntries(Object.entries(s.inputs).map(([role, dep]) => [role, { id: dep, hash: byId.get(dep)!.hash, dir: byId.get(dep)!.dir }])),
+      inputs: Object.fromEntries(
+        Object.entries(s.inputs).map(([role, dep]) => [
+          role,
+          { id: dep, hash: byId.get(dep)!.hash, dir: byId.get(dep)!.dir },
+        ]),
+      ),
       startedAt: new Date(t0).toISOString(),
       finishedAt: new Date().toISOString(),
       seconds,
@@ -283,7 +311,7 @@ export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOption
   try {
     while (pending.length || running.size) {
       if (!failure && !stop.signal.aborted)
-        for (let k = 0; k < pending.length && running.size < jobs; ) {
+        for (let k = 0; k < pending.length && running.size < jobs;) {
           const { s, index } = pending[k];
           if (!deps(s).every((d) => finished.has(d))) {
             k++;
@@ -305,7 +333,10 @@ export async function runPlan(plan: readonly PlannedStage[], opts: RunPlanOption
         }
       if (!running.size) {
         if (failure || stop.signal.aborted) break;
-        if (pending.length) throw new Error(`stage graph: ${pending.map((p) => p.s.id).join(', ')} can never start (an input is missing)`);
+        if (pending.length)
+          throw new Error(
+            `stage graph: ${pending.map((p) => p.s.id).join(', ')} can never start (an input is missing)`,
+          );
         break;
       }
       const [id] = await Promise.race([...running.entries()].map(([id, p]) => p.then(() => [id] as const)));

@@ -51,7 +51,14 @@ export function createChainView(opts: { tty?: boolean; write?: (s: string) => vo
   const before = process.env.NETFLOWGEN_PROGRESS;
   process.env.NETFLOWGEN_PROGRESS = '0';
   const multi = new cliProgress.MultiBar(
-    { format: 'reproduce {bar} {value}/{total} stages | {elapsed} | {stage} {detail}', stream: process.stderr, hideCursor: true, clearOnComplete: true, fps: 5, autopadding: true },
+    {
+      format: 'reproduce {bar} {value}/{total} stages | {elapsed} | {stage} {detail}',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 5,
+      autopadding: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let bar: cliProgress.SingleBar | undefined;

@@ -23,7 +23,15 @@ import { packageRoot } from '../common/paths.js';
 import { presetResults, resultsMarkdown } from '../report/results.js';
 import { buildChain } from './chain.js';
 import { loadPreset, selectTables } from './config.js';
-import { planStages, readStageRecord, redoSet, runPlan, type PlannedStage, type StageEvent, type StageOutcome } from './graph.js';
+import {
+  planStages,
+  readStageRecord,
+  redoSet,
+  runPlan,
+  type PlannedStage,
+  type StageEvent,
+  type StageOutcome,
+} from './graph.js';
 import { createChainView, type ChainView } from './progress.js';
 
 export const STAGES_DIR = 'stages';
@@ -77,7 +85,10 @@ function lock(out: string): () => void {
   } catch {
     // no lock
   }
-  if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`${out} is in use by another netflowgen reproduce (pid ${pid}); wait for it, or remove ${file} if that process is gone`);
+  if (pid && pid !== process.pid && isAlive(pid))
+    throw new Error(
+      `${out} is in use by another netflowgen reproduce (pid ${pid}); wait for it, or remove ${file} if that process is gone`,
+    );
   writeFileSync(file, String(process.pid));
   return () => rmSync(file, { force: true });
 }
@@ -108,10 +119,28 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const root = join(out, STAGES_DIR);
   const jobs = Math.max(1, Math.floor(opts.jobs ?? preset.jobs ?? 1));
   const threads = opts.threads ?? (jobs > 1 ? Math.max(1, Math.floor(availableParallelism() / jobs)) : undefined);
-  const { stages } = buildChain({ preset, tables, allTables, threads, check: opts.check, trainOverrides: trainOverrides(opts) });
+  const { stages } = buildChain({
+    preset,
+    tables,
+    allTables,
+    threads,
+    check: opts.check,
+    trainOverrides: trainOverrides(opts),
+  });
   const plan = planStages(stages, root);
   const redo = redoSet(plan, opts.redo ?? []);
-  if (opts.dryRun) return { out, plan, outcomes: plan.map((s) => ({ id: s.id, dir: s.dir, cached: !redo.has(s.id) && readStageRecord(s.dir, s.hash) !== undefined, seconds: 0 })), seconds: 0 };
+  if (opts.dryRun)
+    return {
+      out,
+      plan,
+      outcomes: plan.map((s) => ({
+        id: s.id,
+        dir: s.dir,
+        cached: !redo.has(s.id) && readStageRecord(s.dir, s.hash) !== undefined,
+        seconds: 0,
+      })),
+      seconds: 0,
+    };
 
   await fsp.mkdir(root, { recursive: true });
   const unlock = lock(out);
@@ -128,7 +157,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   await withAtomicDir(
     dir,
     async (tmp) => {
-      for (const f of await fsp.readdir(reportStage.dir)) if (f !== 'stage.json' && f !== 'stage.log') await fsp.copyFile(join(reportStage.dir, f), join(tmp, f));
+      for (const f of await fsp.readdir(reportStage.dir))
+        if (f !== 'stage.json' && f !== 'stage.log') await fsp.copyFile(join(reportStage.dir, f), join(tmp, f));
     },
     { overwrite: true },
   );
@@ -146,25 +176,55 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
         tables: tables.map((t) => t.id),
         seconds,
         report: relative(out, dir),
-        stages: plan.map((s) => ({ id: s.id, kind: s.kind, label: s.label, hash: s.hash, dir: relative(out, s.dir), cached: byId.get(s.id)?.cached ?? false, seconds: byId.get(s.id)?.seconds ?? 0 })),
+        stages: plan.map((s) => ({
+          id: s.id,
+          kind: s.kind,
+          label: s.label,
+          hash: s.hash,
+          dir: relative(out, s.dir),
+          cached: byId.get(s.id)?.cached ?? false,
+          seconds: byId.get(s.id)?.seconds ?? 0,
+        })),
       },
       null,
       2,
     ) + '\n',
   );
   if (opts.saveResults) {
-    const resultsDir = typeof opts.saveResults === 'string' ? opts.saveResults : join(packageRoot(), 'experiments', 'results');
+    const resultsDir =
+      typeof opts.saveResults === 'string' ? opts.saveResults : join(packageRoot(), 'experiments', 'results');
     await fsp.mkdir(resultsDir, { recursive: true });
-    const r = presetResults(data, { commit: await gitCommit(), date: new Date().toISOString().slice(0, 10), threads: threads ?? null, jobs, seconds });
+    const r = presetResults(data, {
+      commit: await gitCommit(),
+      date: new Date().toISOString().slice(0, 10),
+      threads: threads ?? null,
+      jobs,
+      seconds,
+    });
     await writeFileAtomic(join(resultsDir, `${preset.name}.json`), JSON.stringify(r, null, 1) + '\n');
     await writeFileAtomic(join(resultsDir, `${preset.name}.md`), resultsMarkdown(data, r));
   }
-  return { out, plan, outcomes, seconds, report: { dir, md: join(dir, REPORT_FILES.md), html: join(dir, REPORT_FILES.html), json: join(dir, REPORT_FILES.json), data } };
+  return {
+    out,
+    plan,
+    outcomes,
+    seconds,
+    report: {
+      dir,
+      md: join(dir, REPORT_FILES.md),
+      html: join(dir, REPORT_FILES.html),
+      json: join(dir, REPORT_FILES.json),
+      data,
+    },
+  };
 }
 
 /** The checkout's commit (with +dirty for uncommitted changes), or 'unknown' outside a git checkout. */
 async function gitCommit(): Promise<string> {
-  const r = await execa('git', ['describe', '--always', '--dirty=+dirty', '--abbrev=12'], { cwd: packageRoot(), reject: false });
+  const r = await execa('git', ['describe', '--always', '--dirty=+dirty', '--abbrev=12'], {
+    cwd: packageRoot(),
+    reject: false,
+  });
   return r.exitCode === 0 ? String(r.stdout).trim() : 'unknown';
 }
 
@@ -186,6 +246,10 @@ export async function rerenderReport(out: string): Promise<{ dir: string; data: 
   const where = new Map(last.stages.map((s) => [s.id, join(out, s.dir)]));
   const dirs = Object.fromEntries(Object.entries(record.inputs).map(([role, i]) => [role, where.get(i.id) ?? i.dir]));
   const dir = join(out, REPORT_DIR);
-  const data = await withAtomicDir(dir, (tmp) => writeReport(record.config as ReportPlan, dirs, tmp, join(out, STAGES_DIR)), { overwrite: true });
+  const data = await withAtomicDir(
+    dir,
+    (tmp) => writeReport(record.config as ReportPlan, dirs, tmp, join(out, STAGES_DIR)),
+    { overwrite: true },
+  );
   return { dir, data };
 }

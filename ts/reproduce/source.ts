@@ -64,7 +64,17 @@ export function ingestConfig(f: FlowsSettings): Record<string, unknown> {
 
 /** Writes ingest.json: where the user's files are (nothing is copied). */
 export async function writeIngest(dir: string, f: FlowsSettings): Promise<void> {
-  const files: SourceFiles = { kind: 'flows', inputs: f.inputs, nodes: f.nodes, prefixes: f.prefixes, alerts: f.alerts, groundTruth: f.groundTruth, sampling: f.sampling ?? 1, from: f.from, to: f.to };
+  const files: SourceFiles = {
+    kind: 'flows',
+    inputs: f.inputs,
+    nodes: f.nodes,
+    prefixes: f.prefixes,
+    alerts: f.alerts,
+    groundTruth: f.groundTruth,
+    sampling: f.sampling ?? 1,
+    from: f.from,
+    to: f.to,
+  };
   await writeFileAtomic(join(dir, INGEST_FILE), JSON.stringify(files, null, 2) + '\n');
 }
 
@@ -75,10 +85,26 @@ export function sourceFiles(dir: string): SourceFiles {
   } catch {
     // not an ingest stage: a synth folder
   }
-  const synth = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as { config: { sampling: number; alertsFormat: string }; firstMinute: string; minutes: number };
-  if (synth.config.alertsFormat !== 'jsonl') throw new Error(`${dir}: the alert feed is ${synth.config.alertsFormat}; detect-dataset reads JSON lines (set data.synth without alertsFormat)`);
+  const synth = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as {
+    config: { sampling: number; alertsFormat: string };
+    firstMinute: string;
+    minutes: number;
+  };
+  if (synth.config.alertsFormat !== 'jsonl')
+    throw new Error(
+      `${dir}: the alert feed is ${synth.config.alertsFormat}; detect-dataset reads JSON lines (set data.synth without alertsFormat)`,
+    );
   // The generator's span is known: serialize it as is (no first pass over the times, no size confirmation).
   const from = synth.firstMinute;
   const to = new Date(Date.parse(from) + synth.minutes * 60_000).toISOString().replace(/\.000Z$/, 'Z');
-  return { kind: 'synth', inputs: [join(dir, 'flows')], nodes: join(dir, 'nodes.csv'), alerts: join(dir, 'alerts.jsonl'), groundTruth: join(dir, 'ground-truth.jsonl'), sampling: synth.config.sampling, from, to };
+  return {
+    kind: 'synth',
+    inputs: [join(dir, 'flows')],
+    nodes: join(dir, 'nodes.csv'),
+    alerts: join(dir, 'alerts.jsonl'),
+    groundTruth: join(dir, 'ground-truth.jsonl'),
+    sampling: synth.config.sampling,
+    from,
+    to,
+  };
 }

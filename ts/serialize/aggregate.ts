@@ -65,7 +65,9 @@ export function addRecord(
   if (src !== null) addDirection(src, srcO, false, rec.proto, rec.sp, rec.flags, rec.pkts * k, rec.bytes * k, fwdFlows);
   if (rec.rpkts > 0 || rec.rbytes > 0) {
     const revFlows = countFlow && rec.rpkts > 0 ? scale : 0;
-    if (src !== null) addDirection(src, srcO, true, rec.proto, rec.sp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
-    if (dst !== null) addDirection(dst, dstO, false, rec.proto, rec.dp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
+    if (src !== null)
+      addDirection(src, srcO, true, rec.proto, rec.sp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
+    if (dst !== null)
+      addDirection(dst, dstO, false, rec.proto, rec.dp, rec.rflags, rec.rpkts * k, rec.rbytes * k, revFlows);
   }
 }

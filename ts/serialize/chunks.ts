@@ -94,7 +94,8 @@ export class ChunkedAccumulator {
     /** How far (in minutes) a record may lag behind the newest one seen and still be accepted. */
     readonly reorderMinutes: number,
   ) {
-    if (!(chunkMinutes >= 1) || !Number.isInteger(chunkMinutes)) throw new Error(`chunk minutes must be a positive integer, got ${chunkMinutes}`);
+    if (!(chunkMinutes >= 1) || !Number.isInteger(chunkMinutes))
+      throw new Error(`chunk minutes must be a positive integer, got ${chunkMinutes}`);
     if (!(reorderMinutes >= 0)) throw new Error(`reorder minutes must be >= 0, got ${reorderMinutes}`);
     this.spillFd = openSync(spillPath, 'w+');
   }
@@ -169,7 +170,14 @@ export class ChunkedAccumulator {
    * Blocks of the same node and chunk (a chunk reopened by a later file) are summed. `onBlock`
    * reports progress. The spill file is removed.
    */
-  writeSeries(path: string, finalId: Int32Array, nNodes: number, start: number, minutes: number, onBlock?: (done: number, total: number) => void): number {
+  writeSeries(
+    path: string,
+    finalId: Int32Array,
+    nNodes: number,
+    start: number,
+    minutes: number,
+    onBlock?: (done: number, total: number) => void,
+  ): number {
     for (const chunk of [...this.open.values()].sort((a, b) => a.start - b.start)) this.spill(chunk);
     this.open.clear();
     this.last = null;
@@ -190,13 +198,19 @@ export class ChunkedAccumulator {
         if (seen.has(key)) dup = true;
         else seen.set(key, b);
       }
-      if (dup) order.sort((x, y) => this.blockNode[x] - this.blockNode[y] || this.blockStart[x] - this.blockStart[y] || x - y);
+      if (dup)
+        order.sort((x, y) => this.blockNode[x] - this.blockNode[y] || this.blockStart[x] - this.blockStart[y] || x - y);
       const f32 = new Float32Array(block.buffer);
       const sum = dup ? new Float64Array(C * F) : null;
-      for (let i = 0; i < n; ) {
+      for (let i = 0; i < n;) {
         const b = order[i];
         let j = i + 1;
-        while (j < n && this.blockNode[order[j]] === this.blockNode[b] && this.blockStart[order[j]] === this.blockStart[b]) j++;
+        while (
+          j < n &&
+          this.blockNode[order[j]] === this.blockNode[b] &&
+          this.blockStart[order[j]] === this.blockStart[b]
+        )
+          j++;
         const row = finalId[this.blockNode[b]];
         const cs = this.blockStart[b];
         const from = Math.max(cs, start);
@@ -212,7 +226,7 @@ export class ChunkedAccumulator {
             f32.set(sum!);
           }
           const src = block.subarray((from - cs) * F * 4, (to - cs) * F * 4);
-          writeAll(fd, src, ((row * minutes + (from - start)) * F) * 4);
+          writeAll(fd, src, (row * minutes + (from - start)) * F * 4);
         }
         if (onBlock && (i & 1023) === 0) onBlock(i, n);
         i = j;

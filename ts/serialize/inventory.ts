@@ -45,7 +45,10 @@ export class NodeRegistry {
   private prefixes4: { len: number; mask: number; nets: Map<number, Owner> }[] = [];
   private prefixes6: { len: number; shift: bigint; nets: Map<bigint, Owner> }[] = [];
   /** Every entry by family/network/length: its owner and where it was given. */
-  private readonly entries = new Map<string, { owner: Owner; where: string; family: 4 | 6; network: number | bigint; len: number; text: string }>();
+  private readonly entries = new Map<
+    string,
+    { owner: Owner; where: string; family: 4 | 6; network: number | bigint; len: number; text: string }
+  >();
 
   get size(): number {
     return this.infos.length;
@@ -177,7 +180,14 @@ export class NodeRegistry {
     }
     let nodesInOverlaps = 0;
     for (const n of this.infos) {
-      const own = n.v4 >= 0 ? (this.entries.has(`4/${n.v4}/32`) ? 32 : this.matchLength4(n.v4)) : this.entries.has(`6/${n.v6}/128`) ? 128 : this.matchLength6(n.v6);
+      const own =
+        n.v4 >= 0
+          ? this.entries.has(`4/${n.v4}/32`)
+            ? 32
+            : this.matchLength4(n.v4)
+          : this.entries.has(`6/${n.v6}/128`)
+            ? 128
+            : this.matchLength6(n.v6);
       if ((n.v4 >= 0 ? outerOf4(n.v4, own) : outerOf6(n.v6, own)) !== null) nodesInOverlaps++;
     }
     return { entries: this.entries.size, overlapping, overlaps, nodesInOverlaps };
@@ -199,7 +209,9 @@ export class NodeRegistry {
     order.sort((x, y) => compareNodes(this.infos[x], this.infos[y]));
     const nodes = order.map((temp, id) => {
       const n = this.infos[temp];
-      return n.role !== undefined ? { id, address: n.address, customer: n.customer, role: n.role } : { id, address: n.address, customer: n.customer };
+      return n.role !== undefined
+        ? { id, address: n.address, customer: n.customer, role: n.role }
+        : { id, address: n.address, customer: n.customer };
     });
     return { order, nodes };
   }
@@ -228,7 +240,9 @@ export async function loadInventory(path: string, registry: NodeRegistry): Promi
   try {
     await access(path, constants.R_OK);
   } catch (e) {
-    throw new Error(`${path}: cannot read the node inventory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(
+      `${path}: cannot read the node inventory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   let lineNo = 0;
@@ -244,7 +258,12 @@ export async function loadInventory(path: string, registry: NodeRegistry): Promi
       const names = fields.map((f) => f.toLowerCase());
       const prefix = names.findIndex((n) => PREFIX_HEADERS.includes(n));
       const customer = names.indexOf('customer');
-      if (prefix < 0 || customer < 0) throw new Error(`${path}:${lineNo}: inventory header must name the columns 'prefix' (or ${PREFIX_HEADERS.slice(1).map((h) => `'${h}'`).join(', ')}) and 'customer' (optional 'role'), got '${line}'`);
+      if (prefix < 0 || customer < 0)
+        throw new Error(
+          `${path}:${lineNo}: inventory header must name the columns 'prefix' (or ${PREFIX_HEADERS.slice(1)
+            .map((h) => `'${h}'`)
+            .join(', ')}) and 'customer' (optional 'role'), got '${line}'`,
+        );
       cols = { prefix, customer, role: names.indexOf('role') };
       prefixName = fields[prefix];
       continue;
@@ -271,4 +290,3 @@ export function parsePrefixOptions(specs: string[], registry: NodeRegistry): voi
     registry.add(prefix.trim(), { customer: customer.trim() }, `--prefix ${spec}`, '--prefix');
   }
 }
-

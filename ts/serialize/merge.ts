@@ -24,7 +24,16 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { validateWithSchema } from '../common/schema.js';
-import { DATA_FILE, MANIFEST, STORE_SCHEMA, SeriesStore, minuteToIso, type RejectExample, type SeriesStoreManifest, type StoreInput } from './store.js';
+import {
+  DATA_FILE,
+  MANIFEST,
+  STORE_SCHEMA,
+  SeriesStore,
+  minuteToIso,
+  type RejectExample,
+  type SeriesStoreManifest,
+  type StoreInput,
+} from './store.js';
 
 export interface MergeOptions {
   /** Series store folders, in any order (sorted by time). */
@@ -66,27 +75,40 @@ export async function mergeStores(opts: MergeOptions): Promise<SeriesStoreManife
     const m = store.manifest;
     const tr = m.options.timeRange as { source?: string } | undefined;
     if (tr?.source !== '--from/--to' || m.options.from == null || m.options.to == null)
-      throw new MergeError(`${dir} was not made with --from/--to (its range came from ${tr?.source ?? 'an unknown source'}): serialize each partition with --from and --to so their ranges meet exactly`);
-    if (m.options.spreadLongFlows) throw new MergeError(`${dir} was made with --spread: a flow spread over a partition boundary is cut at the boundary, so the merge would differ from one whole run; serialize without --spread, or in one run`);
+      throw new MergeError(
+        `${dir} was not made with --from/--to (its range came from ${tr?.source ?? 'an unknown source'}): serialize each partition with --from and --to so their ranges meet exactly`,
+      );
+    if (m.options.spreadLongFlows)
+      throw new MergeError(
+        `${dir} was made with --spread: a flow spread over a partition boundary is cut at the boundary, so the merge would differ from one whole run; serialize without --spread, or in one run`,
+      );
     if (dir === first.dir) continue;
     const differs = (what: string, a: unknown, b: unknown): void => {
-      if (!same(a, b)) throw new MergeError(`${first.dir} and ${dir} have different ${what}: they cannot be merged along time (same features, nodes and serialize options are needed)`);
+      if (!same(a, b))
+        throw new MergeError(
+          `${first.dir} and ${dir} have different ${what}: they cannot be merged along time (same features, nodes and serialize options are needed)`,
+        );
     };
     differs('features (feature catalogue)', m0.features, m.features);
     differs('nodes (node inventory)', m0.nodes, m.nodes);
     differs('customers', m0.customers, m.customers);
     differs('sampling', m0.sampling, m.sampling);
     differs('createdBy (netflowgen version)', m0.createdBy, m.createdBy);
-    for (const k of new Set([...Object.keys(m0.options), ...Object.keys(m.options)])) if (!PER_PARTITION_OPTIONS.has(k)) differs(`options.${k}`, m0.options[k], m.options[k]);
+    for (const k of new Set([...Object.keys(m0.options), ...Object.keys(m.options)]))
+      if (!PER_PARTITION_OPTIONS.has(k)) differs(`options.${k}`, m0.options[k], m.options[k]);
   }
   for (let i = 1; i < parts.length; i++) {
     const a = parts[i - 1];
     const b = parts[i];
     const aEnd = a.store.startMinute + a.store.nMinutes;
     if (b.store.startMinute < aEnd)
-      throw new MergeError(`${a.dir} (${minuteToIso(a.store.startMinute)} to ${minuteToIso(aEnd)}) and ${b.dir} (${minuteToIso(b.store.startMinute)} to ${minuteToIso(b.store.startMinute + b.store.nMinutes)}) overlap: time partitions must be disjoint`);
+      throw new MergeError(
+        `${a.dir} (${minuteToIso(a.store.startMinute)} to ${minuteToIso(aEnd)}) and ${b.dir} (${minuteToIso(b.store.startMinute)} to ${minuteToIso(b.store.startMinute + b.store.nMinutes)}) overlap: time partitions must be disjoint`,
+      );
     if (b.store.startMinute > aEnd)
-      throw new MergeError(`${a.dir} ends at ${minuteToIso(aEnd)} but ${b.dir} starts at ${minuteToIso(b.store.startMinute)}: the minutes between are in no partition; serialize them too (partitions must meet exactly)`);
+      throw new MergeError(
+        `${a.dir} ends at ${minuteToIso(aEnd)} but ${b.dir} starts at ${minuteToIso(b.store.startMinute)}: the minutes between are in no partition; serialize them too (partitions must meet exactly)`,
+      );
   }
 
   // ---- 2. the inputs: all the same, or disjoint
@@ -99,7 +121,9 @@ export async function mergeStores(opts: MergeOptions): Promise<SeriesStoreManife
       for (const p of paths) {
         const o = owner.get(p);
         if (o !== undefined && o !== parts[i].dir)
-          throw new MergeError(`${o} and ${parts[i].dir} both read ${p}, but their input files are not all the same: give every partition the same inputs, or each its own files`);
+          throw new MergeError(
+            `${o} and ${parts[i].dir} both read ${p}, but their input files are not all the same: give every partition the same inputs, or each its own files`,
+          );
         owner.set(p, parts[i].dir);
       }
     }
@@ -113,28 +137,44 @@ export async function mergeStores(opts: MergeOptions): Promise<SeriesStoreManife
     if (sharedAll && !TIME_REASONS.has(r)) {
       const n = ms[0].records.rejected[r] ?? 0;
       const k = ms.findIndex((m) => (m.records.rejected[r] ?? 0) !== n);
-      if (k >= 0) throw new MergeError(`${first.dir} and ${parts[k].dir} read the same files but rejected a different number of records for ${r}; were they made from the same files?`);
+      if (k >= 0)
+        throw new MergeError(
+          `${first.dir} and ${parts[k].dir} read the same files but rejected a different number of records for ${r}; were they made from the same files?`,
+        );
       rejected[r] = n;
     } else rejected[r] = sum((m) => m.records.rejected[r] ?? 0);
   }
   let estimated: Record<string, number> | undefined;
   if (ms.some((m) => m.records.estimated)) {
     estimated = {};
-    for (const k of new Set(ms.flatMap((m) => Object.keys(m.records.estimated ?? {})))) estimated[k] = sharedAll ? (m0.records.estimated?.[k] ?? 0) : sum((m) => m.records.estimated?.[k] ?? 0);
+    for (const k of new Set(ms.flatMap((m) => Object.keys(m.records.estimated ?? {}))))
+      estimated[k] = sharedAll ? (m0.records.estimated?.[k] ?? 0) : sum((m) => m.records.estimated?.[k] ?? 0);
   }
   const pickExamples = (from: RejectExample[][], keep: (e: RejectExample) => boolean): RejectExample[] => {
     const n: Record<string, number> = {};
     return from.flat().filter((e) => keep(e) && (n[e.reason] = (n[e.reason] ?? 0) + 1) <= maxExamples);
   };
   const examples = sharedAll
-    ? [...pickExamples([m0.records.examples], (e) => !TIME_REASONS.has(e.reason)), ...pickExamples(ms.map((m) => m.records.examples), (e) => TIME_REASONS.has(e.reason))]
-    : pickExamples(ms.map((m) => m.records.examples), () => true);
+    ? [
+        ...pickExamples([m0.records.examples], (e) => !TIME_REASONS.has(e.reason)),
+        ...pickExamples(
+          ms.map((m) => m.records.examples),
+          (e) => TIME_REASONS.has(e.reason),
+        ),
+      ]
+    : pickExamples(
+        ms.map((m) => m.records.examples),
+        () => true,
+      );
   const read = sharedAll ? m0.records.read : sum((m) => m.records.read);
   const used = sum((m) => m.records.used);
   const unmatched = sum((m) => m.records.unmatched);
   const rejectedTotal = Object.values(rejected).reduce((a, b) => a + b, 0);
   const outsideRange = sharedAll ? read - used - unmatched - rejectedTotal : sum((m) => m.records.outsideRange);
-  if (outsideRange < 0) throw new MergeError(`the stores' counts do not add up (more records used than read); were ${parts.map((p) => p.dir).join(', ')} made from the same files?`);
+  if (outsideRange < 0)
+    throw new MergeError(
+      `the stores' counts do not add up (more records used than read); were ${parts.map((p) => p.dir).join(', ')} made from the same files?`,
+    );
 
   const last = parts[parts.length - 1];
   const startMinute = first.store.startMinute;
@@ -178,7 +218,7 @@ export async function mergeStores(opts: MergeOptions): Promise<SeriesStoreManife
           for (let i = 0; i < parts.length; i++) {
             const len = parts[i].store.nMinutes * F * 4;
             let src = node * len;
-            for (let left = len; left > 0; ) {
+            for (let left = len; left > 0;) {
               const n = readFull(fds[i], buf.subarray(0, Math.min(left, buf.length)), src, parts[i].dir);
               writeFull(out, buf.subarray(0, n), pos);
               src += n;

@@ -20,7 +20,20 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, N_FEATURES } from '../catalogue/features.js';
-import { ESTIMATE_KINDS, InputError, REJECT_REASONS, SKIP_REASONS, emptyRecord, type EstimateKind, type FlowRecord, type InputFormat, type RecordSink, type RejectReason, type SkipReason, type SourceLocation } from '../ingest/record.js';
+import {
+  ESTIMATE_KINDS,
+  InputError,
+  REJECT_REASONS,
+  SKIP_REASONS,
+  emptyRecord,
+  type EstimateKind,
+  type FlowRecord,
+  type InputFormat,
+  type RecordSink,
+  type RejectReason,
+  type SkipReason,
+  type SourceLocation,
+} from '../ingest/record.js';
 import { detectFormat, expandInputs, firstRecordMinute, nfcapdNameMinute, readerFor } from '../ingest/index.js';
 import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { validateWithSchema } from '../common/schema.js';
@@ -28,7 +41,17 @@ import { createProgress } from '../common/progress.js';
 import { addRecord } from './aggregate.js';
 import { ChunkedAccumulator } from './chunks.js';
 import { NodeRegistry, loadInventory, parsePrefixOptions } from './inventory.js';
-import { DATA_FILE, MANIFEST, STORE_SCHEMA, isoToMinute, minuteToIso, type RejectExample, type SeriesStoreManifest, type SkippedFile, type StoreInput } from './store.js';
+import {
+  DATA_FILE,
+  MANIFEST,
+  STORE_SCHEMA,
+  isoToMinute,
+  minuteToIso,
+  type RejectExample,
+  type SeriesStoreManifest,
+  type SkippedFile,
+  type StoreInput,
+} from './store.js';
 import { VERSION } from '../common/version.js';
 
 export interface SerializeOptions {
@@ -113,7 +136,11 @@ export class RejectShareError extends Error {
  * (k+1)-th earliest record's minute and the (k+1)-th latest, then widen over every minute reached
  * without crossing such a gap. Null for no records.
  */
-export function bulkRange(hist: ReadonlyMap<number, number>, tailShare = OUTLIER_TAIL_SHARE, gapMinutes = OUTLIER_GAP_MINUTES): { start: number; end: number; records: number } | null {
+export function bulkRange(
+  hist: ReadonlyMap<number, number>,
+  tailShare = OUTLIER_TAIL_SHARE,
+  gapMinutes = OUTLIER_GAP_MINUTES,
+): { start: number; end: number; records: number } | null {
   const minutes = [...hist.keys()].sort((a, b) => a - b);
   if (!minutes.length) return null;
   let total = 0;
@@ -187,7 +214,9 @@ class LateRecords {
 
   /** Every record, in start-time order, into `rec` (reused), with its nodes. */
   replay(each: (rec: FlowRecord, s: number, d: number) => void): void {
-    const order = Array.from({ length: this.n }, (_, k) => k).sort((a, b) => this.f64[a * 6] - this.f64[b * 6] || a - b);
+    const order = Array.from({ length: this.n }, (_, k) => k).sort(
+      (a, b) => this.f64[a * 6] - this.f64[b * 6] || a - b,
+    );
     const rec = emptyRecord();
     for (const k of order) {
       const f = k * 6;
@@ -216,7 +245,8 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
   const maxExamples = opts.maxExamples ?? 20;
   const maxLate = opts.maxLateRecords ?? DEFAULT_MAX_LATE_RECORDS;
   const maxRejectShare = opts.maxRejectShare ?? DEFAULT_MAX_REJECT_SHARE;
-  if (!(maxRejectShare >= 0 && maxRejectShare <= 1)) throw new Error(`--max-reject-share must be a share between 0 and 1, got ${opts.maxRejectShare}`);
+  if (!(maxRejectShare >= 0 && maxRejectShare <= 1))
+    throw new Error(`--max-reject-share must be a share between 0 and 1, got ${opts.maxRejectShare}`);
   const givenFrom = opts.from !== undefined ? isoToMinute(opts.from) : -Infinity;
   const givenTo = opts.to !== undefined ? isoToMinute(opts.to) : Infinity;
   if (givenFrom >= givenTo) throw new Error(`--from (${opts.from}) must be before --to (${opts.to})`);
@@ -226,7 +256,8 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
   const registry = new NodeRegistry();
   if (opts.nodes) await loadInventory(opts.nodes, registry);
   if (opts.prefixes?.length) parsePrefixOptions(opts.prefixes, registry);
-  if (registry.isEmpty()) throw new Error('no nodes: give a node inventory (--nodes inventory.csv) or --prefix CIDR[=CUSTOMER]');
+  if (registry.isEmpty())
+    throw new Error('no nodes: give a node inventory (--nodes inventory.csv) or --prefix CIDR[=CUSTOMER]');
 
   const found = await expandInputs(opts.inputs);
   if (found.length === 0) throw new Error(`no input files found in ${opts.inputs.join(', ')}`);
@@ -238,20 +269,28 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       const rejected: Record<string, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0]));
       const examples: RejectExample[] = [];
       const examplesOf: Record<string, number> = {};
-      const estimated: Record<EstimateKind, number> = Object.fromEntries(ESTIMATE_KINDS.map((k) => [k, 0])) as Record<EstimateKind, number>;
+      const estimated: Record<EstimateKind, number> = Object.fromEntries(ESTIMATE_KINDS.map((k) => [k, 0])) as Record<
+        EstimateKind,
+        number
+      >;
       const inputs: StoreInput[] = [];
       const skipped: SkippedFile[] = [];
       const skippedPaths = new Set<string>();
 
       const skip = (path: string, reason: SkipReason, err: unknown, recordsKept = 0): void => {
-        const detail = err instanceof InputError ? err.message.replace(/^[^:]*(:\d+)?: (io|format): /, '') : (err as Error).message;
-        if (opts.strict) throw err instanceof InputError ? err : new InputError(reason === 'unreadable_file' ? 'io' : 'format', { file: path }, '', detail);
+        const detail =
+          err instanceof InputError ? err.message.replace(/^[^:]*(:\d+)?: (io|format): /, '') : (err as Error).message;
+        if (opts.strict)
+          throw err instanceof InputError
+            ? err
+            : new InputError(reason === 'unreadable_file' ? 'io' : 'format', { file: path }, '', detail);
         const s: SkippedFile = { path, reason, detail, ...(recordsKept > 0 ? { recordsKept } : {}) };
         skipped.push(s);
         skippedPaths.add(path);
         opts.onSkip?.(s);
       };
-      const whySkipped = (format: InputFormat | null, e: InputError): SkipReason => (e.reason === 'io' || format === 'nfcapd' ? 'unreadable_file' : 'not_flow_data');
+      const whySkipped = (format: InputFormat | null, e: InputError): SkipReason =>
+        e.reason === 'io' || format === 'nfcapd' ? 'unreadable_file' : 'not_flow_data';
 
       // ---- 1. formats (a file that is not flow data is skipped, counted)
       const planned: Planned[] = [];
@@ -276,7 +315,11 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       let active = NaN;
       if (!rangeGiven) {
         const hist = new Map<number, number>();
-        const scanBar = createProgress('serialize: times', totalBytes, '{bar} {percentage}% | {mb} MB | ETA {eta_formatted}');
+        const scanBar = createProgress(
+          'serialize: times',
+          totalBytes,
+          '{bar} {percentage}% | {mb} MB | ETA {eta_formatted}',
+        );
         let before = 0;
         try {
           for (const f of planned) {
@@ -301,7 +344,10 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
               },
             };
             try {
-              await readerFor(f.format).read(f.path, sink, { signal: opts.signal, utcOffsetHours: opts.utcOffsetHours });
+              await readerFor(f.format).read(f.path, sink, {
+                signal: opts.signal,
+                utcOffsetHours: opts.utcOffsetHours,
+              });
             } catch (e) {
               if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format')) throw e;
               skip(f.path, whySkipped(f.format, e), e);
@@ -325,7 +371,11 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         for (const f of planned) {
           if (f.orderMinute === f.orderMinute) continue;
           try {
-            f.orderMinute = (await firstRecordMinute(f.path, f.format, { signal: opts.signal, utcOffsetHours: opts.utcOffsetHours })) ?? NaN;
+            f.orderMinute =
+              (await firstRecordMinute(f.path, f.format, {
+                signal: opts.signal,
+                utcOffsetHours: opts.utcOffsetHours,
+              })) ?? NaN;
           } catch (e) {
             if (opts.signal?.aborted) throw abortError();
             if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format')) throw e;
@@ -335,7 +385,12 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       }
       const files = planned.filter((f) => !skippedPaths.has(f.path));
       // ---- 3. order: by time across subfolders (files without a record last), then by path
-      files.sort((a, b) => (a.orderMinute === a.orderMinute ? a.orderMinute : Infinity) - (b.orderMinute === b.orderMinute ? b.orderMinute : Infinity) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      files.sort(
+        (a, b) =>
+          (a.orderMinute === a.orderMinute ? a.orderMinute : Infinity) -
+            (b.orderMinute === b.orderMinute ? b.orderMinute : Infinity) ||
+          (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+      );
 
       const rangeKnown = Number.isFinite(lo) && Number.isFinite(hi);
       const sizeCheck = (nodes: number): void => {
@@ -356,7 +411,11 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       // ---- 4. the records, file by file
       const acc = new ChunkedAccumulator(join(tmp, 'spill.tmp'), chunkMinutes, N_FEATURES, reorder);
       const late = new LateRecords();
-      const progress = createProgress('serialize', totalBytes, '{bar} {percentage}% | {rate} rec/s | {mb} MB | ETA {eta_formatted}');
+      const progress = createProgress(
+        'serialize',
+        totalBytes,
+        '{bar} {percentage}% | {rate} rec/s | {mb} MB | ETA {eta_formatted}',
+      );
       const t0 = Date.now();
       let bytesBefore = 0;
       let fileRecords = 0;
@@ -379,7 +438,8 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       const place = (rec: FlowRecord, s: number, d: number, minute: number): boolean => {
         const chunk = acc.chunkFor(minute);
         if (chunk === null) return false;
-        const endMinute = opts.spreadLongFlows && rec.endMs > rec.startMs ? Math.min(Math.floor(rec.endMs / 60_000), hi - 1) : minute;
+        const endMinute =
+          opts.spreadLongFlows && rec.endMs > rec.startMs ? Math.min(Math.floor(rec.endMs / 60_000), hi - 1) : minute;
         if (endMinute <= minute) {
           const off = chunk.offset(minute);
           addRecord(rec, s >= 0 ? chunk.block(s) : null, off, d >= 0 ? chunk.block(d) : null, off, sampling);
@@ -391,7 +451,16 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
             if (c === null) continue;
             const share = (Math.min(rec.endMs, (m + 1) * 60_000) - Math.max(rec.startMs, m * 60_000)) / dur;
             const off = c.offset(m);
-            addRecord(rec, s >= 0 ? c.block(s) : null, off, d >= 0 ? c.block(d) : null, off, sampling, share, m === minute);
+            addRecord(
+              rec,
+              s >= 0 ? c.block(s) : null,
+              off,
+              d >= 0 ? c.block(d) : null,
+              off,
+              sampling,
+              share,
+              m === minute,
+            );
             acc.touch(m);
           }
         }
@@ -408,7 +477,12 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
             return;
           }
           if (minute < lo || minute >= hi) {
-            noteReject('time_outlier', loc, 'ts', `flow starts at ${minuteToIso(minute)}, far outside the time range of the bulk of the data (${rangeText()}); a wrong clock? Give --from/--to to keep it`);
+            noteReject(
+              'time_outlier',
+              loc,
+              'ts',
+              `flow starts at ${minuteToIso(minute)}, far outside the time range of the bulk of the data (${rangeText()}); a wrong clock? Give --from/--to to keep it`,
+            );
             return;
           }
           const s = rec.src4 >= 0 ? registry.node4(rec.src4) : registry.node6(rec.src6);
@@ -419,7 +493,12 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           }
           if (!place(rec, s, d, minute)) {
             if (late.n >= maxLate) {
-              noteReject('out_of_order', loc, 'ts', `flow starts at ${minuteToIso(minute)}, more than ${reorder} minutes before the newest record of its file, and ${maxLate} such records are already kept aside (raise --reorder-minutes, or give the records in time order)`);
+              noteReject(
+                'out_of_order',
+                loc,
+                'ts',
+                `flow starts at ${minuteToIso(minute)}, more than ${reorder} minutes before the newest record of its file, and ${maxLate} such records are already kept aside (raise --reorder-minutes, or give the records in time order)`,
+              );
               return;
             }
             late.push(rec, s, d);
@@ -432,7 +511,10 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         },
         progress(bytesRead: number): void {
           const secs = (Date.now() - t0) / 1000;
-          progress.update(bytesBefore + bytesRead, { rate: secs > 0 ? Math.round(counts.read / secs) : 0, mb: ((bytesBefore + bytesRead) / 1e6).toFixed(1) });
+          progress.update(bytesBefore + bytesRead, {
+            rate: secs > 0 ? Math.round(counts.read / secs) : 0,
+            mb: ((bytesBefore + bytesRead) / 1e6).toFixed(1),
+          });
         },
       };
 
@@ -449,7 +531,8 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           } catch (e) {
             stopHash.abort();
             await hashing.catch(() => undefined);
-            if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format') || opts.signal?.aborted) throw e;
+            if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format') || opts.signal?.aborted)
+              throw e;
             // Damaged part-way (found now: no first pass with --from/--to): what was read before is kept and counted.
             skip(f.path, whySkipped(f.format, e), e, fileRecords);
             bytesBefore += f.bytes;
@@ -463,7 +546,10 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         // the late records, in time order
         acc.beginFile();
         late.replay((rec, s, d) => void place(rec, s, d, Math.floor(rec.startMs / 60_000)));
-        progress.update(totalBytes, { rate: Math.round(counts.read / Math.max(1e-3, (Date.now() - t0) / 1000)), mb: (totalBytes / 1e6).toFixed(1) });
+        progress.update(totalBytes, {
+          rate: Math.round(counts.read / Math.max(1e-3, (Date.now() - t0) / 1000)),
+          mb: (totalBytes / 1e6).toFixed(1),
+        });
       } catch (e) {
         acc.close();
         throw e;
@@ -516,15 +602,24 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           to: opts.to ?? null,
           timeRange: rangeGiven
             ? { source: '--from/--to', from: minuteToIso(startMinute), to: minuteToIso(endMinute) }
-            : { source: 'bulk of the data', from: minuteToIso(startMinute), to: minuteToIso(endMinute), rule: `at most max(1, ${OUTLIER_TAIL_SHARE * 100}% of the records) at each end, separated from the rest by more than ${OUTLIER_GAP_MINUTES} minutes, are time outliers; a store more than ${STRETCH_FACTOR}x longer than its hours with records (and over ${STRETCH_EMPTY_MINUTES} minutes longer) needs --allow-large`, ...(bulk ? { recordsInside: bulk.records } : {}) },
+            : {
+                source: 'bulk of the data',
+                from: minuteToIso(startMinute),
+                to: minuteToIso(endMinute),
+                rule: `at most max(1, ${OUTLIER_TAIL_SHARE * 100}% of the records) at each end, separated from the rest by more than ${OUTLIER_GAP_MINUTES} minutes, are time outliers; a store more than ${STRETCH_FACTOR}x longer than its hours with records (and over ${STRETCH_EMPTY_MINUTES} minutes longer) needs --allow-large`,
+                ...(bulk ? { recordsInside: bulk.records } : {}),
+              },
           reorderMinutes: reorder,
           lateRecords: late.n,
           chunkMinutes,
           spreadLongFlows: Boolean(opts.spreadLongFlows),
           utcOffsetHours: opts.utcOffsetHours ?? 0,
           maxRejectShare,
-          timeRule: opts.spreadLongFlows ? 'packets and bytes spread over the minutes a flow spans; flow counted in its start minute' : 'flow counted in the minute of its start time',
-          fileOrder: 'by time: the nfcapd name, else the first record; each file has its own reorder window, overlapping files are merged',
+          timeRule: opts.spreadLongFlows
+            ? 'packets and bytes spread over the minutes a flow spans; flow counted in its start minute'
+            : 'flow counted in the minute of its start time',
+          fileOrder:
+            'by time: the nfcapd name, else the first record; each file has its own reorder window, overlapping files are merged',
           inventory: { ...registry.stats(), rule: 'overlapping entries: the longest prefix wins' },
           peakOpenChunks: acc.stats.peakOpenChunks,
         },
@@ -552,16 +647,32 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
   });
 }
 
-function emptyMessage(opts: SerializeOptions, counts: { read: number; used: number; unmatched: number; outsideRange: number }, rej: number, rejected: Record<string, number>, skipped: SkippedFile[], files: number): string {
+function emptyMessage(
+  opts: SerializeOptions,
+  counts: { read: number; used: number; unmatched: number; outsideRange: number },
+  rej: number,
+  rejected: Record<string, number>,
+  skipped: SkippedFile[],
+  files: number,
+): string {
   const where = opts.inputs.join(', ');
   let cause: string;
-  if (files === 0) cause = `every input file was skipped (${skipped.map((s) => `${s.path}: ${s.reason}`).slice(0, 3).join('; ')}${skipped.length > 3 ? '; ...' : ''})`;
+  if (files === 0)
+    cause = `every input file was skipped (${skipped
+      .map((s) => `${s.path}: ${s.reason}`)
+      .slice(0, 3)
+      .join('; ')}${skipped.length > 3 ? '; ...' : ''})`;
   else if (counts.read === 0) cause = `the files hold no flow records (a header only?)`;
   else if (counts.unmatched === counts.read - rej - counts.outsideRange && counts.unmatched > 0)
     cause = `none of the ${counts.unmatched} good records has an address of the inventory: check --nodes/--prefix against the addresses in the files (netflowgen inspect shows a store's nodes)`;
-  else if (counts.outsideRange > 0 && counts.outsideRange >= counts.read - rej) cause = `all ${counts.outsideRange} good records are outside --from/--to (${opts.from ?? '...'} to ${opts.to ?? '...'})`;
+  else if (counts.outsideRange > 0 && counts.outsideRange >= counts.read - rej)
+    cause = `all ${counts.outsideRange} good records are outside --from/--to (${opts.from ?? '...'} to ${opts.to ?? '...'})`;
   else {
-    const top = Object.entries(rejected).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    const top = Object.entries(rejected)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
     cause = `${rej} of ${counts.read} records were rejected (${top})`;
   }
   return `no record was used from ${where}: ${cause}. Read ${counts.read}, matched no node ${counts.unmatched}, outside --from/--to ${counts.outsideRange}, rejected ${rej}${skipped.length ? `, ${skipped.length} file(s) skipped` : ''}; no store was written`;

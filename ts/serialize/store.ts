@@ -125,7 +125,8 @@ export class SeriesStore {
     }
     const m = validateWithSchema<SeriesStoreManifest>(STORE_SCHEMA, raw, path);
     const expected = m.nodes.length * m.minutes * m.features.length * 4;
-    if (m.dataBytes !== expected) throw new Error(`${path}: dataBytes ${m.dataBytes} != nodes x minutes x features x 4 = ${expected}`);
+    if (m.dataBytes !== expected)
+      throw new Error(`${path}: dataBytes ${m.dataBytes} != nodes x minutes x features x 4 = ${expected}`);
     return new SeriesStore(dir, m);
   }
 
@@ -179,12 +180,16 @@ function readExactly(fd: number, buf: Uint8Array, pos: number): void {
  */
 export async function writeSeriesStore(
   dir: string,
-  parts: Omit<SeriesStoreManifest, 'kind' | 'schemaVersion' | 'dtype' | 'layout' | 'dataFile' | 'dataBytes' | 'firstMinute' | 'createdBy'> & { data: Float32Array; createdBy?: string },
+  parts: Omit<
+    SeriesStoreManifest,
+    'kind' | 'schemaVersion' | 'dtype' | 'layout' | 'dataFile' | 'dataBytes' | 'firstMinute' | 'createdBy'
+  > & { data: Float32Array; createdBy?: string },
   opts: { overwrite?: boolean } = {},
 ): Promise<SeriesStoreManifest> {
   const { data, ...rest } = parts;
   const expected = rest.nodes.length * rest.minutes * rest.features.length;
-  if (data.length !== expected) throw new Error(`writeSeriesStore: data has ${data.length} values, expected ${expected}`);
+  if (data.length !== expected)
+    throw new Error(`writeSeriesStore: data has ${data.length} values, expected ${expected}`);
   const manifest: SeriesStoreManifest = {
     kind: 'netflowgen.series-store',
     schemaVersion: 1,

@@ -27,7 +27,11 @@ export interface Observed {
  * Whether the alert's report is consistent with the series: reported >= ratio x observed for both
  * packets and bytes. An alert over minutes with no traffic at all passes (nothing to contradict it).
  */
-export function reportMatches(alert: Pick<Alert, 'reported_packets' | 'reported_bytes'>, observed: Observed, ratio = 0.95): boolean {
+export function reportMatches(
+  alert: Pick<Alert, 'reported_packets' | 'reported_bytes'>,
+  observed: Observed,
+  ratio = 0.95,
+): boolean {
   return alert.reported_packets >= ratio * observed.packets && alert.reported_bytes >= ratio * observed.bytes;
 }
 

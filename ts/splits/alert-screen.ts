@@ -29,7 +29,8 @@ export function screenAlerts(alerts: readonly Alert[], store: SeriesStore, opts:
   const feats = store.manifest.features;
   const pktCol = feats.indexOf('in.pkt');
   const bytCol = feats.indexOf('in.byt');
-  if (pktCol < 0 || bytCol < 0) throw new Error(`${store.dir}: the store lacks in.pkt or in.byt, needed to check alerts against the traffic`);
+  if (pktCol < 0 || bytCol < 0)
+    throw new Error(`${store.dir}: the store lacks in.pkt or in.byt, needed to check alerts against the traffic`);
   const types = opts.attackTypes ? new Set(opts.attackTypes) : null;
   return alerts.map((alert) => {
     const node = store.nodeIndex(alert.victim);
@@ -43,7 +44,10 @@ export function screenAlerts(alerts: readonly Alert[], store: SeriesStore, opts:
     else {
       const block = store.readNode(node, start, end + 1);
       const F = store.nFeatures;
-      out.observed = { packets: sumColumn(block, F, pktCol, 0, end + 1 - start), bytes: sumColumn(block, F, bytCol, 0, end + 1 - start) };
+      out.observed = {
+        packets: sumColumn(block, F, pktCol, 0, end + 1 - start),
+        bytes: sumColumn(block, F, bytCol, 0, end + 1 - start),
+      };
       if (!reportMatches(alert, out.observed, opts.ratio ?? 0.95)) out.drop = 'mismatch';
     }
     return out;

@@ -67,11 +67,13 @@ class LineChecker {
     return v;
   }
   number(field: string, v: unknown = this.obj[field]): number {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(field, `expected a number >= 0, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      this.fail(field, `expected a number >= 0, got ${JSON.stringify(v)}`);
     return v;
   }
   minute(field: string, v: unknown = this.obj[field]): number {
-    if (typeof v !== 'string') this.fail(field, `expected an ISO minute such as 2021-09-21T15:45:00Z, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string')
+      this.fail(field, `expected an ISO minute such as 2021-09-21T15:45:00Z, got ${JSON.stringify(v)}`);
     try {
       return isoToMinute(v);
     } catch (e) {
@@ -80,7 +82,8 @@ class LineChecker {
   }
   attackType(field: string): AttackType {
     const v = this.obj[field];
-    if (!ATTACK_TYPES.includes(v as AttackType)) this.fail(field, `expected one of ${ATTACK_TYPES.join(', ')}, got ${JSON.stringify(v)}`);
+    if (!ATTACK_TYPES.includes(v as AttackType))
+      this.fail(field, `expected one of ${ATTACK_TYPES.join(', ')}, got ${JSON.stringify(v)}`);
     return v as AttackType;
   }
 }
@@ -99,7 +102,8 @@ function parseLines<T>(path: string, schema: string, each: (c: LineChecker) => T
     } catch (e) {
       throw new InputError('format', { file: path, line: i + 1 }, '', `not JSON: ${(e as Error).message}`);
     }
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError('format', { file: path, line: i + 1 }, '', 'expected one JSON object per line');
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+      throw new InputError('format', { file: path, line: i + 1 }, '', 'expected one JSON object per line');
     out.push(each(new LineChecker(path, i + 1, obj as Record<string, unknown>)));
     validateWithSchema(schema, obj, `${path}:${i + 1}`);
   });
@@ -113,7 +117,10 @@ export function readAlerts(path: string): Alert[] {
     const a: Alert = {
       alert_id: c.string('alert_id'),
       victim: c.string('victim'),
-      customer: typeof c.obj.customer === 'string' ? c.obj.customer : c.fail('customer', `expected a string, got ${JSON.stringify(c.obj.customer)}`),
+      customer:
+        typeof c.obj.customer === 'string'
+          ? c.obj.customer
+          : c.fail('customer', `expected a string, got ${JSON.stringify(c.obj.customer)}`),
       attack_type: c.attackType('attack_type'),
       start: c.obj.start as string,
       end: c.obj.end as string,
@@ -121,7 +128,10 @@ export function readAlerts(path: string): Alert[] {
       endMinute: c.minute('end'),
       reported_packets: c.number('reported_packets'),
       reported_bytes: c.number('reported_bytes'),
-      false_positive: typeof c.obj.false_positive === 'boolean' ? c.obj.false_positive : c.fail('false_positive', `expected true or false, got ${JSON.stringify(c.obj.false_positive)}`),
+      false_positive:
+        typeof c.obj.false_positive === 'boolean'
+          ? c.obj.false_positive
+          : c.fail('false_positive', `expected true or false, got ${JSON.stringify(c.obj.false_positive)}`),
       line: c.line,
     };
     if (a.endMinute < a.startMinute) c.fail('end', `alert ends (${a.end}) before it starts (${a.start})`);
@@ -135,9 +145,11 @@ export function readAlerts(path: string): Alert[] {
 export function readGroundTruth(path: string): TruthAttack[] {
   return parseLines(path, 'ground-truth.schema.json', (c) => {
     const id = c.obj.alert_id;
-    if (id !== null && (typeof id !== 'string' || id === '')) c.fail('alert_id', `expected a string or null, got ${JSON.stringify(id)}`);
+    if (id !== null && (typeof id !== 'string' || id === ''))
+      c.fail('alert_id', `expected a string or null, got ${JSON.stringify(id)}`);
     const mins = c.obj.minutes as unknown[];
-    if (!Array.isArray(mins)) c.fail('minutes', `expected an array of {minute, packets, bytes, flows}, got ${JSON.stringify(mins)}`);
+    if (!Array.isArray(mins))
+      c.fail('minutes', `expected an array of {minute, packets, bytes, flows}, got ${JSON.stringify(mins)}`);
     const g: TruthAttack = {
       alert_id: id as string | null,
       victim: c.string('victim'),

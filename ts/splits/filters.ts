@@ -14,7 +14,13 @@ export interface NodeActivity {
 }
 
 /** Activity of a node block (minute-major, `stride` columns) over minutes [from, to). */
-export function nodeActivity(series: Float32Array, stride: number, from: number, to: number, byteCols: readonly number[]): NodeActivity {
+export function nodeActivity(
+  series: Float32Array,
+  stride: number,
+  from: number,
+  to: number,
+  byteCols: readonly number[],
+): NodeActivity {
   let active = 0;
   let bytes = 0;
   const cols = byteCols.length ? byteCols : Array.from({ length: stride }, (_, c) => c);
@@ -56,11 +62,17 @@ export interface NodeSelection {
  * Applies the filters in order: excluded customers, activity threshold (a node with no active
  * training minute is always dropped as inactive), then top-K by training bytes (ties: store order).
  */
-export function selectNodes(customers: readonly string[], activity: readonly NodeActivity[], opts: FilterOptions = {}): NodeSelection {
-  if (customers.length !== activity.length) throw new Error(`selectNodes: ${customers.length} nodes but ${activity.length} activity records`);
+export function selectNodes(
+  customers: readonly string[],
+  activity: readonly NodeActivity[],
+  opts: FilterOptions = {},
+): NodeSelection {
+  if (customers.length !== activity.length)
+    throw new Error(`selectNodes: ${customers.length} nodes but ${activity.length} activity records`);
   const minActive = opts.minActive ?? 0;
   if (!(minActive >= 0 && minActive <= 1)) throw new Error(`--min-active must be a share in [0, 1], got ${minActive}`);
-  if (opts.topK !== undefined && !(Number.isInteger(opts.topK) && opts.topK > 0)) throw new Error(`--top-k must be a positive integer, got ${opts.topK}`);
+  if (opts.topK !== undefined && !(Number.isInteger(opts.topK) && opts.topK > 0))
+    throw new Error(`--top-k must be a positive integer, got ${opts.topK}`);
   const excluded = new Set(opts.excludeCustomers ?? []);
   const dropped = new Map<number, DropReason>();
   let pass: number[] = [];

@@ -15,7 +15,8 @@ export interface MinuteRange {
 export type Splits = Record<SplitName, MinuteRange>;
 
 /** How the splits were chosen, as recorded in manifests. */
-export type SplitRule = { kind: 'fractions'; fractions: [number, number, number] } | { kind: 'dates'; dates: [string, string] };
+export type SplitRule =
+  { kind: 'fractions'; fractions: [number, number, number] } | { kind: 'dates'; dates: [string, string] };
 
 /** The paper's proportions: 95,232 / 10,752 / 26,496 of 132,480 minutes, about 72% / 8% / 20%. */
 export const DEFAULT_FRACTIONS: [number, number, number] = [0.72, 0.08, 0.2];
@@ -25,7 +26,8 @@ export const DEFAULT_FRACTIONS: [number, number, number] = [0.72, 0.08, 0.2];
  * floored: train = [0, floor(f1 T)), valid = [floor(f1 T), floor((f1 + f2) T)), test = the rest.
  */
 export function splitsFromFractions(minutes: number, fractions: readonly number[]): Splits {
-  if (fractions.length !== 3 || fractions.some((f) => !(f >= 0 && f <= 1))) throw new Error(`split fractions must be three numbers in [0, 1] (train,valid,test), got ${fractions.join(',')}`);
+  if (fractions.length !== 3 || fractions.some((f) => !(f >= 0 && f <= 1)))
+    throw new Error(`split fractions must be three numbers in [0, 1] (train,valid,test), got ${fractions.join(',')}`);
   const sum = fractions[0] + fractions[1] + fractions[2];
   if (Math.abs(sum - 1) > 1e-6) throw new Error(`split fractions must sum to 1, got ${fractions.join(' + ')} = ${sum}`);
   const a = Math.floor(fractions[0] * minutes + 1e-9);
@@ -38,7 +40,10 @@ export function splitsFromFractions(minutes: number, fractions: readonly number[
  * Dates outside the store's range are clamped to it.
  */
 export function splitsFromDates(startMinute: number, minutes: number, validFrom: number, testFrom: number): Splits {
-  if (!(testFrom >= validFrom)) throw new Error(`split dates must be in order: validation start ${minuteToIso(validFrom)} is after test start ${minuteToIso(testFrom)}`);
+  if (!(testFrom >= validFrom))
+    throw new Error(
+      `split dates must be in order: validation start ${minuteToIso(validFrom)} is after test start ${minuteToIso(testFrom)}`,
+    );
   const clamp = (m: number) => Math.min(minutes, Math.max(0, m - startMinute));
   const a = clamp(validFrom);
   const b = clamp(testFrom);
@@ -49,17 +54,29 @@ export function splitsFromDates(startMinute: number, minutes: number, validFrom:
  * Parses a split option: "0.72,0.08,0.2" (fractions) or "2021-10-01T00:00:00Z,2021-10-08T00:00:00Z"
  * (start of validation, start of test).
  */
-export function parseSplitSpec(spec: string, startMinute: number, minutes: number): { splits: Splits; rule: SplitRule } {
-  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
+export function parseSplitSpec(
+  spec: string,
+  startMinute: number,
+  minutes: number,
+): { splits: Splits; rule: SplitRule } {
+  const parts = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (parts.length === 3 && parts.every((p) => /^[0-9.]+$/.test(p))) {
     const fractions = parts.map(Number) as [number, number, number];
     return { splits: splitsFromFractions(minutes, fractions), rule: { kind: 'fractions', fractions } };
   }
   if (parts.length === 2) {
     const [v, t] = parts.map((p) => isoToMinute(p));
-    return { splits: splitsFromDates(startMinute, minutes, v, t), rule: { kind: 'dates', dates: [minuteToIso(v), minuteToIso(t)] } };
+    return {
+      splits: splitsFromDates(startMinute, minutes, v, t),
+      rule: { kind: 'dates', dates: [minuteToIso(v), minuteToIso(t)] },
+    };
   }
-  throw new Error(`--split: expected three fractions (e.g. 0.72,0.08,0.2) or two ISO dates (validation start, test start), got '${spec}'`);
+  throw new Error(
+    `--split: expected three fractions (e.g. 0.72,0.08,0.2) or two ISO dates (validation start, test start), got '${spec}'`,
+  );
 }
 
 /** The split holding a minute, or null outside the store. */
@@ -74,8 +91,10 @@ export function splitOf(minute: number, splits: Splits): SplitName | null {
  * the end is dropped.
  */
 export function windowStarts(range: MinuteRange, length: number, stride = length): Int32Array {
-  if (!(Number.isInteger(length) && length > 0)) throw new Error(`window length must be a positive integer, got ${length}`);
-  if (!(Number.isInteger(stride) && stride > 0)) throw new Error(`window stride must be a positive integer, got ${stride}`);
+  if (!(Number.isInteger(length) && length > 0))
+    throw new Error(`window length must be a positive integer, got ${length}`);
+  if (!(Number.isInteger(stride) && stride > 0))
+    throw new Error(`window stride must be a positive integer, got ${stride}`);
   const n = range.end - range.start >= length ? Math.floor((range.end - range.start - length) / stride) + 1 : 0;
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = range.start + i * stride;

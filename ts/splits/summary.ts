@@ -36,7 +36,11 @@ export function table1(
   const col = (customers: readonly string[]): Table1Column => ({
     customers: new Set(customers).size,
     nodes: customers.length,
-    windows: { train: customers.length * perNode.train, valid: customers.length * perNode.valid, test: customers.length * perNode.test },
+    windows: {
+      train: customers.length * perNode.train,
+      valid: customers.length * perNode.valid,
+      test: customers.length * perNode.test,
+    },
   });
   return { windowLength, minutes, windowsPerNode: perNode, raw: col(raw.customers), filtered: col(kept.customers) };
 }

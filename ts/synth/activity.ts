@@ -38,7 +38,9 @@ export function dailyProfile(peakHour: number, depth: number): Float64Array {
   return p;
 }
 
-const DAILY: Record<RoleName, Float64Array> = Object.fromEntries(ROLE_NAMES.map((r) => [r, dailyProfile(ROLES[r].peakHour, ROLES[r].depth)])) as Record<RoleName, Float64Array>;
+const DAILY: Record<RoleName, Float64Array> = Object.fromEntries(
+  ROLE_NAMES.map((r) => [r, dailyProfile(ROLES[r].peakHour, ROLES[r].depth)]),
+) as Record<RoleName, Float64Array>;
 
 /** The deterministic part of the level: daily x weekly, at an absolute minute (epoch minutes) for a node in time zone tz. */
 export function cycleLevel(role: RoleName, epochMinute: number, tzOffsetHours: number): number {
@@ -61,7 +63,13 @@ export interface NodeActivity {
 
 export function initialActivity(rng: Rng, role: RoleName): NodeActivity {
   const s = ROLES[role].sessions;
-  return { noise: NODE_SIGMA * rng.normal(), burstLeft: 0, burstMult: 1, outageLeft: 0, present: s ? (rng.chance(s.on / (s.on + s.off)) ? 1 : 0) : 1 };
+  return {
+    noise: NODE_SIGMA * rng.normal(),
+    burstLeft: 0,
+    burstMult: 1,
+    outageLeft: 0,
+    present: s ? (rng.chance(s.on / (s.on + s.off)) ? 1 : 0) : 1,
+  };
 }
 
 /** One customer-level noise step (shared by the customer's nodes). */
@@ -97,7 +105,8 @@ export function stepActivity(a: NodeActivity, role: RoleName, cycle: number, cus
   }
 
   // outageLeft counts the outage minutes still to come, this one included.
-  if (a.outageLeft === 0 && rng.chance(OUTAGES_PER_DAY / 1440)) a.outageLeft = Math.max(2, Math.min(240, Math.round(rng.lognormal(15, 1))));
+  if (a.outageLeft === 0 && rng.chance(OUTAGES_PER_DAY / 1440))
+    a.outageLeft = Math.max(2, Math.min(240, Math.round(rng.lognormal(15, 1))));
   if (a.outageLeft > 0) {
     a.outageLeft--;
     return 0;

@@ -34,7 +34,7 @@ const RESERVED_V4: readonly (readonly [number, number])[] = [
 export function isPublicV4(a: number): boolean {
   for (const [net, len] of RESERVED_V4) {
     const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-    if (((a & mask) >>> 0) === net) return false;
+    if ((a & mask) >>> 0 === net) return false;
   }
   return true;
 }
@@ -48,7 +48,11 @@ export function randomPublicV4(rng: Rng): number {
 }
 
 /** First 16 bits of real-looking global IPv6 allocations (RIR blocks), never 2001:db8. */
-const V6_TOP = [0x2001, 0x2003, 0x2400, 0x2401, 0x2404, 0x2405, 0x2408, 0x2409, 0x240e, 0x2600, 0x2601, 0x2602, 0x2603, 0x2604, 0x2605, 0x2607, 0x2800, 0x2801, 0x2803, 0x2804, 0x2a00, 0x2a01, 0x2a02, 0x2a03, 0x2a04, 0x2a05, 0x2a06, 0x2a0e, 0x2c0f];
+const V6_TOP = [
+  0x2001, 0x2003, 0x2400, 0x2401, 0x2404, 0x2405, 0x2408, 0x2409, 0x240e, 0x2600, 0x2601, 0x2602, 0x2603, 0x2604,
+  0x2605, 0x2607, 0x2800, 0x2801, 0x2803, 0x2804, 0x2a00, 0x2a01, 0x2a02, 0x2a03, 0x2a04, 0x2a05, 0x2a06, 0x2a0e,
+  0x2c0f,
+];
 
 /** A random global IPv6 address as text. Hosts often have short interface IDs (::1, ::a:3), so some do here. */
 export function randomPublicV6(rng: Rng): string {

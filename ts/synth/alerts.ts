@@ -32,7 +32,6 @@ export interface WindowTotals {
   bytes: number;
 }
 
-
 export function buildFeeds(
   seed: number,
   plan: EventPlan,
@@ -69,7 +68,16 @@ export function buildFeeds(
     }
     pending.push({
       attack: k,
-      alert: { victim: node.address, customer: node.customerId, attack_type: a.type, start: iso(a.alertStart), end: iso(a.alertEnd), reported_packets: Math.round(pkts), reported_bytes: Math.round(bytes), false_positive: false },
+      alert: {
+        victim: node.address,
+        customer: node.customerId,
+        attack_type: a.type,
+        start: iso(a.alertStart),
+        end: iso(a.alertEnd),
+        reported_packets: Math.round(pkts),
+        reported_bytes: Math.round(bytes),
+        false_positive: false,
+      },
     });
   });
   plan.crowds.forEach((c: CrowdPlan, k) => {
@@ -77,13 +85,29 @@ export function buildFeeds(
     pending.push({
       attack: -1,
       alert: {
-        victim: node.address, customer: node.customerId, attack_type: c.type, start: iso(c.alertStart), end: iso(c.alertEnd),
-        reported_packets: Math.round(crowdWindows[k].packets * rng.uniform(1, 1.2)), reported_bytes: Math.round(crowdWindows[k].bytes * rng.uniform(1, 1.2)), false_positive: true,
+        victim: node.address,
+        customer: node.customerId,
+        attack_type: c.type,
+        start: iso(c.alertStart),
+        end: iso(c.alertEnd),
+        reported_packets: Math.round(crowdWindows[k].packets * rng.uniform(1, 1.2)),
+        reported_bytes: Math.round(crowdWindows[k].bytes * rng.uniform(1, 1.2)),
+        false_positive: true,
       },
     });
   });
 
-  pending.sort((x, y) => (x.alert.start < y.alert.start ? -1 : x.alert.start > y.alert.start ? 1 : x.alert.victim < y.alert.victim ? -1 : x.alert.victim > y.alert.victim ? 1 : 0));
+  pending.sort((x, y) =>
+    x.alert.start < y.alert.start
+      ? -1
+      : x.alert.start > y.alert.start
+        ? 1
+        : x.alert.victim < y.alert.victim
+          ? -1
+          : x.alert.victim > y.alert.victim
+            ? 1
+            : 0,
+  );
   const width = Math.max(5, String(pending.length).length);
   const idOfAttack = new Map<number, string>();
   const alerts: Alert[] = pending.map((p, i) => {
@@ -100,7 +124,12 @@ export function buildFeeds(
       attack_type: a.type,
       onset: iso(a.onset),
       end: iso(a.onset + a.duration - 1),
-      minutes: Array.from({ length: a.duration }, (_, i) => ({ minute: iso(a.onset + i), packets: run.pkts[i], bytes: run.bytes[i], flows: run.flows[i] })),
+      minutes: Array.from({ length: a.duration }, (_, i) => ({
+        minute: iso(a.onset + i),
+        packets: run.pkts[i],
+        bytes: run.bytes[i],
+        flows: run.flows[i],
+      })),
     };
   });
   return { alerts, groundTruth };
@@ -108,5 +137,10 @@ export function buildFeeds(
 
 /** alerts as CSV with the JSON field names as the header. */
 export function alertsCsv(alerts: readonly Alert[]): string {
-  return ALERT_CSV_COLUMNS.join(',') + '\n' + alerts.map((a) => ALERT_CSV_COLUMNS.map((c) => String(a[c])).join(',')).join('\n') + (alerts.length ? '\n' : '');
+  return (
+    ALERT_CSV_COLUMNS.join(',') +
+    '\n' +
+    alerts.map((a) => ALERT_CSV_COLUMNS.map((c) => String(a[c])).join(',')).join('\n') +
+    (alerts.length ? '\n' : '')
+  );
 }

@@ -106,14 +106,20 @@ export function allocate(count: number, shares: readonly number[]): number[] {
   return out;
 }
 
-export function planEvents(cfg: SynthConfig, inv: Inventory, templates: readonly AttackTemplate[], startMinute: number): EventPlan {
+export function planEvents(
+  cfg: SynthConfig,
+  inv: Inventory,
+  templates: readonly AttackTemplate[],
+  startMinute: number,
+): EventPlan {
   const rng = Rng.derive(cfg.seed, 'plan');
   const M = cfg.minutes;
   const busy: Interval[][] = inv.nodes.map(() => []);
   const free = (node: number, a: number, b: number) => busy[node].every(([x, y]) => b + GAP < x || a - GAP > y);
   const allowed = (n: SynthNode) => cfg.victimRoles.length === 0 || cfg.victimRoles.includes(n.role);
   const victimWeights = inv.nodes.map((n) => (allowed(n) ? ROLES[n.role].victimWeight * Math.pow(n.scale, 0.3) : 0));
-  if (cfg.attacks > 0 && victimWeights.every((w) => w === 0)) throw new Error(`synth: no node has a role of --victim-roles (${cfg.victimRoles.join(', ')})`);
+  if (cfg.attacks > 0 && victimWeights.every((w) => w === 0))
+    throw new Error(`synth: no node has a role of --victim-roles (${cfg.victimRoles.join(', ')})`);
 
   // Segments of the time axis (the train / validation / test splits).
   const bounds = [0, Math.round(cfg.splits[0] * M), Math.round((cfg.splits[0] + cfg.splits[1]) * M), M];
@@ -143,13 +149,18 @@ export function planEvents(cfg: SynthConfig, inv: Inventory, templates: readonly
       const type: AttackType = template >= 0 ? templates[template].type : synthTypes[rng.weighted(synthWeights)];
       const ramp = rng.intIn(2, 10);
       const decay = rng.intIn(1, 5);
-      const duration = Math.min(Math.floor(M / 4), Math.max(ramp + decay + 8, Math.min(480, Math.round(rng.lognormal(30, 0.9)))));
+      const duration = Math.min(
+        Math.floor(M / 4),
+        Math.max(ramp + decay + 8, Math.min(480, Math.round(rng.lognormal(30, 0.9)))),
+      );
       const delay = ramp + Math.min(4, rng.geometric(0.5) - 1);
       const endLag = rng.intIn(0, 8);
       const [lo, hi] = onsetRange(seg, duration + endLag);
       let placed: AttackPlan | null = null;
       // An overlay capture's sources fix the victim's address family.
-      const weights = victimWeights.map((w, i) => (template >= 0 && (templates[template].family === 6) !== inv.nodes[i].v6 ? 0 : w));
+      const weights = victimWeights.map((w, i) =>
+        template >= 0 && (templates[template].family === 6) !== inv.nodes[i].v6 ? 0 : w,
+      );
       const anyVictim = weights.some((w) => w > 0);
       for (let tries = 0; tries < 200 && !placed && anyVictim; tries++) {
         const victim = rng.weighted(weights);
@@ -157,7 +168,21 @@ export function planEvents(cfg: SynthConfig, inv: Inventory, templates: readonly
         const end = Math.min(M - 1, onset + duration - 1 + endLag);
         if (!free(victim, onset, end)) continue;
         busy[victim].push([onset, end]);
-        placed = shapeAttack(rng, cfg, inv.nodes[victim], attacks.length, type, template, templates, onset, duration, ramp, decay, startMinute, inv);
+        placed = shapeAttack(
+          rng,
+          cfg,
+          inv.nodes[victim],
+          attacks.length,
+          type,
+          template,
+          templates,
+          onset,
+          duration,
+          ramp,
+          decay,
+          startMinute,
+          inv,
+        );
         placed.alertStart = onset + delay;
         placed.alertEnd = end;
       }
@@ -177,7 +202,8 @@ export function planEvents(cfg: SynthConfig, inv: Inventory, templates: readonly
 
   // Benign surges for the false-positive alerts.
   const alerting = attacks.filter((a) => a.alert !== 'missed').length;
-  const nCrowds = cfg.falsePositiveShare > 0 ? Math.round((alerting * cfg.falsePositiveShare) / (1 - cfg.falsePositiveShare)) : 0;
+  const nCrowds =
+    cfg.falsePositiveShare > 0 ? Math.round((alerting * cfg.falsePositiveShare) / (1 - cfg.falsePositiveShare)) : 0;
   const crowds: CrowdPlan[] = [];
   const perSegmentCrowds = allocate(nCrowds, cfg.splits);
   for (let seg = 0; seg < 3; seg++) {
@@ -193,7 +219,16 @@ export function planEvents(cfg: SynthConfig, inv: Inventory, templates: readonly
         const role = inv.nodes[victim].role;
         const udpHeavy = role === 'dns' || role === 'ntp' || role === 'game';
         // The alert starts 2-6 minutes into the surge, never after the alert's end (a 6-minute surge ends at start + 5).
-        crowds.push({ index: 0, victim, start, duration, factor: Math.min(12, Math.max(2.5, rng.lognormal(4, 0.4))), type: udpHeavy ? 'UDP' : 'other', alertStart: Math.min(start + rng.intIn(2, 6), alertEnd), alertEnd });
+        crowds.push({
+          index: 0,
+          victim,
+          start,
+          duration,
+          factor: Math.min(12, Math.max(2.5, rng.lognormal(4, 0.4))),
+          type: udpHeavy ? 'UDP' : 'other',
+          alertStart: Math.min(start + rng.intIn(2, 6), alertEnd),
+          alertEnd,
+        });
         break;
       }
     }
@@ -218,7 +253,10 @@ function shapeAttack(
   startMinute: number,
   inv: Inventory,
 ): AttackPlan {
-  const normal = Math.max(1, node.meanInPerMinute * cycleLevel(node.role, startMinute + onset, inv.customers[node.customer].tzOffset));
+  const normal = Math.max(
+    1,
+    node.meanInPerMinute * cycleLevel(node.role, startMinute + onset, inv.customers[node.customer].tzOffset),
+  );
   const multiple = Math.min(1000, Math.max(4, rng.lognormal(20, 0.9)));
   // Whatever the victim's size, an attack carries at least about 2 MB a minute (~270 kbit/s).
   const peakBytes = Math.max(multiple * normal, rng.lognormal(2e6, 0.5));
@@ -246,7 +284,10 @@ function shapeAttack(
       case 'SYN':
         pktSize = rng.pick(node.v6 ? [60, 80] : [40, 44, 60]);
         sources = 0;
-        dstPort = node.servicePort && ROLES[node.role].synTargets.includes(node.servicePort) ? node.servicePort : rng.pick(ROLES[node.role].synTargets);
+        dstPort =
+          node.servicePort && ROLES[node.role].synTargets.includes(node.servicePort)
+            ? node.servicePort
+            : rng.pick(ROLES[node.role].synTargets);
         break;
       default: // UDP flood
         pktSize = rng.chance(0.5) ? rng.uniform(60, 130) : rng.uniform(1000, 1470);
@@ -255,13 +296,33 @@ function shapeAttack(
     }
   }
   return {
-    index, victim: node.index, type, template, onset, duration, ramp, decay, startBytes, peakBytes, multiple, pktSize, sources,
-    pulse: rng.chance(0.15) ? rng.intIn(4, 12) : 0, dstPort, fragments, alert: 'true', alertStart: -1, alertEnd: -1,
+    index,
+    victim: node.index,
+    type,
+    template,
+    onset,
+    duration,
+    ramp,
+    decay,
+    startBytes,
+    peakBytes,
+    multiple,
+    pktSize,
+    sources,
+    pulse: rng.chance(0.15) ? rng.intIn(4, 12) : 0,
+    dstPort,
+    fragments,
+    alert: 'true',
+    alertStart: -1,
+    alertEnd: -1,
   };
 }
 
 /** Target incoming bytes of attack minute i (0-based), before the per-minute noise. */
-export function attackCurve(a: Pick<AttackPlan, 'duration' | 'ramp' | 'decay' | 'startBytes' | 'peakBytes' | 'pulse'>, i: number): number {
+export function attackCurve(
+  a: Pick<AttackPlan, 'duration' | 'ramp' | 'decay' | 'startBytes' | 'peakBytes' | 'pulse'>,
+  i: number,
+): number {
   if (i < 0 || i >= a.duration) return 0;
   if (i < a.ramp) return a.startBytes * Math.pow(a.peakBytes / a.startBytes, i / a.ramp);
   let v = a.peakBytes;
@@ -292,13 +353,25 @@ export class AttackRun {
   private source(victim: SynthNode): string {
     const r = this.rng;
     if (this.plan.sources === 0) return victim.v6 ? randomPublicV6(r) : formatIPv4(randomPublicV4(r));
-    if (!this.pool) this.pool = Array.from({ length: this.plan.sources }, () => (victim.v6 ? randomPublicV6(r) : formatIPv4(randomPublicV4(r))));
+    if (!this.pool)
+      this.pool = Array.from({ length: this.plan.sources }, () =>
+        victim.v6 ? randomPublicV6(r) : formatIPv4(randomPublicV4(r)),
+      );
     // Reflectors contribute unevenly: a Zipf-like pick.
-    return this.pool[Math.min(this.pool.length - 1, Math.floor(Math.exp(r.float() * Math.log(this.pool.length + 1))) - 1)];
+    return this.pool[
+      Math.min(this.pool.length - 1, Math.floor(Math.exp(r.float() * Math.log(this.pool.length + 1))) - 1)
+    ];
   }
 
   /** Emits minute i of the attack into the buffer and records what was emitted (incoming) as ground truth. */
-  emitMinute(i: number, victim: SynthNode, epochMinute: number, maxFlows: number, templates: readonly AttackTemplate[], buf: FlowBuffer): void {
+  emitMinute(
+    i: number,
+    victim: SynthNode,
+    epochMinute: number,
+    maxFlows: number,
+    templates: readonly AttackTemplate[],
+    buf: FlowBuffer,
+  ): void {
     const a = this.plan;
     const r = this.rng;
     const volume = attackCurve(a, i) * Math.min(2, Math.max(0.5, r.lognormal(1, 0.2)));
@@ -319,7 +392,12 @@ export class AttackRun {
     for (let j = 0; j < flows; j++) {
       const pkts = Math.max(1, Math.round((totalPkts * weights[j]) / wsum));
       let offset = r.int(60_000);
-      let src: string, sp: number, dp: number, proto: number, flags = 0, size: number;
+      let src: string,
+        sp: number,
+        dp: number,
+        proto: number,
+        flags = 0,
+        size: number;
       if (tpl) {
         const k = picks![j];
         // The capture's own timing, stretched over the minute.
@@ -374,7 +452,20 @@ export class AttackRun {
         // The victim's SYN-ACK answers to a spoofed SYN flood (backscatter), outgoing: a few records a minute.
         if (a.type === 'SYN' && !tpl && j < 8) {
           const answered = Math.max(1, Math.round(pkts * r.uniform(0.2, 0.6)));
-          buf.add(r, t0 + Math.min(59_999, offset + 1 + r.int(100)), answered > 1 ? durMs : 0, victim.address, src, dp, sp, PROTO.TCP, 18, answered, answered * (victim.v6 ? 64 : 44), -1);
+          buf.add(
+            r,
+            t0 + Math.min(59_999, offset + 1 + r.int(100)),
+            answered > 1 ? durMs : 0,
+            victim.address,
+            src,
+            dp,
+            sp,
+            PROTO.TCP,
+            18,
+            answered,
+            answered * (victim.v6 ? 64 : 44),
+            -1,
+          );
         }
       }
     }

@@ -52,7 +52,20 @@ export class FlowBuffer {
    * Adds a flow. `dstNode` is the node it enters (-1 when none). Returns false when sampling dropped it.
    * `rng` is the caller's stream (sampling and the export delay draw from it).
    */
-  add(rng: Rng, startMs: number, durMs: number, src: string, dst: string, sp: number, dp: number, proto: number, flags: number, pkts: number, bytes: number, dstNode: number): boolean {
+  add(
+    rng: Rng,
+    startMs: number,
+    durMs: number,
+    src: string,
+    dst: string,
+    sp: number,
+    dp: number,
+    proto: number,
+    flags: number,
+    pkts: number,
+    bytes: number,
+    dstNode: number,
+  ): boolean {
     const exportMs = 1000 + rng.int(29_000);
     if (this.sampling > 1) {
       const k = rng.binomial(pkts, 1 / this.sampling);
@@ -106,7 +119,19 @@ export class FlowBuffer {
     const order = this.order(minuteStartMs);
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
-      enc.line(this.startMs[i], this.durMs[i], this.exportMs[i], this.src[i], this.dst[i], this.sp[i], this.dp[i], this.proto[i], this.flags[i], this.pkts[i], this.bytes[i]);
+      enc.line(
+        this.startMs[i],
+        this.durMs[i],
+        this.exportMs[i],
+        this.src[i],
+        this.dst[i],
+        this.sp[i],
+        this.dp[i],
+        this.proto[i],
+        this.flags[i],
+        this.pkts[i],
+        this.bytes[i],
+      );
     }
   }
 

@@ -59,7 +59,17 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 /** Attacks per node and day of each preset (the paper: ~1,190 usable attacks on 520 nodes over 92 days, 16K raw alerts on 6,975 nodes: about 0.025-0.03). */
 const ATTACK_RATE: Record<PresetName, number> = { tiny: 0.2, small: 0.06, paper: 0.029 };
 
-const COMMON: Omit<SynthConfig, 'customers' | 'nodes' | 'minutes' | 'attacks' | 'trafficScale' | 'maxFlowsPerNodeMinute' | 'maxAttackFlowsPerMinute' | 'fileMinutes'> = {
+const COMMON: Omit<
+  SynthConfig,
+  | 'customers'
+  | 'nodes'
+  | 'minutes'
+  | 'attacks'
+  | 'trafficScale'
+  | 'maxFlowsPerNodeMinute'
+  | 'maxAttackFlowsPerMinute'
+  | 'fileMinutes'
+> = {
   seed: 1,
   start: '2021-09-06T00:00:00Z',
   victimRoles: [],
@@ -79,11 +89,40 @@ const COMMON: Omit<SynthConfig, 'customers' | 'nodes' | 'minutes' | 'attacks' | 
 
 export const PRESETS: Readonly<Record<PresetName, Omit<SynthConfig, 'attacks'>>> = {
   /** The README's demo: 36 nodes of 6 customers over a week, about a million flow records. */
-  tiny: { ...COMMON, customers: 6, nodes: 36, minutes: 7 * 1440, trafficScale: 0.35, maxFlowsPerNodeMinute: 24, maxAttackFlowsPerMinute: 40, fileMinutes: 1440 },
+  tiny: {
+    ...COMMON,
+    customers: 6,
+    nodes: 36,
+    minutes: 7 * 1440,
+    trafficScale: 0.35,
+    maxFlowsPerNodeMinute: 24,
+    maxAttackFlowsPerMinute: 40,
+    fileMinutes: 1440,
+  },
   /** A month of 120 nodes of 20 customers. */
-  small: { ...COMMON, customers: 20, nodes: 120, minutes: 28 * 1440, trafficScale: 0.45, maxFlowsPerNodeMinute: 60, maxAttackFlowsPerMinute: 80, fileMinutes: 1440, gzip: true },
+  small: {
+    ...COMMON,
+    customers: 20,
+    nodes: 120,
+    minutes: 28 * 1440,
+    trafficScale: 0.45,
+    maxFlowsPerNodeMinute: 60,
+    maxAttackFlowsPerMinute: 80,
+    fileMinutes: 1440,
+    gzip: true,
+  },
   /** Shaped like the paper's filtered data: 80 customers, 520 nodes, 132,480 minutes (92 days). A GPU-sized run. */
-  paper: { ...COMMON, customers: 80, nodes: 520, minutes: 132_480, trafficScale: 0.45, maxFlowsPerNodeMinute: 60, maxAttackFlowsPerMinute: 100, fileMinutes: 360, gzip: true },
+  paper: {
+    ...COMMON,
+    customers: 80,
+    nodes: 520,
+    minutes: 132_480,
+    trafficScale: 0.45,
+    maxFlowsPerNodeMinute: 60,
+    maxAttackFlowsPerMinute: 100,
+    fileMinutes: 360,
+    gzip: true,
+  },
 };
 
 export type SynthOverrides = Partial<SynthConfig> & { attackRate?: number };
@@ -131,10 +170,20 @@ export function checkConfig(c: SynthConfig): void {
   share('ipv6-share', c.ipv6Share);
   share('overlay-share', c.overlayShare);
   if (!(c.trafficScale > 0)) fail('traffic-scale', `must be positive, got ${c.trafficScale}`);
-  if (c.splits.length !== 3 || c.splits.some((s) => !(s >= 0)) || Math.abs(c.splits[0] + c.splits[1] + c.splits[2] - 1) > 1e-6) fail('splits', `must be three non-negative shares summing to 1, got ${c.splits.join(',')}`);
-  for (const [k, v] of Object.entries(c.attackMix)) if (!(v >= 0)) fail('attack-mix', `weight of ${k} must be >= 0, got ${v}`);
-  if (c.attacks > 0 && Object.values(c.attackMix).every((v) => v === 0) && c.overlay.length === 0) fail('attack-mix', 'gives every attack type weight 0');
-  for (const r of c.victimRoles) if (!(ROLE_NAMES as readonly string[]).includes(r)) fail('victim-roles', `has an unknown role '${r}' (roles: ${ROLE_NAMES.join(', ')})`);
-  if (c.alertsFormat !== 'jsonl' && c.alertsFormat !== 'csv') fail('alerts-format', `must be jsonl or csv, got ${c.alertsFormat}`);
+  if (
+    c.splits.length !== 3 ||
+    c.splits.some((s) => !(s >= 0)) ||
+    Math.abs(c.splits[0] + c.splits[1] + c.splits[2] - 1) > 1e-6
+  )
+    fail('splits', `must be three non-negative shares summing to 1, got ${c.splits.join(',')}`);
+  for (const [k, v] of Object.entries(c.attackMix))
+    if (!(v >= 0)) fail('attack-mix', `weight of ${k} must be >= 0, got ${v}`);
+  if (c.attacks > 0 && Object.values(c.attackMix).every((v) => v === 0) && c.overlay.length === 0)
+    fail('attack-mix', 'gives every attack type weight 0');
+  for (const r of c.victimRoles)
+    if (!(ROLE_NAMES as readonly string[]).includes(r))
+      fail('victim-roles', `has an unknown role '${r}' (roles: ${ROLE_NAMES.join(', ')})`);
+  if (c.alertsFormat !== 'jsonl' && c.alertsFormat !== 'csv')
+    fail('alerts-format', `must be jsonl or csv, got ${c.alertsFormat}`);
   if (!Number.isFinite(Date.parse(c.start))) fail('start', `is not an ISO 8601 time: ${c.start}`);
 }

@@ -5,7 +5,14 @@
  * Each node, customer and attack draws from its own random stream (Rng.derive(seed, kind, index)),
  * so a node's traffic does not depend on the others, and the same seed always gives the same flows.
  */
-import { cycleLevel, initialActivity, initialCustomerNoise, stepActivity, stepCustomerNoise, type NodeActivity } from './activity.js';
+import {
+  cycleLevel,
+  initialActivity,
+  initialCustomerNoise,
+  stepActivity,
+  stepCustomerNoise,
+  type NodeActivity,
+} from './activity.js';
 import { AttackRun, planEvents, type EventPlan } from './attacks.js';
 import { buildFeeds, type Alert, type GroundTruth, type WindowTotals } from './alerts.js';
 import { FlowBuffer } from './buffer.js';
@@ -65,7 +72,12 @@ export class Generator {
     this.customerNoise = Float64Array.from(this.customerRng, (r) => initialCustomerNoise(r));
     this.crowdFactor = new Float64Array(this.inventory.nodes.length);
     this.runs = this.plan.attacks.map((a) => new AttackRun(a, cfg.seed));
-    const window = (victim: number, start: number, end: number): Window => ({ victim, start, end, totals: { packets: 0, bytes: 0 } });
+    const window = (victim: number, start: number, end: number): Window => ({
+      victim,
+      start,
+      end,
+      totals: { packets: 0, bytes: 0 },
+    });
     this.attackWindows = this.plan.attacks.map((a) => window(a.victim, a.alertStart, a.alertEnd));
     this.crowdWindows = this.plan.crowds.map((c) => window(c.victim, c.alertStart, c.alertEnd));
     for (const w of [...this.attackWindows, ...this.crowdWindows]) {
@@ -89,27 +101,51 @@ export class Generator {
     const buf = this.buffer;
     buf.reset();
 
-    for (let c = 0; c < customers.length; c++) this.customerNoise[c] = stepCustomerNoise(this.customerNoise[c], this.customerRng[c]);
+    for (let c = 0; c < customers.length; c++)
+      this.customerNoise[c] = stepCustomerNoise(this.customerNoise[c], this.customerRng[c]);
 
     // Benign surges: the node's own traffic, ramping up over three minutes (crowds are sorted by start).
     this.crowdFactor.fill(1);
-    while (this.nextCrowd < this.plan.crowds.length && this.plan.crowds[this.nextCrowd].start <= m) this.activeCrowds.push(this.plan.crowds[this.nextCrowd++]);
+    while (this.nextCrowd < this.plan.crowds.length && this.plan.crowds[this.nextCrowd].start <= m)
+      this.activeCrowds.push(this.plan.crowds[this.nextCrowd++]);
     this.activeCrowds = this.activeCrowds.filter((c) => m - c.start < c.duration);
-    for (const c of this.activeCrowds) this.crowdFactor[c.victim] = Math.pow(c.factor, Math.min(1, (m - c.start + 1) / 3));
+    for (const c of this.activeCrowds)
+      this.crowdFactor[c.victim] = Math.pow(c.factor, Math.min(1, (m - c.start + 1) / 3));
 
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       const cycle = cycleLevel(node.role, epochMinute, customers[node.customer].tzOffset);
-      const level = stepActivity(this.activity[i], node.role, cycle, this.customerNoise[node.customer], this.nodeRng[i]) * this.crowdFactor[i];
+      const level =
+        stepActivity(this.activity[i], node.role, cycle, this.customerNoise[node.customer], this.nodeRng[i]) *
+        this.crowdFactor[i];
       this.sessions[i] = stepSessions(this.sessions[i], node, level, this.peers, this.nodeRng[i], m === 0);
-      emitNodeMinute(node, this.sessions[i], level, epochMinute, m, this.cfg.maxFlowsPerNodeMinute * (this.crowdFactor[i] > 1 ? 4 : 1), this.peers, this.nodeRng[i], buf);
+      emitNodeMinute(
+        node,
+        this.sessions[i],
+        level,
+        epochMinute,
+        m,
+        this.cfg.maxFlowsPerNodeMinute * (this.crowdFactor[i] > 1 ? 4 : 1),
+        this.peers,
+        this.nodeRng[i],
+        buf,
+      );
     }
     const normal = buf.n;
 
     // Attacks (sorted by onset) running in this minute.
-    while (this.nextRun < this.runs.length && this.runs[this.nextRun].plan.onset <= m) this.activeRuns.push(this.runs[this.nextRun++]);
+    while (this.nextRun < this.runs.length && this.runs[this.nextRun].plan.onset <= m)
+      this.activeRuns.push(this.runs[this.nextRun++]);
     this.activeRuns = this.activeRuns.filter((r) => m - r.plan.onset < r.plan.duration);
-    for (const r of this.activeRuns) r.emitMinute(m - r.plan.onset, nodes[r.plan.victim], epochMinute, this.cfg.maxAttackFlowsPerMinute, this.templates, buf);
+    for (const r of this.activeRuns)
+      r.emitMinute(
+        m - r.plan.onset,
+        nodes[r.plan.victim],
+        epochMinute,
+        this.cfg.maxAttackFlowsPerMinute,
+        this.templates,
+        buf,
+      );
     this.normalRecords += normal;
     this.attackRecords += buf.n - normal;
 

@@ -65,7 +65,9 @@ export interface Inventory {
 /** Customers' time zones: a European ISP (its hosting customers' audiences may sit an hour or two away). */
 const TZ_OFFSETS = [0, 1, 1, 1, 1, 2];
 
-export function makeInventory(cfg: Pick<SynthConfig, 'seed' | 'customers' | 'nodes' | 'ipv6Share' | 'trafficScale'>): Inventory {
+export function makeInventory(
+  cfg: Pick<SynthConfig, 'seed' | 'customers' | 'nodes' | 'ipv6Share' | 'trafficScale'>,
+): Inventory {
   const rng = Rng.derive(cfg.seed, 'inventory');
 
   // Customer kinds: one of each first (in a shuffled order), then by share.
@@ -73,7 +75,13 @@ export function makeInventory(cfg: Pick<SynthConfig, 'seed' | 'customers' | 'nod
   const customers: SynthCustomer[] = [];
   for (let c = 0; c < cfg.customers; c++) {
     const kind = c < kindOrder.length ? kindOrder[c] : rng.weighted(CUSTOMER_KINDS.map((k) => k.share));
-    customers.push({ index: c, id: `C${String(c + 1).padStart(3, '0')}`, kind: CUSTOMER_KINDS[kind].name, tzOffset: rng.pick(TZ_OFFSETS), nodes: [] });
+    customers.push({
+      index: c,
+      id: `C${String(c + 1).padStart(3, '0')}`,
+      kind: CUSTOMER_KINDS[kind].name,
+      tzOffset: rng.pick(TZ_OFFSETS),
+      nodes: [],
+    });
   }
 
   const counts = nodesPerCustomer(cfg.customers, cfg.nodes, rng);
@@ -113,7 +121,9 @@ export function makeInventory(cfg: Pick<SynthConfig, 'seed' | 'customers' | 'nod
     // has TCP game sessions instead of UDP ones, and few server-browser queries.
     const jitter = role.classes.map(() => rng.lognormal(1, 0.35));
     const weights = role.classes.map((cl, k) => (cl.session ? 0 : cl.weight * jitter[k]));
-    const sessionTarget = Float64Array.from(role.classes, (cl, k) => (cl.session ? rate * cl.session.concurrency * jitter[k] : 0));
+    const sessionTarget = Float64Array.from(role.classes, (cl, k) =>
+      cl.session ? rate * cl.session.concurrency * jitter[k] : 0,
+    );
     if (role.name === 'game') {
       const w = (name: string) => role.classes.findIndex((cl) => cl.name === name);
       if (servicePort === 25565) {
@@ -130,14 +140,38 @@ export function makeInventory(cfg: Pick<SynthConfig, 'seed' | 'customers' | 'nod
     const heartbeat = role.heartbeat ? rng.pick(role.heartbeat) : 0;
     const background = rng.lognormal(0.12, 0.6);
     const clients = Math.max(3, Math.min(20000, Math.round(25 * scale * rng.lognormal(1, 0.5))));
-    const meanConv = acc > 0 ? role.classes.reduce((s, cl, k) => s + weights[k] * meanInBytes(cl, pktScale), 0) / acc : 0;
+    const meanConv =
+      acc > 0 ? role.classes.reduce((s, cl, k) => s + weights[k] * meanInBytes(cl, pktScale), 0) / acc : 0;
     const meanSessions = role.classes.reduce((s, cl, k) => s + sessionTarget[k] * meanInBytes(cl, pktScale), 0);
-    const meanBg = BACKGROUND.reduce((s, cl) => s + cl.weight * meanInBytes(cl, 1), 0) / BACKGROUND.reduce((s, cl) => s + cl.weight, 0);
-    const meanInPerMinute = rate * meanConv + meanSessions + background * meanBg + (heartbeat ? meanInBytes(role.classes[0], pktScale) / heartbeat : 0);
+    const meanBg =
+      BACKGROUND.reduce((s, cl) => s + cl.weight * meanInBytes(cl, 1), 0) /
+      BACKGROUND.reduce((s, cl) => s + cl.weight, 0);
+    const meanInPerMinute =
+      rate * meanConv +
+      meanSessions +
+      background * meanBg +
+      (heartbeat ? meanInBytes(role.classes[0], pktScale) / heartbeat : 0);
 
     const node: SynthNode = {
-      index: i, address, v6, customer: c, customerId: customers[c].id, role: role.name, scale, quiet, rate, pktScale, classCum, sessionTarget, servicePort,
-      heartbeat, heartbeatPhase: heartbeat ? rng.int(heartbeat) : 0, background, clients, peerOffset: rng.u32(), meanInPerMinute,
+      index: i,
+      address,
+      v6,
+      customer: c,
+      customerId: customers[c].id,
+      role: role.name,
+      scale,
+      quiet,
+      rate,
+      pktScale,
+      classCum,
+      sessionTarget,
+      servicePort,
+      heartbeat,
+      heartbeatPhase: heartbeat ? rng.int(heartbeat) : 0,
+      background,
+      clients,
+      peerOffset: rng.u32(),
+      meanInPerMinute,
     };
     nodes.push(node);
     customers[c].nodes.push(i);
@@ -147,7 +181,8 @@ export function makeInventory(cfg: Pick<SynthConfig, 'seed' | 'customers' | 'nod
 
 /** Heavy-tailed split of `total` nodes over `n` customers: each has at least one, at most 250. */
 export function nodesPerCustomer(n: number, total: number, rng: Rng): number[] {
-  if (total < n) throw new Error(`synth: ${total} nodes cannot cover ${n} customers (each customer has at least one node)`);
+  if (total < n)
+    throw new Error(`synth: ${total} nodes cannot cover ${n} customers (each customer has at least one node)`);
   if (total > 250 * n) throw new Error(`synth: ${total} nodes are too many for ${n} customers (at most 250 each)`);
   const weights = Array.from({ length: n }, () => rng.pareto(1, 1.1));
   const counts = new Array<number>(n).fill(1);

@@ -7,14 +7,69 @@
  */
 
 export const NFDUMP_COLUMNS = [
-  'ts', 'te', 'td', 'sa', 'da', 'sp', 'dp', 'pr', 'flg', 'fwd', 'stos', 'ipkt', 'ibyt', 'opkt', 'obyt', 'in', 'out', 'sas', 'das', 'smk', 'dmk', 'dtos', 'dir', 'nh', 'nhb', 'svln', 'dvln',
-  'ismc', 'odmc', 'idmc', 'osmc', 'mpls1', 'mpls2', 'mpls3', 'mpls4', 'mpls5', 'mpls6', 'mpls7', 'mpls8', 'mpls9', 'mpls10', 'cl', 'sl', 'al', 'ra', 'eng', 'exid', 'tr',
+  'ts',
+  'te',
+  'td',
+  'sa',
+  'da',
+  'sp',
+  'dp',
+  'pr',
+  'flg',
+  'fwd',
+  'stos',
+  'ipkt',
+  'ibyt',
+  'opkt',
+  'obyt',
+  'in',
+  'out',
+  'sas',
+  'das',
+  'smk',
+  'dmk',
+  'dtos',
+  'dir',
+  'nh',
+  'nhb',
+  'svln',
+  'dvln',
+  'ismc',
+  'odmc',
+  'idmc',
+  'osmc',
+  'mpls1',
+  'mpls2',
+  'mpls3',
+  'mpls4',
+  'mpls5',
+  'mpls6',
+  'mpls7',
+  'mpls8',
+  'mpls9',
+  'mpls10',
+  'cl',
+  'sl',
+  'al',
+  'ra',
+  'eng',
+  'exid',
+  'tr',
 ] as const;
 
 export const NFDUMP_HEADER = NFDUMP_COLUMNS.join(',');
 
 /** nfdump's names of the protocols the generator writes (others: the number). */
-const PROTO_NAMES: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'ICMP6' };
+const PROTO_NAMES: Record<number, string> = {
+  1: 'ICMP',
+  2: 'IGMP',
+  6: 'TCP',
+  17: 'UDP',
+  47: 'GRE',
+  50: 'ESP',
+  51: 'AH',
+  58: 'ICMP6',
+};
 
 const PROTO_STRINGS = Array.from({ length: 256 }, (_, p) => PROTO_NAMES[p] ?? String(p));
 
@@ -91,7 +146,8 @@ export class TimeFormatter {
 }
 
 /** The 33 columns after `ibyt` up to `exid`, as nfdump writes them for a record without those fields (opkt, obyt, ..., eng, exid). */
-const MIDDLE = ',0,0,0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,';
+const MIDDLE =
+  ',0,0,0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,';
 
 /** One CSV line (without the newline). Times in epoch ms; `flags` is the TCP flag byte (0 for other protocols). */
 export function formatFlowLine(
@@ -110,7 +166,29 @@ export function formatFlowLine(
 ): string {
   const endMs = startMs + durMs;
   return (
-    tf.seconds(startMs) + ',' + tf.seconds(endMs) + ',' + (durMs / 1000).toFixed(3) + ',' + src + ',' + dst + ',' + sp + ',' + dp + ',' + protoName(proto) + ',' + FLAG_STRINGS[flags & 255] + ',0,0,' + pkts + ',' + bytes + MIDDLE + tf.millis(endMs + exportMs)
+    tf.seconds(startMs) +
+    ',' +
+    tf.seconds(endMs) +
+    ',' +
+    (durMs / 1000).toFixed(3) +
+    ',' +
+    src +
+    ',' +
+    dst +
+    ',' +
+    sp +
+    ',' +
+    dp +
+    ',' +
+    protoName(proto) +
+    ',' +
+    FLAG_STRINGS[flags & 255] +
+    ',0,0,' +
+    pkts +
+    ',' +
+    bytes +
+    MIDDLE +
+    tf.millis(endMs + exportMs)
   );
 }
 
@@ -156,7 +234,19 @@ export class NfdumpCsvEncoder {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  line(startMs: number, durMs: number, exportMs: number, src: string, dst: string, sp: number, dp: number, proto: number, flags: number, pkts: number, bytes: number): void {
+  line(
+    startMs: number,
+    durMs: number,
+    exportMs: number,
+    src: string,
+    dst: string,
+    sp: number,
+    dp: number,
+    proto: number,
+    flags: number,
+    pkts: number,
+    bytes: number,
+  ): void {
     this.ensure(640);
     const endMs = startMs + durMs;
     this.time(startMs, false);
@@ -212,7 +302,7 @@ export class NfdumpCsvEncoder {
     for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
     let p = this.pos + len;
     this.pos = p;
-    for (let x = n; ; ) {
+    for (let x = n; ;) {
       const q = Math.floor(x / 10);
       this.buf[--p] = C_0 + (x - q * 10);
       if (q === 0) break;
@@ -251,4 +341,3 @@ export class NfdumpCsvEncoder {
     }
   }
 }
-

@@ -75,7 +75,10 @@ export async function loadTemplate(file: string): Promise<AttackTemplate> {
       if (!col) {
         const names = f.map((s) => s.trim());
         const missing = NEEDED.filter((n) => !names.includes(n));
-        if (missing.length) throw new Error(`${file}:${lineNo}: not an nfdump CSV header (missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}); write it with nfdump -o csv`);
+        if (missing.length)
+          throw new Error(
+            `${file}:${lineNo}: not an nfdump CSV header (missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}); write it with nfdump -o csv`,
+          );
         col = Object.fromEntries(NEEDED.map((n) => [n, names.indexOf(n)])) as Record<(typeof NEEDED)[number], number>;
         continue;
       }
@@ -122,7 +125,10 @@ export function templateFromFlows(flows: RawFlow[], file: string): AttackTemplat
   for (const f of flows) byDst.set(f.dst, (byDst.get(f.dst) ?? 0) + f.bytes);
   const victim = [...byDst.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
   const incoming = flows.filter((f) => f.dst === victim && f.pkts > 0);
-  const type = classifyAttack(incoming, incoming.reduce((s, f) => s + f.bytes, 0));
+  const type = classifyAttack(
+    incoming,
+    incoming.reduce((s, f) => s + f.bytes, 0),
+  );
   const vector = attackVector(type, incoming);
   const kept = incoming.filter(vector).sort((a, b) => a.t - b.t);
   const t0 = kept[0].t;
@@ -152,7 +158,10 @@ export function templateFromFlows(flows: RawFlow[], file: string): AttackTemplat
 }
 
 /** Which flows of a capture belong to its attack: the dominant vector (IP fragments without ports count with UDP amplification). */
-export function attackVector(type: AttackType, flows: readonly { sp: number; dp: number; proto: number; flags: number; bytes: number }[]): (f: { sp: number; dp: number; proto: number; flags: number }) => boolean {
+export function attackVector(
+  type: AttackType,
+  flows: readonly { sp: number; dp: number; proto: number; flags: number; bytes: number }[],
+): (f: { sp: number; dp: number; proto: number; flags: number }) => boolean {
   const fragment = (f: { sp: number; dp: number; proto: number }) => f.proto === 17 && f.sp === 0 && f.dp === 0;
   switch (type) {
     case 'DNS':
@@ -173,7 +182,10 @@ export function attackVector(type: AttackType, flows: readonly { sp: number; dp:
 }
 
 /** The attack type of a set of incoming flows by their dominant bytes (more than half). */
-export function classifyAttack(flows: readonly { sp: number; proto: number; flags: number; bytes: number }[], totalBytes: number): AttackType {
+export function classifyAttack(
+  flows: readonly { sp: number; proto: number; flags: number; bytes: number }[],
+  totalBytes: number,
+): AttackType {
   let dns = 0;
   let ntp = 0;
   let udp = 0;

@@ -82,7 +82,7 @@ export function peakHour(hourly: ArrayLike<number>, startHour: number): number {
   for (let h = 0; h < 24; h++) {
     if (!cnt[h]) continue;
     const m = sum[h] / cnt[h];
-    if (m > bestMean) (bestMean = m), (best = h);
+    if (m > bestMean) ((bestMean = m), (best = h));
   }
   return best;
 }
@@ -97,8 +97,8 @@ export function weekendRatio(hourly: ArrayLike<number>, startHour: number): numb
     if (Number.isNaN(hourly[i])) continue;
     // Epoch day 0 (1970-01-01) was a Thursday: day % 7 == 2 is Saturday, 3 Sunday.
     const day = ((Math.floor((startHour + i) / 24) % 7) + 7) % 7;
-    if (day === 2 || day === 3) (we += hourly[i]), nwe++;
-    else (wd += hourly[i]), nwd++;
+    if (day === 2 || day === 3) ((we += hourly[i]), nwe++);
+    else ((wd += hourly[i]), nwd++);
   }
   return nwe && nwd && wd > 0 ? we / nwe / (wd / nwd) : NaN;
 }
@@ -162,7 +162,10 @@ export async function flowFiles(dir: string): Promise<string[]> {
   } catch {
     throw new Error(`${dir}: no flows/ folder (is it the output of netflowgen synth?)`);
   }
-  const files = names.filter((n) => /\.csv(\.gz)?$/.test(n)).sort().map((n) => join(flows, n));
+  const files = names
+    .filter((n) => /\.csv(\.gz)?$/.test(n))
+    .sort()
+    .map((n) => join(flows, n));
   if (!files.length) throw new Error(`${flows}: no .csv or .csv.gz flow files`);
   return files;
 }
@@ -209,13 +212,17 @@ export async function syntheticSeries(dir: string, opts: { includeAttacks?: bool
   const excluded: [number, number][][] = inv.map(() => []);
   const gtPath = join(dir, 'ground-truth.jsonl');
   if (!opts.includeAttacks && existsSync(gtPath)) {
-    if (Number.isNaN(startMinute)) throw new Error(`${dir}: ground-truth.jsonl without synth.json; pass includeAttacks`);
+    if (Number.isNaN(startMinute))
+      throw new Error(`${dir}: ground-truth.jsonl without synth.json; pass includeAttacks`);
     (await fsp.readFile(gtPath, 'utf8')).split('\n').forEach((line, i) => {
       if (!line.trim()) return;
       const g = JSON.parse(line) as { victim: string; onset: string; end: string };
       const k = index.get(g.victim);
       if (k === undefined) throw new Error(`${gtPath}:${i + 1}: victim ${g.victim} is not in nodes.csv`);
-      excluded[k].push([Math.floor(Date.parse(g.onset) / 60_000) - startMinute, Math.floor(Date.parse(g.end) / 60_000) - startMinute]);
+      excluded[k].push([
+        Math.floor(Date.parse(g.onset) / 60_000) - startMinute,
+        Math.floor(Date.parse(g.end) / 60_000) - startMinute,
+      ]);
     });
   }
   const isExcluded = (node: number, idx: number) => excluded[node].some(([a, b]) => idx >= a && idx <= b);
@@ -279,7 +286,8 @@ export async function syntheticSeries(dir: string, opts: { includeAttacks?: bool
       if (pre !== prefix) {
         prefix = pre;
         prefixMinute = minuteOfPrefix(pre);
-        if (!Number.isFinite(prefixMinute)) throw new Error(`${file}:${lineNo}: field 'ts': not a time: '${line.slice(0, commas[0])}'`);
+        if (!Number.isFinite(prefixMinute))
+          throw new Error(`${file}:${lineNo}: field 'ts': not a time: '${line.slice(0, commas[0])}'`);
       }
       const minute = prefixMinute;
       if (Number.isNaN(startMinute)) startMinute = minute;
@@ -287,7 +295,10 @@ export async function syntheticSeries(dir: string, opts: { includeAttacks?: bool
       const bytes = Number(line.slice(commas[11] + 1, commas[12]));
       if (!Number.isFinite(bytes)) throw new Error(`${file}:${lineNo}: field 'ibyt': not a number`);
       if (cur[node] !== minute) {
-        if (minute < cur[node]) throw new Error(`${file}:${lineNo}: records out of time order (the report expects synth's time-ordered output)`);
+        if (minute < cur[node])
+          throw new Error(
+            `${file}:${lineNo}: records out of time order (the report expects synth's time-ordered output)`,
+          );
         flush(node);
         cur[node] = minute;
         ensure(minute - startMinute);
@@ -313,7 +324,14 @@ export async function syntheticSeries(dir: string, opts: { includeAttacks?: bool
     }
     const mean = sum[i] / kept;
     const variance = Math.max(0, sumsq[i] / kept - mean * mean);
-    return { ...node, figures: { ...hourlyFigures(h, startHour), zeroMinutes: 1 - nonzero[i] / kept, cvMinutes: mean > 0 ? Math.sqrt(variance) / mean : NaN } };
+    return {
+      ...node,
+      figures: {
+        ...hourlyFigures(h, startHour),
+        zeroMinutes: 1 - nonzero[i] / kept,
+        cvMinutes: mean > 0 ? Math.sqrt(variance) / mean : NaN,
+      },
+    };
   });
   const totalM = padded(totalMinute, minutes);
   const totalH = new Float64Array(hours);
@@ -347,7 +365,9 @@ export interface CesnetSeries {
 export async function cesnetSeries(dir: string): Promise<CesnetSeries[]> {
   const timesPath = join(dir, 'times_1_hour.csv');
   const timesText = await fsp.readFile(timesPath, 'utf8').catch((e: Error) => {
-    throw new Error(`${timesPath}: cannot read (${e.message}); --compare-cesnet wants a CESNET-TimeSeries24 folder with times_1_hour.csv`);
+    throw new Error(
+      `${timesPath}: cannot read (${e.message}); --compare-cesnet wants a CESNET-TimeSeries24 folder with times_1_hour.csv`,
+    );
   });
   const times = new Map<number, number>();
   timesText.split('\n').forEach((line, i) => {
@@ -368,7 +388,10 @@ export async function cesnetSeries(dir: string): Promise<CesnetSeries[]> {
     const header = lines[0].split(',').map((s) => s.trim());
     const col = (name: string) => {
       const k = header.indexOf(name);
-      if (k < 0) throw new Error(`${path}:1: no column '${name}' (expected CESNET-TimeSeries24: id_time,n_flows,n_packets,n_bytes,...)`);
+      if (k < 0)
+        throw new Error(
+          `${path}:1: no column '${name}' (expected CESNET-TimeSeries24: id_time,n_flows,n_packets,n_bytes,...)`,
+        );
       return k;
     };
     const [cId, cFlows, cPkts, cBytes] = [col('id_time'), col('n_flows'), col('n_packets'), col('n_bytes')];
@@ -379,7 +402,8 @@ export async function cesnetSeries(dir: string): Promise<CesnetSeries[]> {
       if (i === 0 || !line.trim()) return;
       const v = line.split(',');
       const hour = times.get(Number(v[cId]));
-      if (hour === undefined) throw new Error(`${path}:${i + 1}: field 'id_time': ${v[cId]} is not in times_1_hour.csv`);
+      if (hour === undefined)
+        throw new Error(`${path}:${i + 1}: field 'id_time': ${v[cId]} is not in times_1_hour.csv`);
       const k = hour - firstHour;
       bytes[k] = Number(v[cBytes]);
       packets[k] = Number(v[cPkts]);
@@ -417,17 +441,31 @@ export interface SynthReport {
   cesnet: CesnetSeries[];
 }
 
-export async function synthReport(dir: string, opts: { compareCesnet?: string; includeAttacks?: boolean } = {}): Promise<SynthReport> {
+export async function synthReport(
+  dir: string,
+  opts: { compareCesnet?: string; includeAttacks?: boolean } = {},
+): Promise<SynthReport> {
   const s = await syntheticSeries(dir, opts);
   const byRole = new Map<string, NodeSeries[]>();
   for (const n of s.nodes) byRole.set(n.role, [...(byRole.get(n.role) ?? []), n]);
   const roles: RoleFigures[] = [...byRole.entries()].map(([role, list]) => ({
     role,
     nodes: list.length,
-    figures: Object.fromEntries((Object.keys(list[0].figures) as (keyof SeriesFigures)[]).map((k) => [k, median(list.map((n) => n.figures[k]))])) as unknown as SeriesFigures,
+    figures: Object.fromEntries(
+      (Object.keys(list[0].figures) as (keyof SeriesFigures)[]).map((k) => [k, median(list.map((n) => n.figures[k]))]),
+    ) as unknown as SeriesFigures,
   }));
   const cesnet = opts.compareCesnet ? await cesnetSeries(opts.compareCesnet) : [];
-  return { dir, firstMinute: new Date(s.startMinute * 60_000).toISOString().replace(/\.000Z$/, 'Z'), minutes: s.minutes, records: s.records, roles, total: s.total, includeAttacks: Boolean(opts.includeAttacks), cesnet };
+  return {
+    dir,
+    firstMinute: new Date(s.startMinute * 60_000).toISOString().replace(/\.000Z$/, 'Z'),
+    minutes: s.minutes,
+    records: s.records,
+    roles,
+    total: s.total,
+    includeAttacks: Boolean(opts.includeAttacks),
+    cesnet,
+  };
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
@@ -439,7 +477,17 @@ export function formatReport(r: SynthReport): string {
   const head = ['series', 'nodes', 'zero min', 'CV min', 'zero h', 'CV h', 'ACF 24h', 'peak h', 'wkend'];
   const rows: string[][] = [];
   const row = (name: string, nodes: string, f: SeriesFigures) =>
-    rows.push([name, nodes, pct(f.zeroMinutes), num(f.cvMinutes), pct(f.zeroHours), num(f.cvHours), num(f.acf24h), hour(f.peakHour), num(f.weekendRatio)]);
+    rows.push([
+      name,
+      nodes,
+      pct(f.zeroMinutes),
+      num(f.cvMinutes),
+      pct(f.zeroHours),
+      num(f.cvHours),
+      num(f.acf24h),
+      hour(f.peakHour),
+      num(f.weekendRatio),
+    ]);
   for (const g of [...r.roles].sort((a, b) => a.role.localeCompare(b.role))) row(g.role, String(g.nodes), g.figures);
   row('all (sum)', String(r.roles.reduce((s, g) => s + g.nodes, 0)), r.total);
   const synthRows = rows.length;
@@ -449,19 +497,31 @@ export function formatReport(r: SynthReport): string {
     row(`${c.name} flows`, '1', c.flows);
   }
   const width = head.map((h, k) => Math.max(h.length, ...rows.map((x) => x[k].length)));
-  const fmt = (cells: string[]) => cells.map((c, k) => (k === 0 ? c.padEnd(width[k]) : c.padStart(width[k]))).join('  ');
+  const fmt = (cells: string[]) =>
+    cells.map((c, k) => (k === 0 ? c.padEnd(width[k]) : c.padStart(width[k]))).join('  ');
   const lines = [
     `Synthetic series: incoming bytes per node and minute, ${r.dir} (${r.minutes.toLocaleString('en-US')} minutes from ${r.firstMinute}, ${r.records.toLocaleString('en-US')} incoming records)`,
     `Per role: median over the role's nodes. Hourly figures on hourly sums; peak h in UTC; wkend = weekend mean / weekday mean.`,
-    r.includeAttacks ? 'Attack minutes included.' : 'Attack minutes (ground-truth.jsonl) left out, and the hours they touch: the figures describe normal traffic.',
+    r.includeAttacks
+      ? 'Attack minutes included.'
+      : 'Attack minutes (ground-truth.jsonl) left out, and the hours they touch: the figures describe normal traffic.',
     '',
     fmt(head),
     fmt(head.map((_, k) => '-'.repeat(width[k]))),
     ...rows.slice(0, synthRows).map(fmt),
   ];
   if (r.cesnet.length) {
-    lines.push('', `Real ISP series (CESNET-TimeSeries24, one address of the backbone perimeter, hourly: minute figures do not exist):`, fmt(head), fmt(head.map((_, k) => '-'.repeat(width[k]))), ...rows.slice(synthRows).map(fmt));
-    for (const c of r.cesnet) lines.push(`${c.name}: ${c.hours.toLocaleString('en-US')} hours from ${new Date(c.startHour * 3_600_000).toISOString().slice(0, 13)}:00Z`);
+    lines.push(
+      '',
+      `Real ISP series (CESNET-TimeSeries24, one address of the backbone perimeter, hourly: minute figures do not exist):`,
+      fmt(head),
+      fmt(head.map((_, k) => '-'.repeat(width[k]))),
+      ...rows.slice(synthRows).map(fmt),
+    );
+    for (const c of r.cesnet)
+      lines.push(
+        `${c.name}: ${c.hours.toLocaleString('en-US')} hours from ${new Date(c.startHour * 3_600_000).toISOString().slice(0, 13)}:00Z`,
+      );
   }
   return lines.join('\n') + '\n';
 }

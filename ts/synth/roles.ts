@@ -94,26 +94,52 @@ export interface RoleSpec {
 
 // TCP flag bytes: F 1, S 2, R 4, P 8, A 16. 27 = SYN+ACK+PSH+FIN (a whole short connection), 26 = no FIN yet,
 // 24/16 = a middle piece of a long connection cut by the active timeout, 25 = the last piece, 18 = SYN+ACK only.
+// prettier-ignore
 const INIT_FLAGS: FlagMix = [[27, 0.34], [26, 0.12], [24, 0.2], [16, 0.14], [25, 0.1], [17, 0.04], [2, 0.03], [20, 0.03]];
+// prettier-ignore
 const RESP_FLAGS: FlagMix = [[27, 0.3], [26, 0.1], [24, 0.22], [16, 0.14], [25, 0.1], [17, 0.05], [18, 0.05], [20, 0.04]];
+// prettier-ignore
 const LONG_FLAGS: FlagMix = [[24, 0.55], [16, 0.3], [25, 0.08], [26, 0.07]];
 /** Flags of single-packet TCP flows (what packet sampling mostly sees). */
+// prettier-ignore
 export const SINGLE_INIT_FLAGS: FlagMix = [[2, 0.4], [16, 0.35], [24, 0.15], [17, 0.06], [4, 0.04]];
+// prettier-ignore
 export const SINGLE_RESP_FLAGS: FlagMix = [[18, 0.35], [16, 0.35], [24, 0.18], [17, 0.06], [4, 0.06]];
 
 const dnsClient = (weight: number): TrafficClass => ({
-  name: 'dns-client', weight, kind: 'client', proto: PROTO.UDP, ports: [53],
-  init: { pkts: 1, sigma: 0.25, size: 74 }, resp: { p: 0.99, pkts: 1, sigma: 0.25, size: 170 }, duration: [0.02, 1],
+  name: 'dns-client',
+  weight,
+  kind: 'client',
+  proto: PROTO.UDP,
+  ports: [53],
+  init: { pkts: 1, sigma: 0.25, size: 74 },
+  resp: { p: 0.99, pkts: 1, sigma: 0.25, size: 170 },
+  duration: [0.02, 1],
 });
 const ntpClient = (weight: number): TrafficClass => ({
-  name: 'ntp-client', weight, kind: 'client', proto: PROTO.UDP, ports: [123],
-  init: { pkts: 1, sigma: 0, size: 76 }, resp: { p: 0.99, pkts: 1, sigma: 0, size: 76 }, duration: [0.02, 1],
+  name: 'ntp-client',
+  weight,
+  kind: 'client',
+  proto: PROTO.UDP,
+  ports: [123],
+  init: { pkts: 1, sigma: 0, size: 76 },
+  resp: { p: 0.99, pkts: 1, sigma: 0, size: 76 },
+  duration: [0.02, 1],
 });
 const httpsClient = (weight: number, init: Leg, resp: Leg): TrafficClass => ({
-  name: 'https-client', weight, kind: 'client', proto: PROTO.TCP, ports: [443],
-  init, resp: { p: 0.97, ...resp }, initFlags: INIT_FLAGS, respFlags: RESP_FLAGS, duration: [2, 1.4],
+  name: 'https-client',
+  weight,
+  kind: 'client',
+  proto: PROTO.TCP,
+  ports: [443],
+  init,
+  resp: { p: 0.97, ...resp },
+  initFlags: INIT_FLAGS,
+  respFlags: RESP_FLAGS,
+  duration: [2, 1.4],
 });
 
+// prettier-ignore
 export const ROLES: Readonly<Record<RoleName, RoleSpec>> = {
   web: {
     name: 'web', describe: 'web server: HTTPS and HTTP in, QUIC, some API calls and DNS out',
@@ -215,6 +241,7 @@ export const ROLES: Readonly<Record<RoleName, RoleSpec>> = {
  * Internet background radiation every node receives whatever its role: SYN scans of common ports
  * (answered by a reset now and then), UDP probes for amplifiers, pings. Incoming only, by peers.
  */
+// prettier-ignore
 export const BACKGROUND: readonly TrafficClass[] = [
   { name: 'syn-scan', weight: 0.55, kind: 'server', proto: PROTO.TCP, ports: [23, 22, 445, 3389, 80, 443, 8080, 5555, 2323, 6379, 8443, 21, 25, 1433, 3306, 5900, 37215, 52869], init: { pkts: 1, sigma: 0.2, size: 44 }, resp: { p: 0.25, pkts: 1, sigma: 0, size: 40 }, singleInitFlags: [[2, 1]], singleRespFlags: [[20, 0.8], [18, 0.2]], duration: [1, 0.5] },
   { name: 'udp-probe', weight: 0.25, kind: 'server', proto: PROTO.UDP, ports: [53, 123, 161, 1900, 5060, 11211, 137, 19, 389, 3702, 10001], init: { pkts: 1, sigma: 0.3, size: 62 }, resp: { p: 0.04, pkts: 1, sigma: 0.3, size: 90 }, duration: [0.1, 1] },
@@ -222,6 +249,7 @@ export const BACKGROUND: readonly TrafficClass[] = [
 ];
 
 /** Customer kinds and the roles of their nodes (relative weights), with the kinds' own shares. */
+// prettier-ignore
 export const CUSTOMER_KINDS: readonly { name: string; share: number; roles: Partial<Record<RoleName, number>> }[] = [
   { name: 'hosting', share: 0.3, roles: { web: 0.45, dns: 0.1, mail: 0.12, ntp: 0.06, game: 0.12, vpn: 0.05, iot: 0.02, residential: 0.08 } },
   { name: 'enterprise', share: 0.3, roles: { web: 0.22, mail: 0.18, dns: 0.08, vpn: 0.18, iot: 0.24, ntp: 0.05, residential: 0.05 } },

@@ -60,8 +60,18 @@ export interface SynthManifest {
     missed: number;
     skipped: number;
     list: {
-      alert_id: string | null; victim: string; type: string; template: string | null; onset: string; duration: number; ramp: number; multiple: number;
-      peakBytesPerMinute: number; sources: number; pulse: number; alert: string;
+      alert_id: string | null;
+      victim: string;
+      type: string;
+      template: string | null;
+      onset: string;
+      duration: number;
+      ramp: number;
+      multiple: number;
+      peakBytesPerMinute: number;
+      sources: number;
+      pulse: number;
+      alert: string;
     }[];
   };
   surges: { victim: string; start: string; duration: number; factor: number }[];
@@ -81,13 +91,19 @@ export async function synth(opts: SynthOptions): Promise<SynthManifest> {
       await fsp.mkdir(join(tmp, FLOWS_DIR));
       const files: SynthFile[] = [];
       const enc = new NfdumpCsvEncoder();
-      const bar = showProgress === false ? null : createProgress('synth', cfg.minutes, '{bar} {percentage}% | {records} records | ETA {eta_formatted}');
+      const bar =
+        showProgress === false
+          ? null
+          : createProgress('synth', cfg.minutes, '{bar} {percentage}% | {records} records | ETA {eta_formatted}');
       let writer: FlowFileWriter | null = null;
       try {
         for (let m = 0; m < cfg.minutes; m++) {
           if (m % cfg.fileMinutes === 0) {
             if (writer) files.push(await writer.close());
-            const name = `flows-${minuteToIso(gen.startMinute + m).replace(/[-:]/g, '').replace('T', '-').slice(0, 13)}.csv${cfg.gzip ? '.gz' : ''}`;
+            const name = `flows-${minuteToIso(gen.startMinute + m)
+              .replace(/[-:]/g, '')
+              .replace('T', '-')
+              .slice(0, 13)}.csv${cfg.gzip ? '.gz' : ''}`;
             writer = new FlowFileWriter(join(tmp, FLOWS_DIR, name), `${FLOWS_DIR}/${name}`, cfg.gzip);
             enc.text(NFDUMP_HEADER + '\n');
           }
@@ -95,7 +111,8 @@ export async function synth(opts: SynthOptions): Promise<SynthManifest> {
           const buf = gen.minute();
           buf.encode(enc, (gen.startMinute + m) * 60_000);
           writer!.records += buf.n;
-          if (enc.length >= 1 << 22 || (m + 1) % cfg.fileMinutes === 0 || m + 1 === cfg.minutes) await writer!.write(enc.take());
+          if (enc.length >= 1 << 22 || (m + 1) % cfg.fileMinutes === 0 || m + 1 === cfg.minutes)
+            await writer!.write(enc.take());
           if (bar && m % 60 === 0) bar.update(m, { records: gen.normalRecords + gen.attackRecords });
         }
         if (writer) files.push(await writer.close());
@@ -110,8 +127,15 @@ export async function synth(opts: SynthOptions): Promise<SynthManifest> {
       const inv = gen.inventory;
       await fsp.writeFile(join(tmp, 'nodes.csv'), inventoryCsv(inv));
       if (cfg.alertsFormat === 'csv') await fsp.writeFile(join(tmp, 'alerts.csv'), alertsCsv(alerts));
-      else await fsp.writeFile(join(tmp, 'alerts.jsonl'), alerts.map((a) => JSON.stringify(a)).join('\n') + (alerts.length ? '\n' : ''));
-      await fsp.writeFile(join(tmp, 'ground-truth.jsonl'), groundTruth.map((g) => JSON.stringify(g)).join('\n') + (groundTruth.length ? '\n' : ''));
+      else
+        await fsp.writeFile(
+          join(tmp, 'alerts.jsonl'),
+          alerts.map((a) => JSON.stringify(a)).join('\n') + (alerts.length ? '\n' : ''),
+        );
+      await fsp.writeFile(
+        join(tmp, 'ground-truth.jsonl'),
+        groundTruth.map((g) => JSON.stringify(g)).join('\n') + (groundTruth.length ? '\n' : ''),
+      );
 
       const plan = gen.plan;
       const manifest: SynthManifest = {
@@ -126,17 +150,36 @@ export async function synth(opts: SynthOptions): Promise<SynthManifest> {
         nodes: inv.nodes.length,
         roles: Object.fromEntries(ROLE_NAMES.map((r) => [r, inv.nodes.filter((n) => n.role === r).length])),
         customers: inv.customers.map((c) => ({ id: c.id, kind: c.kind, tzOffset: c.tzOffset, nodes: c.nodes.length })),
-        alerts: { total: alerts.length, falsePositive: alerts.filter((a) => a.false_positive).length, underReported: plan.attacks.filter((a) => a.alert === 'under').length },
+        alerts: {
+          total: alerts.length,
+          falsePositive: alerts.filter((a) => a.false_positive).length,
+          underReported: plan.attacks.filter((a) => a.alert === 'under').length,
+        },
         attacks: {
           total: plan.attacks.length,
           missed: plan.attacks.filter((a) => a.alert === 'missed').length,
           skipped: plan.skipped,
           list: plan.attacks.map((a, k) => ({
-            alert_id: groundTruth[k].alert_id, victim: inv.nodes[a.victim].address, type: a.type, template: a.template >= 0 ? templates[a.template].file : null, onset: minuteToIso(gen.startMinute + a.onset),
-            duration: a.duration, ramp: a.ramp, multiple: round3(a.multiple), peakBytesPerMinute: Math.round(a.peakBytes), sources: a.sources, pulse: a.pulse, alert: a.alert,
+            alert_id: groundTruth[k].alert_id,
+            victim: inv.nodes[a.victim].address,
+            type: a.type,
+            template: a.template >= 0 ? templates[a.template].file : null,
+            onset: minuteToIso(gen.startMinute + a.onset),
+            duration: a.duration,
+            ramp: a.ramp,
+            multiple: round3(a.multiple),
+            peakBytesPerMinute: Math.round(a.peakBytes),
+            sources: a.sources,
+            pulse: a.pulse,
+            alert: a.alert,
           })),
         },
-        surges: plan.crowds.map((c) => ({ victim: inv.nodes[c.victim].address, start: minuteToIso(gen.startMinute + c.start), duration: c.duration, factor: round3(c.factor) })),
+        surges: plan.crowds.map((c) => ({
+          victim: inv.nodes[c.victim].address,
+          start: minuteToIso(gen.startMinute + c.start),
+          duration: c.duration,
+          factor: round3(c.factor),
+        })),
       };
       await fsp.writeFile(join(tmp, 'synth.json'), JSON.stringify(manifest, null, 1) + '\n');
       return manifest;

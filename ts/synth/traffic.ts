@@ -8,7 +8,17 @@
 import { formatIPv4, randomPublicV4, randomPublicV6 } from './address.js';
 import type { FlowBuffer } from './buffer.js';
 import type { SynthNode } from './inventory.js';
-import { BACKGROUND, PROTO, ROLES, SINGLE_INIT_FLAGS, SINGLE_RESP_FLAGS, legMedianPkts, type FlagMix, type Leg, type TrafficClass } from './roles.js';
+import {
+  BACKGROUND,
+  PROTO,
+  ROLES,
+  SINGLE_INIT_FLAGS,
+  SINGLE_RESP_FLAGS,
+  legMedianPkts,
+  type FlagMix,
+  type Leg,
+  type TrafficClass,
+} from './roles.js';
 import { Rng } from '../common/rng.js';
 
 export class PeerPool {
@@ -45,7 +55,10 @@ export function pickFlags(mix: FlagMix, rng: Rng): number {
 
 /** Packets of one leg: log-normal around the leg's median (scaled for bulk flows), at least 1. */
 export function legPackets(leg: Leg, pktScale: number, rng: Rng): number {
-  return Math.max(1, Math.round(leg.sigma > 0 ? rng.lognormal(legMedianPkts(leg, pktScale), leg.sigma) : legMedianPkts(leg, pktScale)));
+  return Math.max(
+    1,
+    Math.round(leg.sigma > 0 ? rng.lognormal(legMedianPkts(leg, pktScale), leg.sigma) : legMedianPkts(leg, pktScale)),
+  );
 }
 
 /** Bytes of `pkts` packets of a leg: the per-packet size jittered +-15% (within 28..1500 bytes). */
@@ -106,15 +119,27 @@ export function newEndpoint(c: TrafficClass, node: SynthNode, peer: string, rng:
   const ported = c.proto === PROTO.TCP || c.proto === PROTO.UDP;
   return {
     peer,
-    service: c.ports === 'node' ? node.servicePort : c.ports.length === 1 ? c.ports[0] : c.ports[rng.int(c.ports.length)],
-    peerPort: ported ? (c.peerFixed && rng.chance(c.peerFixedShare ?? 1) ? rng.pick(c.peerFixed) : ephemeralPort(rng)) : 0,
+    service:
+      c.ports === 'node' ? node.servicePort : c.ports.length === 1 ? c.ports[0] : c.ports[rng.int(c.ports.length)],
+    peerPort: ported
+      ? c.peerFixed && rng.chance(c.peerFixedShare ?? 1)
+        ? rng.pick(c.peerFixed)
+        : ephemeralPort(rng)
+      : 0,
     ownPort: ported && c.kind === 'client' ? ephemeralPort(rng) : 0,
     offset: rng.int(60_000),
   };
 }
 
 /** One conversation: the initiator's flow and maybe the responder's. */
-export function emitConversation(c: TrafficClass, node: SynthNode, minuteStartMs: number, e: Endpoint, rng: Rng, buf: FlowBuffer): void {
+export function emitConversation(
+  c: TrafficClass,
+  node: SynthNode,
+  minuteStartMs: number,
+  e: Endpoint,
+  rng: Rng,
+  buf: FlowBuffer,
+): void {
   const v6 = node.v6;
   const icmp = c.proto === PROTO.ICMP;
   const proto = icmp && v6 ? PROTO.ICMP6 : c.proto;
@@ -125,25 +150,61 @@ export function emitConversation(c: TrafficClass, node: SynthNode, minuteStartMs
   // Initiator: peer -> node (server) or node -> peer (client).
   const p1 = legPackets(c.init, node.pktScale, rng);
   const b1 = legBytes(c.init, p1, rng);
-  const f1 = proto === PROTO.TCP ? pickFlags(p1 === 1 ? (c.singleInitFlags ?? SINGLE_INIT_FLAGS) : (c.initFlags ?? SINGLE_INIT_FLAGS), rng) : 0;
+  const f1 =
+    proto === PROTO.TCP
+      ? pickFlags(p1 === 1 ? (c.singleInitFlags ?? SINGLE_INIT_FLAGS) : (c.initFlags ?? SINGLE_INIT_FLAGS), rng)
+      : 0;
   const d1 = durationMs(c, p1, rng);
   const reqPort = icmp ? icmpCode(v6, service) : ported ? service : 0;
-  if (c.kind === 'server') buf.add(rng, start, d1, peer, node.address, peerPort, reqPort, proto, f1, p1, b1, node.index);
+  if (c.kind === 'server')
+    buf.add(rng, start, d1, peer, node.address, peerPort, reqPort, proto, f1, p1, b1, node.index);
   else buf.add(rng, start, d1, node.address, peer, ownPort, reqPort, proto, f1, p1, b1, -1);
 
   if (!c.resp || !rng.chance(c.resp.p)) return;
   const p2 = legPackets(c.resp, node.pktScale, rng);
   const b2 = legBytes(c.resp, p2, rng);
-  const f2 = proto === PROTO.TCP ? pickFlags(p2 === 1 ? (c.singleRespFlags ?? SINGLE_RESP_FLAGS) : (c.respFlags ?? SINGLE_RESP_FLAGS), rng) : 0;
+  const f2 =
+    proto === PROTO.TCP
+      ? pickFlags(p2 === 1 ? (c.singleRespFlags ?? SINGLE_RESP_FLAGS) : (c.respFlags ?? SINGLE_RESP_FLAGS), rng)
+      : 0;
   // The answer leaves a few milliseconds later, still within the minute.
   const offset2 = Math.min(59_999, offset + 1 + rng.int(200));
   const d2 = durationMs(c, p2, rng);
   if (icmp) {
     const reply = icmpCode(v6, c.respIcmp ?? 0);
-    if (c.kind === 'server') buf.add(rng, minuteStartMs + offset2, d2, node.address, peer, 0, reply, proto, 0, p2, b2, -1);
+    if (c.kind === 'server')
+      buf.add(rng, minuteStartMs + offset2, d2, node.address, peer, 0, reply, proto, 0, p2, b2, -1);
     else buf.add(rng, minuteStartMs + offset2, d2, peer, node.address, 0, reply, proto, 0, p2, b2, node.index);
-  } else if (c.kind === 'server') buf.add(rng, minuteStartMs + offset2, d2, node.address, peer, ported ? service : 0, peerPort, proto, f2, p2, b2, -1);
-  else buf.add(rng, minuteStartMs + offset2, d2, peer, node.address, ported ? service : 0, ownPort, proto, f2, p2, b2, node.index);
+  } else if (c.kind === 'server')
+    buf.add(
+      rng,
+      minuteStartMs + offset2,
+      d2,
+      node.address,
+      peer,
+      ported ? service : 0,
+      peerPort,
+      proto,
+      f2,
+      p2,
+      b2,
+      -1,
+    );
+  else
+    buf.add(
+      rng,
+      minuteStartMs + offset2,
+      d2,
+      peer,
+      node.address,
+      ported ? service : 0,
+      ownPort,
+      proto,
+      f2,
+      p2,
+      b2,
+      node.index,
+    );
 }
 
 const BG_WEIGHTS = BACKGROUND.map((c) => c.weight);
@@ -159,7 +220,14 @@ export interface Session extends Endpoint {
  * lag of about one session length. An outage (level 0) drops them all. `first`: the first minute,
  * which starts from the steady state rather than from nothing.
  */
-export function stepSessions(sessions: Session[], node: SynthNode, level: number, peers: PeerChoice, rng: Rng, first = false): Session[] {
+export function stepSessions(
+  sessions: Session[],
+  node: SynthNode,
+  level: number,
+  peers: PeerChoice,
+  rng: Rng,
+  first = false,
+): Session[] {
   if (level <= 0) return sessions.length ? [] : sessions;
   const role = ROLES[node.role];
   // Ends (in place, keeping the order of the others), then arrivals.
@@ -171,7 +239,11 @@ export function stepSessions(sessions: Session[], node: SynthNode, level: number
     if (target <= 0) continue;
     const c = role.classes[k];
     const births = rng.poisson(first ? target * level : (target * level) / c.session!.length);
-    for (let b = 0; b < births; b++) sessions.push({ cls: k, ...newEndpoint(c, node, c.kind === 'server' ? peers.client(node, rng) : peers.server(node, rng), rng) });
+    for (let b = 0; b < births; b++)
+      sessions.push({
+        cls: k,
+        ...newEndpoint(c, node, c.kind === 'server' ? peers.client(node, rng) : peers.server(node, rng), rng),
+      });
   }
   return sessions;
 }
@@ -180,7 +252,17 @@ export function stepSessions(sessions: Session[], node: SynthNode, level: number
  * A node's normal traffic in one minute at activity `level` (0 = outage: nothing at all), capped at
  * `maxFlows` records: its sessions, its short conversations, a heartbeat, background radiation.
  */
-export function emitNodeMinute(node: SynthNode, sessions: readonly Session[], level: number, epochMinute: number, minuteIndex: number, maxFlows: number, peers: PeerChoice, rng: Rng, buf: FlowBuffer): void {
+export function emitNodeMinute(
+  node: SynthNode,
+  sessions: readonly Session[],
+  level: number,
+  epochMinute: number,
+  minuteIndex: number,
+  maxFlows: number,
+  peers: PeerChoice,
+  rng: Rng,
+  buf: FlowBuffer,
+): void {
   if (level <= 0) return;
   const role = ROLES[node.role];
   const minuteStartMs = epochMinute * 60_000;
@@ -190,10 +272,18 @@ export function emitNodeMinute(node: SynthNode, sessions: readonly Session[], le
     if (conversations++ >= cap) break;
     emitConversation(role.classes[s.cls], node, minuteStartMs, s, rng, buf);
   }
-  const short = node.classCum[node.classCum.length - 1] > 0 ? Math.min(cap - conversations, rng.poisson(node.rate * level)) : 0;
+  const short =
+    node.classCum[node.classCum.length - 1] > 0 ? Math.min(cap - conversations, rng.poisson(node.rate * level)) : 0;
   for (let k = 0; k < short; k++, conversations++) {
     const c = role.classes[rng.fromCumulative(node.classCum)];
-    emitConversation(c, node, minuteStartMs, newEndpoint(c, node, c.kind === 'server' ? peers.client(node, rng) : peers.server(node, rng), rng), rng, buf);
+    emitConversation(
+      c,
+      node,
+      minuteStartMs,
+      newEndpoint(c, node, c.kind === 'server' ? peers.client(node, rng) : peers.server(node, rng), rng),
+      rng,
+      buf,
+    );
   }
   if (node.heartbeat > 0 && (minuteIndex - node.heartbeatPhase) % node.heartbeat === 0) {
     const c = role.classes[0];

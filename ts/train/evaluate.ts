@@ -49,10 +49,20 @@ export interface Table4 {
 }
 
 /** Runs python/score.py for one split; returns the parsed score.json. */
-export async function scoreSplit(checkpoint: string, dataset: string, split: EvalSplit, out: string, opts: { batchSize?: number; threads?: number; signal?: AbortSignal } = {}): Promise<Record<string, unknown>> {
+export async function scoreSplit(
+  checkpoint: string,
+  dataset: string,
+  split: EvalSplit,
+  out: string,
+  opts: { batchSize?: number; threads?: number; signal?: AbortSignal } = {},
+): Promise<Record<string, unknown>> {
   const args = ['--checkpoint', checkpoint, '--data', dataset, '--split', split, '--out', out];
   if (opts.batchSize) args.push('--batch-size', String(opts.batchSize));
-  const bar = createProgress(`score ${split}`, 1, '{bar} {percentage}% | {value}/{total} windows | ETA {eta_formatted}');
+  const bar = createProgress(
+    `score ${split}`,
+    1,
+    '{bar} {percentage}% | {value}/{total} windows | ETA {eta_formatted}',
+  );
   const res = await runPythonScript('score.py', args, {
     threads: opts.threads,
     signal: opts.signal,
@@ -64,13 +74,23 @@ export async function scoreSplit(checkpoint: string, dataset: string, split: Eva
     },
   });
   bar.stop();
-  if (res.canceled) throw new RunInterrupted(`interrupted while scoring ${split}; nothing was written to ${join(out, 'score.json')}`);
-  if (res.exitCode !== 0) throw new Error(`python/score.py failed on ${split} (exit code ${res.exitCode}): ${lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`);
+  if (res.canceled)
+    throw new RunInterrupted(`interrupted while scoring ${split}; nothing was written to ${join(out, 'score.json')}`);
+  if (res.exitCode !== 0)
+    throw new Error(
+      `python/score.py failed on ${split} (exit code ${res.exitCode}): ${lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`,
+    );
   return JSON.parse(readFileSync(join(out, 'score.json'), 'utf8')) as Record<string, unknown>;
 }
 
 /** The bigram result for a split: a given file, the dataset's own, or a fresh one in RUN/eval. */
-async function bigramFor(split: EvalSplit, dataset: string, runDir: string, given: Record<string, unknown>[], signal?: AbortSignal): Promise<{ result: Record<string, unknown>; source: string }> {
+async function bigramFor(
+  split: EvalSplit,
+  dataset: string,
+  runDir: string,
+  given: Record<string, unknown>[],
+  signal?: AbortSignal,
+): Promise<{ result: Record<string, unknown>; source: string }> {
   const named = given.find((g) => g.split === split);
   if (named) return { result: named, source: String(named.__file) };
   const own = join(dataset, `bigram.${split}.json`);
@@ -80,10 +100,14 @@ async function bigramFor(split: EvalSplit, dataset: string, runDir: string, give
   return { result: result as unknown as Record<string, unknown>, source: out };
 }
 
-export async function evaluatePretrain(runDir: string, opts: EvaluateOptions = {}): Promise<{ table: Table4; files: { json: string; md: string } }> {
+export async function evaluatePretrain(
+  runDir: string,
+  opts: EvaluateOptions = {},
+): Promise<{ table: Table4; files: { json: string; md: string } }> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const specFile = join(runDir, SPEC_FILE);
-  if (!existsSync(specFile)) throw new Error(`${runDir}: not a run folder (no ${SPEC_FILE}); give the folder netflowgen pretrain wrote`);
+  if (!existsSync(specFile))
+    throw new Error(`${runDir}: not a run folder (no ${SPEC_FILE}); give the folder netflowgen pretrain wrote`);
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as ExperimentSpec;
   const checkpoint = join(runDir, opts.checkpoint ?? BEST_CHECKPOINT);
   if (!existsSync(checkpoint)) throw new Error(`${checkpoint}: missing (has the run saved a checkpoint yet?)`);
@@ -98,7 +122,8 @@ export async function evaluatePretrain(runDir: string, opts: EvaluateOptions = {
     } catch (e) {
       throw new Error(`${f}: not a readable baseline result (${(e as Error).message})`);
     }
-    if (typeof r.loss !== 'number' || typeof r.split !== 'string') throw new Error(`${f}: not a bigram result of netflowgen baseline (needs 'split' and 'loss')`);
+    if (typeof r.loss !== 'number' || typeof r.split !== 'string')
+      throw new Error(`${f}: not a bigram result of netflowgen baseline (needs 'split' and 'loss')`);
     return { ...r, __file: f };
   });
 
@@ -107,10 +132,33 @@ export async function evaluatePretrain(runDir: string, opts: EvaluateOptions = {
     log(`scoring ${split} with ${checkpoint}`);
     const score = await scoreSplit(checkpoint, spec.dataset, split, join(runDir, 'eval', split), opts);
     const bigram = await bigramFor(split, spec.dataset, runDir, given, opts.signal);
-    rows.push(table4Row(`NetFlowGen (pre-trained, ${spec.name})`, split, scoreMetrics(score), join(runDir, 'eval', split, 'score.json')));
-    rows.push(table4Row(bigramScope === 'overall' ? 'Bigram' : `Bigram (${bigramScope} features)`, split, bigramMetrics(bigram.result, bigramScope === 'overall' ? undefined : bigramScope), bigram.source));
+    rows.push(
+      table4Row(
+        `NetFlowGen (pre-trained, ${spec.name})`,
+        split,
+        scoreMetrics(score),
+        join(runDir, 'eval', split, 'score.json'),
+      ),
+    );
+    rows.push(
+      table4Row(
+        bigramScope === 'overall' ? 'Bigram' : `Bigram (${bigramScope} features)`,
+        split,
+        bigramMetrics(bigram.result, bigramScope === 'overall' ? undefined : bigramScope),
+        bigram.source,
+      ),
+    );
   }
-  const table: Table4 = { kind: 'netflowgen.table4', createdBy: `netflowgen ${VERSION}`, run: runDir, checkpoint, dataset: spec.dataset, featureSet: spec.feature_set, bigramScope, rows };
+  const table: Table4 = {
+    kind: 'netflowgen.table4',
+    createdBy: `netflowgen ${VERSION}`,
+    run: runDir,
+    checkpoint,
+    dataset: spec.dataset,
+    featureSet: spec.feature_set,
+    bigramScope,
+    rows,
+  };
   const files = { json: join(runDir, 'table4.json'), md: join(runDir, 'table4.md') };
   await writeFileAtomic(files.json, JSON.stringify(table, null, 2) + '\n');
   await writeFileAtomic(files.md, `# Table 4: ${spec.name}\n\n${table4Markdown(rows)}`);

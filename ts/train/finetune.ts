@@ -46,7 +46,18 @@ import {
   readRunLog,
   removeRunFiles,
 } from './run.js';
-import { composeSpec, describeErrors, getValidators, specDiff, specHash, SpecError, type ComposedSpec, type ExperimentSpec, type ModelOverrides, type OverrideLayer } from './spec.js';
+import {
+  composeSpec,
+  describeErrors,
+  getValidators,
+  specDiff,
+  specHash,
+  SpecError,
+  type ComposedSpec,
+  type ExperimentSpec,
+  type ModelOverrides,
+  type OverrideLayer,
+} from './spec.js';
 
 export const FINETUNE_SCHEMA = 'finetune.schema.json';
 export const FINETUNE_TEMPLATE = 'fairseq-finetune.njk';
@@ -59,7 +70,19 @@ export const REFIT_DIR = 'refit';
 export const FINAL_CHECKPOINT = 'checkpoint_final.pt';
 const FINAL_PARTIAL = `.${FINAL_CHECKPOINT}.partial`;
 /** What --force (start over) removes from a fine-tuning run folder. */
-export const FINETUNE_RUN_FILES = [SPEC_FILE, COMMAND_FILE, RUN_LOG, TRAIN_LOG, RESULT_FILE, LAST_CHECKPOINT, BEST_CHECKPOINT, FINAL_CHECKPOINT, FINAL_PARTIAL, REFIT_DIR, EVAL_DIR];
+export const FINETUNE_RUN_FILES = [
+  SPEC_FILE,
+  COMMAND_FILE,
+  RUN_LOG,
+  TRAIN_LOG,
+  RESULT_FILE,
+  LAST_CHECKPOINT,
+  BEST_CHECKPOINT,
+  FINAL_CHECKPOINT,
+  FINAL_PARTIAL,
+  REFIT_DIR,
+  EVAL_DIR,
+];
 /** Splits python/score_detect.py scores. */
 export type ScoreSplit = 'train' | 'valid' | 'test';
 
@@ -112,32 +135,55 @@ export function resolveFinetuneSpec(c: ComposedSpec, cwd = process.cwd()): Finet
   const { resolved, schema } = getValidators(FINETUNE_SCHEMA);
   if (!resolved(data)) {
     const chain = c.sources.map((s) => basename(s)).join(', ');
-    throw new SpecError(describeErrors(resolved.errors ?? [], c.file).map((m) => (m.includes('missing key') ? `${m}: set it in the spec or in a file it extends (${chain})` : m)));
+    throw new SpecError(
+      describeErrors(resolved.errors ?? [], c.file).map((m) =>
+        m.includes('missing key') ? `${m}: set it in the spec or in a file it extends (${chain})` : m,
+      ),
+    );
   }
   const spec = data as unknown as FinetuneSpec;
   spec.dataset = resolve(cwd, spec.dataset);
   if (spec.pretrained !== undefined) spec.pretrained = resolve(cwd, spec.pretrained);
   const problems: string[] = [];
   if (spec.arch === 'netflowgen_safe') {
-    if (spec.pretrained === undefined) problems.push(`${c.file}: arch netflowgen_safe needs 'pretrained' (a pre-training run folder or checkpoint; --pretrained on the command line)`);
-    if (spec.model !== undefined) problems.push(`${c.file}: arch netflowgen_safe takes the pre-trained model's sizes; remove 'model'`);
-  } else if (spec.pretrained !== undefined) problems.push(`${c.file}: arch ${spec.arch} trains from random initialisation; 'pretrained' is for netflowgen_safe`);
+    if (spec.pretrained === undefined)
+      problems.push(
+        `${c.file}: arch netflowgen_safe needs 'pretrained' (a pre-training run folder or checkpoint; --pretrained on the command line)`,
+      );
+    if (spec.model !== undefined)
+      problems.push(`${c.file}: arch netflowgen_safe takes the pre-trained model's sizes; remove 'model'`);
+  } else if (spec.pretrained !== undefined)
+    problems.push(
+      `${c.file}: arch ${spec.arch} trains from random initialisation; 'pretrained' is for netflowgen_safe`,
+    );
   if (spec.arch !== 'ms_lstm' && spec.lstm !== undefined) problems.push(`${c.file}: 'lstm' is for arch ms_lstm`);
-  if (spec.arch === 'ms_lstm' && spec.model !== undefined) problems.push(`${c.file}: 'model' (Transformer sizes) is for arch netflowgen_tf; ms_lstm takes 'lstm'`);
+  if (spec.arch === 'ms_lstm' && spec.model !== undefined)
+    problems.push(`${c.file}: 'model' (Transformer sizes) is for arch netflowgen_tf; ms_lstm takes 'lstm'`);
   // bf16 runs on the CPU too (the fairseq patch: --bf16 no longer implies a TPU); fp16 needs CUDA.
   if (spec.precision === 'fp16' && spec.device !== 'cuda') problems.push(`${c.file}: precision fp16 needs device cuda`);
   if (spec.model?.width !== undefined && spec.model.heads !== undefined && spec.model.width % spec.model.heads !== 0)
     problems.push(`${c.file}: model width ${spec.model.width} is not a multiple of the number of heads`);
-  if (spec.calibration_split === 'test') problems.push(`${c.file}: calibration_split test: the threshold is never chosen on the test split, which only scores; choose ${spec.train_split === 'valid' ? 'train' : 'valid'} (or leave it out)`);
+  if (spec.calibration_split === 'test')
+    problems.push(
+      `${c.file}: calibration_split test: the threshold is never chosen on the test split, which only scores; choose ${spec.train_split === 'valid' ? 'train' : 'valid'} (or leave it out)`,
+    );
   else if (spec.calibration_split !== undefined && spec.calibration_split === spec.train_split)
-    problems.push(`${c.file}: calibration_split ${spec.calibration_split} is the training split (train_split): the threshold must be chosen on examples the model did not train on; choose ${spec.train_split === 'valid' ? 'train' : 'valid'} (or leave it out)`);
+    problems.push(
+      `${c.file}: calibration_split ${spec.calibration_split} is the training split (train_split): the threshold must be chosen on examples the model did not train on; choose ${spec.train_split === 'valid' ? 'train' : 'valid'} (or leave it out)`,
+    );
   if (problems.length) throw new SpecError(problems);
   const order = Object.keys(schema.properties ?? {});
-  return Object.fromEntries(order.filter((k) => k in spec).map((k) => [k, (spec as unknown as Record<string, unknown>)[k]])) as unknown as FinetuneSpec;
+  return Object.fromEntries(
+    order.filter((k) => k in spec).map((k) => [k, (spec as unknown as Record<string, unknown>)[k]]),
+  ) as unknown as FinetuneSpec;
 }
 
 /** Composes (schemas/finetune.schema.json) and resolves a fine-tuning spec. */
-export function loadFinetuneSpec(file: string, overrides: OverrideLayer[] = [], cwd = process.cwd()): { spec: FinetuneSpec; composed: ComposedSpec } {
+export function loadFinetuneSpec(
+  file: string,
+  overrides: OverrideLayer[] = [],
+  cwd = process.cwd(),
+): { spec: FinetuneSpec; composed: ComposedSpec } {
   const composed = composeSpec(file, overrides, FINETUNE_SCHEMA);
   return { spec: resolveFinetuneSpec(composed, cwd), composed };
 }
@@ -158,7 +204,9 @@ export function pretrainedCheckpoint(spec: Pick<FinetuneSpec, 'pretrained'>): st
 }
 
 /** The resolved pre-training spec beside the pre-trained checkpoint, when there is one. */
-export function pretrainedSpec(spec: Pick<FinetuneSpec, 'pretrained'>): (ExperimentSpec & { hash?: string }) | undefined {
+export function pretrainedSpec(
+  spec: Pick<FinetuneSpec, 'pretrained'>,
+): (ExperimentSpec & { hash?: string }) | undefined {
   const ckpt = pretrainedCheckpoint(spec);
   if (!ckpt) return undefined;
   try {
@@ -176,15 +224,31 @@ export function effectiveFeatureSet(spec: FinetuneSpec): 'full' | 'light' {
 }
 
 /** The model's name in the tables: the spec's label, else NetFlowGen[_Light] / TF / MS-LSTM, _MoreData on the train split. */
-export function modelLabel(spec: Pick<FinetuneSpec, 'label' | 'arch' | 'train_split'>, featureSet: 'full' | 'light' = 'full'): string {
+export function modelLabel(
+  spec: Pick<FinetuneSpec, 'label' | 'arch' | 'train_split'>,
+  featureSet: 'full' | 'light' = 'full',
+): string {
   if (spec.label) return spec.label;
-  const base = spec.arch === 'netflowgen_safe' ? (featureSet === 'light' ? 'NetFlowGen_Light' : 'NetFlowGen') : spec.arch === 'netflowgen_tf' ? 'TF' : 'MS-LSTM';
+  const base =
+    spec.arch === 'netflowgen_safe'
+      ? featureSet === 'light'
+        ? 'NetFlowGen_Light'
+        : 'NetFlowGen'
+      : spec.arch === 'netflowgen_tf'
+        ? 'TF'
+        : 'MS-LSTM';
   return spec.train_split === 'train' ? `${base}_MoreData` : base;
 }
 
 /** The rendered fairseq-train command of a fine-tuning spec in a run folder (what --dry-run prints). */
 export function planFinetuneCommand(spec: FinetuneSpec, runDir: string): RenderedCommand {
-  const vars = { lstm: spec.lstm ?? {}, attack_types: spec.attack_types ?? null, pretrained_checkpoint: pretrainedCheckpoint(spec) ?? '', feature_set: effectiveFeatureSet(spec), refit_run: false };
+  const vars = {
+    lstm: spec.lstm ?? {},
+    attack_types: spec.attack_types ?? null,
+    pretrained_checkpoint: pretrainedCheckpoint(spec) ?? '',
+    feature_set: effectiveFeatureSet(spec),
+    refit_run: false,
+  };
   return renderCommand(spec, { saveDir: runDir, vars }, FINETUNE_TEMPLATE);
 }
 
@@ -200,8 +264,18 @@ export function usesRefit(spec: Pick<FinetuneSpec, 'refit' | 'valid_split'>): bo
  * ceil(all / batch) x max_epoch, since the holdout run reached U* within max_epoch epochs of fewer examples.
  */
 export function planRefitCommand(spec: FinetuneSpec, runDir: string, updates: number): RenderedCommand {
-  const vars = { lstm: spec.lstm ?? {}, attack_types: spec.attack_types ?? null, pretrained_checkpoint: pretrainedCheckpoint(spec) ?? '', feature_set: effectiveFeatureSet(spec), refit_run: true };
-  return renderCommand({ ...spec, max_update: updates, patience: -1 }, { saveDir: join(runDir, REFIT_DIR), vars }, FINETUNE_TEMPLATE);
+  const vars = {
+    lstm: spec.lstm ?? {},
+    attack_types: spec.attack_types ?? null,
+    pretrained_checkpoint: pretrainedCheckpoint(spec) ?? '',
+    feature_set: effectiveFeatureSet(spec),
+    refit_run: true,
+  };
+  return renderCommand(
+    { ...spec, max_update: updates, patience: -1 },
+    { saveDir: join(runDir, REFIT_DIR), vars },
+    FINETUNE_TEMPLATE,
+  );
 }
 
 /**
@@ -214,7 +288,9 @@ export function calibrationSplit(spec: Pick<FinetuneSpec, 'train_split' | 'calib
 }
 
 /** The splits scored after training by default: eval_splits, then the calibration split, each once. */
-export function scoreSplits(spec: Pick<FinetuneSpec, 'eval_splits' | 'train_split' | 'calibration_split'>): ScoreSplit[] {
+export function scoreSplits(
+  spec: Pick<FinetuneSpec, 'eval_splits' | 'train_split' | 'calibration_split'>,
+): ScoreSplit[] {
   return [...new Set<ScoreSplit>([...spec.eval_splits, calibrationSplit(spec)])];
 }
 
@@ -257,17 +333,26 @@ export function subsetSizes(runDir: string): Map<string, number> {
   } catch {
     return out;
   }
-  for (const m of text.matchAll(/^\S+ \S+ \| INFO \| [\w.]*netflow_detect \| subset (\w+): (\d+) examples of \w+$/gm)) out.set(m[1], Number(m[2]));
+  for (const m of text.matchAll(/^\S+ \S+ \| INFO \| [\w.]*netflow_detect \| subset (\w+): (\d+) examples of \w+$/gm))
+    out.set(m[1], Number(m[2]));
   return out;
 }
 
 /** The final model of a finished run folder (absolute): result.json's finalCheckpoint, else (older runs) checkpoint_best.pt. */
-export function finalCheckpointPath(runDir: string, result: Pick<FinetuneResult, 'finalCheckpoint'> | undefined = readFinetuneResult(runDir)): string {
+export function finalCheckpointPath(
+  runDir: string,
+  result: Pick<FinetuneResult, 'finalCheckpoint'> | undefined = readFinetuneResult(runDir),
+): string {
   return join(runDir, result?.finalCheckpoint ?? BEST_CHECKPOINT);
 }
 
 /** Does an example (row of <split>.examples.i32) belong to the run's examples? Unseen-node examples (alert -1) never do. */
-export function inAttackTypes(attackType: number, alert: number, types: readonly string[] | undefined, names: readonly string[]): boolean {
+export function inAttackTypes(
+  attackType: number,
+  alert: number,
+  types: readonly string[] | undefined,
+  names: readonly string[],
+): boolean {
   if (alert < 0 || attackType < 0) return false;
   return !types || types.includes(names[attackType]);
 }
@@ -284,7 +369,13 @@ export interface ScoreOptions {
  * Runs python/score_detect.py on one split: OUT/survival.f32, hazard.f32 and, last, score.json.
  * Returns the parsed score.json.
  */
-export async function scoreDetect(checkpoint: string, earlyDetect: string, split: ScoreSplit, out: string, opts: ScoreOptions = {}): Promise<Record<string, unknown>> {
+export async function scoreDetect(
+  checkpoint: string,
+  earlyDetect: string,
+  split: ScoreSplit,
+  out: string,
+  opts: ScoreOptions = {},
+): Promise<Record<string, unknown>> {
   await runScorer(checkpoint, earlyDetect, [split], ['--out', out], opts);
   return JSON.parse(readFileSync(join(out, SCORE_FILE), 'utf8')) as Record<string, unknown>;
 }
@@ -294,14 +385,28 @@ export async function scoreDetect(checkpoint: string, earlyDetect: string, split
  * survival.f32, hazard.f32 and, last, score.json for each. Returns each split's parsed score.json. An
  * interruption or a failure leaves the splits scored before it complete (with their score.json).
  */
-export async function scoreDetectSplits(checkpoint: string, earlyDetect: string, splits: readonly ScoreSplit[], outRoot: string, opts: ScoreOptions = {}): Promise<Record<string, Record<string, unknown>>> {
+export async function scoreDetectSplits(
+  checkpoint: string,
+  earlyDetect: string,
+  splits: readonly ScoreSplit[],
+  outRoot: string,
+  opts: ScoreOptions = {},
+): Promise<Record<string, Record<string, unknown>>> {
   const list = [...new Set(splits)];
   if (!list.length) return {};
   await runScorer(checkpoint, earlyDetect, list, ['--out-root', outRoot], opts);
-  return Object.fromEntries(list.map((s) => [s, JSON.parse(readFileSync(join(outRoot, s, SCORE_FILE), 'utf8')) as Record<string, unknown>]));
+  return Object.fromEntries(
+    list.map((s) => [s, JSON.parse(readFileSync(join(outRoot, s, SCORE_FILE), 'utf8')) as Record<string, unknown>]),
+  );
 }
 
-async function runScorer(checkpoint: string, earlyDetect: string, splits: ScoreSplit[], outArgs: string[], opts: ScoreOptions): Promise<void> {
+async function runScorer(
+  checkpoint: string,
+  earlyDetect: string,
+  splits: ScoreSplit[],
+  outArgs: string[],
+  opts: ScoreOptions,
+): Promise<void> {
   const args = ['--checkpoint', checkpoint, '--data', earlyDetect, '--split', splits.join(','), ...outArgs];
   if (opts.batchSize) args.push('--batch-size', String(opts.batchSize));
   // One bar over all splits: each split's examples from the manifest (else from its progress lines).
@@ -312,10 +417,15 @@ async function runScorer(checkpoint: string, earlyDetect: string, splits: ScoreS
   } catch {
     // the scorer names what is wrong with the folder
   }
-  const offset = (split: string) => splits.slice(0, Math.max(0, splits.indexOf(split as ScoreSplit))).reduce((a, s) => a + (counts.get(s) ?? 0), 0);
+  const offset = (split: string) =>
+    splits.slice(0, Math.max(0, splits.indexOf(split as ScoreSplit))).reduce((a, s) => a + (counts.get(s) ?? 0), 0);
   const total = () => splits.reduce((a, s) => a + (counts.get(s) ?? 0), 0);
   const what = splits.join(', ');
-  const bar = createProgress(`score ${splits.join(',')}`, Math.max(1, total()), '{bar} {percentage}% | {split} {value}/{total} examples | ETA {eta_formatted}');
+  const bar = createProgress(
+    `score ${splits.join(',')}`,
+    Math.max(1, total()),
+    '{bar} {percentage}% | {split} {value}/{total} examples | ETA {eta_formatted}',
+  );
   const done: string[] = [];
   const res = await runPythonScript('score_detect.py', args, {
     threads: opts.threads,
@@ -337,8 +447,14 @@ async function runScorer(checkpoint: string, earlyDetect: string, splits: ScoreS
   });
   bar.stop();
   const kept = done.length ? `; ${done.join(', ')} ${done.length > 1 ? 'are' : 'is'} complete` : '';
-  if (res.canceled) throw new RunInterrupted(`interrupted while scoring ${what}${kept}; nothing incomplete carries a score.json: run the same command again`);
-  if (res.exitCode !== 0) throw new Error(`python/score_detect.py failed on ${what}${kept} (exit code ${res.exitCode}): ${lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`);
+  if (res.canceled)
+    throw new RunInterrupted(
+      `interrupted while scoring ${what}${kept}; nothing incomplete carries a score.json: run the same command again`,
+    );
+  if (res.exitCode !== 0)
+    throw new Error(
+      `python/score_detect.py failed on ${what}${kept} (exit code ${res.exitCode}): ${lastPythonError(res.tail) ?? res.tail.slice(-3).join('\n')}`,
+    );
 }
 
 // ---------------------------------------------------------------- the run
@@ -439,7 +555,10 @@ export function readFinetuneSpec(runDir: string): FinetuneSpec & { hash: string 
   } catch {
     throw new Error(`${runDir}: not a run folder (no readable ${SPEC_FILE}); give a folder netflowgen finetune wrote`);
   }
-  if (!FINETUNE_ARCHS.includes(spec.arch)) throw new Error(`${path}: arch ${spec.arch} is not a fine-tuning arch (${FINETUNE_ARCHS.join(', ')}): is this a pre-training run?`);
+  if (!FINETUNE_ARCHS.includes(spec.arch))
+    throw new Error(
+      `${path}: arch ${spec.arch} is not a fine-tuning arch (${FINETUNE_ARCHS.join(', ')}): is this a pre-training run?`,
+    );
   return spec;
 }
 
@@ -452,26 +571,47 @@ const canonical = (p: string) => {
 };
 
 /** Facts the run needs from its inputs, checked before anything is written. */
-function inspectInputs(spec: FinetuneSpec): { binned: string; nFeatures: number; featureSet: 'full' | 'light'; trainExamples: number } {
+function inspectInputs(spec: FinetuneSpec): {
+  binned: string;
+  nFeatures: number;
+  featureSet: 'full' | 'light';
+  trainExamples: number;
+} {
   const m = readEarlyDetectManifest(spec.dataset);
   if (spec.attack_types) {
     const missing = spec.attack_types.filter((t) => !m.attackTypes.includes(t));
-    if (missing.length) throw new Error(`${spec.dataset}: attack types ${missing.join(', ')} are not in this EarlyDetect dataset (${m.attackTypes.join(', ')})`);
+    if (missing.length)
+      throw new Error(
+        `${spec.dataset}: attack types ${missing.join(', ')} are not in this EarlyDetect dataset (${m.attackTypes.join(', ')})`,
+      );
   }
   if (spec.arch === 'netflowgen_safe') {
     const ckpt = pretrainedCheckpoint(spec)!;
-    if (!existsSync(ckpt)) throw new Error(`${ckpt}: the pre-trained checkpoint is missing (train it with netflowgen pretrain, or point 'pretrained' / --pretrained at a checkpoint)`);
+    if (!existsSync(ckpt))
+      throw new Error(
+        `${ckpt}: the pre-trained checkpoint is missing (train it with netflowgen pretrain, or point 'pretrained' / --pretrained at a checkpoint)`,
+      );
     const pre = pretrainedSpec(spec);
     if (pre && canonical(pre.dataset) !== canonical(m.dataset))
-      throw new Error(`${spec.pretrained} was pre-trained on ${pre.dataset}, but ${spec.dataset} was made from ${m.dataset}: node ids and bins would not match`);
+      throw new Error(
+        `${spec.pretrained} was pre-trained on ${pre.dataset}, but ${spec.dataset} was made from ${m.dataset}: node ids and bins would not match`,
+      );
   }
   const featureSet = effectiveFeatureSet(spec);
   const ds = BinnedDataset.open(m.dataset);
-  const nFeatures = featureSet === 'light' ? ds.manifest.featureGroups.filter((g) => g === 'volume').length : ds.manifest.features.length;
+  const nFeatures =
+    featureSet === 'light'
+      ? ds.manifest.featureGroups.filter((g) => g === 'volume').length
+      : ds.manifest.features.length;
   const split = readDetectSplit(spec.dataset, m, spec.train_split);
   let trainExamples = 0;
-  for (let i = 0; i < split.n; i++) if (inAttackTypes(split.examples[i * 6 + 4], split.examples[i * 6 + 5], spec.attack_types, m.attackTypes)) trainExamples++;
-  if (!trainExamples) throw new Error(`${spec.dataset}: the ${spec.train_split} split has no examples${spec.attack_types ? ` of ${spec.attack_types.join(', ')}` : ''} to train on`);
+  for (let i = 0; i < split.n; i++)
+    if (inAttackTypes(split.examples[i * 6 + 4], split.examples[i * 6 + 5], spec.attack_types, m.attackTypes))
+      trainExamples++;
+  if (!trainExamples)
+    throw new Error(
+      `${spec.dataset}: the ${spec.train_split} split has no examples${spec.attack_types ? ` of ${spec.attack_types.join(', ')}` : ''} to train on`,
+    );
   return { binned: m.dataset, nFeatures, featureSet, trainExamples };
 }
 
@@ -486,8 +626,15 @@ export async function runFinetune(spec: FinetuneSpec, opts: FinetuneOptions): Pr
   const state = readFolderState(runDir);
   const plan = planRun(state, hash, { resume: opts.resume ?? true, force: opts.force ?? false });
   if (plan.action === 'refuse') {
-    const diff = state.previousSpec ? specDiff(state.previousSpec as unknown as Record<string, unknown>, { ...spec, hash } as unknown as Record<string, unknown>).filter((k) => k !== 'hash') : [];
-    throw new Error(`${runDir}: ${plan.reason}${diff.length ? ` (differs in ${diff.join(', ')})` : ''}; pass --force to start it over, or choose another --out`);
+    const diff = state.previousSpec
+      ? specDiff(
+          state.previousSpec as unknown as Record<string, unknown>,
+          { ...spec, hash } as unknown as Record<string, unknown>,
+        ).filter((k) => k !== 'hash')
+      : [];
+    throw new Error(
+      `${runDir}: ${plan.reason}${diff.length ? ` (differs in ${diff.join(', ')})` : ''}; pass --force to start it over, or choose another --out`,
+    );
   }
   const splits = opts.score ?? scoreSplits(spec);
   let status: FinetuneOutcome['status'];
@@ -505,7 +652,10 @@ export async function runFinetune(spec: FinetuneSpec, opts: FinetuneOptions): Pr
     if (opts.check ?? true) {
       await withBridge(async (b) => {
         const check = await b.checkTrainArgs(cmd.argv.slice(1));
-        if (!check.ok) throw new Error(`fairseq rejects the command of ${spec.name} (netflowgen finetune --dry-run shows it):\n${check.errors.map((e) => `  ${e}`).join('\n')}`);
+        if (!check.ok)
+          throw new Error(
+            `fairseq rejects the command of ${spec.name} (netflowgen finetune --dry-run shows it):\n${check.errors.map((e) => `  ${e}`).join('\n')}`,
+          );
       });
     }
     // Phase 1: the run on the training split minus the holdout. Finished when run.jsonl says so (a run
@@ -537,7 +687,9 @@ export async function runFinetune(spec: FinetuneSpec, opts: FinetuneOptions): Pr
     const sizes = subsetSizes(runDir);
     const holdout = spec.valid_split === 'holdout';
     if (holdout && !(sizes.has('holdout') && sizes.has(spec.train_split)))
-      throw new Error(`${join(runDir, TRAIN_LOG)}: no 'subset holdout: N examples' and 'subset ${spec.train_split}: N examples' lines of the task netflow_detect, so the examples trained on are unknown`);
+      throw new Error(
+        `${join(runDir, TRAIN_LOG)}: no 'subset holdout: N examples' and 'subset ${spec.train_split}: N examples' lines of the task netflow_detect, so the examples trained on are unknown`,
+      );
     const holdoutExamples = holdout ? sizes.get('holdout')! : 0;
     const kept = holdout ? sizes.get(spec.train_split)! : facts.trainExamples;
     const selected = selectedUpdates(readRunLog(runDir)) ?? null;
@@ -547,11 +699,24 @@ export async function runFinetune(spec: FinetuneSpec, opts: FinetuneOptions): Pr
     let trainExamples = kept;
     const refit = usesRefit(spec);
     if (refit) {
-      if (selected === null) throw new Error(`${join(runDir, RUN_LOG)}: no validated checkpoint, so no number of updates to refit for (did the holdout run validate?)`);
-      const r = await runRefit(spec, hash, runDir, selected, { facts, env, threads, signal: opts.signal, onRecord: opts.onRecord, log });
+      if (selected === null)
+        throw new Error(
+          `${join(runDir, RUN_LOG)}: no validated checkpoint, so no number of updates to refit for (did the holdout run validate?)`,
+        );
+      const r = await runRefit(spec, hash, runDir, selected, {
+        facts,
+        env,
+        threads,
+        signal: opts.signal,
+        onRecord: opts.onRecord,
+        log,
+      });
       refitRun = r.run;
       trainExamples = r.examples;
-      if (trainExamples !== facts.trainExamples) log(`warning: the refit trained on ${trainExamples} examples, the ${spec.train_split} split holds ${facts.trainExamples} of the run's attack types`);
+      if (trainExamples !== facts.trainExamples)
+        log(
+          `warning: the refit trained on ${trainExamples} examples, the ${spec.train_split} split holds ${facts.trainExamples} of the run's attack types`,
+        );
     }
     await publishFinal(runDir, refit ? join(runDir, REFIT_DIR, LAST_CHECKPOINT) : join(runDir, BEST_CHECKPOINT));
 
@@ -596,7 +761,10 @@ export async function runFinetune(spec: FinetuneSpec, opts: FinetuneOptions): Pr
   if (missing.length) {
     const ckpt = finalCheckpointPath(runDir, result);
     log(`scoring ${missing.join(', ')} with ${ckpt}`);
-    await scoreDetectSplits(ckpt, spec.dataset, missing, join(runDir, EVAL_DIR), { threads: opts.threads, signal: opts.signal });
+    await scoreDetectSplits(ckpt, spec.dataset, missing, join(runDir, EVAL_DIR), {
+      threads: opts.threads,
+      signal: opts.signal,
+    });
   }
   return { runDir, status, result, scored: missing };
 }
@@ -618,7 +786,13 @@ interface RefitContext {
  * restores model, optimiser, epoch and batch order, so the end is the one of an uninterrupted refit), or
  * started. A refit that ended anywhere but at U* (a save not logged before a kill) is redone once.
  */
-async function runRefit(spec: FinetuneSpec, hash: string, runDir: string, updates: number, ctx: RefitContext): Promise<{ run: NonNullable<FinetuneResult['refitRun']>; examples: number }> {
+async function runRefit(
+  spec: FinetuneSpec,
+  hash: string,
+  runDir: string,
+  updates: number,
+  ctx: RefitContext,
+): Promise<{ run: NonNullable<FinetuneResult['refitRun']>; examples: number }> {
   const dir = join(runDir, REFIT_DIR);
   const recordSpec = { ...spec, max_update: updates, patience: -1, phase: 'refit', refit_of: hash };
   const refitHash = specHash(recordSpec as unknown as ExperimentSpec);
@@ -637,7 +811,9 @@ async function runRefit(spec: FinetuneSpec, hash: string, runDir: string, update
     }
     if (!complete()) {
       const resuming = existsSync(join(dir, LAST_CHECKPOINT));
-      ctx.log(`${spec.name}: ${resuming ? 'resuming the refit' : 'refit'} on the whole ${spec.train_split} split for ${updates} updates (the holdout run's best checkpoint)`);
+      ctx.log(
+        `${spec.name}: ${resuming ? 'resuming the refit' : 'refit'} on the whole ${spec.train_split} split for ${updates} updates (the holdout run's best checkpoint)`,
+      );
       await launchTraining({
         runDir: dir,
         name: `${spec.name} (refit)`,
@@ -658,14 +834,26 @@ async function runRefit(spec: FinetuneSpec, hash: string, runDir: string, update
     }
     if (complete()) break;
     const got = lastSave(readRunLog(dir))?.updates;
-    if (attempt >= 1) throw new Error(`${dir}: the refit ended at ${got} updates, not the ${updates} the holdout run chose; see ${join(dir, TRAIN_LOG)}`);
+    if (attempt >= 1)
+      throw new Error(
+        `${dir}: the refit ended at ${got} updates, not the ${updates} the holdout run chose; see ${join(dir, TRAIN_LOG)}`,
+      );
     ctx.log(`${dir}: the refit ended at ${got} updates, not ${updates}; redoing it`);
     await fsp.rm(dir, { recursive: true, force: true });
   }
   const s = summarizeRun(readRunLog(dir));
   const examples = subsetSizes(dir).get(spec.train_split);
-  if (examples === undefined) throw new Error(`${join(dir, TRAIN_LOG)}: no 'subset ${spec.train_split}: N examples' line of the task`);
-  return { run: { updates: s.updates, epochs: s.epochs, attempts: s.attempts, wallSeconds: Math.round(s.wallSeconds * 10) / 10 }, examples };
+  if (examples === undefined)
+    throw new Error(`${join(dir, TRAIN_LOG)}: no 'subset ${spec.train_split}: N examples' line of the task`);
+  return {
+    run: {
+      updates: s.updates,
+      epochs: s.epochs,
+      attempts: s.attempts,
+      wallSeconds: Math.round(s.wallSeconds * 10) / 10,
+    },
+    examples,
+  };
 }
 
 /** RUN/checkpoint_final.pt: a hard link to (else a copy of) the final model, put in place by a rename. */
@@ -693,7 +881,8 @@ function summaryParams(runDir: string): FinetuneResult['params'] {
   for (const line of text.split('\n')) {
     if (!line.includes('"params"')) continue;
     const r = JSON.parse(line) as RunRecord;
-    if (r.event === 'params') out = { total: Number(r.total), trained: r.trained === undefined ? null : Number(r.trained) };
+    if (r.event === 'params')
+      out = { total: Number(r.total), trained: r.trained === undefined ? null : Number(r.trained) };
   }
   return out;
 }

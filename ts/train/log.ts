@@ -56,22 +56,26 @@ export function parseLogLine(line: string): RunRecord | undefined {
     if (!Object.keys(stats).some((k) => k.startsWith(prefix))) return undefined;
     const out: RunRecord = { event: 'valid', time };
     if (source !== 'valid') out.subset = source;
-    for (const [k, v] of Object.entries(stats)) out[k.startsWith(prefix) ? `valid_${k.slice(prefix.length)}` : k] = toNumber(v);
+    for (const [k, v] of Object.entries(stats))
+      out[k.startsWith(prefix) ? `valid_${k.slice(prefix.length)}` : k] = toNumber(v);
     return out;
   }
   let x: RegExpExecArray | null;
   if ((x = /^Saved checkpoint (.+?) \(epoch (\d+) @ (\d+) updates, score ([^)]+)\)/.exec(text)))
     return { event: 'checkpoint', time, path: x[1], epoch: Number(x[2]), updates: Number(x[3]), score: toNumber(x[4]) };
-  if ((x = /^Loaded checkpoint (.+?) \(epoch (\d+) @ (\d+) updates\)/.exec(text))) return { event: 'checkpoint_loaded', time, path: x[1], epoch: Number(x[2]), updates: Number(x[3]) };
+  if ((x = /^Loaded checkpoint (.+?) \(epoch (\d+) @ (\d+) updates\)/.exec(text)))
+    return { event: 'checkpoint_loaded', time, path: x[1], epoch: Number(x[2]), updates: Number(x[3]) };
   if ((x = /^No existing checkpoint found (.+)$/.exec(text))) return { event: 'no_checkpoint', time, path: x[1] };
   if ((x = /^grouped total_num_itrs = (\d+)/.exec(text))) return { event: 'epoch_size', time, updates: Number(x[1]) };
   if ((x = /^begin training epoch (\d+)/.exec(text))) return { event: 'epoch_start', time, epoch: Number(x[1]) };
-  if ((x = /^early stop since valid performance hasn't improved for last (\d+) runs/.exec(text))) return { event: 'early_stop', time, patience: Number(x[1]) };
+  if ((x = /^early stop since valid performance hasn't improved for last (\d+) runs/.exec(text)))
+    return { event: 'early_stop', time, patience: Number(x[1]) };
   if ((x = /^Stopping training due to (.+)$/.exec(text))) return { event: 'stop', time, reason: x[1] };
   if ((x = /^done training in ([\d.]+) seconds/.exec(text))) return { event: 'done', time, seconds: Number(x[1]) };
   if ((x = /^num\. shared model params: ([\d,]+) \(num\. trained: ([\d,]+)\)/.exec(text)))
     return { event: 'params', time, total: Number(x[1].replace(/,/g, '')), trained: Number(x[2].replace(/,/g, '')) };
-  if (level === 'WARNING' || level === 'ERROR' || level === 'CRITICAL') return { event: level.toLowerCase(), time, source, message: text };
+  if (level === 'WARNING' || level === 'ERROR' || level === 'CRITICAL')
+    return { event: level.toLowerCase(), time, source, message: text };
   return undefined;
 }
 

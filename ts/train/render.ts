@@ -70,7 +70,12 @@ let env: nunjucks.Environment | undefined;
 function environment(): nunjucks.Environment {
   if (env) return env;
   // Not HTML: no autoescaping. throwOnUndefined: a misspelt variable in the template fails loudly.
-  env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templateDir(), { noCache: true }), { autoescape: false, throwOnUndefined: true, trimBlocks: true, lstripBlocks: true });
+  env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templateDir(), { noCache: true }), {
+    autoescape: false,
+    throwOnUndefined: true,
+    trimBlocks: true,
+    lstripBlocks: true,
+  });
   env.addFilter('q', (v: unknown) => shellQuote(String(v)));
   return env;
 }
@@ -95,7 +100,11 @@ export interface RenderedCommand {
 }
 
 /** Renders a template (default: the pre-training command) for a resolved spec. */
-export function renderCommand(spec: ExperimentSpec | RenderableSpec, ctx: RenderContext, template = TEMPLATE): RenderedCommand {
+export function renderCommand(
+  spec: ExperimentSpec | RenderableSpec,
+  ctx: RenderContext,
+  template = TEMPLATE,
+): RenderedCommand {
   const s = spec as RenderableSpec;
   const vars = {
     ...spec,

@@ -33,7 +33,18 @@ export const RESULT_FILE = 'result.json';
 export const LAST_CHECKPOINT = 'checkpoint_last.pt';
 export const BEST_CHECKPOINT = 'checkpoint_best.pt';
 /** What "start over" removes from a run folder (nothing else is touched). */
-const RUN_FILES = [SPEC_FILE, COMMAND_FILE, RUN_LOG, TRAIN_LOG, RESULT_FILE, LAST_CHECKPOINT, BEST_CHECKPOINT, 'eval', 'table4.json', 'table4.md'];
+const RUN_FILES = [
+  SPEC_FILE,
+  COMMAND_FILE,
+  RUN_LOG,
+  TRAIN_LOG,
+  RESULT_FILE,
+  LAST_CHECKPOINT,
+  BEST_CHECKPOINT,
+  'eval',
+  'table4.json',
+  'table4.md',
+];
 
 // ---------------------------------------------------------------- what to do with a run folder
 
@@ -59,11 +70,15 @@ export function planRun(state: RunFolderState, hash: string, opts: { resume: boo
   const used = state.hasCheckpoint || state.hasResult;
   if (state.previousHash === undefined) {
     if (!used) return { action: 'fresh' };
-    return opts.force ? { action: 'restart', reason: 'forced; the folder held checkpoints without a spec' } : { action: 'refuse', reason: `it holds checkpoints but no ${SPEC_FILE}` };
+    return opts.force
+      ? { action: 'restart', reason: 'forced; the folder held checkpoints without a spec' }
+      : { action: 'refuse', reason: `it holds checkpoints but no ${SPEC_FILE}` };
   }
   if (state.previousHash !== hash) {
     if (!used) return { action: 'restart', reason: 'the spec changed; the folder held no checkpoint' };
-    return opts.force ? { action: 'restart', reason: 'forced; the spec changed' } : { action: 'refuse', reason: 'it holds a run of a different spec' };
+    return opts.force
+      ? { action: 'restart', reason: 'forced; the spec changed' }
+      : { action: 'refuse', reason: 'it holds a run of a different spec' };
   }
   if (opts.force) return used ? { action: 'restart', reason: 'forced' } : { action: 'fresh' };
   if (!opts.resume) return used ? { action: 'restart', reason: '--no-resume' } : { action: 'fresh' };
@@ -96,8 +111,15 @@ function stripHash(s: ExperimentSpec & { hash?: string }): ExperimentSpec {
 /** The sizes a model is built for, from the dataset's manifest and the spec. */
 export function modelDims(spec: ExperimentSpec, ds: BinnedDataset): ModelDims {
   const m = ds.manifest;
-  const nFeatures = spec.feature_set === 'light' ? m.featureGroups.filter((g) => g === 'volume').length : m.features.length;
-  return { nNodeIds: m.nodeIds, nCustomers: m.customers.length, nFeatures, nBins: m.nBins, window: spec.window ?? m.windowLength };
+  const nFeatures =
+    spec.feature_set === 'light' ? m.featureGroups.filter((g) => g === 'volume').length : m.features.length;
+  return {
+    nNodeIds: m.nodeIds,
+    nCustomers: m.customers.length,
+    nFeatures,
+    nBins: m.nBins,
+    window: spec.window ?? m.windowLength,
+  };
 }
 
 /** The spec's size overrides as fairseq argument names. */
@@ -230,7 +252,17 @@ const DIE_WITH_PARENT = [
 ].join('\n');
 
 /** Events of fairseq's training (those a resume repeats); the others are per launch or ours. */
-const TRAINING_EVENTS = new Set(['train_inner', 'train', 'valid', 'checkpoint', 'epoch_start', 'epoch_size', 'early_stop', 'stop', 'done']);
+const TRAINING_EVENTS = new Set([
+  'train_inner',
+  'train',
+  'valid',
+  'checkpoint',
+  'epoch_start',
+  'epoch_size',
+  'early_stop',
+  'stop',
+  'done',
+]);
 
 /**
  * On resume from a checkpoint saved at `updates`: the training records earlier launches logged after
@@ -247,11 +279,18 @@ export function pruneAfterCheckpoint(runDir: string, updates: number): number {
   let current = records.length - 1;
   while (current >= 0 && records[current].event !== 'start') current--;
   let saved = -1;
-  for (let i = 0; i < current; i++) if (records[i].event === 'checkpoint' && Number(records[i].updates) === updates) saved = i;
+  for (let i = 0; i < current; i++)
+    if (records[i].event === 'checkpoint' && Number(records[i].updates) === updates) saved = i;
   if (saved < 0) return -1;
   // fairseq prints an epoch's summary ('train') after its last save: that one stays
   const savedEpoch = Number(records[saved].epoch);
-  const kept = records.filter((r, i) => i <= saved || i >= current || !TRAINING_EVENTS.has(r.event) || (r.event === 'train' && Number(r.epoch) <= savedEpoch));
+  const kept = records.filter(
+    (r, i) =>
+      i <= saved ||
+      i >= current ||
+      !TRAINING_EVENTS.has(r.event) ||
+      (r.event === 'train' && Number(r.epoch) <= savedEpoch),
+  );
   const dropped = records.length - kept.length;
   if (dropped > 0) {
     writeFileSync(`${path}.partial`, kept.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -300,22 +339,45 @@ export async function launchTraining(job: TrainingLaunch): Promise<RunSummary> {
     job.onRecord?.(r);
     if (r.event === 'checkpoint_loaded' && job.resuming) {
       const dropped = pruneAfterCheckpoint(runDir, Number(r.updates));
-      const note: RunRecord = { event: 'resume_point', time: new Date().toISOString(), epoch: r.epoch, updates: r.updates, redone: Math.max(0, dropped), logged: dropped >= 0 };
+      const note: RunRecord = {
+        event: 'resume_point',
+        time: new Date().toISOString(),
+        epoch: r.epoch,
+        updates: r.updates,
+        redone: Math.max(0, dropped),
+        logged: dropped >= 0,
+      };
       appendFileSync(join(runDir, RUN_LOG), JSON.stringify(note) + '\n');
       job.onRecord?.(note);
-      if (dropped < 0) log(`warning: ${runDir}: the checkpoint resumed from (${r.updates} updates) was saved after the last logged record; run.jsonl misses that part of the run`);
+      if (dropped < 0)
+        log(
+          `warning: ${runDir}: the checkpoint resumed from (${r.updates} updates) was saved after the last logged record; run.jsonl misses that part of the run`,
+        );
     }
   };
   const t0 = Date.now();
-  write({ event: 'start', time: new Date(t0).toISOString(), hash: job.hash, resume: job.resuming, argv: cmd.argv, threads: job.threads, netflowgen: VERSION });
+  write({
+    event: 'start',
+    time: new Date(t0).toISOString(),
+    hash: job.hash,
+    resume: job.resuming,
+    argv: cmd.argv,
+    threads: job.threads,
+    netflowgen: VERSION,
+  });
   if (job.resuming) {
     write({ event: 'resume', time: new Date(t0).toISOString(), checkpoint: join(runDir, LAST_CHECKPOINT) });
     log(`${runDir}: resuming from ${LAST_CHECKPOINT}`);
   }
 
   // Progress in updates: the epoch size is known once fairseq logs it; until then, the caller's guess.
-  const totalOf = (perEpoch: number) => (job.maxUpdate > 0 ? Math.min(job.maxUpdate, perEpoch * job.maxEpoch) : perEpoch * job.maxEpoch);
-  const bar = createProgress(job.label, totalOf(job.perEpochGuess), '{bar} {percentage}% | epoch {epoch} | step {value}/{total} | loss {loss} | {ups} steps/s | ETA {eta_formatted}');
+  const totalOf = (perEpoch: number) =>
+    job.maxUpdate > 0 ? Math.min(job.maxUpdate, perEpoch * job.maxEpoch) : perEpoch * job.maxEpoch;
+  const bar = createProgress(
+    job.label,
+    totalOf(job.perEpochGuess),
+    '{bar} {percentage}% | epoch {epoch} | step {value}/{total} | loss {loss} | {ups} steps/s | ETA {eta_formatted}',
+  );
   const payload = { epoch: '-', loss: '-', ups: '-' };
   let step = 0;
   bar.update(0, payload);
@@ -364,21 +426,46 @@ export async function launchTraining(job: TrainingLaunch): Promise<RunSummary> {
   const seconds = (Date.now() - t0) / 1000;
   // Ours (abort), a signal to fairseq-train alone, or Ctrl-C reaching it first (KeyboardInterrupt).
   const interrupted =
-    Boolean(job.signal?.aborted) || res.isCanceled || res.signal === 'SIGINT' || res.signal === 'SIGTERM' || lastPythonError(tail) === 'KeyboardInterrupt';
+    Boolean(job.signal?.aborted) ||
+    res.isCanceled ||
+    res.signal === 'SIGINT' ||
+    res.signal === 'SIGTERM' ||
+    lastPythonError(tail) === 'KeyboardInterrupt';
   if (interrupted) {
-    const last = readRunLog(runDir).filter((r) => r.event === 'checkpoint').pop();
-    write({ event: 'interrupted', time: new Date().toISOString(), signal: res.signal ?? 'abort', lastCheckpointEpoch: last?.epoch ?? null });
-    write({ event: 'end', time: new Date().toISOString(), exitCode: res.exitCode ?? null, signal: res.signal ?? null, seconds });
+    const last = readRunLog(runDir)
+      .filter((r) => r.event === 'checkpoint')
+      .pop();
+    write({
+      event: 'interrupted',
+      time: new Date().toISOString(),
+      signal: res.signal ?? 'abort',
+      lastCheckpointEpoch: last?.epoch ?? null,
+    });
+    write({
+      event: 'end',
+      time: new Date().toISOString(),
+      exitCode: res.exitCode ?? null,
+      signal: res.signal ?? null,
+      seconds,
+    });
     throw new RunInterrupted(
       last
         ? `interrupted; ${runDir} holds the checkpoint of epoch ${last.epoch}: run the same command again to resume`
         : `interrupted before the first checkpoint; running the same command again starts ${job.name} from the beginning`,
     );
   }
-  write({ event: 'end', time: new Date().toISOString(), exitCode: res.exitCode ?? null, signal: res.signal ?? null, seconds });
+  write({
+    event: 'end',
+    time: new Date().toISOString(),
+    exitCode: res.exitCode ?? null,
+    signal: res.signal ?? null,
+    seconds,
+  });
   if (res.exitCode !== 0) {
     const why = lastPythonError(tail) ?? tail.slice(-5).join('\n');
-    throw new Error(`fairseq-train failed (exit code ${res.exitCode}): ${why}\n  full output: ${trainLog}\n  command: ${join(runDir, COMMAND_FILE)}`);
+    throw new Error(
+      `fairseq-train failed (exit code ${res.exitCode}): ${why}\n  full output: ${trainLog}\n  command: ${join(runDir, COMMAND_FILE)}`,
+    );
   }
   return summarizeRun(readRunLog(runDir));
 }
@@ -391,8 +478,15 @@ export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): 
   const state = readFolderState(runDir);
   const plan = planRun(state, hash, { resume: opts.resume ?? true, force: opts.force ?? false });
   if (plan.action === 'refuse') {
-    const diff = state.previousSpec ? specDiff(state.previousSpec as unknown as Record<string, unknown>, { ...spec, hash } as unknown as Record<string, unknown>).filter((k) => k !== 'hash') : [];
-    throw new Error(`${runDir}: ${plan.reason}${diff.length ? ` (differs in ${diff.join(', ')})` : ''}; pass --force to start it over, or choose another --out`);
+    const diff = state.previousSpec
+      ? specDiff(
+          state.previousSpec as unknown as Record<string, unknown>,
+          { ...spec, hash } as unknown as Record<string, unknown>,
+        ).filter((k) => k !== 'hash')
+      : [];
+    throw new Error(
+      `${runDir}: ${plan.reason}${diff.length ? ` (differs in ${diff.join(', ')})` : ''}; pass --force to start it over, or choose another --out`,
+    );
   }
   if (plan.action === 'done') {
     const result = readResult(runDir);
@@ -412,7 +506,10 @@ export async function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): 
   if (opts.check ?? true) {
     params = await withBridge(async (b) => {
       const check = await b.checkTrainArgs(cmd.argv.slice(1));
-      if (!check.ok) throw new Error(`fairseq rejects the command of ${spec.name} (netflowgen pretrain --dry-run shows it):\n${check.errors.map((e) => `  ${e}`).join('\n')}`);
+      if (!check.ok)
+        throw new Error(
+          `fairseq rejects the command of ${spec.name} (netflowgen pretrain --dry-run shows it):\n${check.errors.map((e) => `  ${e}`).join('\n')}`,
+        );
       return b.countParameters(spec.arch, archOverrides(spec), dims);
     });
   }

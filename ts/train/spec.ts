@@ -22,7 +22,13 @@ import { JsonSyntaxError, didYouMean, jsonLines, lineOf } from './suggest.js';
 
 export const EXPERIMENT_SCHEMA = 'experiment.schema.json';
 
-export const ARCHS = ['netflowgen_tiny', 'netflowgen_4_4_128_512', 'netflowgen_4_4_256_1024', 'netflowgen_4_4_512_1024', 'netflowgen_4_4_512_2048'] as const;
+export const ARCHS = [
+  'netflowgen_tiny',
+  'netflowgen_4_4_128_512',
+  'netflowgen_4_4_256_1024',
+  'netflowgen_4_4_512_1024',
+  'netflowgen_4_4_512_2048',
+] as const;
 export type Arch = (typeof ARCHS)[number];
 
 /** Layers, heads, width, FFN width of each named architecture (Table 10; tiny for tests). */
@@ -69,7 +75,16 @@ export interface ExperimentSpec {
   fairseq_args: string[];
 }
 
-export const GRID_KEYS = ['arch', 'learning_rate', 'dropout', 'batch_size', 'seed', 'weight_decay', 'feature_set', 'window'] as const;
+export const GRID_KEYS = [
+  'arch',
+  'learning_rate',
+  'dropout',
+  'batch_size',
+  'seed',
+  'weight_decay',
+  'feature_set',
+  'window',
+] as const;
 export type GridKey = (typeof GRID_KEYS)[number];
 export type Grid = Partial<Record<GridKey, (string | number)[]>>;
 
@@ -85,7 +100,11 @@ export interface ComposedSpec {
 /** A spec error: every problem found, each naming file, line and key. */
 export class SpecError extends Error {
   constructor(readonly problems: string[]) {
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems in the spec:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      problems.length === 1
+        ? problems[0]
+        : `${problems.length} problems in the spec:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'SpecError';
   }
 }
@@ -125,7 +144,14 @@ export function getValidators(schemaName: string = EXPERIMENT_SCHEMA): SpecValid
   const schema = JSON.parse(readFileSync(schemaPath(schemaName), 'utf8')) as SchemaNode & { $id: string };
   // Two instances: files are checked as they are; the composed spec gets the schema's defaults.
   const plain = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-  const filling = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true, useDefaults: true });
+  const filling = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    verbose: true,
+    useDefaults: true,
+  });
   filling.addSchema(schema);
   const resolved = filling.getSchema(`${schema.$id}#/definitions/resolved`);
   if (!resolved) throw new Error(`${schemaName}: no #/definitions/resolved`);
@@ -174,14 +200,20 @@ export function describeErrors(errors: ErrorObject[], where: string, lines?: Map
       const known = knownKeys(e.parentSchema);
       const hint = ptr ? didYouMean(key, known) : (KEY_ALIASES[key.toLowerCase()] ?? didYouMean(key, known));
       const inside = ptr ? ` in ${name(ptr)}` : '';
-      out.push(`${at(`${ptr}/${key}`)}: unknown key '${key}'${inside}${hint ? ` (did you mean '${hint}'?)` : `; known keys: ${known.join(', ')}`}`);
+      out.push(
+        `${at(`${ptr}/${key}`)}: unknown key '${key}'${inside}${hint ? ` (did you mean '${hint}'?)` : `; known keys: ${known.join(', ')}`}`,
+      );
     } else if (e.keyword === 'required') {
       // the whole path of a nested key: data.flows.alerts, not alerts
-      out.push(`${at(ptr)}: missing key '${ptr ? `${name(ptr)}.` : ''}${(e.params as { missingProperty: string }).missingProperty}'`);
+      out.push(
+        `${at(ptr)}: missing key '${ptr ? `${name(ptr)}.` : ''}${(e.params as { missingProperty: string }).missingProperty}'`,
+      );
     } else if (e.keyword === 'enum') {
       const allowed = enumOf(e).map(String);
       const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined;
-      out.push(`${at(ptr)}: ${name(ptr)} is ${JSON.stringify(e.data)}, not one of ${allowed.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+      out.push(
+        `${at(ptr)}: ${name(ptr)} is ${JSON.stringify(e.data)}, not one of ${allowed.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`,
+      );
     } else {
       out.push(`${at(ptr)}: ${name(ptr)} ${e.message} (got ${JSON.stringify(e.data)})`);
     }
@@ -199,7 +231,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function mergeSpecs(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = structuredClone(base);
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeSpecs(out[k] as Record<string, unknown>, v) : structuredClone(v);
+    out[k] =
+      isPlainObject(v) && isPlainObject(out[k]) ? mergeSpecs(out[k] as Record<string, unknown>, v) : structuredClone(v);
   }
   return out;
 }
@@ -217,13 +250,18 @@ export function readLayer(
   own?: (layer: Record<string, unknown>, dir: string) => Record<string, unknown>,
 ): Record<string, unknown> {
   const path = resolve(file);
-  if (chain.includes(path)) throw new SpecError([`${path}: 'extends' loops back to itself: ${[...chain, path].map((p) => basename(p)).join(' -> ')}`]);
+  if (chain.includes(path))
+    throw new SpecError([
+      `${path}: 'extends' loops back to itself: ${[...chain, path].map((p) => basename(p)).join(' -> ')}`,
+    ]);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const from = chain.length ? ` (named in 'extends' of ${chain[chain.length - 1]})` : '';
-    throw new SpecError([`${path}: cannot read the spec file${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+    throw new SpecError([
+      `${path}: cannot read the spec file${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    ]);
   }
   let raw: unknown;
   try {
@@ -240,9 +278,15 @@ export function readLayer(
   const { file: validate } = getValidators(schemaName);
   if (!validate(raw)) throw new SpecError(describeErrors(validate.errors ?? [], path, jsonLines(text)));
   const layer = raw as Record<string, unknown>;
-  const ext = layer.extends === undefined ? [] : Array.isArray(layer.extends) ? (layer.extends as string[]) : [layer.extends as string];
+  const ext =
+    layer.extends === undefined
+      ? []
+      : Array.isArray(layer.extends)
+        ? (layer.extends as string[])
+        : [layer.extends as string];
   let merged: Record<string, unknown> = {};
-  for (const e of ext) merged = mergeSpecs(merged, readLayer(resolve(dirname(path), e), [...chain, path], sources, schemaName, own));
+  for (const e of ext)
+    merged = mergeSpecs(merged, readLayer(resolve(dirname(path), e), [...chain, path], sources, schemaName, own));
   let mine = { ...layer };
   delete mine.extends;
   delete mine.$schema;
@@ -255,7 +299,11 @@ export function readLayer(
  * Reads a spec file and everything it extends, then applies override layers; checks every layer
  * against `schemaName` (default: the pre-training schema; fine-tuning specs use finetune.schema.json).
  */
-export function composeSpec(file: string, overrides: OverrideLayer[] = [], schemaName: string = EXPERIMENT_SCHEMA): ComposedSpec {
+export function composeSpec(
+  file: string,
+  overrides: OverrideLayer[] = [],
+  schemaName: string = EXPERIMENT_SCHEMA,
+): ComposedSpec {
   const sources: string[] = [];
   let data = readLayer(file, [], sources, schemaName);
   const { file: validate } = getValidators(schemaName);
@@ -274,14 +322,20 @@ export function composeSpec(file: string, overrides: OverrideLayer[] = [], schem
  * The composed spec with `values` on top (a sweep point), checked for required keys and consistency,
  * defaults filled, the dataset path made absolute (relative paths are relative to `cwd`).
  */
-export function resolveSpec(c: ComposedSpec, values: Record<string, unknown> = {}, cwd = process.cwd()): ExperimentSpec {
+export function resolveSpec(
+  c: ComposedSpec,
+  values: Record<string, unknown> = {},
+  cwd = process.cwd(),
+): ExperimentSpec {
   const data = mergeSpecs(c.data, values);
   delete data.grid;
   const { resolved, schema } = getValidators();
   if (!resolved(data)) {
     const chain = c.sources.map((s) => basename(s)).join(', ');
     throw new SpecError(
-      describeErrors(resolved.errors ?? [], c.file).map((m) => (m.includes('missing key') ? `${m}: set it in the spec or in a file it extends (${chain})` : m)),
+      describeErrors(resolved.errors ?? [], c.file).map((m) =>
+        m.includes('missing key') ? `${m}: set it in the spec or in a file it extends (${chain})` : m,
+      ),
     );
   }
   const spec = data as unknown as ExperimentSpec;
@@ -289,20 +343,29 @@ export function resolveSpec(c: ComposedSpec, values: Record<string, unknown> = {
   const problems: string[] = [];
   // bf16 runs on either device (python/patch_fairseq.py, hunk 6); fairseq's fp16 path is CUDA-only
   // (dynamic loss scaling, fp32 master weights flattened on the current CUDA device).
-  if (spec.precision === 'fp16' && spec.device !== 'cuda') problems.push(`${c.file}: precision fp16 needs device cuda (fairseq has no fp16 on CPU)`);
-  if (spec.world_size > 1 && spec.device !== 'cuda') problems.push(`${c.file}: world_size ${spec.world_size} needs device cuda`);
+  if (spec.precision === 'fp16' && spec.device !== 'cuda')
+    problems.push(`${c.file}: precision fp16 needs device cuda (fairseq has no fp16 on CPU)`);
+  if (spec.world_size > 1 && spec.device !== 'cuda')
+    problems.push(`${c.file}: world_size ${spec.world_size} needs device cuda`);
   if (spec.model?.width !== undefined && spec.model.width % (spec.model.heads ?? ARCH_SIZES[spec.arch].heads) !== 0)
     problems.push(`${c.file}: model width ${spec.model.width} is not a multiple of the number of heads`);
   if (problems.length) throw new SpecError(problems);
   // Keys in the schema's order, so that spec.resolved.json reads like the schema.
   const order = Object.keys(schema.properties ?? {});
-  return Object.fromEntries(order.filter((k) => k in spec).map((k) => [k, (spec as unknown as Record<string, unknown>)[k]])) as unknown as ExperimentSpec;
+  return Object.fromEntries(
+    order.filter((k) => k in spec).map((k) => [k, (spec as unknown as Record<string, unknown>)[k]]),
+  ) as unknown as ExperimentSpec;
 }
 
 /** Composes and resolves a spec for one run; refuses a sweep spec. */
-export function loadSpec(file: string, overrides: OverrideLayer[] = [], cwd = process.cwd()): { spec: ExperimentSpec; composed: ComposedSpec } {
+export function loadSpec(
+  file: string,
+  overrides: OverrideLayer[] = [],
+  cwd = process.cwd(),
+): { spec: ExperimentSpec; composed: ComposedSpec } {
   const composed = composeSpec(file, overrides);
-  if (composed.data.grid !== undefined) throw new SpecError([`${composed.file}: this is a sweep spec (it has a 'grid'): run it with netflowgen sweep`]);
+  if (composed.data.grid !== undefined)
+    throw new SpecError([`${composed.file}: this is a sweep spec (it has a 'grid'): run it with netflowgen sweep`]);
   return { spec: resolveSpec(composed, {}, cwd), composed };
 }
 
@@ -368,7 +431,11 @@ export interface SweepPoint {
 
 /** A number as short text: 0.0005 -> 5e-4, 0.3 -> 0.3, 128 -> 128. */
 export function shortNumber(x: number): string {
-  if (x !== 0 && Math.abs(x) < 0.01) return x.toExponential().replace(/e-0*/, 'e-').replace(/\.?0+e/, 'e');
+  if (x !== 0 && Math.abs(x) < 0.01)
+    return x
+      .toExponential()
+      .replace(/e-0*/, 'e-')
+      .replace(/\.?0+e/, 'e');
   return String(x);
 }
 
@@ -377,11 +444,22 @@ export function archLabel(arch: string): string {
   return arch.replace(/^netflowgen_/, '').replace(/_/g, '-');
 }
 
-const AXIS_PREFIX: Record<GridKey, string> = { arch: '', learning_rate: 'lr', dropout: 'do', batch_size: 'bs', seed: 'seed', weight_decay: 'wd', feature_set: '', window: 'w' };
+const AXIS_PREFIX: Record<GridKey, string> = {
+  arch: '',
+  learning_rate: 'lr',
+  dropout: 'do',
+  batch_size: 'bs',
+  seed: 'seed',
+  weight_decay: 'wd',
+  feature_set: '',
+  window: 'w',
+};
 
 export function pointLabel(values: Partial<Record<GridKey, string | number>>): string {
   return Object.entries(values)
-    .map(([k, v]) => (k === 'arch' ? archLabel(String(v)) : `${AXIS_PREFIX[k as GridKey]}${typeof v === 'number' ? shortNumber(v) : v}`))
+    .map(([k, v]) =>
+      k === 'arch' ? archLabel(String(v)) : `${AXIS_PREFIX[k as GridKey]}${typeof v === 'number' ? shortNumber(v) : v}`,
+    )
     .join('_');
 }
 

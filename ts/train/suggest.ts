@@ -7,12 +7,15 @@
 export function editDistance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) =>
+    Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= m; i++) {
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[m][n];
@@ -62,7 +65,8 @@ export function jsonLines(text: string): Map<string, number> {
   };
   const expectChar = (c: string) => {
     ws();
-    if (text[i] !== c) fail(i < text.length ? `expected '${c}', found '${text[i]}'` : `expected '${c}', found the end of the text`);
+    if (text[i] !== c)
+      fail(i < text.length ? `expected '${c}', found '${text[i]}'` : `expected '${c}', found the end of the text`);
     i++;
   };
   const str = (): string => {
@@ -94,7 +98,8 @@ export function jsonLines(text: string): Map<string, number> {
         ws();
         const next = text[i++];
         if (next === '}') return;
-        if (next !== ',') fail(next === undefined ? 'unexpected end of the text' : `expected ',' or '}', found '${next}'`);
+        if (next !== ',')
+          fail(next === undefined ? 'unexpected end of the text' : `expected ',' or '}', found '${next}'`);
       }
     } else if (c === '[') {
       i++;
@@ -108,7 +113,8 @@ export function jsonLines(text: string): Map<string, number> {
         ws();
         const next = text[i++];
         if (next === ']') return;
-        if (next !== ',') fail(next === undefined ? 'unexpected end of the text' : `expected ',' or ']', found '${next}'`);
+        if (next !== ',')
+          fail(next === undefined ? 'unexpected end of the text' : `expected ',' or ']', found '${next}'`);
       }
     } else if (c === '"') {
       str();

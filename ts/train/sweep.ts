@@ -10,7 +10,15 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { VERSION } from '../common/version.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import { withBridge } from '../bridge/bridge.js';
-import { archOverrides, archSizes, modelDims, readFolderState, readResult, runPretrain, type RunResult } from './run.js';
+import {
+  archOverrides,
+  archSizes,
+  modelDims,
+  readFolderState,
+  readResult,
+  runPretrain,
+  type RunResult,
+} from './run.js';
 import { expandSweep, specHash, type ComposedSpec, type SweepPoint } from './spec.js';
 import { table10Markdown, table10Row, type Table10Row } from './tables.js';
 
@@ -42,9 +50,11 @@ export const TABLE10_MD = 'table10.md';
 function pointStatus(runDir: string, point: SweepPoint): { status: string; result?: RunResult } {
   if (!existsSync(runDir)) return { status: 'not run' };
   const state = readFolderState(runDir);
-  if (state.previousHash !== undefined && state.previousHash !== specHash(point.spec)) return { status: 'different spec' };
+  if (state.previousHash !== undefined && state.previousHash !== specHash(point.spec))
+    return { status: 'different spec' };
   const result = readResult(runDir);
-  if (result && result.hash === specHash(point.spec)) return { status: result.stopReason === 'early_stop' ? 'done (early stop)' : 'done', result };
+  if (result && result.hash === specHash(point.spec))
+    return { status: result.stopReason === 'early_stop' ? 'done (early stop)' : 'done', result };
   return { status: state.hasCheckpoint ? 'unfinished' : 'not run' };
 }
 
@@ -55,7 +65,18 @@ export async function runSweep(composed: ComposedSpec, opts: SweepOptions): Prom
   await fsp.mkdir(dir, { recursive: true });
   await writeFileAtomic(
     join(dir, 'sweep.json'),
-    JSON.stringify({ kind: 'netflowgen.sweep', createdBy: `netflowgen ${VERSION}`, spec: composed.file, sources: composed.sources, grid: composed.data.grid, points: points.map((p) => ({ label: p.label, values: p.values, hash: specHash(p.spec) })) }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        kind: 'netflowgen.sweep',
+        createdBy: `netflowgen ${VERSION}`,
+        spec: composed.file,
+        sources: composed.sources,
+        grid: composed.data.grid,
+        points: points.map((p) => ({ label: p.label, values: p.values, hash: specHash(p.spec) })),
+      },
+      null,
+      2,
+    ) + '\n',
   );
 
   let trained = 0;
@@ -64,7 +85,15 @@ export async function runSweep(composed: ComposedSpec, opts: SweepOptions): Prom
     for (const [i, p] of points.entries()) {
       const runDir = join(dir, p.label);
       log(`sweep ${name}: ${i + 1}/${points.length} ${p.label}`);
-      const outcome = await runPretrain(p.spec, { runDir, resume: opts.resume, force: opts.force, check: opts.check, threads: opts.threads, signal: opts.signal, log });
+      const outcome = await runPretrain(p.spec, {
+        runDir,
+        resume: opts.resume,
+        force: opts.force,
+        check: opts.check,
+        threads: opts.threads,
+        signal: opts.signal,
+        log,
+      });
       if (outcome.status === 'skipped') {
         skipped++;
         log(`  already done: best valid loss ${outcome.result.best?.loss ?? '-'}`);
@@ -82,14 +111,33 @@ export async function runSweep(composed: ComposedSpec, opts: SweepOptions): Prom
   if (need.length && (opts.check ?? true) && existsSync(join(points[0].spec.dataset, 'manifest.json'))) {
     const ds = BinnedDataset.open(points[0].spec.dataset);
     await withBridge(async (b) => {
-      for (const s of need) params.set(s.p.label, (await b.countParameters(s.p.spec.arch, archOverrides(s.p.spec), modelDims(s.p.spec, ds))).total);
+      for (const s of need)
+        params.set(
+          s.p.label,
+          (await b.countParameters(s.p.spec.arch, archOverrides(s.p.spec), modelDims(s.p.spec, ds))).total,
+        );
     });
   }
   const rows = states.map((s) =>
-    table10Row(s.p.label, { arch: s.p.spec.arch, learning_rate: s.p.spec.learning_rate, dropout: s.p.spec.dropout, sizes: archSizes(s.p.spec) }, s.result, s.status, params.get(s.p.label) ?? null),
+    table10Row(
+      s.p.label,
+      {
+        arch: s.p.spec.arch,
+        learning_rate: s.p.spec.learning_rate,
+        dropout: s.p.spec.dropout,
+        sizes: archSizes(s.p.spec),
+      },
+      s.result,
+      s.status,
+      params.get(s.p.label) ?? null,
+    ),
   );
   const files = { json: join(dir, TABLE10_JSON), md: join(dir, TABLE10_MD) };
-  await writeFileAtomic(files.json, JSON.stringify({ kind: 'netflowgen.table10', createdBy: `netflowgen ${VERSION}`, sweep: name, rows }, null, 2) + '\n');
+  await writeFileAtomic(
+    files.json,
+    JSON.stringify({ kind: 'netflowgen.table10', createdBy: `netflowgen ${VERSION}`, sweep: name, rows }, null, 2) +
+      '\n',
+  );
   await writeFileAtomic(files.md, `# Table 10: ${name}\n\n${table10Markdown(rows)}`);
   return { dir, rows, trained, skipped, files };
 }

@@ -12,12 +12,14 @@ export function markdownTable(headers: string[], rows: (string | number)[][], al
   const a = align ?? headers.map((_, i) => (i === 0 ? 'l' : 'r'));
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const width = headers.map((_, c) => Math.max(3, ...cells.map((r) => r[c].length)));
-  const line = (r: string[]) => `| ${r.map((v, c) => (a[c] === 'r' ? v.padStart(width[c]) : v.padEnd(width[c]))).join(' | ')} |`;
+  const line = (r: string[]) =>
+    `| ${r.map((v, c) => (a[c] === 'r' ? v.padStart(width[c]) : v.padEnd(width[c]))).join(' | ')} |`;
   const rule = `| ${width.map((w, c) => (a[c] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n') + '\n';
 }
 
-const fixed = (x: number | null | undefined, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+const fixed = (x: number | null | undefined, d = 4) =>
+  x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d);
 
 // ---------------------------------------------------------------- Table 10
 
@@ -39,7 +41,18 @@ export interface Table10Row {
   status: string;
 }
 
-export function table10Row(run: string, point: { arch: string; learning_rate: number; dropout: number; sizes: { layers: number; heads: number; width: number; ffn: number } }, result: RunResult | undefined, status: string, params: number | null): Table10Row {
+export function table10Row(
+  run: string,
+  point: {
+    arch: string;
+    learning_rate: number;
+    dropout: number;
+    sizes: { layers: number; heads: number; width: number; ffn: number };
+  },
+  result: RunResult | undefined,
+  status: string,
+  params: number | null,
+): Table10Row {
   const s = point.sizes;
   return {
     run,
@@ -100,7 +113,12 @@ export interface Table4Row {
 export function scoreMetrics(score: Record<string, unknown>): SplitMetrics {
   const groups: Record<string, number> = {};
   for (const [k, v] of Object.entries(score)) if (k.startsWith('acc_') && typeof v === 'number') groups[k.slice(4)] = v;
-  return { loss: Number(score.loss), ppl: Number(score.ppl ?? Math.exp(Number(score.loss))), acc: Number(score.acc), groups };
+  return {
+    loss: Number(score.loss),
+    ppl: Number(score.ppl ?? Math.exp(Number(score.loss))),
+    acc: Number(score.acc),
+    groups,
+  };
 }
 
 /**
@@ -109,7 +127,10 @@ export function scoreMetrics(score: Record<string, unknown>): SplitMetrics {
  * 6 volume features, is compared with the bigram on those features only).
  */
 export function bigramMetrics(result: Record<string, unknown>, group?: string): SplitMetrics {
-  const groups = (result.groups ?? {}) as Record<string, { loss: number; perplexity?: number; ppl?: number; accuracy?: number; acc?: number }>;
+  const groups = (result.groups ?? {}) as Record<
+    string,
+    { loss: number; perplexity?: number; ppl?: number; accuracy?: number; acc?: number }
+  >;
   const pick = (m: Record<string, unknown>): SplitMetrics => {
     const loss = Number(m.loss);
     return { loss, ppl: Number(m.perplexity ?? m.ppl ?? Math.exp(loss)), acc: Number(m.accuracy ?? m.acc) };
@@ -119,7 +140,10 @@ export function bigramMetrics(result: Record<string, unknown>, group?: string): 
     if (!g) throw new Error(`the bigram result has no '${group}' group`);
     return { ...pick(g as Record<string, unknown>), groups: { [group]: Number(g.accuracy ?? g.acc) } };
   }
-  return { ...pick(result), groups: Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, Number(g.accuracy ?? g.acc)])) };
+  return {
+    ...pick(result),
+    groups: Object.fromEntries(Object.entries(groups).map(([k, g]) => [k, Number(g.accuracy ?? g.acc)])),
+  };
 }
 
 export function table4Row(model: string, split: string, m: SplitMetrics, source: string): Table4Row {
@@ -130,7 +154,14 @@ export function table4Markdown(rows: Table4Row[]): string {
   const groups = [...new Set(rows.flatMap((r) => Object.keys(r.groups)))];
   return markdownTable(
     ['Model', 'Split', 'Loss', 'PPL', 'Acc', ...groups.map((g) => `Acc ${g}`)],
-    rows.map((r) => [r.model, r.split, fixed(r.loss), fixed(r.ppl), fixed(r.acc), ...groups.map((g) => fixed(r.groups[g]))]),
+    rows.map((r) => [
+      r.model,
+      r.split,
+      fixed(r.loss),
+      fixed(r.ppl),
+      fixed(r.acc),
+      ...groups.map((g) => fixed(r.groups[g])),
+    ]),
     ['l', 'l', 'r', 'r', 'r', ...groups.map(() => 'r' as const)],
   );
 }

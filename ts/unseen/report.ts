@@ -17,7 +17,11 @@ export interface Table7Row {
  * One row per training node with at least one unseen node mapped to it, most mapped first (ties:
  * more attacks, then lower row).
  */
-export function table7(trainAddresses: readonly string[], mappedTo: ArrayLike<number>, attacks: readonly number[] | null): Table7Row[] {
+export function table7(
+  trainAddresses: readonly string[],
+  mappedTo: ArrayLike<number>,
+  attacks: readonly number[] | null,
+): Table7Row[] {
   const count = new Array<number>(trainAddresses.length).fill(0);
   for (let i = 0; i < mappedTo.length; i++) count[mappedTo[i]]++;
   const rows: Table7Row[] = [];

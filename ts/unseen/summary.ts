@@ -20,7 +20,13 @@ export function emptyMoments(features: number): Moments {
 }
 
 /** Moments of the selected columns of a minute-major block over minutes [from, to) (two passes: exact). */
-export function featureMoments(series: Float32Array, stride: number, cols: readonly number[], from: number, to: number): Moments {
+export function featureMoments(
+  series: Float32Array,
+  stride: number,
+  cols: readonly number[],
+  from: number,
+  to: number,
+): Moments {
   const m = emptyMoments(cols.length);
   m.n = Math.max(0, to - from);
   if (m.n === 0) return m;
@@ -68,7 +74,8 @@ export function momentsStd(m: Moments): Float64Array {
  */
 export function summarizeNode(quantiles: Float64Array, mean: Float64Array, std: Float64Array): Float64Array {
   const F = mean.length;
-  if (quantiles.length !== F * SUMMARY_SIZE) throw new Error(`summarizeNode: ${quantiles.length} quantiles for ${F} features`);
+  if (quantiles.length !== F * SUMMARY_SIZE)
+    throw new Error(`summarizeNode: ${quantiles.length} quantiles for ${F} features`);
   const out = new Float64Array(SUMMARY_SIZE);
   if (F === 0) return out;
   for (let f = 0; f < F; f++) {
