@@ -225,11 +225,11 @@ describe('earlydetect: reading alerts and ground truth', () => {
       [{ ...good }, /field 'alert_id': duplicate/],
       [
         { ...good, alert_id: 'a9', start: '2021-09-21T15:45:30Z' },
-        /bad8\.jsonl:2: does not match alerts\.schema\.json:\n  - \/start: must match pattern/,
+        /bad8\.jsonl:2: does not match alerts\.schema\.json:\n {2}- \/start: must match pattern/,
       ],
       [
         { ...good, alert_id: 'a9', extra: 1 },
-        /bad9\.jsonl:2: does not match alerts\.schema\.json:\n  - \(top level\): unknown key 'extra'/,
+        /bad9\.jsonl:2: does not match alerts\.schema\.json:\n {2}- \(top level\): unknown key 'extra'/,
       ],
     ];
     cases.forEach(([line, re], i) => expect(() => readAlerts(write(`bad${i + 1}.jsonl`, [good, line]))).to.throw(re));

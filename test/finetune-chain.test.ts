@@ -1,7 +1,7 @@
 // End to end on tiny synthetic data: synth -> serialize -> bin -> detect-dataset -> pretrain (tiny, 10 updates)
 // -> finetune netflowgen_safe / netflowgen_tf / ms_lstm (2 epochs each) -> evaluate-detect. The tables
 // exist and every number in them equals a recomputation from the survival files.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';

@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,8 +126,8 @@ describe('ingest/cicflowmeter: the CIC-DDoS2019 excerpts', function () {
     expect(parseDayFirstTimestamp('01/12/2018 12:05:00 AM')).to.equal(Date.UTC(2018, 11, 1, 0, 5, 0));
     expect(parseDayFirstTimestamp('6/7/2017 3:30:00 PM')).to.equal(Date.UTC(2017, 6, 6, 15, 30, 0));
     expect(parseDayFirstTimestamp('3/7/2017 8:55')).to.equal(Date.UTC(2017, 6, 3, 8, 55));
-    expect(parseDayFirstTimestamp('31/02/2018 10:00')).to.be.NaN;
-    expect(parseDayFirstTimestamp('13:00 01/12/2018')).to.be.NaN;
+    assert.isNaN(parseDayFirstTimestamp('31/02/2018 10:00'));
+    assert.isNaN(parseDayFirstTimestamp('13:00 01/12/2018'));
     const dir = mkdtempSync(join(tmpdir(), 'nfg-cic-'));
     try {
       const p = join(dir, 'cic4.csv');

@@ -241,7 +241,6 @@ describe('ingest/nfdump-csv: bad input', () => {
     const viaChecked = new CollectSink();
     const p1 = new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, viaLine, 'x', 1, undefined);
     const p2 = new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, viaChecked, 'x', 1, undefined);
-    let accepted: number;
     for (let t = 0; t < 20000; t++) {
       let l = seeds[rand(seeds.length)];
       for (let k = rand(3); k >= 0; k--) {
@@ -260,7 +259,7 @@ describe('ingest/nfdump-csv: bad input', () => {
       p1.line(buf, 3, buf.length - 3, t, true);
       (p2 as unknown as Checked).checked(buf, 3, buf.length - 3, true);
     }
-    accepted = viaLine.records.length;
+    const accepted = viaLine.records.length;
     expect(viaLine.recs()).to.deep.equal(viaChecked.recs());
     expect(viaLine.rejects.map((r) => [r.reason, r.field, r.detail])).to.deep.equal(
       viaChecked.rejects.map((r) => [r.reason, r.field, r.detail]),

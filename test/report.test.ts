@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { curvesSpec, svgOf, violinSpec, uniqueIds } from '../ts/report/charts.js';
-import { collectReport, getPointer } from '../ts/report/collect.js';
+import { getPointer } from '../ts/report/collect.js';
 import { curvePoints } from '../ts/report/curves.js';
 import { formatValue, type ReportData } from '../ts/report/model.js';
 import type { ReportPlan } from '../ts/report/plan.js';

@@ -17,7 +17,7 @@ interface CommandOptions {
 }
 
 /** What a command accepts, read from its builder on a throwaway parser. */
-export function commandOptions(cmd: CommandModule<any, any>): CommandOptions {
+export function commandOptions(cmd: CommandModule<object, object>): CommandOptions {
   const y = yargs([]);
   const built = (typeof cmd.builder === 'function' ? cmd.builder(y as never) : y) ?? y;
   const o = (
@@ -36,7 +36,7 @@ export function commandOptions(cmd: CommandModule<any, any>): CommandOptions {
   return { names, short, choices: o.choices };
 }
 
-function commandName(cmd: CommandModule<any, any>): string {
+function commandName(cmd: CommandModule<object, object>): string {
   return String(Array.isArray(cmd.command) ? cmd.command[0] : cmd.command).split(' ')[0];
 }
 
@@ -44,7 +44,11 @@ function commandName(cmd: CommandModule<any, any>): string {
  * The message for a usage error of yargs (`msg`), given the command line and the commands: the
  * error, a suggestion, what exists, and where the full help is. Null when it is not a usage error.
  */
-export function usageError(msg: string, argv: readonly string[], commands: readonly CommandModule<any, any>[]): string {
+export function usageError(
+  msg: string,
+  argv: readonly string[],
+  commands: readonly CommandModule<object, object>[],
+): string {
   const names = commands.map(commandName);
   const given = argv.find((a) => !a.startsWith('-'));
   const cmd = commands.find((c) => commandName(c) === given);
@@ -107,10 +111,10 @@ export function withUsageErrors<T>(y: T): T {
     command(...a: unknown[]): unknown;
     fail(f: (msg: string | null, err: Error | null) => void): unknown;
   };
-  const commands: CommandModule<any, any>[] = [];
+  const commands: CommandModule<object, object>[] = [];
   const register = parser.command.bind(parser);
   parser.command = (...a: unknown[]) => {
-    if (a.length === 1 && typeof a[0] === 'object') commands.push(a[0] as CommandModule<any, any>);
+    if (a.length === 1 && typeof a[0] === 'object') commands.push(a[0] as CommandModule<object, object>);
     register(...a);
     return parser;
   };

@@ -315,7 +315,10 @@ export function judgeUnseen(
     const to = node.mappedTo ?? node.nodeId;
     const g = groups.get(to) ?? { mappedTo: to, address: nodes[to]?.address ?? String(to), examples: 0, tn: 0, fp: 0 };
     g.examples++;
-    if (set.label[k] !== 1) r.detection[k] >= 0 ? g.fp++ : g.tn++;
+    if (set.label[k] !== 1) {
+      if (r.detection[k] >= 0) g.fp++;
+      else g.tn++;
+    }
     groups.set(to, g);
   });
   return {

@@ -188,8 +188,11 @@ export function judge(set: DetectionSet, detection: Int32Array, tau = Number.NaN
       const m = mitigationTime(d, set.onsetStep[i]);
       if (m !== null) mitigationTimes.push(m);
     }
-    if (d >= 0) attack ? confusion.tp++ : confusion.fp++;
-    else attack ? confusion.fn++ : confusion.tn++;
+    if (d >= 0) {
+      if (attack) confusion.tp++;
+      else confusion.fp++;
+    } else if (attack) confusion.fn++;
+    else confusion.tn++;
   }
   return {
     tau,

@@ -354,7 +354,7 @@ class ArgusParser extends ParserBase implements RecordLineParser {
         const y = trimEnd(buf, x, this.fieldEnd);
         oneWay =
           (y - x === 3 && buf[x] === 73 && buf[x + 1] === 78 && buf[x + 2] === 84) /* INT */ ||
-          (proto === 6 && y > x && buf[y - 1] === 95) /* '_' */;
+          (proto === 6 && y > x && buf[y - 1] === 95); /* '_' */
       }
       const e = estimateForward(totPkts, totBytes, oneWay, srcPkts);
       if (srcPkts !== srcPkts) this.sink.estimated?.('forward_packets', this.loc);

@@ -136,8 +136,8 @@ class CicParser extends ParserBase implements RecordLineParser {
     const names = this.names;
 
     let c = this.iTime;
-    let a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
-    let b = trimEnd(buf, a, pos[c + 1] - 1);
+    const a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
+    const b = trimEnd(buf, a, pos[c + 1] - 1);
     let t = parseTimestamp(buf, a, b);
     if (t !== t) t = parseDayFirstTimestamp(fieldText(buf, a, b));
     if (t !== t)

@@ -16,7 +16,7 @@
  */
 import { minuteToIso } from '../serialize/store.js';
 import type { AttackPlan, AttackRun, CrowdPlan, EventPlan } from './attacks.js';
-import { ALERT_CSV_COLUMNS, type AlertLine, type AttackType, type GroundTruthLine } from '../catalogue/alerts.js';
+import { ALERT_CSV_COLUMNS, type AlertLine, type GroundTruthLine } from '../catalogue/alerts.js';
 import type { Inventory } from './inventory.js';
 import { Rng } from '../common/rng.js';
 

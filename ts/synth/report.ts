@@ -43,7 +43,11 @@ export function coefVar(x: ArrayLike<number>): number {
 function moments(x: ArrayLike<number>): { mean: number; variance: number; n: number } {
   let n = 0;
   let s = 0;
-  for (let i = 0; i < x.length; i++) if (!Number.isNaN(x[i])) (n++, (s += x[i]));
+  for (let i = 0; i < x.length; i++)
+    if (!Number.isNaN(x[i])) {
+      n++;
+      s += x[i];
+    }
   const mean = n ? s / n : NaN;
   let v = 0;
   for (let i = 0; i < x.length; i++) if (!Number.isNaN(x[i])) v += (x[i] - mean) ** 2;
@@ -82,7 +86,10 @@ export function peakHour(hourly: ArrayLike<number>, startHour: number): number {
   for (let h = 0; h < 24; h++) {
     if (!cnt[h]) continue;
     const m = sum[h] / cnt[h];
-    if (m > bestMean) ((bestMean = m), (best = h));
+    if (m > bestMean) {
+      bestMean = m;
+      best = h;
+    }
   }
   return best;
 }
@@ -97,8 +104,13 @@ export function weekendRatio(hourly: ArrayLike<number>, startHour: number): numb
     if (Number.isNaN(hourly[i])) continue;
     // Epoch day 0 (1970-01-01) was a Thursday: day % 7 == 2 is Saturday, 3 Sunday.
     const day = ((Math.floor((startHour + i) / 24) % 7) + 7) % 7;
-    if (day === 2 || day === 3) ((we += hourly[i]), nwe++);
-    else ((wd += hourly[i]), nwd++);
+    if (day === 2 || day === 3) {
+      we += hourly[i];
+      nwe++;
+    } else {
+      wd += hourly[i];
+      nwd++;
+    }
   }
   return nwe && nwd && wd > 0 ? we / nwe / (wd / nwd) : NaN;
 }
