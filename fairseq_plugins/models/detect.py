@@ -48,7 +48,7 @@ from torch import Tensor, nn
 from fairseq import checkpoint_utils
 from fairseq.models import BaseFairseqModel, register_model, register_model_architecture
 
-from .netflowgen import ARCHITECTURES, TIME_SIZES, NetflowGenDecoder, NetflowGenModel, _sizes, build_decoder
+from .netflowgen import ARCHITECTURES, DEFAULT_ARCH, TIME_SIZES, NetflowGenDecoder, NetflowGenModel, _sizes, build_decoder
 
 HEAD_HIDDEN = 512
 # What the frozen decoder's architecture copies from the pre-trained checkpoint's model arguments.
@@ -227,7 +227,7 @@ class NetflowGenTFModel(BaseFairseqModel):
 @register_model_architecture("netflowgen_tf", "netflowgen_tf")
 def tf_architecture(args):
     """Defaults: the paper's 4-4-128-512 (the pre-trained model's shape), dropout 0.1."""
-    _sizes(args, *ARCHITECTURES["netflowgen_4_4_128_512"])
+    _sizes(args, *ARCHITECTURES[DEFAULT_ARCH])
     args.head_hidden = getattr(args, "head_hidden", None) or HEAD_HIDDEN
     args.dropout = getattr(args, "dropout", 0.1)
     args.attention_dropout = getattr(args, "attention_dropout", 0.0)

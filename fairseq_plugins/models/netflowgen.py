@@ -47,6 +47,8 @@ from fairseq.models import (
 )
 from fairseq.modules import FairseqDropout, LayerNorm, TransformerDecoderLayer
 
+from ..contracts import architectures
+
 TIME_SIZES = (60, 24, 7)  # minute of hour, hour of day, day of week: columns of time.u8
 
 
@@ -204,6 +206,12 @@ def build_decoder(args, n_features: int, n_bins: int, n_node_ids: int, n_custome
     return NetflowGenDecoder(args, n_features, n_bins, n_node_ids, n_customers, window)
 
 
+# Table 10 sizes, {layers}-{heads}-{width}-{ffn}, and a tiny one for tests and the CPU demo: name ->
+# (layers, heads, width, ffn), from schemas/architectures.json (ts/catalogue/architectures.ts reads it too).
+ARCHITECTURES = architectures()
+DEFAULT_ARCH = "netflowgen_4_4_128_512"  # the paper's base model: the sizes of the bare "netflowgen" arch
+
+
 def _sizes(args, layers: int, heads: int, width: int, ffn: int) -> None:
     args.decoder_layers = getattr(args, "decoder_layers", layers)
     args.decoder_attention_heads = getattr(args, "decoder_attention_heads", heads)
@@ -214,21 +222,11 @@ def _sizes(args, layers: int, heads: int, width: int, ffn: int) -> None:
 @register_model_architecture("netflowgen", "netflowgen")
 def base_architecture(args):
     """Defaults: the paper's 4-4-128-512 model, dropout 0.1 (Table 10 also uses 0.3), ReLU."""
-    _sizes(args, 4, 4, 128, 512)
+    _sizes(args, *ARCHITECTURES[DEFAULT_ARCH])
     args.dropout = getattr(args, "dropout", 0.1)
     args.attention_dropout = getattr(args, "attention_dropout", 0.0)
     args.activation_dropout = getattr(args, "activation_dropout", 0.0)
     args.activation_fn = getattr(args, "activation_fn", "relu")
-
-
-# Table 10 sizes, {layers}-{heads}-{width}-{ffn}, and a tiny one for tests and the CPU demo.
-ARCHITECTURES = {
-    "netflowgen_4_4_128_512": (4, 4, 128, 512),
-    "netflowgen_4_4_256_1024": (4, 4, 256, 1024),
-    "netflowgen_4_4_512_1024": (4, 4, 512, 1024),
-    "netflowgen_4_4_512_2048": (4, 4, 512, 2048),
-    "netflowgen_tiny": (2, 2, 32, 64),
-}
 
 
 def _register(name: str, sizes) -> None:

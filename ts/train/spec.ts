@@ -22,23 +22,9 @@ import { JsonSyntaxError, didYouMean, jsonLines, lineOf } from './suggest.js';
 
 export const EXPERIMENT_SCHEMA = 'experiment.schema.json';
 
-export const ARCHS = [
-  'netflowgen_tiny',
-  'netflowgen_4_4_128_512',
-  'netflowgen_4_4_256_1024',
-  'netflowgen_4_4_512_1024',
-  'netflowgen_4_4_512_2048',
-] as const;
-export type Arch = (typeof ARCHS)[number];
-
-/** Layers, heads, width, FFN width of each named architecture (Table 10; tiny for tests). */
-export const ARCH_SIZES: Record<Arch, { layers: number; heads: number; width: number; ffn: number }> = {
-  netflowgen_tiny: { layers: 2, heads: 2, width: 32, ffn: 64 },
-  netflowgen_4_4_128_512: { layers: 4, heads: 4, width: 128, ffn: 512 },
-  netflowgen_4_4_256_1024: { layers: 4, heads: 4, width: 256, ffn: 1024 },
-  netflowgen_4_4_512_1024: { layers: 4, heads: 4, width: 512, ffn: 1024 },
-  netflowgen_4_4_512_2048: { layers: 4, heads: 4, width: 512, ffn: 2048 },
-};
+// The named sizes live in schemas/architectures.json (read by the Fairseq plugin too).
+import { ARCHS, ARCH_SIZES, type Arch } from '../catalogue/architectures.js';
+export { ARCHS, ARCH_SIZES, type Arch };
 
 export interface ModelOverrides {
   layers?: number;
