@@ -44,6 +44,34 @@ export interface UnseenMetrics {
   byMappedNode: { mappedTo: number; address: string; examples: number; tn: number; fp: number }[];
 }
 
+/** One point of an operating-point curve: tau chosen on the calibration split under (bound, budget), judged on the evaluation split. */
+export interface BudgetPoint {
+  bound: number;
+  budget: number;
+  tau: number;
+  effectiveness: number | null;
+  overhead: number;
+  f1: number | null;
+  fpr: number | null;
+  fnr: number | null;
+}
+
+/** Per-example outcomes of a run at the table bound's tau, for the bootstrap (ts/evaluate/uncertainty.ts). */
+export interface ExampleOutcomesJson {
+  bound: number;
+  tau: number;
+  /** Position of each example in the evaluation split's file. */
+  index: number[];
+  label: number[];
+  /** Detection step, -1 when not detected. */
+  detection: number[];
+  /** Effectiveness (attack examples; null for the others). */
+  effectiveness: (number | null)[];
+  overhead: number[];
+  /** Customer id (the binned dataset's customerId). */
+  customer: number[];
+}
+
 export interface RunEvaluation {
   run: string;
   name: string;
@@ -66,27 +94,9 @@ export interface RunEvaluation {
   /** Per bound: tau chosen on the evaluation split itself ("oracle tau"; optimistic, secondary). */
   oracle: BoundMetrics[];
   /** Effectiveness and overhead against the overhead budget, per bound (tau on selectSplit). */
-  budgetCurve: {
-    bound: number;
-    budget: number;
-    tau: number;
-    effectiveness: number | null;
-    overhead: number;
-    f1: number | null;
-    fpr: number | null;
-    fnr: number | null;
-  }[];
+  budgetCurve: BudgetPoint[];
   /** Per-example outcomes at the table bound's tau (for the bootstrap over examples and seeds). */
-  outcomes: {
-    bound: number;
-    tau: number;
-    index: number[];
-    label: number[];
-    detection: number[];
-    effectiveness: (number | null)[];
-    overhead: number[];
-    customer: number[];
-  };
+  outcomes: ExampleOutcomesJson;
   unseen: UnseenMetrics[];
 }
 
