@@ -16,8 +16,7 @@
  * 4. Truth: no record used is an error naming the likely cause; a share of rejected records above
  *    `maxRejectShare` (default 1%) is an error after the store is written (RejectShareError).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_NAMES, N_FEATURES } from '../catalogue/features.js';
 import {
@@ -25,7 +24,6 @@ import {
   InputError,
   REJECT_REASONS,
   SKIP_REASONS,
-  emptyRecord,
   type EstimateKind,
   type FlowRecord,
   type InputFormat,
@@ -41,6 +39,24 @@ import { createProgress } from '../common/progress.js';
 import { addRecord } from './aggregate.js';
 import { ChunkedAccumulator } from './chunks.js';
 import { NodeRegistry, loadInventory, parsePrefixOptions } from './inventory.js';
+import { LateRecords } from './late.js';
+import { timeHistogram, type Planned } from './scan.js';
+import {
+  DEFAULT_MAX_LATE_RECORDS,
+  DEFAULT_MAX_REJECT_SHARE,
+  DEFAULT_MAX_STORE_BYTES,
+  type SerializeOptions,
+} from './options.js';
+import { abortError, checkRejectShare, emptyMessage, sha256File } from './outcome.js';
+import {
+  OUTLIER_GAP_MINUTES,
+  OUTLIER_TAIL_SHARE,
+  STRETCH_EMPTY_MINUTES,
+  STRETCH_FACTOR,
+  activeMinutes,
+  bulkRange,
+  checkStoreSize,
+} from './range.js';
 import {
   DATA_FILE,
   MANIFEST,
@@ -54,188 +70,23 @@ import {
 } from './store.js';
 import { VERSION } from '../common/version.js';
 
-export interface SerializeOptions {
-  /** Flow files or directories (directories: every flow file below, ordered by time). */
-  inputs: string[];
-  /** Node inventory CSV (`prefix,customer[,role]`). */
-  nodes?: string;
-  /** Prefixes given on the command line, `CIDR[=CUSTOMER]`, in addition to (or instead of) an inventory. */
-  prefixes?: string[];
-  out: string;
-  /** Force one input format instead of detecting it per file. */
-  format?: InputFormat;
-  /** Keep minutes in [from, to) (ISO 8601, UTC). Default: the bulk of the data (`bulkRange`). */
-  from?: string;
-  to?: string;
-  /** Packet sampling 1:N: packets, bytes and flows are multiplied by N. */
-  sampling?: number;
-  /** First bad record, or skipped file, is fatal. */
-  strict?: boolean;
-  /** Replace a previous store (never a folder holding an input or that is not a netflowgen output). */
-  force?: boolean;
-  /** Spread a long flow's packets and bytes over the minutes it spans (its flow counts once, in its start minute). */
-  spreadLongFlows?: boolean;
-  /** How many minutes a record may lag behind the newest record of its file before it is kept aside as late (default 60). */
-  reorderMinutes?: number;
-  /** Late records kept aside (and added at the end) at most; later ones are rejected as out_of_order (default 1,000,000). */
-  maxLateRecords?: number;
-  /** Minutes per in-memory chunk (default 60). */
-  chunkMinutes?: number;
-  /** Hours to add to naive timestamps of the input to reach UTC. */
-  utcOffsetHours?: number;
-  /** How many bad-record examples the manifest keeps per reason (default 20). */
-  maxExamples?: number;
-  /** Largest share of the records read that may be rejected before the run counts as failed (default 0.01). */
-  maxRejectShare?: number;
-  /** Without --from/--to, a store larger than this (bytes, default 4 GiB) needs `allowLarge`. */
-  maxStoreBytes?: number;
-  allowLarge?: boolean;
-  signal?: AbortSignal;
-  /** Called with each bad record (the CLI prints the first ones). */
-  onReject?: (example: RejectExample) => void;
-  /** Called with each skipped file. */
-  onSkip?: (skipped: SkippedFile) => void;
-}
-
-export const DEFAULT_MAX_REJECT_SHARE = 0.01;
-export const DEFAULT_MAX_STORE_BYTES = 4 * 1024 ** 3;
-export const DEFAULT_MAX_LATE_RECORDS = 1_000_000;
-/** `bulkRange`: share of the records at each end that may be outliers, and the gap that separates them from the bulk. */
-export const OUTLIER_TAIL_SHARE = 0.01;
-export const OUTLIER_GAP_MINUTES = 1440;
-/**
- * Stretch check: without --from/--to, a store more than STRETCH_FACTOR times longer than the hours
- * that hold records, and more than STRETCH_EMPTY_MINUTES longer, needs confirming (`allowLarge`),
- * whatever its size in bytes: a few nodes over years of empty minutes is a wrong clock, not data.
- */
-export const STRETCH_FACTOR = 10;
-export const STRETCH_EMPTY_MINUTES = 100_000;
-
-/** Minutes of the whole hours in [lo, hi) that hold at least one record of the histogram. */
-export function activeMinutes(hist: ReadonlyMap<number, number>, lo: number, hi: number): number {
-  const hours = new Set<number>();
-  for (const [m, n] of hist) if (n > 0 && m >= lo && m < hi) hours.add(Math.floor(m / 60));
-  return hours.size * 60;
-}
-
-/** The run wrote its store but rejected more records than allowed: the store is there, the exit code says it is not what was asked. */
-export class RejectShareError extends Error {
-  constructor(
-    message: string,
-    readonly manifest: SeriesStoreManifest,
-  ) {
-    super(message);
-    this.name = 'RejectShareError';
-  }
-}
-
-/**
- * The time range [start, end) of the bulk of the data, from a histogram of record start minutes.
- * At each end, at most k = max(1, floor(1% of the records)) records may lie outside it, and only
- * when a gap of more than a day (OUTLIER_GAP_MINUTES) separates them from the rest: start from the
- * (k+1)-th earliest record's minute and the (k+1)-th latest, then widen over every minute reached
- * without crossing such a gap. Null for no records.
- */
-export function bulkRange(
-  hist: ReadonlyMap<number, number>,
-  tailShare = OUTLIER_TAIL_SHARE,
-  gapMinutes = OUTLIER_GAP_MINUTES,
-): { start: number; end: number; records: number } | null {
-  const minutes = [...hist.keys()].sort((a, b) => a - b);
-  if (!minutes.length) return null;
-  let total = 0;
-  for (const m of minutes) total += hist.get(m)!;
-  const k = Math.max(1, Math.floor(tailShare * total));
-  // index of the minute holding the (k+1)-th record from the start, and from the end
-  let lo = 0;
-  for (let seen = 0; lo < minutes.length; lo++) {
-    seen += hist.get(minutes[lo])!;
-    if (seen > k) break;
-  }
-  let hi = minutes.length - 1;
-  for (let seen = 0; hi >= 0; hi--) {
-    seen += hist.get(minutes[hi])!;
-    if (seen > k) break;
-  }
-  if (total <= 2 * k || lo > hi) {
-    lo = 0;
-    hi = minutes.length - 1;
-  }
-  while (lo > 0 && minutes[lo] - minutes[lo - 1] <= gapMinutes) lo--;
-  while (hi < minutes.length - 1 && minutes[hi + 1] - minutes[hi] <= gapMinutes) hi++;
-  let records = 0;
-  for (let i = lo; i <= hi; i++) records += hist.get(minutes[i])!;
-  return { start: minutes[lo], end: minutes[hi] + 1, records };
-}
-
-/** One input file as serialize sees it. */
-interface Planned {
-  path: string;
-  bytes: number;
-  format: InputFormat;
-  /** Time used to order the files: the nfcapd name's minute, else the first record's. */
-  orderMinute: number;
-}
-
-/** Records kept aside because they lag more than the reorder window behind their file's newest record. */
-class LateRecords {
-  n = 0;
-  private cap = 0;
-  private f64 = new Float64Array(0); // startMs endMs pkts bytes rpkts rbytes
-  private i32 = new Int32Array(0); // s d sp dp proto flags rflags
-
-  push(rec: FlowRecord, s: number, d: number): void {
-    if (this.n === this.cap) {
-      this.cap = Math.max(1024, this.cap * 2);
-      const f = new Float64Array(this.cap * 6);
-      f.set(this.f64);
-      this.f64 = f;
-      const i = new Int32Array(this.cap * 7);
-      i.set(this.i32);
-      this.i32 = i;
-    }
-    const f = this.n * 6;
-    const i = this.n * 7;
-    this.f64[f] = rec.startMs;
-    this.f64[f + 1] = rec.endMs;
-    this.f64[f + 2] = rec.pkts;
-    this.f64[f + 3] = rec.bytes;
-    this.f64[f + 4] = rec.rpkts;
-    this.f64[f + 5] = rec.rbytes;
-    this.i32[i] = s;
-    this.i32[i + 1] = d;
-    this.i32[i + 2] = rec.sp;
-    this.i32[i + 3] = rec.dp;
-    this.i32[i + 4] = rec.proto;
-    this.i32[i + 5] = rec.flags;
-    this.i32[i + 6] = rec.rflags;
-    this.n++;
-  }
-
-  /** Every record, in start-time order, into `rec` (reused), with its nodes. */
-  replay(each: (rec: FlowRecord, s: number, d: number) => void): void {
-    const order = Array.from({ length: this.n }, (_, k) => k).sort(
-      (a, b) => this.f64[a * 6] - this.f64[b * 6] || a - b,
-    );
-    const rec = emptyRecord();
-    for (const k of order) {
-      const f = k * 6;
-      const i = k * 7;
-      rec.startMs = this.f64[f];
-      rec.endMs = this.f64[f + 1];
-      rec.pkts = this.f64[f + 2];
-      rec.bytes = this.f64[f + 3];
-      rec.rpkts = this.f64[f + 4];
-      rec.rbytes = this.f64[f + 5];
-      rec.sp = this.i32[i + 2];
-      rec.dp = this.i32[i + 3];
-      rec.proto = this.i32[i + 4];
-      rec.flags = this.i32[i + 5];
-      rec.rflags = this.i32[i + 6];
-      each(rec, this.i32[i], this.i32[i + 1]);
-    }
-  }
-}
+// What moved out of this file stays importable from here.
+export {
+  DEFAULT_MAX_LATE_RECORDS,
+  DEFAULT_MAX_REJECT_SHARE,
+  DEFAULT_MAX_STORE_BYTES,
+  type SerializeOptions,
+} from './options.js';
+export { RejectShareError, sha256File } from './outcome.js';
+export {
+  OUTLIER_GAP_MINUTES,
+  OUTLIER_TAIL_SHARE,
+  STRETCH_EMPTY_MINUTES,
+  STRETCH_FACTOR,
+  activeMinutes,
+  bulkRange,
+} from './range.js';
+export { SKIP_REASONS };
 
 export async function serialize(opts: SerializeOptions): Promise<SeriesStoreManifest> {
   const sampling = opts.sampling ?? 1;
@@ -314,53 +165,9 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       let bulk: ReturnType<typeof bulkRange> = null;
       let active = NaN;
       if (!rangeGiven) {
-        const hist = new Map<number, number>();
-        const scanBar = createProgress(
-          'serialize: times',
-          totalBytes,
-          '{bar} {percentage}% | {mb} MB | ETA {eta_formatted}',
+        const hist = await timeHistogram(planned, totalBytes, opts, givenFrom, givenTo, (f, e) =>
+          skip(f.path, whySkipped(f.format, e), e),
         );
-        let before = 0;
-        try {
-          for (const f of planned) {
-            if (opts.signal?.aborted) throw abortError();
-            const mine = new Map<number, number>();
-            let first = NaN;
-            const sink: RecordSink = {
-              record(rec: FlowRecord): void {
-                const m = Math.floor(rec.startMs / 60_000);
-                if (m < givenFrom || m >= givenTo) return;
-                if (first !== first) first = m;
-                mine.set(m, (mine.get(m) ?? 0) + 1);
-                // a spread flow reaches its end minute: the range may widen to it (without counting it twice)
-                if (opts.spreadLongFlows && rec.endMs > rec.startMs) {
-                  const e = Math.floor(rec.endMs / 60_000);
-                  if (e > m && e < givenTo && !mine.has(e)) mine.set(e, 0);
-                }
-              },
-              reject(): void {},
-              progress(bytes: number): void {
-                scanBar.update(before + bytes, { mb: ((before + bytes) / 1e6).toFixed(1) });
-              },
-            };
-            try {
-              await readerFor(f.format).read(f.path, sink, {
-                signal: opts.signal,
-                utcOffsetHours: opts.utcOffsetHours,
-              });
-            } catch (e) {
-              if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format')) throw e;
-              skip(f.path, whySkipped(f.format, e), e);
-              continue;
-            } finally {
-              before += f.bytes;
-            }
-            for (const [m, n] of mine) hist.set(m, (hist.get(m) ?? 0) + n);
-            if (f.orderMinute !== f.orderMinute) f.orderMinute = first;
-          }
-        } finally {
-          scanBar.stop();
-        }
         bulk = bulkRange(hist);
         if (bulk) {
           if (!Number.isFinite(lo)) lo = bulk.start;
@@ -394,17 +201,8 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
 
       const rangeKnown = Number.isFinite(lo) && Number.isFinite(hi);
       const sizeCheck = (nodes: number): void => {
-        if (!rangeKnown || rangeGiven || opts.allowLarge) return;
-        const span = hi - lo;
-        if (active === active && span > STRETCH_FACTOR * active && span - active > STRETCH_EMPTY_MINUTES)
-          throw new Error(
-            `the store would be stretched over ${span} minutes (${minuteToIso(lo)} to ${minuteToIso(hi)}) while only ${active / 60} hours hold records (${Math.max(1, nodes)} nodes): some records' clocks are likely wrong; give the range you want with --from and --to, or confirm with --allow-large`,
-          );
-        const bytes = Math.max(1, nodes) * (hi - lo) * N_FEATURES * 4;
-        if (bytes > (opts.maxStoreBytes ?? DEFAULT_MAX_STORE_BYTES))
-          throw new Error(
-            `the store would be ${(bytes / 1024 ** 3).toFixed(1)} GiB (${Math.max(1, nodes)} nodes x ${hi - lo} minutes from ${minuteToIso(lo)} to ${minuteToIso(hi)}, the time range of the bulk of the data): give the range you want with --from and --to, or confirm with --allow-large`,
-          );
+        if (rangeKnown && !rangeGiven && !opts.allowLarge)
+          checkStoreSize(lo, hi, active, nodes, opts.maxStoreBytes ?? DEFAULT_MAX_STORE_BYTES);
       };
       sizeCheck(registry.size);
 
@@ -629,65 +427,5 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       return manifest;
     },
     { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] },
-  ).then((manifest) => {
-    const r = manifest.records;
-    const rej = Object.values(r.rejected).reduce((a, b) => a + b, 0);
-    if (r.read > 0 && rej / r.read > maxRejectShare) {
-      const why = Object.entries(r.rejected)
-        .filter(([, n]) => n > 0)
-        .sort((a, b) => b[1] - a[1])
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ');
-      throw new RejectShareError(
-        `wrote ${opts.out}, but ${rej} of ${r.read} records (${((100 * rej) / r.read).toFixed(2)}%) were rejected, more than --max-reject-share ${maxRejectShare} allows (${why}; first examples in ${opts.out}/${MANIFEST})`,
-        manifest,
-      );
-    }
-    return manifest;
-  });
+  ).then((manifest) => checkRejectShare(manifest, opts.out, maxRejectShare));
 }
-
-function emptyMessage(
-  opts: SerializeOptions,
-  counts: { read: number; used: number; unmatched: number; outsideRange: number },
-  rej: number,
-  rejected: Record<string, number>,
-  skipped: SkippedFile[],
-  files: number,
-): string {
-  const where = opts.inputs.join(', ');
-  let cause: string;
-  if (files === 0)
-    cause = `every input file was skipped (${skipped
-      .map((s) => `${s.path}: ${s.reason}`)
-      .slice(0, 3)
-      .join('; ')}${skipped.length > 3 ? '; ...' : ''})`;
-  else if (counts.read === 0) cause = `the files hold no flow records (a header only?)`;
-  else if (counts.unmatched === counts.read - rej - counts.outsideRange && counts.unmatched > 0)
-    cause = `none of the ${counts.unmatched} good records has an address of the inventory: check --nodes/--prefix against the addresses in the files (netflowgen inspect shows a store's nodes)`;
-  else if (counts.outsideRange > 0 && counts.outsideRange >= counts.read - rej)
-    cause = `all ${counts.outsideRange} good records are outside --from/--to (${opts.from ?? '...'} to ${opts.to ?? '...'})`;
-  else {
-    const top = Object.entries(rejected)
-      .filter(([, n]) => n > 0)
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, n]) => `${k} ${n}`)
-      .join(', ');
-    cause = `${rej} of ${counts.read} records were rejected (${top})`;
-  }
-  return `no record was used from ${where}: ${cause}. Read ${counts.read}, matched no node ${counts.unmatched}, outside --from/--to ${counts.outsideRange}, rejected ${rej}${skipped.length ? `, ${skipped.length} file(s) skipped` : ''}; no store was written`;
-}
-
-function abortError(): Error {
-  const e = new Error('interrupted: no store was written');
-  e.name = 'AbortError';
-  return e;
-}
-
-export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-export { SKIP_REASONS };
