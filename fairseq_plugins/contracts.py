@@ -5,6 +5,8 @@ this file and nothing outside the package is needed:
 
     architectures.json   named model sizes {layers, heads, width, ffn} (Table 10 and netflowgen_tiny);
                          ts/catalogue/architectures.ts reads the same file.
+    feature-sets.json    named feature subsets besides `full` (light: the 6 volume features), feature names;
+                         ts/catalogue/features.ts reads the same file.
 """
 
 from __future__ import annotations
@@ -42,4 +44,17 @@ def architectures() -> Dict[str, Tuple[int, int, int, int]]:
         if sizes["width"] % sizes["heads"]:
             raise ValueError(f"architectures.json: {name}: width {sizes['width']} is not divisible by heads {sizes['heads']}")
         out[name] = values
+    return out
+
+
+def feature_sets() -> Dict[str, Tuple[str, ...]]:
+    """name -> feature names, for the sets besides `full` (every feature); `light` is NetFlowGen_Light."""
+    out = {}
+    for name, entry in read_json("feature-sets.json").items():
+        if name.startswith("$"):
+            continue
+        features = entry.get("features") if isinstance(entry, dict) else None
+        if name == "full" or not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
+            raise ValueError(f"feature-sets.json: {name}: expected {{\"features\": [feature names]}} (and no 'full')")
+        out[name] = tuple(features)
     return out

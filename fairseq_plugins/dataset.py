@@ -17,8 +17,9 @@ feature. With `--window N` smaller than the dataset's windowLength W, every stor
 floor(W / N) consecutive windows of N minutes (the rest is dropped), so training only ever sees the
 minutes the dataset chose for that split.
 
-Feature sets. `full` = every feature of the dataset; `light` = the 6 volume features (NetFlowGen_Light,
-Table 9), selected by name. Input and output both use only the selected features.
+Feature sets. `full` = every feature of the dataset; the others are named in schemas/feature-sets.json (which
+ts/catalogue/features.ts reads too): `light` = the 6 volume features (NetFlowGen_Light, Table 9). A set's
+columns are selected by name, in dataset order. Input and output both use only the selected features.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ import numpy as np
 import torch
 from fairseq.data import FairseqDataset
 
+from .contracts import feature_sets
+
 SPLITS = ("train", "valid", "test")
 # Time features of time.u8, in its column order, and how many values each takes (one-hot sizes).
 TIME_FEATURE_SIZES = (60, 24, 7)  # minute of hour, hour of day, day of week (Monday = 0)
-# NetFlowGen_Light (Table 9): the volume features, {in, out} x {pkt, byt, flow}.
-LIGHT_FEATURES = ("in.pkt", "in.byt", "in.flow", "out.pkt", "out.byt", "out.flow")
-FEATURE_SETS = ("full", "light")
+# Named feature subsets (schemas/feature-sets.json); light = NetFlowGen_Light (Table 9), the volume features.
+NAMED_FEATURE_SETS = feature_sets()
+FEATURE_SETS = ("full", *NAMED_FEATURE_SETS)
 FEATURE_GROUPS = ("volume", "protocol", "port", "flag")
 
 
@@ -159,11 +162,12 @@ def select_features(features: Sequence[str], feature_set: str, source: str = "ma
     """Column indices of the features of a feature set, in dataset order."""
     if feature_set == "full":
         return np.arange(len(features), dtype=np.int64)
-    if feature_set == "light":
-        missing = [n for n in LIGHT_FEATURES if n not in features]
+    names = NAMED_FEATURE_SETS.get(feature_set)
+    if names is not None:
+        missing = [n for n in names if n not in features]
         if missing:
-            raise DatasetError(f"{source}: --feature-set light needs the volume features; missing {', '.join(missing)}")
-        return np.array([i for i, n in enumerate(features) if n in LIGHT_FEATURES], dtype=np.int64)
+            raise DatasetError(f"{source}: --feature-set {feature_set} needs {', '.join(names)}; missing {', '.join(missing)}")
+        return np.array([i for i, n in enumerate(features) if n in names], dtype=np.int64)
     raise DatasetError(f"unknown feature set {feature_set!r}: choose one of {', '.join(FEATURE_SETS)}")
 
 

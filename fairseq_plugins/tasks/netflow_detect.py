@@ -30,13 +30,13 @@ from omegaconf import II
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 from fairseq.tasks import FairseqTask, register_task
 
-from ..dataset import SPLITS, DatasetError, select_features
+from ..dataset import FEATURE_SETS, SPLITS, DatasetError, select_features
 from ..detect_data import DetectDataset, EarlyDetectData, holdout_split, select
 
 logger = logging.getLogger(__name__)
 
 HOLDOUT = "holdout"
-FEATURE_SET_CHOICES = ChoiceEnum(["full", "light"])
+FEATURE_SET_CHOICES = ChoiceEnum(list(FEATURE_SETS))
 
 
 @dataclass

@@ -16,9 +16,9 @@ from omegaconf import II
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 from fairseq.tasks import FairseqTask, register_task
 
-from ..dataset import SPLITS, BinnedData, DatasetError, NetflowWindowDataset, resolve_window, select_features, window_spec
+from ..dataset import FEATURE_SETS, SPLITS, BinnedData, DatasetError, NetflowWindowDataset, resolve_window, select_features, window_spec
 
-FEATURE_SET_CHOICES = ChoiceEnum(["full", "light"])
+FEATURE_SET_CHOICES = ChoiceEnum(list(FEATURE_SETS))
 
 
 @dataclass

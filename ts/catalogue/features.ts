@@ -6,6 +6,8 @@
  * Order (stable, part of the store format): volume (6), protocol (24), port class (48), TCP flags (8).
  * Within a group: direction (in, out), then class, then measure (pkt, byt, flow).
  */
+import { readFileSync } from 'node:fs';
+import { schemaPath } from '../common/paths.js';
 
 export const DIRECTIONS = ['in', 'out'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -88,11 +90,53 @@ export function featureIndex(name: string): number {
   return f.index;
 }
 
-/** Named feature subsets. `light` is the paper's NetFlowGen_Light (Table 9). */
+/** The file of named feature subsets besides `full`, in schemas/ (the Fairseq plugin reads it too). */
+export const FEATURE_SETS_FILE = 'feature-sets.json';
+
+/** Reads and checks a table of named feature subsets: each a non-empty list of catalogue names, in catalogue order. */
+export function parseFeatureSets(text: string, file = FEATURE_SETS_FILE): Record<string, readonly string[]> {
+  const raw = JSON.parse(text) as Record<string, unknown>;
+  const out: Record<string, readonly string[]> = {};
+  for (const [name, entry] of Object.entries(raw)) {
+    if (name.startsWith('$')) continue;
+    if (name === 'full') throw new Error(`${file}: 'full' is every feature and is not listed`);
+    const features = (entry as { features?: unknown } | null)?.features;
+    if (!Array.isArray(features) || features.length === 0 || features.some((f) => typeof f !== 'string'))
+      throw new Error(`${file}: ${name}.features: expected a non-empty list of feature names`);
+    const idx = (features as string[]).map((f) => {
+      if (!byName.has(f)) throw new Error(`${file}: ${name}: unknown feature '${f}'`);
+      return featureIndex(f);
+    });
+    if (idx.some((v, i) => i > 0 && v <= idx[i - 1]))
+      throw new Error(`${file}: ${name}.features: list each feature once, in catalogue order`);
+    out[name] = Object.freeze([...(features as string[])]);
+  }
+  return out;
+}
+
+/**
+ * Named feature subsets: `full` (every feature) and those of schemas/feature-sets.json, where `light` is
+ * the paper's NetFlowGen_Light (Table 9, the 6 volume features).
+ */
 export const FEATURE_SETS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   full: FEATURE_NAMES,
-  light: FEATURES.filter((f) => f.group === 'volume').map((f) => f.name),
+  ...parseFeatureSets(readFileSync(schemaPath(FEATURE_SETS_FILE), 'utf8'), schemaPath(FEATURE_SETS_FILE)),
 });
+
+/**
+ * The columns of a dataset (its manifest's feature names, in its order) that a model of feature set `set`
+ * reads: every column for `full`, else the set's features, in dataset order. The same rule as
+ * select_features in fairseq_plugins/dataset.py; throws when the dataset lacks one of the set's features.
+ */
+export function selectFeatureColumns(datasetFeatures: readonly string[], set: string): number[] {
+  if (set === 'full') return datasetFeatures.map((_, i) => i);
+  const names = FEATURE_SETS[set];
+  if (!names) throw new Error(`unknown feature set '${set}': choose one of ${Object.keys(FEATURE_SETS).join(', ')}`);
+  const missing = names.filter((n) => !datasetFeatures.includes(n));
+  if (missing.length) throw new Error(`feature set ${set} needs ${missing.join(', ')}, which the dataset lacks`);
+  const wanted = new Set(names);
+  return datasetFeatures.flatMap((n, i) => (wanted.has(n) ? [i] : []));
+}
 
 /** Resolves a feature-set name or a comma-separated list of feature names to catalogue indices. */
 export function resolveFeatures(spec: string | readonly string[]): number[] {
