@@ -6,10 +6,10 @@ import { execa } from 'execa';
 import { FEATURE_NAMES } from '../ts/catalogue/features.js';
 import { BinnedDataset } from '../ts/datasets/binned.js';
 import { buildBinnedDataset } from '../ts/datasets/build.js';
-import { assignBins, computeCutoffs } from '../ts/discretize/cutoffs.js';
 import { isoToMinute, writeSeriesStore } from '../ts/serialize/store.js';
 import { timeFeatureTable } from '../ts/splits/splits.js';
 import { nearestL1 } from '../ts/unseen/nearest.js';
+import { referenceBins, referenceCutoffs } from './helpers/algorithm1.js';
 import { tempDir } from './helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -125,12 +125,17 @@ describe('datasets: the binned dataset of a hand-made store', function () {
       const cut = ds.readCutoffs(row);
       for (const f of [0, 1, 7, 40, 85]) {
         const all = Float64Array.from({ length: MINUTES }, (_, t) => value(row, t, f));
-        const expected = computeCutoffs(all.subarray(0, 120), 10);
-        expect([...cut.subarray(f * 9, f * 9 + 9)]).to.deep.equal([...expected]);
-        const b = assignBins(all, expected);
-        expect(Array.from({ length: MINUTES }, (_, t) => bins[t * F + f])).to.deep.equal([...b]);
+        // the oracle: a literal transcription of Algorithm 1 (test/helpers/algorithm1.ts), not ts/discretize/
+        const expected = referenceCutoffs(all.subarray(0, 120), 10);
+        expect([...cut.subarray(f * 9, f * 9 + 9)]).to.deep.equal(expected);
+        expect(Array.from({ length: MINUTES }, (_, t) => bins[t * F + f])).to.deep.equal(referenceBins(all, expected));
       }
     }
+    // by hand: row 1's feature 0 is t % 3, so its 120 training minutes hold 40 ones and 40 twos; delta =
+    // round(80 / 9) = 9 puts c(1) at the 9th non-zero value (1), c(2) repeats it and moves to the first 2,
+    // and nothing lies above 2: the other 7 cutoffs are absent
+    expect([...ds.readCutoffs(1).subarray(0, 9)]).to.deep.equal([1, 2, ...new Array<number>(7).fill(Infinity)]);
+    expect([...ds.readBins(1, 0, 6)].filter((_, i) => i % F === 0)).to.deep.equal([0, 1, 2, 0, 1, 2]);
     expect([...ds.readBins(0, 5, 6).subarray(0, 3)]).to.deep.equal([...ds.readBins(0).subarray(5 * F, 5 * F + 3)]);
   });
 

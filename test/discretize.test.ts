@@ -10,42 +10,12 @@ import {
 } from '../ts/discretize/cutoffs.js';
 import { binNode, fitNode, nodeQuantiles } from '../ts/discretize/node.js';
 import { randomStream } from '../ts/common/rng.js';
+import { referenceCutoffs } from './helpers/algorithm1.js';
 
 const INF = Infinity;
 const f64 = (a: number[]) => Float64Array.from(a);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const repeat = (v: number, n: number) => new Array<number>(n).fill(v);
-
-/**
- * Algorithm 1 transcribed as literally as possible on the FULL sorted array (zeros included), with
- * the resolutions of cutoffs.ts: round half up, delta >= 1, positions clamped to the last value,
- * remaining tentative cutoffs re-spaced after a repeat, absent cutoffs +Infinity.
- */
-function reference(values: number[], N: number): number[] {
-  const x = [...values].sort((a, b) => a - b);
-  const T = x.length - 1; // last index, as in the paper's x(0)..x(T)
-  const c = new Array<number>(N).fill(INF);
-  c[0] = 0;
-  const k = x.findIndex((v) => v > 0);
-  if (k < 0) return c.slice(1);
-  const X = (i: number) => x[Math.min(i, T)];
-  const round = (a: number, b: number) => Math.floor(a / b + 0.5);
-  const delta = Math.max(1, round(T - (k - 1), N - 1));
-  const tent = new Array<number>(N + 1);
-  for (let i = 1; i <= N - 1; i++) tent[i] = X(k - 1 + i * delta);
-  c[1] = tent[1];
-  for (let j = 2; j <= N - 1; j++) {
-    if (tent[j] !== c[j - 1]) c[j] = tent[j];
-    else {
-      const m = x.findIndex((v) => v > tent[j]);
-      if (m < 0) break;
-      c[j] = x[m];
-      const d2 = Math.max(1, round(T - (m - 1), N - j));
-      for (let i = 1; j + i <= N - 1; i++) tent[j + i] = X(m - 1 + i * d2);
-    }
-  }
-  return c.slice(1);
-}
 
 function randomSeries(r: () => number, kind: number, n: number): number[] {
   switch (kind) {
@@ -167,7 +137,7 @@ describe('discretize: properties (SPEC §3) on random series', () => {
   it('matches a literal transcription of Algorithm 1 on the full sorted array', () => {
     for (const c of cases)
       expect([...computeCutoffs(f64(c.values), c.N)], `kind ${c.kind} n ${c.n}`).to.deep.equal(
-        reference(c.values, c.N),
+        referenceCutoffs(c.values, c.N),
       );
   });
 
