@@ -8,6 +8,7 @@ import { serialize } from '../ts/serialize/serialize.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { InputError } from '../ts/ingest/record.js';
 import { REAL, tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 
 const RRSIG = join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv');
 const NFCAPD = join(REAL, 'stratosphere/test1-malicious.nfdump');
@@ -371,51 +372,45 @@ describe('serialize (hand-made inputs)', function () {
   });
 
   it('an interrupted run leaves no store that looks complete', async () => {
+    // 20,000 records over 40 minutes, and one malformed line among them: serialize reports it (onReject)
+    // in the middle of its pass over the records, and that event, not a timer, aborts the run.
     const rows = [HEADER];
-    for (let i = 0; i < 300_000; i++)
-      rows.push(
-        line(
-          `2024-01-01 ${String(Math.floor(i / 30000)).padStart(2, '0')}:${String(Math.floor(i / 500) % 60).padStart(2, '0')}:00`,
-          '198.51.100.7',
-          `192.0.2.${1 + (i % 50)}`,
-          1000,
-          80,
-          'TCP',
-          '...A....',
-          1,
-          100,
-        ),
-      );
+    for (let i = 0; i < 20_000; i++) {
+      const t = `2024-01-01 00:${String(Math.floor(i / 500)).padStart(2, '0')}:00`;
+      rows.push(line(t, '198.51.100.7', `192.0.2.${1 + (i % 50)}`, 1000, 80, 'TCP', '...A....', 1, 100));
+      if (i === 5_000) rows.push('this,is,not,a,flow');
+    }
     const f = join(tmp.dir, 'big.csv');
     writeFileSync(f, rows.join('\n') + '\n');
     const out = join(tmp.dir, 'interrupted');
+    const partial = () => readdirSync(tmp.dir).some((n) => n.startsWith('.interrupted.partial-'));
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 30);
-    let err: Error | undefined;
-    try {
-      await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out, signal: ac.signal });
-    } catch (e) {
-      err = e as Error;
-    }
-    expect(err?.name).to.equal('AbortError');
+    let partialAtAbort = false;
+    const onReject = () => {
+      partialAtAbort = partial();
+      ac.abort();
+    };
+    const err = await serialize({ inputs: [f], prefixes: ['192.0.2.0/24=c'], out, signal: ac.signal, onReject }).catch(
+      (e: Error) => e,
+    );
+    expect(partialAtAbort, 'aborted while the store was being written').to.equal(true);
+    expect((err as Error).name).to.equal('AbortError');
     expect(existsSync(out)).to.equal(false);
     expect(readdirSync(tmp.dir).filter((n) => n.includes('interrupted'))).to.deep.equal([]);
+
     // A killed process (no chance to clean up) leaves only a hidden .partial folder, never the store.
+    // Its second input is a named pipe that nobody writes: serialize reads the first file into the store,
+    // then waits on the pipe for ever, so the kill lands mid-way whenever it comes (no race with a timer).
+    const pipe = join(tmp.dir, 'nfcapd.202401020000'); // the name orders it after big.csv (no read needed)
+    await execa('mkfifo', [pipe]);
     const cli = new URL('../ts/cli/main.js', import.meta.url).pathname;
-    const child = execa(
-      'node',
-      [cli, 'serialize', '-i', f, f, f, f, '--prefix', '192.0.2.0/24=c', '-o', out, '--quiet'],
-      { reject: false },
-    );
-    const deadline = Date.now() + 20_000;
-    while (!readdirSync(tmp.dir).some((n) => n.startsWith('.interrupted.partial-')) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 2));
+    const args = ['serialize', '-i', f, pipe, '--format', 'nfdump-csv', '--prefix', '192.0.2.0/24=c', '-o', out];
+    const range = ['--from', '2024-01-01T00:00:00Z', '--to', '2024-01-02T01:00:00Z', '--quiet'];
+    const child = execa('node', [cli, ...args, ...range], { reject: false });
+    await waitFor('the .partial folder', partial, child);
     child.kill('SIGKILL');
     await child;
-    expect(
-      readdirSync(tmp.dir).some((n) => n.startsWith('.interrupted.partial-')),
-      'the run was killed mid-way',
-    ).to.equal(true);
+    expect(partial(), 'the run was killed mid-way').to.equal(true);
     expect(existsSync(out)).to.equal(false);
     expect(existsSync(join(out, 'manifest.json'))).to.equal(false);
   });
