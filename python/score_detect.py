@@ -141,6 +141,17 @@ def score_splits(args):
     return {split: score_split(args, model, task, arch, device, split, outs[split]) for split in args.split}
 
 
+def forward_scores(model, net_input, device):
+    """Hazards lambda [n, D] (float32) and survival S_t = exp(-cumsum(lambda)) of a batch's net_input (bins, time,
+    node, customer): the one computation score_split and python/watch_model.py (netflowgen watch) share. Call it
+    under torch.inference_mode()."""
+    import torch
+
+    inputs = {k: v.to(device) for k, v in net_input.items()}
+    lam = model(**inputs).float()
+    return lam, torch.exp(-torch.cumsum(lam, dim=-1))
+
+
 def score_split(args, model, task, arch, device, split, out):
     """One split's survival.f32, hazard.f32 and, last and atomically, score.json in `out`."""
     import numpy as np
@@ -166,11 +177,10 @@ def score_split(args, model, task, arch, device, split, out):
         for a in range(0, n, args.batch_size):
             b = min(n, a + args.batch_size)
             sample = collate_examples(data, examples[a:b], task.feature_columns, torch.arange(a, b))
-            inputs = {k: v.to(device) for k, v in sample["net_input"].items()}
-            lam = model(**inputs).float()
+            lam, surv = forward_scores(model, sample["net_input"], device)
             losses = safe_loss(lam, sample["target"]["label"].to(device), sample["target"]["onset"].to(device))
             hazard[a:b] = lam.cpu().numpy()
-            survival[a:b] = torch.exp(-torch.cumsum(lam, dim=-1)).cpu().numpy()
+            survival[a:b] = surv.cpu().numpy()
             loss_sum += float(losses.double().cpu().numpy()[selected[a:b]].sum())
             now = time.time()
             if now - last_report >= 0.5 or b == n:

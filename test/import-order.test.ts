@@ -26,6 +26,7 @@ const ORDER: Record<string, number> = {
   train: 5,
   generate: 5.5,
   evaluate: 6,
+  watch: 6.5,
   report: 7,
   reproduce: 8,
   cli: 9,

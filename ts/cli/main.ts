@@ -25,6 +25,7 @@ import { evaluateGenerationCommand } from './evaluate-generation.js';
 import { reproduceCommand } from './reproduce.js';
 import { reportCommand } from './report.js';
 import { alertsConvertCommand } from './alerts.js';
+import { watchCommand } from './watch.js';
 
 await withUsageErrors(yargs(hideBin(process.argv)))
   .scriptName('netflowgen')
@@ -50,6 +51,7 @@ await withUsageErrors(yargs(hideBin(process.argv)))
   .command(evaluateGenerationCommand)
   .command(reproduceCommand)
   .command(reportCommand)
+  .command(watchCommand)
   .demandCommand(1, 'name a command (netflowgen --help lists them)')
   .strict()
   .recommendCommands()
