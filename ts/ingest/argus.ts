@@ -32,7 +32,6 @@
  */
 import {
   fieldText,
-  headerNames,
   parseCount,
   parseDecimal,
   parsePort,
@@ -42,8 +41,8 @@ import {
   trimEnd,
 } from './fields.js';
 import { ProtocolLookup } from './protocols.js';
-import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
-import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
+import type { FlowReader, ReadOptions, RecordSink } from './record.js';
+import { columnFinder, columnIndex, headerReader, ParserBase, shown, type RecordLineParser } from './text-records.js';
 
 /** TCP flag byte of one side of an Argus state (`SPA`), or -1 for a letter that is no flag. */
 export function argusFlags(buf: Uint8Array, start: number, end: number): number {
@@ -169,17 +168,7 @@ class ArgusParser extends ParserBase implements RecordLineParser {
     opts: ReadOptions | undefined,
   ) {
     super(sink, file, opts, names.length);
-    const need = (name: string): number => {
-      const i = columnIndex(names, name);
-      if (i < 0)
-        throw new InputError(
-          'format',
-          { file, line: headerLine },
-          name,
-          `Argus CSV header lacks column '${name}' (found: ${names.join(',')})`,
-        );
-      return i;
-    };
+    const need = columnFinder(names, file, headerLine, 'Argus CSV', true);
     this.ncols = names.length;
     this.iStart = need('StartTime');
     this.iProto = need('Proto');
@@ -428,12 +417,4 @@ class ArgusParser extends ParserBase implements RecordLineParser {
   }
 }
 
-export const argusReader: FlowReader = {
-  format: 'argus',
-  read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
-    return readTextFile(path, sink, opts, (buf, start, end, lineNo) => ({
-      parser: new ArgusParser(headerNames(buf, start, end), sink, path, lineNo, opts),
-      firstLineIsData: false,
-    }));
-  },
-};
+export const argusReader: FlowReader = headerReader('argus', (...a) => new ArgusParser(...a));

@@ -16,7 +16,6 @@
 import {
   daysFromCivil,
   fieldText,
-  headerNames,
   parseCount,
   parseDecimal,
   parseTimestamp,
@@ -24,8 +23,8 @@ import {
   splitFieldsQuoted,
   trimEnd,
 } from './fields.js';
-import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
-import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
+import type { FlowReader, ReadOptions, RecordSink } from './record.js';
+import { columnFinder, columnIndex, headerReader, ParserBase, shown, type RecordLineParser } from './text-records.js';
 
 /** Flag count columns and the bit each sets. */
 const FLAG_COLUMNS: [string[], number][] = [
@@ -91,17 +90,7 @@ class CicParser extends ParserBase implements RecordLineParser {
   ) {
     super(sink, file, opts, names.length);
     this.names = names;
-    const need = (...candidates: string[]): number => {
-      const i = columnIndex(names, ...candidates);
-      if (i < 0)
-        throw new InputError(
-          'format',
-          { file, line: headerLine },
-          candidates[0],
-          `CICFlowMeter CSV header lacks column '${candidates[0]}'`,
-        );
-      return i;
-    };
+    const need = columnFinder(names, file, headerLine, 'CICFlowMeter CSV');
     this.ncols = names.length;
     this.iSrc = need('Source IP', 'Src IP');
     this.iDst = need('Destination IP', 'Dst IP');
@@ -156,42 +145,10 @@ class CicParser extends ParserBase implements RecordLineParser {
 
     if (!this.endpoints(buf, names, terminated, this.iSrc, this.iDst, this.iSport, this.iDport, this.iProto)) return;
 
-    c = this.iFwdPkts;
-    rec.pkts = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.pkts < 0)
-      return this.bad(
-        terminated,
-        'bad_count',
-        names[c],
-        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`,
-      );
-    c = this.iFwdBytes;
-    rec.bytes = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.bytes < 0)
-      return this.bad(
-        terminated,
-        'bad_count',
-        names[c],
-        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`,
-      );
-    c = this.iBwdPkts;
-    rec.rpkts = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.rpkts < 0)
-      return this.bad(
-        terminated,
-        'bad_count',
-        names[c],
-        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a packet count`,
-      );
-    c = this.iBwdBytes;
-    rec.rbytes = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (rec.rbytes < 0)
-      return this.bad(
-        terminated,
-        'bad_count',
-        names[c],
-        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not a byte count`,
-      );
+    if ((rec.pkts = this.countAt(this.iFwdPkts, buf, terminated, names[this.iFwdPkts], 'packet')) < 0) return;
+    if ((rec.bytes = this.countAt(this.iFwdBytes, buf, terminated, names[this.iFwdBytes], 'byte')) < 0) return;
+    if ((rec.rpkts = this.countAt(this.iBwdPkts, buf, terminated, names[this.iBwdPkts], 'packet')) < 0) return;
+    if ((rec.rbytes = this.countAt(this.iBwdBytes, buf, terminated, names[this.iBwdBytes], 'byte')) < 0) return;
 
     let flags = this.flagCols.length > 0 ? 0 : -1;
     for (let k = 0; k < this.flagCols.length; k++) {
@@ -212,12 +169,4 @@ class CicParser extends ParserBase implements RecordLineParser {
   }
 }
 
-export const cicflowmeterReader: FlowReader = {
-  format: 'cicflowmeter',
-  read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
-    return readTextFile(path, sink, opts, (buf, start, end, lineNo) => ({
-      parser: new CicParser(headerNames(buf, start, end), sink, path, lineNo, opts),
-      firstLineIsData: false,
-    }));
-  },
-};
+export const cicflowmeterReader: FlowReader = headerReader('cicflowmeter', (...a) => new CicParser(...a));

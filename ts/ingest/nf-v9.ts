@@ -14,9 +14,9 @@
  *   refused with a format error.
  * - IPV6_SRC_ADDR / IPV6_DST_ADDR are used when the IPv4 columns are absent.
  */
-import { fieldText, headerNames, parseCount, parseDecimal, splitFieldsQuoted } from './fields.js';
+import { fieldText, parseCount, parseDecimal, splitFieldsQuoted } from './fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
-import { columnIndex, ParserBase, readTextFile, shown, type RecordLineParser } from './text-records.js';
+import { columnFinder, columnIndex, headerReader, ParserBase, shown, type RecordLineParser } from './text-records.js';
 
 class NfV9Parser extends ParserBase implements RecordLineParser {
   private readonly ncols: number;
@@ -46,17 +46,7 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
   ) {
     super(sink, file, opts, names.length);
     this.names = names;
-    const need = (...candidates: string[]): number => {
-      const i = columnIndex(names, ...candidates);
-      if (i < 0)
-        throw new InputError(
-          'format',
-          { file, line: headerLine },
-          candidates[0],
-          `NetFlow v9 CSV header lacks column '${candidates[0]}'`,
-        );
-      return i;
-    };
+    const need = columnFinder(names, file, headerLine, 'NetFlow v9 CSV');
     this.iStart = columnIndex(names, 'FLOW_START_MILLISECONDS');
     if (this.iStart < 0) {
       throw new InputError(
@@ -83,15 +73,14 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
     this.iDur = columnIndex(names, 'FLOW_DURATION_MILLISECONDS');
   }
 
-  /** A count column; -1 when absent means 0. Reports and returns -1 when bad. */
-  private count(c: number, buf: Buffer, terminated: boolean, what: string): number {
-    if (c < 0) return 0;
+  /** Epoch milliseconds from column c; reports `bad_timestamp` and returns -1 when the field is none. */
+  private epochMs(c: number, buf: Buffer, terminated: boolean): number {
     const a = this.pos[c];
     const b = this.pos[c + 1] - 1;
-    const v = parseCount(buf, a, b);
-    if (v < 0)
-      this.bad(terminated, 'bad_count', this.names[c], `${shown(fieldText(buf, a, b))} is not a ${what} count`);
-    return v;
+    const t = parseCount(buf, a, b);
+    if (t < 0)
+      this.bad(terminated, 'bad_timestamp', this.names[c], `${shown(fieldText(buf, a, b))} is not epoch milliseconds`);
+    return t;
   }
 
   /** A TCP flag byte column (0-255); -1 when absent. Reports and returns -2 when bad. */
@@ -120,28 +109,12 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
     const rec = this.rec;
     const names = this.names;
 
-    let c = this.iStart;
-    const t = parseCount(buf, pos[c], pos[c + 1] - 1);
-    if (t < 0)
-      return this.bad(
-        terminated,
-        'bad_timestamp',
-        names[c],
-        `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`,
-      );
+    const t = this.epochMs(this.iStart, buf, terminated);
+    if (t < 0) return;
     rec.startMs = t;
     rec.endMs = NaN;
     if (this.iEnd >= 0) {
-      c = this.iEnd;
-      const te = parseCount(buf, pos[c], pos[c + 1] - 1);
-      if (te < 0)
-        return this.bad(
-          terminated,
-          'bad_timestamp',
-          names[c],
-          `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not epoch milliseconds`,
-        );
-      rec.endMs = te;
+      if ((rec.endMs = this.epochMs(this.iEnd, buf, terminated)) < 0) return;
     } else if (this.iDur >= 0) {
       const d = parseDecimal(buf, pos[this.iDur], pos[this.iDur + 1] - 1);
       if (d >= 0) rec.endMs = t + Math.round(d);
@@ -149,10 +122,10 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
 
     if (!this.endpoints(buf, names, terminated, this.iSrc, this.iDst, this.iSport, this.iDport, this.iProto)) return;
 
-    if ((rec.bytes = this.count(this.iInBytes, buf, terminated, 'byte')) < 0) return;
-    if ((rec.pkts = this.count(this.iInPkts, buf, terminated, 'packet')) < 0) return;
-    if ((rec.rbytes = this.count(this.iOutBytes, buf, terminated, 'byte')) < 0) return;
-    if ((rec.rpkts = this.count(this.iOutPkts, buf, terminated, 'packet')) < 0) return;
+    if ((rec.bytes = this.countAt(this.iInBytes, buf, terminated, names[this.iInBytes], 'byte')) < 0) return;
+    if ((rec.pkts = this.countAt(this.iInPkts, buf, terminated, names[this.iInPkts], 'packet')) < 0) return;
+    if ((rec.rbytes = this.countAt(this.iOutBytes, buf, terminated, names[this.iOutBytes], 'byte')) < 0) return;
+    if ((rec.rpkts = this.countAt(this.iOutPkts, buf, terminated, names[this.iOutPkts], 'packet')) < 0) return;
 
     if (this.iClientFlags >= 0) {
       if ((rec.flags = this.flagByte(this.iClientFlags, buf, terminated)) === -2) return;
@@ -165,12 +138,4 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
   }
 }
 
-export const nfV9Reader: FlowReader = {
-  format: 'nf-v9',
-  read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
-    return readTextFile(path, sink, opts, (buf, start, end, lineNo) => ({
-      parser: new NfV9Parser(headerNames(buf, start, end), sink, path, lineNo, opts),
-      firstLineIsData: false,
-    }));
-  },
-};
+export const nfV9Reader: FlowReader = headerReader('nf-v9', (...a) => new NfV9Parser(...a));

@@ -18,7 +18,6 @@ import {
   countCommas,
   fieldText,
   headerNames,
-  parseCount,
   parsePort,
   parseTimestamp,
   splitFields,
@@ -27,6 +26,7 @@ import {
 import { ProtocolLookup } from './protocols.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import {
+  columnFinder,
   columnIndex,
   ParserBase,
   readTextFile,
@@ -120,17 +120,7 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     applyOffset = true,
   ) {
     super(sink, file, applyOffset ? opts : { ...opts, utcOffsetHours: 0 }, columns.length);
-    const need = (name: string): number => {
-      const i = columnIndex(columns, name);
-      if (i < 0)
-        throw new InputError(
-          'format',
-          { file, line: headerLine },
-          name,
-          `nfdump CSV header lacks column '${name}' (found: ${columns.join(',')})`,
-        );
-      return i;
-    };
+    const need = columnFinder(columns, file, headerLine, 'nfdump CSV', true);
     this.ncols = columns.length;
     this.iTs = need('ts');
     this.iSa = need('sa');
@@ -309,6 +299,44 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     return true;
   }
 
+  /**
+   * The checked path's source (`which` 0) or destination (1) address from column c: IPv4 from the
+   * bytes, else IPv6 from the field's text. Reports `bad_address` naming `field` and returns false.
+   */
+  private checkedAddress(which: 0 | 1, c: number, field: string, buf: Buffer, terminated: boolean): boolean {
+    const a = this.pos[c];
+    const b = this.pos[c + 1] - 1;
+    const v4 = parseIPv4Bytes(buf, a, b);
+    let v6 = '';
+    if (v4 < 0) {
+      const text = fieldText(buf, a, b);
+      const canonical = canonicalIPv6Cached(text);
+      if (canonical === null) {
+        this.bad(terminated, 'bad_address', field, `${shown(text)} is not an IPv4 or IPv6 address`);
+        return false;
+      }
+      v6 = canonical;
+    }
+    if (which === 0) {
+      this.rec.src4 = v4;
+      this.rec.src6 = v6;
+    } else {
+      this.rec.dst4 = v4;
+      this.rec.dst6 = v6;
+    }
+    return true;
+  }
+
+  /** The checked path's time (UTC ms, offset applied) from column c; reports `bad_timestamp` and returns NaN. */
+  private checkedTime(parser: TimestampParser, c: number, field: string, buf: Buffer, terminated: boolean): number {
+    const a = this.pos[c];
+    const b = this.pos[c + 1] - 1;
+    const t = parser.parse(buf, a, b);
+    if (t !== t)
+      this.bad(terminated, 'bad_timestamp', field, `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`);
+    return t + this.offsetMs;
+  }
+
   /** The checked path: parses a line field by field and reports the first problem. */
   private checked(buf: Buffer, start: number, end: number, terminated: boolean): void {
     const pos = this.pos;
@@ -320,69 +348,16 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
       return;
     }
     const rec = this.rec;
-    let a = pos[this.iTs];
-    let b = pos[this.iTs + 1] - 1;
-    const ts = this.tsParser.parse(buf, a, b);
-    if (ts !== ts)
-      return this.bad(
-        terminated,
-        'bad_timestamp',
-        'ts',
-        `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`,
-      );
-    rec.startMs = ts + this.offsetMs;
-    if (this.iTe >= 0) {
-      a = pos[this.iTe];
-      b = pos[this.iTe + 1] - 1;
-      const te = this.teParser.parse(buf, a, b);
-      if (te !== te)
-        return this.bad(
-          terminated,
-          'bad_timestamp',
-          'te',
-          `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`,
-        );
-      rec.endMs = te + this.offsetMs;
-    } else {
-      rec.endMs = NaN;
-    }
+    const ts = this.checkedTime(this.tsParser, this.iTs, 'ts', buf, terminated);
+    if (ts !== ts) return;
+    rec.startMs = ts;
+    rec.endMs = this.iTe >= 0 ? this.checkedTime(this.teParser, this.iTe, 'te', buf, terminated) : NaN;
+    if (this.iTe >= 0 && rec.endMs !== rec.endMs) return;
 
-    a = pos[this.iSa];
-    b = pos[this.iSa + 1] - 1;
-    let v4 = parseIPv4Bytes(buf, a, b);
-    if (v4 >= 0) {
-      rec.src4 = v4;
-      rec.src6 = '';
-    } else {
-      const v6 = canonicalIPv6Cached(fieldText(buf, a, b));
-      if (v6 === null)
-        return this.bad(
-          terminated,
-          'bad_address',
-          'sa',
-          `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
-        );
-      rec.src4 = -1;
-      rec.src6 = v6;
-    }
-    a = pos[this.iDa];
-    b = pos[this.iDa + 1] - 1;
-    v4 = parseIPv4Bytes(buf, a, b);
-    if (v4 >= 0) {
-      rec.dst4 = v4;
-      rec.dst6 = '';
-    } else {
-      const v6 = canonicalIPv6Cached(fieldText(buf, a, b));
-      if (v6 === null)
-        return this.bad(
-          terminated,
-          'bad_address',
-          'da',
-          `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
-        );
-      rec.dst4 = -1;
-      rec.dst6 = v6;
-    }
+    if (!this.checkedAddress(0, this.iSa, 'sa', buf, terminated)) return;
+    if (!this.checkedAddress(1, this.iDa, 'da', buf, terminated)) return;
+    let a: number;
+    let b: number;
 
     a = pos[this.iSp];
     b = pos[this.iSp + 1] - 1;
@@ -421,37 +396,10 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     }
     rec.rflags = -1;
 
-    a = pos[this.iIpkt];
-    b = pos[this.iIpkt + 1] - 1;
-    const pkts = parseCount(buf, a, b);
-    if (pkts < 0)
-      return this.bad(terminated, 'bad_count', 'ipkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
-    rec.pkts = pkts;
-    a = pos[this.iIbyt];
-    b = pos[this.iIbyt + 1] - 1;
-    const bytes = parseCount(buf, a, b);
-    if (bytes < 0)
-      return this.bad(terminated, 'bad_count', 'ibyt', `${shown(fieldText(buf, a, b))} is not a byte count`);
-    rec.bytes = bytes;
-    if (this.iOpkt >= 0) {
-      a = pos[this.iOpkt];
-      b = pos[this.iOpkt + 1] - 1;
-      const r = parseCount(buf, a, b);
-      if (r < 0)
-        return this.bad(terminated, 'bad_count', 'opkt', `${shown(fieldText(buf, a, b))} is not a packet count`);
-      rec.rpkts = r;
-    } else {
-      rec.rpkts = 0;
-    }
-    if (this.iObyt >= 0) {
-      a = pos[this.iObyt];
-      b = pos[this.iObyt + 1] - 1;
-      const r = parseCount(buf, a, b);
-      if (r < 0) return this.bad(terminated, 'bad_count', 'obyt', `${shown(fieldText(buf, a, b))} is not a byte count`);
-      rec.rbytes = r;
-    } else {
-      rec.rbytes = 0;
-    }
+    if ((rec.pkts = this.countAt(this.iIpkt, buf, terminated, 'ipkt', 'packet')) < 0) return;
+    if ((rec.bytes = this.countAt(this.iIbyt, buf, terminated, 'ibyt', 'byte')) < 0) return;
+    if ((rec.rpkts = this.countAt(this.iOpkt, buf, terminated, 'opkt', 'packet')) < 0) return;
+    if ((rec.rbytes = this.countAt(this.iObyt, buf, terminated, 'obyt', 'byte')) < 0) return;
     this.sink.record(rec, this.loc);
   }
 }

@@ -4,11 +4,14 @@
  * reports a bad record, so that a cut-short last line is always counted as `truncated_line`.
  */
 import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
-import { fieldText, parseCount, parsePort, skipSpaces, trimEnd } from './fields.js';
+import { fieldText, headerNames, parseCount, parsePort, skipSpaces, trimEnd } from './fields.js';
 import { readLines, type LineHandler } from './lines.js';
 import {
   emptyRecord,
+  InputError,
+  type FlowReader,
   type FlowRecord,
+  type InputFormat,
   type ReadOptions,
   type RecordSink,
   type RejectReason,
@@ -177,10 +180,70 @@ export class ParserBase {
     return true;
   }
 
+  /**
+   * A packet or byte count from column c (`what`: 'packet' or 'byte'); 0 when the column is absent
+   * (c < 0). Reports `bad_count` naming `field` and returns -1 when the field is no count.
+   */
+  countAt(c: number, buf: Buffer, terminated: boolean, field: string, what: string): number {
+    if (c < 0) return 0;
+    const a = this.pos[c];
+    const b = this.pos[c + 1] - 1;
+    const v = parseCount(buf, a, b);
+    if (v < 0) this.bad(terminated, 'bad_count', field, `${shown(fieldText(buf, a, b))} is not a ${what} count`);
+    return v;
+  }
+
   /** The usual message for a wrong number of fields. */
   fieldCount(terminated: boolean, expected: number, found: number): void {
     this.bad(terminated, 'malformed_line', '', `expected ${expected} fields as in the header, found ${found}`);
   }
+}
+
+/**
+ * `need(...candidates)`: the index of a column the format cannot do without (columnIndex), or a
+ * format error at the header naming the first candidate: "`format` header lacks column 'X'", with
+ * the columns found when `listFound`.
+ */
+export function columnFinder(
+  names: readonly string[],
+  file: string,
+  headerLine: number,
+  format: string,
+  listFound = false,
+): (...candidates: string[]) => number {
+  return (...candidates) => {
+    const i = columnIndex(names, ...candidates);
+    if (i < 0)
+      throw new InputError(
+        'format',
+        { file, line: headerLine },
+        candidates[0],
+        `${format} header lacks column '${candidates[0]}'${listFound ? ` (found: ${names.join(',')})` : ''}`,
+      );
+    return i;
+  };
+}
+
+/** A FlowReader of a text format whose first line is a header naming the columns the parser is built from. */
+export function headerReader(
+  format: InputFormat,
+  makeParser: (
+    names: string[],
+    sink: RecordSink,
+    file: string,
+    headerLine: number,
+    opts: ReadOptions | undefined,
+  ) => RecordLineParser,
+): FlowReader {
+  return {
+    format,
+    read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
+      return readTextFile(path, sink, opts, (buf, start, end, lineNo) => ({
+        parser: makeParser(headerNames(buf, start, end), sink, path, lineNo, opts),
+        firstLineIsData: false,
+      }));
+    },
+  };
 }
 
 /** Column index by name (exact match first, then case-insensitive), or -1. */
