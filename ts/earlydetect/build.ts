@@ -23,7 +23,7 @@ import { BinnedDataset } from '../datasets/binned.js';
 import { SeriesStore } from '../serialize/store.js';
 import { SPLITS, splitOf, type MinuteRange, type SplitName, type Splits } from '../splits/splits.js';
 import { ATTACK_TYPES, readAlerts, readGroundTruth, type AttackType, type TruthAttack } from '../splits/alerts.js';
-import { DEFAULT_CUSUM, cusumOnset, type CusumParams } from './cusum.js';
+import { DEFAULT_CUSUM, cusumOnset } from './cusum.js';
 import {
   anomalyMask,
   freeEnds,
@@ -35,125 +35,32 @@ import {
 } from './examples.js';
 import { ALERT_DROP_REASONS, type AlertDropReason } from '../splits/alert-filter.js';
 import { screenAlerts } from '../splits/alert-screen.js';
-import { EXAMPLE_COLUMNS, N_COLUMNS, onsetError, table2, type OnsetError, type Table2 } from './summary.js';
+import { EXAMPLE_COLUMNS, N_COLUMNS, onsetError, table2 } from './summary.js';
+import { negativesOverlap, noAlertKept } from './dropped.js';
+import {
+  DEFAULT_MATCH_FEATURES,
+  EARLYDETECT_MANIFEST,
+  EARLYDETECT_SCHEMA,
+  NEGATIVES_MODES,
+  type CusumConfig,
+  type DetectDatasetOptions,
+  type EarlyDetectManifest,
+  type KeptAlert,
+} from './manifest.js';
 
-export const EARLYDETECT_SCHEMA = 'earlydetect.schema.json';
-
-/** Matching traffic feature per attack type (our reading of SPEC §6: incoming bytes of its protocol). */
-export const DEFAULT_MATCH_FEATURES: Record<AttackType, string> = {
-  DNS: 'in.udp.byt',
-  NTP: 'in.udp.byt',
-  UDP: 'in.udp.byt',
-  SYN: 'in.tcp.byt',
-  other: 'in.byt',
-};
-
-/**
- * What a non-attack example must avoid (besides a margin): 'alerts' (default), every alert of the node
- * in the feed, as the paper's data allows, so an attack the defense never alerted on may land in a
- * non-attack example; 'ground-truth', also every true attack of the ground truth (needs the file).
- */
-export type NegativesMode = 'alerts' | 'ground-truth';
-export const NEGATIVES_MODES: readonly NegativesMode[] = ['alerts', 'ground-truth'];
-
-export interface CusumConfig extends CusumParams {
-  /** Baseline length in minutes, ending where the scan starts (default 240). */
-  baseline: number;
-  /** The scan starts this many minutes before the alert start (default 29: D - 1, so an onset found there still fits in the detection window with the alert start). */
-  lookback: number;
-}
-
-export interface DetectDatasetOptions {
-  /** Binned dataset folder (netflowgen bin). */
-  dataset: string;
-  /** Series store; default: the store the dataset was made from. */
-  store?: string;
-  /** Alert feed (JSON lines). */
-  alerts: string;
-  /** Synthetic ground truth (JSON lines), when there is one. */
-  groundTruth?: string;
-  out: string;
-  /** Example length W (default: the dataset's window length). */
-  windowLength?: number;
-  /** Detection window D (default 30). */
-  detectLength?: number;
-  /** Attack types kept (default all). */
-  attackTypes?: readonly AttackType[];
-  matchFeatures?: Partial<Record<AttackType, string>>;
-  cusum?: Partial<CusumConfig>;
-  /** Alerts whose reported packets or bytes are below ratio x observed are dropped (default 0.95). */
-  ratio?: number;
-  /** Minutes kept clear around what non-attack examples avoid (alerts; true attacks too with negatives 'ground-truth'). Default 30. */
-  margin?: number;
-  /** What non-attack examples avoid: alerts only (default, as the paper) or alerts and true attacks ('ground-truth', needs groundTruth). */
-  negatives?: NegativesMode;
-  /** 'random' (default): the window end is drawn among the valid ones; a number: the onset's fixed step. */
-  placement?: 'random' | number;
-  /** Where the onset comes from: CUSUM (default) or the ground truth's true onset. */
-  onset?: 'cusum' | 'truth';
-  /** Non-attack examples from unseen rows per validation and test split (paper §7.1). Default 0. */
-  unseenExamples?: number;
-  seed?: number;
-  force?: boolean;
-  signal?: AbortSignal;
-}
-
-export interface KeptAlert {
-  index: number;
-  alert_id: string;
-  victim: string;
-  row: number;
-  split: SplitName;
-  attack_type: AttackType;
-  /** Store minute indices. */
-  start: number;
-  end: number;
-  onset: number;
-  onsetSource: 'cusum' | 'alert_start' | 'truth';
-  /** CUSUM's own onset (-1: no alarm). */
-  cusumOnset: number;
-  truthOnset?: number;
-  /** Start minutes of the attack and the non-attack example. */
-  attackStart: number;
-  normalStart: number;
-}
-
-export interface EarlyDetectManifest {
-  kind: 'netflowgen.earlydetect';
-  schemaVersion: 1;
-  createdBy: string;
-  dataset: string;
-  store: string;
-  alertsFile: string;
-  groundTruthFile: string | null;
-  windowLength: number;
-  detectLength: number;
-  columns: string[];
-  attackTypes: string[];
-  selectedAttackTypes: string[];
-  matchFeatures: Record<string, string>;
-  cusum: CusumConfig;
-  ratio: number;
-  margin: number;
-  /** What the non-attack examples avoid. Always written by detect-dataset; absent in manifests from before this field. */
-  negatives?: NegativesMode;
-  /**
-   * With ground truth: per split, non-attack examples (unseen-node ones included) whose W-minute
-   * example overlaps a true attack of their node (onset to end, no margin), and those whose detection
-   * window does. Always 0 with negatives 'ground-truth'. Null without ground truth.
-   */
-  negativesOverlappingTrueAttacks?: Record<SplitName, number> | null;
-  negativesTrueAttackInDetectionWindow?: Record<SplitName, number> | null;
-  placement: 'random' | number;
-  onsetSource: 'cusum' | 'truth';
-  seed: number;
-  splits: Record<SplitName, { count: number; examples: string; mask: string; traffic: string }>;
-  alerts: KeptAlert[];
-  alertsRead: number;
-  dropped: Record<string, number>;
-  table2: Table2;
-  onsetError: OnsetError | null;
-}
+// What moved out of this file stays importable from here.
+export {
+  DEFAULT_MATCH_FEATURES,
+  EARLYDETECT_MANIFEST,
+  EARLYDETECT_SCHEMA,
+  NEGATIVES_MODES,
+  type CusumConfig,
+  type DetectDatasetOptions,
+  type EarlyDetectManifest,
+  type KeptAlert,
+  type NegativesMode,
+} from './manifest.js';
+export { negativesOverlap, noAlertKept } from './dropped.js';
 
 interface SplitBuffers {
   rows: number[];
@@ -415,7 +322,7 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
     table2: table2(examples),
     onsetError: onsetError(errors, noAlarm),
   };
-  validateWithSchema(EARLYDETECT_SCHEMA, manifest, join(opts.out, 'manifest.json'));
+  validateWithSchema(EARLYDETECT_SCHEMA, manifest, join(opts.out, EARLYDETECT_MANIFEST));
   await withAtomicDir(
     opts.out,
     async (tmp) => {
@@ -429,78 +336,9 @@ export async function buildEarlyDetect(opts: DetectDatasetOptions): Promise<Earl
         const tr = Float32Array.from(buf[s].traffic);
         await fsp.writeFile(join(tmp, manifest.splits[s].traffic), new Uint8Array(tr.buffer));
       }
-      await writeFileAtomic(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+      await writeFileAtomic(join(tmp, EARLYDETECT_MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
     },
     { overwrite: opts.force, inputs: [opts.dataset, storeDir, opts.alerts, opts.groundTruth] },
   );
   return manifest;
-}
-
-/** What to say when no alert makes an example: the feed is empty, or why every alert was dropped. */
-const DROP_HINTS: Record<AlertDropReason, string> = {
-  false_positive: 'marked false positive',
-  attack_type: 'attack types not selected (--attack-types)',
-  unknown_victim:
-    "victims that are not nodes of the store (check the inventory's prefixes against the alerts' victims)",
-  outside_store: "alert minutes outside the store's time range (alerts of another period, or a time zone?)",
-  mismatch: 'reported volumes below --ratio of what the series shows (sampling not given to serialize?)',
-  not_in_dataset: 'victims filtered out by bin (--min-active, --top-k, --exclude-customers)',
-  short_history: 'too little history before the onset for a window (a shorter --window?)',
-  window_does_not_fit: 'no detection window holds both the onset and the alert start inside its split',
-  no_free_window: 'no non-attack window of the node free of alerts (a smaller --margin?)',
-};
-
-export function noAlertKept(
-  file: string,
-  read: number,
-  dropped: Record<AlertDropReason, number>,
-  firstMinute: string,
-  minutes: number,
-  types: readonly string[],
-): string {
-  if (read === 0)
-    return `no alert kept: the alert feed ${file} holds no alert; the detection datasets need alerts (docs/own-data.md says what runs without them: serialize, bin, pre-training, Table 4); no folder was written`;
-  const reasons = (Object.entries(dropped) as [AlertDropReason, number][])
-    .filter(([, n]) => n > 0)
-    .sort((a, b) => b[1] - a[1]);
-  const text = reasons.map(([r, n]) => `${n} ${r}: ${DROP_HINTS[r]}`).join('; ');
-  return `no alert kept: all ${read} alerts of ${file} were dropped (${text}). The store covers ${minutes} minutes from ${firstMinute}; attack types kept: ${types.join(', ')}; no folder was written`;
-}
-
-/**
- * Non-attack examples (label 0) per split whose W-minute example [start, start + W), or whose
- * detection window [start + W - D, start + W), overlaps a true attack of their node, onset to end
- * inclusive (store minutes). The ground truth is only counted here; labels and masks stay as the
- * alerts make them.
- */
-export function negativesOverlap(
-  examples: Record<SplitName, Int32Array>,
-  truth: readonly TruthAttack[],
-  addressOf: (row: number) => string,
-  startMinute: number,
-  W: number,
-  D: number,
-): { example: Record<SplitName, number>; detectionWindow: Record<SplitName, number> } {
-  const attacks = new Map<string, MinuteRange[]>(); // [onset, end + 1) per victim, store minutes
-  for (const t of truth) {
-    const list = attacks.get(t.victim) ?? [];
-    list.push({ start: t.onsetMinute - startMinute, end: t.endMinute - startMinute + 1 });
-    attacks.set(t.victim, list);
-  }
-  const hits = (list: readonly MinuteRange[], from: number, to: number) =>
-    list.some((r) => r.start < to && r.end > from);
-  const example = { train: 0, valid: 0, test: 0 };
-  const detectionWindow = { train: 0, valid: 0, test: 0 };
-  for (const s of SPLITS) {
-    const e = examples[s];
-    for (let i = 0; i < e.length; i += N_COLUMNS) {
-      if (e[i + 2] !== 0) continue;
-      const list = attacks.get(addressOf(e[i]));
-      if (!list) continue;
-      const start = e[i + 1];
-      if (hits(list, start, start + W)) example[s]++;
-      if (hits(list, start + W - D, start + W)) detectionWindow[s]++;
-    }
-  }
-  return { example, detectionWindow };
 }
