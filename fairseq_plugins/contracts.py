@@ -7,13 +7,17 @@ this file and nothing outside the package is needed:
                          ts/catalogue/architectures.ts reads the same file.
     feature-sets.json    named feature subsets besides `full` (light: the 6 volume features), feature names;
                          ts/catalogue/features.ts reads the same file.
+    *.schema.json        the JSON Schemas of the files the stages exchange; `schema_problems` checks a document
+                         against one of them with the jsonschema package, as ajv does on the TypeScript side.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -58,3 +62,47 @@ def feature_sets() -> Dict[str, Tuple[str, ...]]:
             raise ValueError(f"feature-sets.json: {name}: expected {{\"features\": [feature names]}} (and no 'full')")
         out[name] = tuple(features)
     return out
+
+
+@lru_cache(maxsize=None)
+def _validator(schema: str):
+    """A draft-07 validator of schemas/SCHEMA; references to the other schema files resolve through their $id."""
+    from jsonschema import Draft7Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT7
+
+    resources = []
+    for file in sorted(SCHEMAS.glob("*.schema.json")):
+        doc = read_json(file.name)
+        resources.append((doc.get("$id", file.name), Resource.from_contents(doc, default_specification=DRAFT7)))
+    return Draft7Validator(read_json(schema), registry=Registry().with_resources(resources))
+
+
+def _where(path) -> str:
+    """A JSON path as a field name: nodes[1].nodeId."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(e) -> str:
+    missing = re.fullmatch(r"'(.*)' is a required property", e.message) if e.validator == "required" else None
+    if missing:
+        return f"field '{_where([*e.absolute_path, missing.group(1)])}' is missing"
+    if e.absolute_path:
+        return f"field '{_where(e.absolute_path)}': {e.message}"
+    return e.message
+
+
+def schema_problems(document: Any, schema: str, limit: int = 5) -> List[str]:
+    """What is wrong with `document` against schemas/SCHEMA (jsonschema's best match first, then in document
+    order), each naming the field: "field 'nodes[1].nodeId': -1 is less than the minimum of 0". Empty if valid."""
+    from jsonschema.exceptions import best_match
+
+    errors = list(_validator(schema).iter_errors(document))
+    if not errors:
+        return []
+    best = best_match(errors)
+    rest = sorted((e for e in errors if e is not best), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_describe(e) for e in [best, *rest][:limit]]

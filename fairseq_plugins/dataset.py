@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from fairseq.data import FairseqDataset
 
-from .contracts import feature_sets
+from .contracts import feature_sets, schema_problems
 
 SPLITS = ("train", "valid", "test")
 # Time features of time.u8, in its column order, and how many values each takes (one-hot sizes).
@@ -41,26 +41,16 @@ TIME_FEATURE_SIZES = (60, 24, 7)  # minute of hour, hour of day, day of week (Mo
 # Named feature subsets (schemas/feature-sets.json); light = NetFlowGen_Light (Table 9), the volume features.
 NAMED_FEATURE_SETS = feature_sets()
 FEATURE_SETS = ("full", *NAMED_FEATURE_SETS)
-FEATURE_GROUPS = ("volume", "protocol", "port", "flag")
+BINNED_SCHEMA = "binned-dataset.schema.json"
 
 
 class DatasetError(ValueError):
     """A binned dataset that cannot be read as the manifest describes it."""
 
 
-def _field(manifest: dict, key: str, path: str, kind: type):
-    if key not in manifest:
-        raise DatasetError(f"{path}: field '{key}' is missing")
-    value = manifest[key]
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise DatasetError(f"{path}: field '{key}' must be an integer, got {value!r}")
-    if kind is not int and not isinstance(value, kind):
-        raise DatasetError(f"{path}: field '{key}' must be a {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def load_manifest(folder: str, kind: str, made_by: str) -> dict:
-    """FOLDER/manifest.json as a dict whose `kind` is `kind`; a DatasetError names the file, the line and the field."""
+def load_manifest(folder: str, kind: str, made_by: str, schema: str) -> dict:
+    """FOLDER/manifest.json as a dict whose `kind` is `kind`, valid against schemas/SCHEMA (the schema the
+    TypeScript writer checks it with); a DatasetError names the file, the line (of a syntax error) and the field."""
     path = os.path.join(folder, "manifest.json")
     try:
         with open(path, encoding="utf-8") as f:
@@ -72,6 +62,9 @@ def load_manifest(folder: str, kind: str, made_by: str) -> dict:
     if not isinstance(m, dict) or m.get("kind") != kind:
         got = m.get("kind") if isinstance(m, dict) else type(m).__name__
         raise DatasetError(f"{path}: field 'kind' must be {kind!r}, got {got!r}")
+    problems = schema_problems(m, schema)
+    if problems:
+        raise DatasetError(f"{path}: not a valid manifest (schemas/{schema}): " + "; ".join(problems))
     return m
 
 
@@ -82,45 +75,43 @@ class BinnedData:
         self.folder = folder
         path = os.path.join(folder, "manifest.json")
         self.manifest_path = path
-        m = load_manifest(folder, "netflowgen.binned-dataset", "netflowgen bin")
+        # Types, ranges and required fields are the schema's; what it cannot say is checked here.
+        m = load_manifest(folder, "netflowgen.binned-dataset", "netflowgen bin", BINNED_SCHEMA)
         self.manifest = m
-        self.features: List[str] = list(_field(m, "features", path, list))
-        self.groups: List[str] = list(_field(m, "featureGroups", path, list))
+        self.features: List[str] = list(m["features"])
+        self.groups: List[str] = list(m["featureGroups"])
         if len(self.groups) != len(self.features):
             raise DatasetError(f"{path}: field 'featureGroups' has {len(self.groups)} entries, 'features' has {len(self.features)}")
-        for i, g in enumerate(self.groups):
-            if g not in FEATURE_GROUPS:
-                raise DatasetError(f"{path}: featureGroups[{i}] = {g!r} is not one of {', '.join(FEATURE_GROUPS)}")
-        self.n_bins: int = _field(m, "nBins", path, int)
-        self.minutes: int = _field(m, "minutes", path, int)
-        self.window_length: int = _field(m, "windowLength", path, int)
-        self.n_node_ids: int = _field(m, "nodeIds", path, int)
-        self.n_customers: int = len(_field(m, "customers", path, list))
-        nodes = _field(m, "nodes", path, list)
+        self.n_bins: int = m["nBins"]
+        self.minutes: int = m["minutes"]
+        self.window_length: int = m["windowLength"]
+        self.n_node_ids: int = m["nodeIds"]
+        self.n_customers: int = len(m["customers"])
+        nodes = m["nodes"]
         self.rows = len(nodes)
         self.node_id = np.zeros(self.rows, dtype=np.int64)
         self.customer_id = np.zeros(self.rows, dtype=np.int64)
         for r, node in enumerate(nodes):
             for key, limit, out in (("nodeId", self.n_node_ids, self.node_id), ("customerId", self.n_customers, self.customer_id)):
-                v = node.get(key)
-                if not isinstance(v, int) or not 0 <= v < limit:
+                v = node[key]
+                if not v < limit:
                     raise DatasetError(f"{path}: nodes[{r}].{key} = {v!r} is not in 0..{limit - 1}")
                 out[r] = v
-        files = _field(m, "files", path, dict)
+        files = m["files"]
         F = len(self.features)
-        self.bins_path = os.path.join(folder, files.get("bins", "bins.u8"))
+        self.bins_path = os.path.join(folder, files["bins"])
         self._check_size(self.bins_path, self.rows * self.minutes * F, f"[{self.rows}, {self.minutes}, {F}] uint8")
         shape = (self.rows, self.minutes, F)
         # np.memmap cannot map an empty file; an empty dataset has nothing to read anyway.
         self.bins = np.memmap(self.bins_path, dtype=np.uint8, mode="r", shape=shape) if min(shape) else np.zeros(shape, np.uint8)
-        time_path = os.path.join(folder, files.get("time", "time.u8"))
+        time_path = os.path.join(folder, files["time"])
         self._check_size(time_path, self.minutes * 3, f"[{self.minutes}, 3] uint8")
         self.time = np.fromfile(time_path, dtype=np.uint8).reshape(self.minutes, 3)
         for c, size in enumerate(TIME_FEATURE_SIZES):
             bad = np.nonzero(self.time[:, c] >= size)[0]
             if bad.size:
                 raise DatasetError(f"{time_path}: minute {bad[0]}, column {c}: value {self.time[bad[0], c]} is not below {size}")
-        self._windows = _field(m, "windows", path, dict)
+        self._windows = m["windows"]
 
     @staticmethod
     def _check_size(path: str, expected: int, shape: str) -> None:
@@ -135,9 +126,7 @@ class BinnedData:
         """(row, start) of each stored window of a split: int32 [count, 2]."""
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}: the binned dataset has {', '.join(SPLITS)}")
-        entry = self._windows.get(split)
-        if not isinstance(entry, dict) or "file" not in entry or "count" not in entry:
-            raise DatasetError(f"{self.manifest_path}: field 'windows.{split}' must have 'file' and 'count'")
+        entry = self._windows[split]
         path = os.path.join(self.folder, entry["file"])
         self._check_size(path, entry["count"] * 8, f"[{entry['count']}, 2] int32")
         w = np.fromfile(path, dtype="<i4").reshape(-1, 2)

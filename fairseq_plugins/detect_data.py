@@ -36,13 +36,7 @@ from .dataset import SPLITS, BinnedData, DatasetError, collate_windows, load_man
 COLUMNS = ("row", "start", "label", "onsetStep", "attackType", "alert")
 ROW, START, LABEL, ONSET, TYPE, ALERT = range(len(COLUMNS))
 MANIFEST_KIND = "netflowgen.earlydetect"
-
-
-def _int_field(m: dict, key: str, path: str, minimum: int) -> int:
-    v = m.get(key)
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise DatasetError(f"{path}: field '{key}' must be an integer >= {minimum}, got {v!r}")
-    return v
+MANIFEST_SCHEMA = "earlydetect.schema.json"
 
 
 class EarlyDetectData:
@@ -52,25 +46,16 @@ class EarlyDetectData:
         self.folder = folder
         path = os.path.join(folder, "manifest.json")
         self.manifest_path = path
-        m = load_manifest(folder, MANIFEST_KIND, "netflowgen detect-dataset")
+        # Types, ranges, required fields and the column order are the schema's; the rest is checked here.
+        m = load_manifest(folder, MANIFEST_KIND, "netflowgen detect-dataset", MANIFEST_SCHEMA)
         self.manifest = m
-        self.window = _int_field(m, "windowLength", path, 1)
-        self.detect_length = _int_field(m, "detectLength", path, 1)
+        self.window: int = m["windowLength"]
+        self.detect_length: int = m["detectLength"]
         if self.detect_length > self.window:
             raise DatasetError(f"{path}: detectLength {self.detect_length} exceeds windowLength {self.window}")
-        if list(m.get("columns", [])) != list(COLUMNS):
-            raise DatasetError(f"{path}: field 'columns' must be {list(COLUMNS)}, got {m.get('columns')!r}")
-        types = m.get("attackTypes")
-        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-            raise DatasetError(f"{path}: field 'attackTypes' must be a list of names, got {types!r}")
-        self.attack_types: List[str] = list(types)
-        splits = m.get("splits")
-        if not isinstance(splits, dict):
-            raise DatasetError(f"{path}: field 'splits' is missing")
-        self._splits = splits
-        dataset = m.get("dataset")
-        if not isinstance(dataset, str) or not dataset:
-            raise DatasetError(f"{path}: field 'dataset' (the binned dataset folder) is missing")
+        self.attack_types: List[str] = list(m["attackTypes"])
+        self._splits = m["splits"]
+        dataset = m["dataset"]
         # The manifest holds an absolute path; a relative one is read relative to the EarlyDetect folder.
         self.dataset_folder = dataset if os.path.isabs(dataset) else os.path.join(folder, dataset)
         try:
@@ -85,10 +70,7 @@ class EarlyDetectData:
     def _split_entry(self, split: str) -> dict:
         if split not in SPLITS:
             raise DatasetError(f"unknown split {split!r}: an EarlyDetect folder has {', '.join(SPLITS)}")
-        entry = self._splits.get(split)
-        if not isinstance(entry, dict) or not isinstance(entry.get("examples"), str) or not isinstance(entry.get("count"), int):
-            raise DatasetError(f"{self.manifest_path}: field 'splits.{split}' must have 'count' and 'examples'")
-        return entry
+        return self._splits[split]
 
     def examples(self, split: str) -> np.ndarray:
         """All examples of a split in file order: int32 [n, 6], checked against the manifest and the dataset."""

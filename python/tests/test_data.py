@@ -124,3 +124,28 @@ def test_fixture_time_table_follows_the_ts_rule():
     assert fixtures.time_table(0, 1).tolist() == [[0, 0, 3]]
     assert fixtures.time_table(fixtures.START_MINUTE, 1).tolist() == [[0, 0, 0]]
     assert fixtures.time_table(24 * 60 * 4 + 125, 1).tolist() == [[5, 2, 0]]
+
+
+def test_manifest_is_checked_against_the_schema_naming_the_field(full_dataset, tmp_path):
+    def broken(name, edit):
+        folder = str(tmp_path / name)
+        shutil.copytree(full_dataset, folder)
+        path = os.path.join(folder, "manifest.json")
+        with open(path) as f:
+            m = json.load(f)
+        edit(m)
+        with open(path, "w") as f:
+            json.dump(m, f)
+        return folder
+
+    cases = [
+        ("type", lambda m: m.update(nBins="10"), r"binned-dataset.schema.json\): field 'nBins': '10' is not of type 'integer'"),
+        ("missing", lambda m: m.pop("minutes"), r"field 'minutes' is missing"),
+        ("nested", lambda m: m["nodes"][1].update(nodeId=-1), r"field 'nodes\[1\].nodeId': -1 is less than the minimum of 0"),
+        ("group", lambda m: m["featureGroups"].__setitem__(0, "volumes"), r"field 'featureGroups\[0\]': 'volumes' is not one of"),
+        ("window", lambda m: m["windows"]["test"].pop("count"), r"field 'windows.test.count' is missing"),
+        ("extra", lambda m: m.update(nbins=10), r"Additional properties are not allowed \('nbins' was unexpected\)"),
+    ]
+    for name, edit, message in cases:
+        with pytest.raises(DatasetError, match=message):
+            BinnedData(broken(name, edit))

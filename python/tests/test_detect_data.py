@@ -153,6 +153,11 @@ def test_errors_name_the_file_the_example_and_the_field(small, tmp_path):
         EarlyDetectData(corrupt(ed, str(tmp_path / "kind"), set_manifest(kind="netflowgen.binned-dataset")))
     with pytest.raises(DatasetError, match=r"field 'dataset' = '/nowhere': .*/nowhere/manifest.json: not found"):
         EarlyDetectData(corrupt(ed, str(tmp_path / "ds"), set_manifest(dataset="/nowhere")))
+    # the schema's checks (schemas/earlydetect.schema.json), naming the field
+    with pytest.raises(DatasetError, match=r"earlydetect.schema.json\): field 'detectLength': 0 is less than the minimum of 1"):
+        EarlyDetectData(corrupt(ed, str(tmp_path / "dl"), set_manifest(detectLength=0)))
+    with pytest.raises(DatasetError, match=r"field 'columns': .* was expected"):
+        EarlyDetectData(corrupt(ed, str(tmp_path / "cols"), set_manifest(columns=["row", "start"])))
     cases = [
         ("row", set_example("valid", 5, 0, 99), r"valid.examples.i32: example 5, field 'row' = 99: not a row of the binned dataset \(0..2\)"),
         ("start", set_example("valid", 2, 1, 1190), r"example 2, field 'start' = 1190: the example's 16 minutes do not fit in the dataset's 1200"),
