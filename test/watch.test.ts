@@ -1,0 +1,202 @@
+// netflowgen watch on tiny synthetic data: the project's chain (synth -> serialize -> bin -> detect-dataset,
+// test/helpers/detect-chain.ts), a tiny TF detector fine-tuned for one epoch and evaluated (its tau), then the
+// synth flow files replayed through `watch`. Oracles: python/score_detect.py on the same windows taken from the
+// binned dataset (so the live aggregation and binning are checked too), the alert rules applied to those
+// offline curves, a second run resumed from the state file, a killed model process, a notify script.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { runPythonScript } from '../ts/bridge/python.js';
+import { validateWithSchema } from '../ts/common/schema.js';
+import { BinnedDataset } from '../ts/datasets/binned.js';
+import { evaluateDetect } from '../ts/evaluate/evaluate.js';
+import { finalCheckpointPath, loadFinetuneSpec, runFinetune } from '../ts/train/finetune.js';
+import { alertStep, newAlertState, type WatchAlert } from '../ts/watch/alerts.js';
+import { ModelDeadError } from '../ts/watch/model.js';
+import { findTau } from '../ts/watch/tau.js';
+import { watch, type WatchOptions } from '../ts/watch/watch.js';
+import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
+import { tempDir } from './helpers/tmp.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const quiet = () => {};
+
+describe('watch: online detection replayed on tiny synthetic data', function () {
+  this.timeout(900_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let chain: DetectChain;
+  let run: string;
+  let ds: BinnedDataset;
+  let from: number;
+  let to: number;
+  let tau: number;
+  const scored = new Map<string, { row: number; minute: number; survival: number[] }>();
+  let alertsFirst: WatchAlert[] = [];
+
+  const base = (): WatchOptions => ({
+    flowDir: join(tmp.dir, 'chain/synth/flows'),
+    run,
+    nodes: join(tmp.dir, 'chain/synth/nodes.csv'),
+    replay: true,
+    from,
+    to,
+    threads: 2,
+    log: quiet,
+  });
+  const readAlerts = (p: string) =>
+    readFileSync(p, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WatchAlert);
+
+  before(async () => {
+    tmp = tempDir('netflowgen-watch-');
+    chain = await makeDetectChain(join(tmp.dir, 'chain'));
+    const { spec } = loadFinetuneSpec(join(root, 'experiments/finetune/tiny/tf.json'), [
+      { source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 1 } },
+    ]);
+    run = join(tmp.dir, 'runs', spec.name);
+    await runFinetune(spec, { runDir: run, check: false, threads: 2, log: quiet });
+    await evaluateDetect([run], { out: join(tmp.dir, 'runs', 'detection'), threads: 2 });
+    tau = findTau(run).tau;
+    ds = BinnedDataset.open(chain.binned);
+    const W = chain.manifest.windowLength;
+    const test = ds.manifest.splits.test;
+    from = ds.manifest.startMinute + test.start + W;
+    to = Math.min(from + 90, ds.manifest.startMinute + test.end);
+  });
+  after(() => tmp?.cleanup());
+
+  it('refuses a run without an evaluation, saying how to make one', () => {
+    expect(() => findTau(join(tmp.dir, 'chain'))).to.throw(/no threshold for .*evaluate-detect/);
+  });
+
+  it('scores each closed minute as score_detect.py scores the same windows of the binned dataset, and alerts by the offline curves', async () => {
+    const alerts = join(tmp.dir, 'alerts-full.jsonl');
+    const s = await watch({
+      ...base(),
+      alerts,
+      onScores: (minute, nodes, survival) => {
+        const D = survival.length / nodes.length;
+        nodes.forEach((n, i) =>
+          scored.set(`${n.address}@${minute}`, {
+            row: n.row,
+            minute,
+            survival: Array.from(survival.subarray(i * D, (i + 1) * D)),
+          }),
+        );
+      },
+    });
+    expect(s.minutesScored).to.equal(to - from);
+    expect(s.errors).to.equal(0);
+    // the same windows, offline: an EarlyDetect folder whose test examples are (row, start) of each window
+    const W = chain.manifest.windowLength;
+    const D = chain.manifest.detectLength;
+    const keys = [...scored.keys()].filter((k) => scored.get(k)!.row >= 0);
+    expect(keys.length).to.be.greaterThan(100);
+    const ex = new Int32Array(keys.length * 6);
+    keys.forEach((k, i) => {
+      const x = scored.get(k)!;
+      ex.set([x.row, x.minute - W + 1 - ds.manifest.startMinute, 0, -1, -1, -1], i * 6);
+    });
+    const ed = join(tmp.dir, 'ed-watch');
+    mkdirSync(ed);
+    const m = JSON.parse(readFileSync(join(chain.earlyDetect, 'manifest.json'), 'utf8'));
+    m.splits.test = { ...m.splits.test, count: keys.length, examples: 'test.examples.i32' };
+    writeFileSync(join(ed, 'manifest.json'), JSON.stringify(m));
+    writeFileSync(join(ed, 'test.examples.i32'), new Uint8Array(ex.buffer));
+    const out = join(tmp.dir, 'offline');
+    const r = await runPythonScript(
+      'score_detect.py',
+      ['--checkpoint', finalCheckpointPath(run), '--data', ed, '--split', 'test', '--out', out, '--device', 'cpu'],
+      { threads: 2 },
+    );
+    expect(r.exitCode, r.tail.join('\n')).to.equal(0);
+    const b = readFileSync(join(out, 'survival.f32'));
+    const offline = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    let worst = 0;
+    keys.forEach((k, i) => {
+      const live = scored.get(k)!.survival;
+      for (let t = 0; t < D; t++) worst = Math.max(worst, Math.abs(live[t] - offline[i * D + t]));
+    });
+    expect(worst).to.be.below(1e-5);
+    // alerts: the documented rules applied to the offline curves, node by node in time order
+    const expected: string[] = [];
+    const states = new Map<string, ReturnType<typeof newAlertState>>();
+    const order = keys
+      .map((k, i) => ({ k, i, ...scored.get(k)! }))
+      .sort((a, c) => a.minute - c.minute || (a.k < c.k ? -1 : 1));
+    for (const o of order) {
+      const node = o.k.split('@')[0];
+      const st = states.get(node) ?? newAlertState();
+      states.set(node, st);
+      const e = alertStep(st, o.minute, offline[o.i * D + D - 1], tau, { cooldown: 15, endAfter: 5 });
+      if (e) expected.push(`model:${node}:${o.minute}:${e}`);
+    }
+    alertsFirst = existsSync(alerts) ? readAlerts(alerts) : [];
+    const seenRows = new Set(keys.map((k) => k.split('@')[0]));
+    expect(alertsFirst.filter((a) => seenRows.has(a.node)).map((a) => a.id)).to.have.members(expected);
+    for (const a of alertsFirst) validateWithSchema('watch-alert.schema.json', a, 'alert');
+  });
+
+  it('a watch stopped half-way and restarted from its state file neither repeats nor loses an alert', async () => {
+    const alerts = join(tmp.dir, 'alerts-restart.jsonl');
+    const state = join(tmp.dir, 'watch.state');
+    const mid = from + 40;
+    await watch({ ...base(), to: mid, alerts, state });
+    const st = JSON.parse(readFileSync(state, 'utf8'));
+    expect(st.lastMinute).to.equal(mid - 1);
+    const s2 = await watch({ ...base(), alerts, state });
+    expect(s2.minutesScored).to.equal(to - mid);
+    const ids = existsSync(alerts) ? readAlerts(alerts).map((a) => a.id) : [];
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect(ids).to.have.members(alertsFirst.map((a) => a.id));
+  });
+
+  it('a killed model process stops the watch with an error naming python/watch_model.py and its pid', async () => {
+    let pid = 0;
+    let err: unknown;
+    try {
+      await watch({
+        ...base(),
+        onModel: (info) => (pid = info.pid),
+        onScores: () => {
+          if (pid) process.kill(pid, 'SIGKILL');
+        },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ModelDeadError);
+    expect((err as Error).message)
+      .to.include('python/watch_model.py')
+      .and.include(`pid ${pid}`)
+      .and.match(/SIGKILL/);
+  });
+
+  it('the notify script gets IP incoming|outgoing PPS ban|unban and the alert on stdin', async () => {
+    // a threshold every window is below: every scored node alerts at the first scored minute
+    const evaluation = join(tmp.dir, 'high-tau.json');
+    writeFileSync(evaluation, JSON.stringify({ runs: [{ run, outcomes: { bound: 0.8, tau: 0.999999 } }] }));
+    const calls = join(tmp.dir, 'calls.txt');
+    const script = join(tmp.dir, 'notify.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$@" >> ${calls}\ncat >> ${calls}.stdin\n`);
+    chmodSync(script, 0o755);
+    const alerts = join(tmp.dir, 'alerts-notify.jsonl');
+    await watch({ ...base(), to: from + 2, evaluation, alerts, notifyScript: script });
+    const written = readAlerts(alerts);
+    expect(written.length).to.be.greaterThan(0);
+    const lines = readFileSync(calls, 'utf8').trim().split('\n');
+    expect(lines).to.deep.equal(
+      written.map(
+        (a) =>
+          `${a.node} ${a.direction} ${Math.round(a.direction === 'incoming' ? a.traffic.in.pps : a.traffic.out.pps)} ban`,
+      ),
+    );
+    for (const l of lines) expect(l).to.match(/^\S+ (incoming|outgoing) \d+ ban$/);
+    const stdin = readFileSync(`${calls}.stdin`, 'utf8').trim().split('\n');
+    expect(stdin.map((l) => (JSON.parse(l) as WatchAlert).id)).to.deep.equal(written.map((a) => a.id));
+    expect(written.every((a) => a.tau === 0.999999)).to.equal(true);
+  });
+});
