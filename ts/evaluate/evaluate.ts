@@ -205,6 +205,7 @@ export async function evaluateRun(
     effectiveness: Array.from(atTau.effectiveness, (x) => (Number.isNaN(x) ? null : round(x))),
     overhead: Array.from(atTau.overhead, round),
     customer: ev.idx.map((i) => customerOfRow(ev.data.examples[i * N_COLUMNS])),
+    node: ev.idx.map((i) => ev.data.examples[i * N_COLUMNS]),
   };
 
   const unseen: UnseenMetrics[] = [];

@@ -118,6 +118,7 @@ export function outcomesOf(e: RunEvaluation): RunOutcomes {
     effectiveness: o.effectiveness.map((x) => (x === null ? 0 : x)),
     overhead: o.overhead,
     customer: o.customer,
+    cluster: o.node,
   };
 }
 
@@ -357,7 +358,9 @@ export function summarizePretrain(
     return x.length ? sum / x.length : Number.NaN;
   };
   const losses = a.map(meanOf);
-  const d = pairedLossDifference(a, b, { replicates, seed: opts.seed ?? 1 });
+  // Resampled by node: the windows of one node are not independent draws.
+  const cluster = Int32Array.from({ length: n }, (_, i) => first.windows[2 * i]);
+  const d = pairedLossDifference(a, b, { replicates, seed: opts.seed ?? 1, cluster });
   const claim = CLAIMS.find((c) => c.id === 'pretrained-vs-bigram')!;
   const ma = mean(losses);
   const mb = meanOf(b);

@@ -70,6 +70,12 @@ export interface ExampleOutcomesJson {
   overhead: number[];
   /** Customer id (the binned dataset's customerId). */
   customer: number[];
+  /**
+   * Node of each example (its row in the binned dataset): the bootstrap resamples nodes, not
+   * examples, since the examples of one node (an alert's attack and non-attack pair among them) are
+   * not independent. Absent in evaluations written before it existed.
+   */
+  node?: number[];
 }
 
 export interface RunEvaluation {

@@ -13,9 +13,15 @@
  *   overhead = the k-th smallest of the drawn customers' worst overheads, k = ceil(bound x customers)
  *
  * The estimate of a model is the mean over its runs of M(r, 1) (sd: the sample sd over runs). One
- * bootstrap replicate b draws n examples with replacement (weights w_b) and R runs with replacement
+ * bootstrap replicate b draws examples with replacement (weights w_b) and R runs with replacement
  * (multiset S_b), and computes  M_b = mean_{r in S_b} M(r, w_b). The 95% interval is the 2.5 and 97.5
  * percentiles of M_b over B replicates: it carries both the test-set noise and the seed-to-seed noise.
+ *
+ * Examples are drawn by cluster when the outcomes name one (`cluster`: the example's node): a
+ * replicate draws C of the C clusters with replacement, and w_i = how often example i's cluster was
+ * drawn (a cluster or block bootstrap). The examples of one node (an alert's attack and non-attack
+ * windows, the attacks on one victim) share that node's traffic, so drawing them one by one as if
+ * independent gives intervals that are too narrow. Without clusters, each example is its own cluster.
  *
  * A paired difference A - B (two models judged on the same examples) uses the same w_b for both, and,
  * when both have the same number of runs, the same drawn run positions (seed k of A with seed k of B:
@@ -39,6 +45,8 @@ export interface RunOutcomes {
   overhead: ArrayLike<number>;
   /** Customer of each example (any integer id). */
   customer: ArrayLike<number>;
+  /** Resampling cluster of each example (its node); absent: every example is its own cluster. */
+  cluster?: ArrayLike<number>;
 }
 
 export type MetricName = 'f1' | 'effectiveness' | 'fpr' | 'fnr' | 'overhead';
@@ -160,10 +168,41 @@ export function checkSameExamples(groups: readonly (readonly RunOutcomes[])[]): 
   return first.index.length;
 }
 
-/** Example weights of one replicate: n draws with replacement. */
-function drawWeights(rng: Rng, n: number, w: Int32Array): void {
+/**
+ * The examples of each resampling cluster, from the first run that names clusters (every run of a
+ * comparison must then name the same ones); null when none does: each example is its own cluster.
+ */
+export function clusterMembers(groups: readonly (readonly RunOutcomes[])[]): number[][] | null {
+  const runs = groups.flat();
+  const first = runs.find((o) => o.cluster)?.cluster;
+  if (!first) return null;
+  for (const o of runs) {
+    const c = o.cluster;
+    if (!c || c.length !== first.length || Array.prototype.some.call(c, (x: number, i: number) => x !== first[i]))
+      throw new Error('runs name different resampling clusters (nodes) for the same examples');
+  }
+  return membersOf(first);
+}
+
+/** The positions of each distinct id, in order of first appearance. */
+export function membersOf(ids: ArrayLike<number>): number[][] {
+  const byId = new Map<number, number[]>();
+  for (let i = 0; i < ids.length; i++) {
+    const list = byId.get(ids[i]);
+    if (list) list.push(i);
+    else byId.set(ids[i], [i]);
+  }
+  return [...byId.values()];
+}
+
+/** Example weights of one replicate: n examples, or C clusters, drawn with replacement. */
+function drawWeights(rng: Rng, n: number, w: Int32Array, clusters: number[][] | null): void {
   w.fill(0);
-  for (let k = 0; k < n; k++) w[rng.int(n)]++;
+  if (!clusters) {
+    for (let k = 0; k < n; k++) w[rng.int(n)]++;
+    return;
+  }
+  for (let k = 0; k < clusters.length; k++) for (const i of clusters[rng.int(clusters.length)]) w[i]++;
 }
 
 /** R draws with replacement of run positions 0..R-1. */
@@ -209,10 +248,11 @@ export function bootstrapMetric(
   if (!runs.length || !n) return out;
   const B = opts.replicates ?? 2000;
   const rng = Rng.derive(opts.seed ?? 1, 'bootstrap', metric);
+  const clusters = clusterMembers([runs]);
   const w = new Int32Array(n);
   const values: number[] = [];
   for (let b = 0; b < B; b++) {
-    drawWeights(rng, n, w);
+    drawWeights(rng, n, w, clusters);
     values.push(replicateValue(runs, drawRuns(rng, runs.length), metric, w, bound));
   }
   return { ...out, ...interval(values, opts.level ?? 0.95) };
@@ -244,10 +284,11 @@ export function pairedDifference(
   if (!a.length || !b.length || !n) return out;
   const B = opts.replicates ?? 2000;
   const rng = Rng.derive(opts.seed ?? 1, 'paired', metric);
+  const clusters = clusterMembers([a, b]);
   const w = new Int32Array(n);
   const values: number[] = [];
   for (let k = 0; k < B; k++) {
-    drawWeights(rng, n, w);
+    drawWeights(rng, n, w, clusters);
     const ra = drawRuns(rng, a.length);
     const rb = paired ? ra : drawRuns(rng, b.length);
     values.push(replicateValue(a, ra, metric, w, bound) - replicateValue(b, rb, metric, w, bound));
@@ -290,13 +331,14 @@ export function verdict(kind: 'better' | 'not worse', lo: number | null, hi: num
 /**
  * The paired difference mean(b) - mean(a) of per-window losses, a: one array per seed of model A
  * (every array over the same n windows as b), b: model B's (one deterministic model, e.g. the bigram).
- * Positive when A's loss is lower. Replicates draw n windows and the seeds of A with replacement:
- * D_b = mean_{s in S_b} sum_i w_i (b_i - a_si) / n. 95% percentile interval; sd over seeds of A.
+ * Positive when A's loss is lower. Replicates draw the windows (or, given `cluster`, the clusters of
+ * windows: a node's windows share its traffic) and the seeds of A with replacement:
+ * D_b = mean_{s in S_b} sum_i w_i (b_i - a_si) / sum_i w_i. 95% percentile interval; sd over seeds of A.
  */
 export function pairedLossDifference(
   a: readonly ArrayLike<number>[],
   b: ArrayLike<number>,
-  opts: BootstrapOptions = {},
+  opts: BootstrapOptions & { cluster?: ArrayLike<number> } = {},
 ): Difference & { sd: number | null } {
   const n = b.length;
   for (const x of a)
@@ -304,8 +346,13 @@ export function pairedLossDifference(
       throw new Error(`per-window losses of ${x.length} and ${n} windows: the comparison needs the same windows`);
   const diffOf = (s: number, w: Int32Array | null) => {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += (w ? w[i] : 1) * (b[i] - a[s][i]);
-    return sum / n;
+    let weight = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[i] : 1;
+      sum += wi * (b[i] - a[s][i]);
+      weight += wi;
+    }
+    return sum / weight;
   };
   const perSeed = a.map((_, s) => diffOf(s, null));
   const out = {
@@ -319,10 +366,13 @@ export function pairedLossDifference(
   if (!a.length || !n) return out;
   const B = opts.replicates ?? 2000;
   const rng = Rng.derive(opts.seed ?? 1, 'loss');
+  const cluster = opts.cluster;
+  if (cluster && cluster.length !== n) throw new Error(`${cluster.length} clusters for ${n} windows`);
+  const clusters = cluster ? membersOf(cluster) : null;
   const w = new Int32Array(n);
   const values: number[] = [];
   for (let k = 0; k < B; k++) {
-    drawWeights(rng, n, w);
+    drawWeights(rng, n, w, clusters);
     values.push(finiteMean(drawRuns(rng, a.length).map((s) => diffOf(s, w))));
   }
   return { ...out, ...interval(values, opts.level ?? 0.95) };
