@@ -6,22 +6,22 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import yargs from 'yargs';
 import { finetuneCommand } from '../ts/cli/finetune.js';
+import { parseSetArgs } from '../ts/config/compose.js';
 import {
   calibrationSplit,
   effectiveFeatureSet,
-  launchFinished,
   loadFinetuneSpec,
   modelLabel,
   planFinetuneCommand,
   planRefitCommand,
   pretrainedCheckpoint,
   scoreSplits,
-  selectedUpdates,
   usesRefit,
   type FinetuneSpec,
-} from '../ts/train/finetune.js';
+} from '../ts/train/finetune-spec.js';
+import { launchFinished } from '../ts/train/folder.js';
+import { selectedUpdates } from '../ts/train/refit.js';
 import { parseLogLine, summarizeRun, type RunRecord } from '../ts/train/log.js';
-import { parseSetArgs } from '../ts/train/spec.js';
 import { tempDir } from './helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { lastPythonError, parseLogLine, summarizeRun, validMetrics, type RunRecord } from '../ts/train/log.js';
-import { planRun } from '../ts/train/run.js';
+import { planRun } from '../ts/train/folder.js';
 import {
   bigramMetrics,
   markdownTable,

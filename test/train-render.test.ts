@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import yargs from 'yargs';
 import { pretrainCommand } from '../ts/cli/pretrain.js';
 import { commandText, renderCommand, shellQuote, shellWords } from '../ts/train/render.js';
-import { loadSpec, parseSetArgs } from '../ts/train/spec.js';
+import { parseSetArgs } from '../ts/config/compose.js';
+import { loadSpec } from '../ts/train/spec.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TINY = join(root, 'experiments/pretrain/tiny.json');

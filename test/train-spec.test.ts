@@ -2,21 +2,17 @@ import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { SpecError, mergeSpecs, parseSetArgs, specDiff, specHash } from '../ts/config/compose.js';
 import {
   ARCHS,
-  SpecError,
   composeSpec,
   expandSweep,
   loadSpec,
-  mergeSpecs,
-  parseSetArgs,
   pointLabel,
   shortNumber,
-  specDiff,
-  specHash,
   type ExperimentSpec,
 } from '../ts/train/spec.js';
-import { JsonSyntaxError, didYouMean, editDistance, jsonLines } from '../ts/train/suggest.js';
+import { JsonSyntaxError, didYouMean, editDistance, jsonLines } from '../ts/config/suggest.js';
 import { tempDir } from './helpers/tmp.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

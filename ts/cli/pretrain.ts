@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import { findSpecFile } from './spec-file.js';
 import type { Argv, CommandModule } from 'yargs';
+import { parseSetArgs, type OverrideLayer } from '../config/compose.js';
 import { commandText } from '../train/render.js';
 import { planCommand, runPretrain, type RunResult } from '../train/run.js';
-import { loadSpec, parseSetArgs, type OverrideLayer } from '../train/spec.js';
+import { loadSpec } from '../train/spec.js';
 import { pythonEnv, defaultThreads } from '../bridge/python.js';
 import { refuseInputsInside } from '../common/atomic.js';
 import { interruptSignal, run } from './util.js';

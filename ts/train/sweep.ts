@@ -10,16 +10,10 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { VERSION } from '../common/version.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import { withBridge } from '../bridge/bridge.js';
-import {
-  archOverrides,
-  archSizes,
-  modelDims,
-  readFolderState,
-  readResult,
-  runPretrain,
-  type RunResult,
-} from './run.js';
-import { expandSweep, specHash, type ComposedSpec, type SweepPoint } from './spec.js';
+import { specHash, type ComposedSpec } from '../config/compose.js';
+import { readFolderState } from './folder.js';
+import { archOverrides, archSizes, modelDims, readResult, runPretrain, type RunResult } from './run.js';
+import { expandSweep, type SweepPoint } from './spec.js';
 import { table10Markdown, table10Row, type Table10Row } from './tables.js';
 
 export interface SweepOptions {
