@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../train/spec.js';
+import { canonicalJson } from '../config/compose.js';
 import { VERSION } from '../common/version.js';
 
 export const STAGE_FILE = 'stage.json';
