@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../common/paths.js';
 import { closest } from '../common/suggest.js';
-import { SpecError } from '../train/spec.js';
+import { SpecError } from '../config/compose.js';
 
 /** The shipped specs, as paths relative to the package (experiments/pretrain/tiny.json, ...). */
 export function shippedSpecs(root = packageRoot()): string[] {
