@@ -9,8 +9,9 @@ import { BinnedDataset, type DatasetNode } from '../datasets/binned.js';
 import type { EarlyDetectManifest } from '../earlydetect/build.js';
 import { readEarlyDetectManifest, type DetectSplit } from '../earlydetect/data.js';
 import { hasScore, readSurvival } from '../earlydetect/scores.js';
-import { BEST_CHECKPOINT, RESULT_FILE } from '../train/run.js';
-import { EVAL_DIR, scoreDetect } from '../train/finetune.js';
+import { EVAL_DIR } from '../train/finetune.js';
+import { BEST_CHECKPOINT, RESULT_FILE } from '../train/folder.js';
+import { scoreDetect } from '../train/score.js';
 
 /** How missing survival curves are scored (a subset of EvaluateDetectOptions). */
 export interface ScoreOptions {
