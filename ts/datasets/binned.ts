@@ -12,9 +12,9 @@
  * Rows 0..nodeIds-1 are the training nodes (row = node id); later rows are unseen nodes, binned with
  * the cutoffs of the training row they map to and carrying its node id.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateWithSchema } from '../common/schema.js';
+import { readFully, readManifest } from '../common/files.js';
 import type { FeatureGroup } from '../catalogue/features.js';
 import type { SplitName, SplitRule } from '../splits/splits.js';
 import type { Table1 } from '../splits/summary.js';
@@ -94,12 +94,7 @@ export interface UnseenReport {
 function readExactly(path: string, buf: Uint8Array, pos: number): void {
   const fd = openSync(path, 'r');
   try {
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, pos + off);
-      if (n === 0) throw new Error(`${path} is shorter than its manifest says`);
-      off += n;
-    }
+    readFully(fd, buf, pos, `${path} is shorter than its manifest says`);
   } finally {
     closeSync(fd);
   }
@@ -122,13 +117,7 @@ export class BinnedDataset {
 
   static open(dir: string): BinnedDataset {
     const path = join(dir, DATASET_MANIFEST);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new Error(`${path}: not a readable binned dataset manifest (${(e as Error).message})`);
-    }
-    const m = validateWithSchema<BinnedManifest>(DATASET_SCHEMA, raw, path);
+    const m = readManifest<BinnedManifest>(path, DATASET_SCHEMA, 'binned dataset manifest');
     const F = m.features.length;
     const expect: [string, number][] = [
       [m.files.bins, m.nodes.length * m.minutes * F],

@@ -12,114 +12,38 @@
  *
  * OUT appears only when complete (written under a temporary name, then renamed).
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { createProgress } from '../common/progress.js';
 import { Rng } from '../common/rng.js';
 import { validateWithSchema } from '../common/schema.js';
 import { VERSION } from '../common/version.js';
-import type { FeatureGroup } from '../catalogue/features.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import { runPythonScript } from '../bridge/python.js';
 import { isoToMinute, minuteToIso, SeriesStore, writeSeriesStore, type StoreNode } from '../serialize/store.js';
 import { lastPythonError } from '../train/log.js';
 import { BEST_CHECKPOINT, RunInterrupted, SPEC_FILE } from '../train/run.js';
+import {
+  GENERATED_MANIFEST,
+  GENERATED_SCHEMA,
+  SAMPLE_SCHEMA,
+  type GeneratedManifest,
+  type GeneratedNode,
+  type SampleRecord,
+} from './series.js';
 import { binsToValues, sortedColumns } from './values.js';
 
-export const GENERATED_SCHEMA = 'generated-series.schema.json';
-export const SAMPLE_SCHEMA = 'generate-sample.schema.json';
-export const GENERATED_MANIFEST = 'manifest.json';
-
-/** python/generate.py's sample.json. */
-export interface SampleRecord {
-  kind: 'netflowgen.generate-sample';
-  schemaVersion: 1;
-  checkpoint: string | null;
-  initArch: string | null;
-  size: string;
-  data: string;
-  rows: number[];
-  features: string[];
-  featureGroups: FeatureGroup[];
-  nBins: number;
-  from: number;
-  minutes: number;
-  history: number;
-  cold: boolean;
-  window: number;
-  context: number;
-  keep: number;
-  reprimes: number;
-  temperature: number;
-  topK: number;
-  seed: number;
-  cache: boolean;
-  batchSize: number;
-  device: 'cpu' | 'cuda';
-  threads: number;
-  sampleSeconds: number;
-  nodeMinutesPerSecond: number | null;
-  files: { bins: { file: string; dtype: 'uint8'; shape: number[] } };
-}
-
-export interface GeneratedNode {
-  row: number;
-  address: string;
-  customer: string;
-  role?: string;
-  nodeId: number;
-  customerId: number;
-  seen: boolean;
-}
-
-/** OUT/manifest.json of `netflowgen generate`. */
-export interface GeneratedManifest {
-  kind: 'netflowgen.generated-series';
-  schemaVersion: 1;
-  createdBy: string;
-  model: {
-    run: string | null;
-    name: string | null;
-    checkpoint: string | null;
-    initArch: string | null;
-    size: string;
-    window: number;
-    context: number;
-    keep: number;
-  };
-  dataset: string;
-  features: string[];
-  featureGroups: FeatureGroup[];
-  nBins: number;
-  /** First generated minute as an index on the dataset's time axis. */
-  from: number;
-  /** The same minute in minutes since the Unix epoch, and as ISO 8601. */
-  startMinute: number;
-  firstMinute: string;
-  minutes: number;
-  history: { from: number | null; minutes: number; cold: boolean };
-  sampling: {
-    temperature: number;
-    topK: number;
-    seed: number;
-    cache: boolean;
-    batchSize: number;
-    device: string;
-    threads: number;
-    reprimes: number;
-  };
-  nodes: GeneratedNode[];
-  files: { bins: { file: string; dtype: 'uint8'; shape: number[] }; sample: string; store: string | null };
-  values: {
-    source: 'training-values' | 'cutoffs' | null;
-    store: string | null;
-    fallbacks: number;
-    unrealizable: number;
-    seed: number;
-  };
-  timing: { sampleSeconds: number; nodeMinutesPerSecond: number | null; totalSeconds: number };
-}
+// The folder's contract and its reader live in series.ts; importable from here as before.
+export {
+  GENERATED_MANIFEST,
+  GENERATED_SCHEMA,
+  GeneratedSeries,
+  SAMPLE_SCHEMA,
+  type GeneratedManifest,
+  type GeneratedNode,
+  type SampleRecord,
+} from './series.js';
 
 export interface GenerateOptions {
   /** Run folder of `netflowgen pretrain` (spec.resolved.json, checkpoint_best.pt). */
@@ -435,46 +359,4 @@ export async function generate(opts: GenerateOptions): Promise<GeneratedManifest
     },
     { overwrite: opts.force },
   );
-}
-
-/** Read access to a folder of `netflowgen generate`. */
-export class GeneratedSeries {
-  private constructor(
-    readonly dir: string,
-    readonly manifest: GeneratedManifest,
-  ) {}
-
-  static open(dir: string): GeneratedSeries {
-    const path = join(dir, GENERATED_MANIFEST);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new Error(`${path}: not a readable generated-series manifest (${(e as Error).message})`);
-    }
-    return new GeneratedSeries(dir, validateWithSchema<GeneratedManifest>(GENERATED_SCHEMA, raw, path));
-  }
-
-  /** Bins of node i (its index in manifest.nodes): Uint8Array [minutes, features]. */
-  readBins(i: number): Uint8Array {
-    const { minutes: N, features, nodes } = this.manifest;
-    if (!(i >= 0 && i < nodes.length)) throw new RangeError(`node ${i} out of range 0..${nodes.length - 1}`);
-    const size = N * features.length;
-    const path = join(this.dir, this.manifest.files.bins.file);
-    if (statSync(path).size !== nodes.length * size)
-      throw new Error(`${path}: ${statSync(path).size} bytes, the manifest implies ${nodes.length * size}`);
-    const out = new Uint8Array(size);
-    const fd = openSync(path, 'r');
-    try {
-      let off = 0;
-      while (off < size) {
-        const n = readSync(fd, out, off, size - off, i * size + off);
-        if (n === 0) throw new Error(`${path} is shorter than its manifest says`);
-        off += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return out;
-  }
 }

@@ -12,7 +12,8 @@
  * gets a new block, and blocks of the same node and chunk are summed when the series is written
  * (in float64, from their float32 values), so overlapping files merge whatever their order.
  */
-import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { readFully } from '../common/files.js';
 
 /**
  * One chunk of minutes: a dense block [minute in chunk][feature] per node active in it. Blocks come
@@ -216,11 +217,11 @@ export class ChunkedAccumulator {
         const from = Math.max(cs, start);
         const to = Math.min(cs + C, start + minutes);
         if (row >= 0 && from < to) {
-          readAll(this.spillFd, block, b * block.length);
+          readFully(this.spillFd, block, b * block.length, 'spill file ended early');
           if (j > i + 1) {
             sum!.set(f32);
             for (let k = i + 1; k < j; k++) {
-              readAll(this.spillFd, block, order[k] * block.length);
+              readFully(this.spillFd, block, order[k] * block.length, 'spill file ended early');
               for (let x = 0; x < sum!.length; x++) sum![x] += f32[x];
             }
             f32.set(sum!);
@@ -256,13 +257,4 @@ export class ChunkedAccumulator {
 function writeAll(fd: number, buf: Uint8Array, pos: number): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, pos + off);
-}
-
-function readAll(fd: number, buf: Uint8Array, pos: number): void {
-  let off = 0;
-  while (off < buf.length) {
-    const n = readSync(fd, buf, off, buf.length - off, pos + off);
-    if (n === 0) throw new Error('spill file ended early');
-    off += n;
-  }
 }

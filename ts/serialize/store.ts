@@ -10,8 +10,9 @@
  *                 shape=(len(m['nodes']), m['minutes'], len(m['features'])))
  * float32 holds every integer count exactly up to 2^24 (16.7M); larger counts keep 7 significant digits.
  */
-import { openSync, readSync, closeSync, readFileSync, promises as fsp } from 'node:fs';
+import { openSync, closeSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { readFully, readManifest } from '../common/files.js';
 import { validateWithSchema } from '../common/schema.js';
 import { writeFileAtomic, withAtomicDir } from '../common/atomic.js';
 import type { InputFormat } from '../ingest/record.js';
@@ -117,13 +118,7 @@ export class SeriesStore {
 
   static open(dir: string): SeriesStore {
     const path = join(dir, MANIFEST);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new Error(`${path}: not a readable series store manifest (${(e as Error).message})`);
-    }
-    const m = validateWithSchema<SeriesStoreManifest>(STORE_SCHEMA, raw, path);
+    const m = readManifest<SeriesStoreManifest>(path, STORE_SCHEMA, 'series store manifest');
     const expected = m.nodes.length * m.minutes * m.features.length * 4;
     if (m.dataBytes !== expected)
       throw new Error(`${path}: dataBytes ${m.dataBytes} != nodes x minutes x features x 4 = ${expected}`);
@@ -149,7 +144,7 @@ export class SeriesStore {
     const fd = openSync(join(this.dir, this.manifest.dataFile), 'r');
     try {
       const pos = (node * this.nMinutes + from) * this.nFeatures * 4;
-      readExactly(fd, new Uint8Array(out.buffer), pos);
+      readFully(fd, new Uint8Array(out.buffer), pos, 'series store data file is shorter than its manifest says');
     } finally {
       closeSync(fd);
     }
@@ -162,15 +157,6 @@ export class SeriesStore {
     const out = new Float32Array(this.nMinutes);
     for (let t = 0; t < this.nMinutes; t++) out[t] = all[t * this.nFeatures + feature];
     return out;
-  }
-}
-
-function readExactly(fd: number, buf: Uint8Array, pos: number): void {
-  let off = 0;
-  while (off < buf.length) {
-    const n = readSync(fd, buf, off, buf.length - off, pos + off);
-    if (n === 0) throw new Error('series store data file is shorter than its manifest says');
-    off += n;
   }
 }
 
