@@ -4,19 +4,13 @@
  * name the path the user gave.
  */
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { closest } from '../ts/cli/suggest.js';
-import { tempDir } from './helpers/tmp.js';
-
-const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
-const cli = (args: string[], cwd?: string) =>
-  execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
+import { netflowgen as cli } from './helpers/cli.js';
+import { useTempDir } from './helpers/tmp.js';
 
 describe('CLI habits (issue 11)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir()));
-  after(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('an unknown option gets "did you mean" and the list of options, not the whole help', async () => {
     const r = await cli(['serialize', '-i', 'x', '-o', 'y', '--frmo', '2021-01-01']);

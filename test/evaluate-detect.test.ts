@@ -16,7 +16,7 @@ import {
   tableAfter,
   type RefExample,
 } from './helpers/detect-reference.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 import { rng } from './helpers/rng.js';
 
 type Curve = (e: { label: number; onset: number; mask: number[]; index: number }, D: number) => number[];
@@ -102,7 +102,7 @@ function randomCurve(seed: number): Curve {
 
 describe('evaluate-detect: the tables from survival curves', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir('netflowgen-evaldetect-');
   let chain: DetectChain;
   let runs: Record<string, string>;
   let evaluation: DetectEvaluation;
@@ -113,7 +113,6 @@ describe('evaluate-detect: the tables from survival curves', function () {
   const budget = 0.1;
 
   before(async () => {
-    tmp = tempDir('netflowgen-evaldetect-');
     chain = await makeDetectChain(join(tmp.dir, 'chain'));
     const m = chain.manifest;
     // the attack type with the most test attacks, for the per-type run
@@ -145,7 +144,6 @@ describe('evaluate-detect: the tables from survival curves', function () {
     md = readFileSync(r.files.md, 'utf8');
     test = readExamples(chain.earlyDetect, 'test', join(runs.random, 'eval/test/survival.f32'));
   });
-  after(() => tmp?.cleanup());
 
   it('the chain gave attacks and normal examples in every split, and unseen-node examples', () => {
     for (const s of ['train', 'valid', 'test'] as const)

@@ -4,21 +4,17 @@
  * produced it, naming the likely cause.
  */
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { netflowgen as cli } from './helpers/cli.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 
-const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 const SNMP = join(REAL, 'stopddos/amp.UDP.snmp.src161.pcapng.flows.csv');
-const cli = (args: string[], cwd: string) =>
-  execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
 
 describe('exit codes tell the truth (issue 11)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir();
   before(async () => {
-    tmp = tempDir();
     for (const args of [
       ['synth', '-o', 's', '--nodes', '6', '--customers', '2', '--days', '2', '--attacks', '4', '-q'],
       ['serialize', '-i', 's/flows', '-n', 's/nodes.csv', '-o', 'st', '-q'],
@@ -28,7 +24,6 @@ describe('exit codes tell the truth (issue 11)', function () {
       expect(r.exitCode, r.stderr).to.equal(0);
     }
   });
-  after(() => tmp.cleanup());
 
   it('serialize rejecting more than --max-reject-share (default 1%) exits 1 after writing its store and report', async () => {
     // the real SNMP capture with 3% of its lines damaged

@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { serialize } from '../ts/serialize/serialize.js';
 import { SeriesStore } from '../ts/serialize/store.js';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 
 const RUNS = Number(process.env.NETFLOWGEN_FUZZ_RUNS ?? 25);
 const SEED = Number(process.env.NETFLOWGEN_FUZZ_SEED ?? 20260111);
@@ -130,9 +130,7 @@ function checkStore(dir: string): void {
 
 describe('fuzz: serialize never crashes on corrupted real samples (issue 11)', function () {
   this.timeout(600_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir('netflowgen-fuzz-')));
-  after(() => tmp.cleanup());
+  const tmp = useTempDir('netflowgen-fuzz-');
 
   for (const [format, sample] of Object.entries(SAMPLES)) {
     it(`${format}: counts add up, the store is whole or absent, errors explain the input`, async () => {

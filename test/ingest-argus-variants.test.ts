@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { argusReader, estimateForward } from '../ts/ingest/argus.js';
 import type { EstimateKind, FlowRecord, RejectReason, SourceLocation } from '../ts/ingest/record.js';
 import { serialize } from '../ts/serialize/serialize.js';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 
 const TEST2 = join(REAL, 'stratosphere/test2-malicious.binetflow');
 const NORMAL7 = join(REAL, 'stratosphere/hist__Normal__CTU-Normal-7-2013-13-07.binetflow');
@@ -58,14 +58,12 @@ class Keep {
 
 describe('Argus format variants (issue 11)', function () {
   this.timeout(60_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir();
   let truth: Keep;
   before(async () => {
-    tmp = tempDir();
     truth = new Keep();
     await argusReader.read(TEST2, truth);
   });
-  after(() => tmp.cleanup());
 
   it('TotPkts and TotBytes without SrcBytes or SrcPkts: every record read, totals kept, both directions estimated and counted', async () => {
     const f = join(tmp.dir, 'tot-only.binetflow');

@@ -9,16 +9,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize } from '../ts/serialize/serialize.js';
 import { NodeRegistry, loadInventory, parsePrefixOptions } from '../ts/serialize/inventory.js';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 
 const RRSIG = join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv');
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 
 describe('inventory rules (issue 11)', function () {
   this.timeout(60_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir()));
-  after(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   const failure = (p: Promise<unknown>) =>
     p.then(

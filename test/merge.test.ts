@@ -12,7 +12,7 @@ import { serialize } from '../ts/serialize/serialize.js';
 import { mergeStores } from '../ts/serialize/merge.js';
 import { synth } from '../ts/synth/synth.js';
 import type { SeriesStoreManifest } from '../ts/serialize/store.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 
@@ -41,7 +41,7 @@ const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.js
 
 describe('merge: time partitions equal one whole run (issue 15)', function () {
   this.timeout(300_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir();
   let flows: string;
   let nodes: string;
   const FROM = '2021-09-06T00:00:00Z';
@@ -50,7 +50,6 @@ describe('merge: time partitions equal one whole run (issue 15)', function () {
   const TO = '2021-09-08T00:00:00Z';
 
   before(async () => {
-    tmp = tempDir();
     const s = join(tmp.dir, 'synth');
     await synth({
       out: s,
@@ -66,7 +65,6 @@ describe('merge: time partitions equal one whole run (issue 15)', function () {
     flows = join(s, 'flows');
     nodes = join(s, 'nodes.csv');
   });
-  after(() => tmp.cleanup());
 
   const part = (out: string, from: string, to: string, inputs = [flows]) =>
     serialize({ inputs, nodes, out: join(tmp.dir, out), from, to });

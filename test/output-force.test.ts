@@ -4,28 +4,26 @@
  * else is refused, naming what is in the way. Errors name the path the user gave.
  */
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOutputDir, OutputError, outputKind, refuseInputsInside } from '../ts/common/atomic.js';
-import { tempDir } from './helpers/tmp.js';
+import { netflowgen as cli } from './helpers/cli.js';
+import { useTempDir } from './helpers/tmp.js';
 
-const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
-const cli = (args: string[], cwd: string) =>
-  execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
+/** `netflowgen synth` of 4 nodes x 60 minutes into `out` (in `cwd`), with `extra` arguments. */
+const smallSynth = (cwd: string, out: string, ...extra: string[]) =>
+  cli(['synth', '-o', out, ...extra, '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'], cwd);
 
 describe('--force replaces only previous outputs (issue 11)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir();
   before(async () => {
-    tmp = tempDir();
     const r = await cli(
       ['synth', '-o', 'p', '--nodes', '4', '--customers', '2', '--minutes', '120', '--attacks', '1', '-q'],
       tmp.dir,
     );
     expect(r.exitCode, r.stderr).to.equal(0);
   });
-  after(() => tmp.cleanup());
 
   it('serialize -i out/p/flows -o out/p --force is refused, naming the input, and deletes nothing', async () => {
     const before = readdirSync(join(tmp.dir, 'p/flows'));
@@ -44,10 +42,7 @@ describe('--force replaces only previous outputs (issue 11)', function () {
     mkdirSync(dir);
     writeFileSync(join(dir, 'notes.txt'), 'mine\n');
     writeFileSync(join(dir, 'manifest.json'), '{"kind": "something-else"}\n');
-    const r = await cli(
-      ['synth', '-o', 'mine', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      tmp.dir,
-    );
+    const r = await smallSynth(tmp.dir, 'mine', '--force');
     expect(r.exitCode).to.equal(1);
     expect(r.stderr).to.contain('mine is not a previous netflowgen output').and.to.contain('manifest.json, notes.txt');
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).to.equal('mine\n');
@@ -128,17 +123,11 @@ describe('--force replaces only previous outputs (issue 11)', function () {
   });
 
   it('--force refuses a previous output that also holds files the user put there, naming them; they stay (review item 2)', async () => {
-    const first = await cli(
-      ['synth', '-o', 's1', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      tmp.dir,
-    );
+    const first = await smallSynth(tmp.dir, 's1');
     expect(first.exitCode, first.stderr).to.equal(0);
     writeFileSync(join(tmp.dir, 's1/mynotes.txt'), 'mine\n');
     mkdirSync(join(tmp.dir, 's1/flows/extra'));
-    const r = await cli(
-      ['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      tmp.dir,
-    );
+    const r = await smallSynth(tmp.dir, 's1', '--force');
     expect(r.exitCode).to.equal(1);
     expect(r.stderr)
       .to.contain('s1 is a previous')
@@ -148,10 +137,7 @@ describe('--force replaces only previous outputs (issue 11)', function () {
     // once the user's files are out of the way, --force replaces it
     rmSync(join(tmp.dir, 's1/mynotes.txt'));
     rmSync(join(tmp.dir, 's1/flows/extra'), { recursive: true });
-    const again = await cli(
-      ['synth', '-o', 's1', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      tmp.dir,
-    );
+    const again = await smallSynth(tmp.dir, 's1', '--force');
     expect(again.exitCode, again.stderr).to.equal(0);
     // serialize too
     const st = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'st2', '-q'], tmp.dir);
@@ -164,17 +150,11 @@ describe('--force replaces only previous outputs (issue 11)', function () {
   });
 
   it('--force replaces nothing in a previous output without its list of written files (an older version made it, or the list was removed): the user file stays', async () => {
-    const first = await cli(
-      ['synth', '-o', 's3', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      tmp.dir,
-    );
+    const first = await smallSynth(tmp.dir, 's3');
     expect(first.exitCode, first.stderr).to.equal(0);
     rmSync(join(tmp.dir, 's3/.netflowgen-files.json'));
     writeFileSync(join(tmp.dir, 's3/mynotes.txt'), 'mine\n');
-    const r = await cli(
-      ['synth', '-o', 's3', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      tmp.dir,
-    );
+    const r = await smallSynth(tmp.dir, 's3', '--force');
     expect(r.exitCode).to.equal(1);
     expect(r.stderr)
       .to.contain('s3 is a previous synth output without .netflowgen-files.json')
@@ -184,26 +164,17 @@ describe('--force replaces only previous outputs (issue 11)', function () {
 
   it('-o . and -o dir/. write into that folder; the hidden temporary folder is never named (review item 3)', async () => {
     mkdirSync(join(tmp.dir, 'here'));
-    const r = await cli(
-      ['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      join(tmp.dir, 'here'),
-    );
+    const r = await smallSynth(join(tmp.dir, 'here'), '.');
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(existsSync(join(tmp.dir, 'here/synth.json'))).to.equal(true);
     expect(readdirSync(tmp.dir).filter((n) => n.includes('.partial'))).to.deep.equal([]);
-    const f = await cli(
-      ['synth', '-o', '.', '--force', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      join(tmp.dir, 'here'),
-    );
+    const f = await smallSynth(join(tmp.dir, 'here'), '.', '--force');
     expect(f.exitCode, f.stderr).to.equal(0);
     mkdirSync(join(tmp.dir, 'there'));
     const d = await cli(['serialize', '-i', 'p/flows', '-n', 'p/nodes.csv', '-o', 'there/.', '-q'], tmp.dir);
     expect(d.exitCode, d.stderr).to.equal(0);
     expect(await outputKind(join(tmp.dir, 'there'))).to.equal('netflowgen.series-store');
-    const busy = await cli(
-      ['synth', '-o', '.', '--nodes', '4', '--customers', '2', '--minutes', '60', '-q'],
-      join(tmp.dir, 'there'),
-    );
+    const busy = await smallSynth(join(tmp.dir, 'there'), '.');
     expect(busy.exitCode).to.equal(1);
     expect(busy.stderr).not.to.contain('.partial');
   });

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { attackTypeOf, convertAlerts, exportMinute } from '../ts/earlydetect/convert.js';
 import { packageRoot } from '../ts/common/paths.js';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 
 const CIC = join(REAL, 'cicddos2019-csv');
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
@@ -65,10 +65,9 @@ function buildTree(root: string): Capture[] {
 
 describe('your own data, end to end (issue 11, docs/own-data.md)', function () {
   this.timeout(300_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir('netflowgen-own-');
   let captures: Capture[];
   before(() => {
-    tmp = tempDir('netflowgen-own-');
     captures = buildTree(tmp.dir);
     writeFileSync(
       join(tmp.dir, 'nodes.csv'),
@@ -82,7 +81,6 @@ describe('your own data, end to end (issue 11, docs/own-data.md)', function () {
       ].join('\n') + '\n',
     );
   });
-  after(() => tmp.cleanup());
 
   it('alerts-convert makes the feed from a CSV export: columns by name, types by their words, customers from the inventory', async () => {
     expect(captures).to.have.length(11); // the 11 attacks of 2018-12-01 on the victim (UDP.csv of 2018-11-03 hit another host)

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { serialize } from '../ts/serialize/serialize.js';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 
 const RRSIG = join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv');
 const RRSIG_PCAP = join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap');
@@ -17,10 +17,9 @@ const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 
 describe('serialize: damaged and foreign files are skipped and counted (issue 11)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir();
   let tree: string;
   before(async () => {
-    tmp = tempDir();
     tree = join(tmp.dir, 'tree');
     mkdirSync(join(tree, 'edge1'), { recursive: true });
     mkdirSync(join(tree, 'edge2'), { recursive: true });
@@ -36,7 +35,6 @@ describe('serialize: damaged and foreign files are skipped and counted (issue 11
     const gz = gzipSync(readFileSync(RRSIG));
     writeFileSync(join(tree, 'edge1', 'cut.csv.gz'), gz.subarray(0, Math.floor(gz.length / 2)));
   });
-  after(() => tmp.cleanup());
 
   it('skips each with its reason and name in the manifest; the good files are read whole', async () => {
     const r = await execa(

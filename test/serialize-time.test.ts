@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { bulkRange, serialize } from '../ts/serialize/serialize.js';
 import { nfcapdNameMinute } from '../ts/ingest/index.js';
 import { isoToMinute } from '../ts/serialize/store.js';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 
 const SNMP = join(REAL, 'stopddos/amp.UDP.snmp.src161.pcapng.flows.csv');
 const ARGUS = join(REAL, 'stratosphere/test2-malicious.binetflow');
@@ -59,13 +59,11 @@ function sameSeries(a: string, b: string): void {
 
 describe('serialize: time from the bulk of the data (issue 11)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir();
   let clean: Awaited<ReturnType<typeof serialize>>;
   before(async () => {
-    tmp = tempDir();
     clean = await serialize({ inputs: [SNMP], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'clean') });
   });
-  after(() => tmp.cleanup());
 
   it('one record whose clock says 2031 is a time_outlier, counted with file and line; the store is not stretched', async () => {
     const f = join(tmp.dir, 'snmp-2031.csv');
@@ -185,9 +183,7 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
 
 describe('serialize: several exporters merge by time (issue 11)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir()));
-  after(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('two routers, one subfolder each, hourly files over the same hours: no record rejected, the store equals one file read whole', async () => {
     // test2-malicious (Argus, 24 h) dealt alternately to edge1/ and edge2/, one file per hour each

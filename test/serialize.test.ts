@@ -7,7 +7,7 @@ import { FEATURES, featureIndex } from '../ts/catalogue/features.js';
 import { serialize } from '../ts/serialize/serialize.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { InputError } from '../ts/ingest/record.js';
-import { REAL, tempDir } from './helpers/tmp.js';
+import { REAL, useTempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
 const RRSIG = join(REAL, 'stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv');
@@ -83,9 +83,7 @@ function checkGroupSums(store: SeriesStore): number {
 
 describe('serialize (real samples)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir()));
-  after(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('per-minute totals of the DNS RRSIG victim equal an independent count', async () => {
     const out = join(tmp.dir, 'rrsig');
@@ -198,9 +196,7 @@ const line = (
 
 describe('serialize (hand-made inputs)', function () {
   this.timeout(60_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir()));
-  after(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('counts both directions, classes ports and flags, scales by sampling, keeps zero-traffic inventory nodes', async () => {
     const f = join(tmp.dir, 'hand.csv');

@@ -25,7 +25,7 @@ import { readSurvival } from '../ts/earlydetect/scores.js';
 import { detectionStep } from '../ts/evaluate/metrics.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 import { rng } from './helpers/rng.js';
 
 /** 1..n packets per minute, bytes = 100 x packets. */
@@ -209,12 +209,11 @@ describe('simple detectors: EWMA + CUSUM', () => {
 
 describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect dataset', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  const tmp = useTempDir('netflowgen-simpledetect-');
   let chain: DetectChain;
   const runs: Record<string, string> = {};
 
   before(async () => {
-    tmp = tempDir('netflowgen-simpledetect-');
     chain = await makeDetectChain(join(tmp.dir, 'chain'), { unseen: 2 });
     runs.static = (
       await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'static', out: join(tmp.dir, 'static') })
@@ -223,7 +222,6 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
       await runSimpleDetector({ earlyDetect: chain.earlyDetect, detector: 'ewma-cusum', out: join(tmp.dir, 'cusum') })
     ).out;
   });
-  after(() => tmp?.cleanup());
 
   it("an example (row, start) is the store's minutes [start, start + W) of nodes[row]: traffic.f32 equals the store's in.byt over [start + W - D, start + W)", () => {
     const m = chain.manifest;

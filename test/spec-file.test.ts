@@ -5,23 +5,18 @@
  * "did you mean" among the shipped specs.
  */
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALERT_COLUMN_NAMES } from '../ts/earlydetect/convert.js';
 import { join } from 'node:path';
-import { tempDir } from './helpers/tmp.js';
+import { netflowgen as cli } from './helpers/cli.js';
+import { useTempDir } from './helpers/tmp.js';
 
-const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = (args: string[], cwd: string) =>
-  execa('node', [CLI, ...args], { cwd, reject: false, env: { NETFLOWGEN_PROGRESS: '0' } });
 
 describe('spec arguments from any folder (issue 11 review item 5)', function () {
   this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir()));
-  after(() => tmp.cleanup());
+  const tmp = useTempDir();
 
   it('pretrain experiments/pretrain/tiny.json from another folder uses the shipped spec and says so', async () => {
     const r = await cli(['pretrain', 'experiments/pretrain/tiny.json', '--dataset', 'binned', '--dry-run'], tmp.dir);
