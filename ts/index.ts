@@ -1,5 +1,7 @@
 // netflowgen as a library: the same functions the CLI uses, one block per pipeline stage.
 export * from './catalogue/features.js';
+export * from './config/compose.js';
+export * from './config/validate.js';
 export * from './ingest/index.js';
 export * from './ingest/address.js';
 export * from './serialize/store.js';
@@ -30,6 +32,8 @@ export * from './baseline/run.js';
 export * from './baseline/detectors.js';
 export * from './baseline/detector-run.js';
 export * from './train/spec.js';
+export * from './train/folder.js';
+export * from './train/job.js';
 export * from './train/run.js';
 export * from './train/finetune.js';
 export * from './evaluate/metrics.js';
