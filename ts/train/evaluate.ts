@@ -18,7 +18,7 @@ import { runBigram } from '../baseline/run.js';
 import { BinnedDataset } from '../datasets/binned.js';
 import { runPythonScript } from '../bridge/python.js';
 import { lastPythonError } from './log.js';
-import { BEST_CHECKPOINT, RunInterrupted, SPEC_FILE } from './run.js';
+import { BEST_CHECKPOINT, RunInterrupted, SPEC_FILE } from './folder.js';
 import type { ExperimentSpec } from './spec.js';
 import { bigramMetrics, scoreMetrics, table4Markdown, table4Row, type Table4Row } from './tables.js';
 
