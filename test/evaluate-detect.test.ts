@@ -4,7 +4,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import yargs from 'yargs';
 import { evaluateDetectCommand, parseBounds } from '../ts/cli/evaluate-detect.js';
 import { evaluateDetect, sizeMatchedTau, type DetectEvaluation } from '../ts/evaluate/evaluate.js';
 import { format } from '../ts/evaluate/tables.js';
@@ -16,6 +15,7 @@ import {
   tableAfter,
   type RefExample,
 } from './helpers/detect-reference.js';
+import { inProcess } from './helpers/cli.js';
 import { useTempDir } from './helpers/tmp.js';
 import { rng } from './helpers/rng.js';
 
@@ -373,27 +373,12 @@ describe('evaluate-detect: the tables from survival curves', function () {
   });
 
   it('the command: prints the tables; refuses missing scores with --no-score and mismatched scores', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const [w, we] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-    const code0 = process.exitCode;
-    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-    let code: number;
-    try {
-      await yargs(['evaluate-detect', runs.oracle, '--out', join(tmp.dir, 'cli'), '--bounds', '80,90', '--no-score'])
-        .command(evaluateDetectCommand as never)
-        .strict()
-        .exitProcess(false)
-        .parseAsync();
-      code = Number(process.exitCode ?? 0);
-    } finally {
-      process.stdout.write = w;
-      process.stderr.write = we;
-      process.exitCode = code0;
-    }
-    expect(code, err.join('')).to.equal(0);
-    expect(out.join(''))
+    const r = await inProcess(
+      [evaluateDetectCommand as never],
+      ['evaluate-detect', runs.oracle, '--out', join(tmp.dir, 'cli'), '--bounds', '80,90', '--no-score'],
+    );
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out)
       .to.include('## Table 5: all attack types')
       .and.include(`wrote ${join(tmp.dir, 'cli', 'tables.md')}`);
     expect(JSON.parse(readFileSync(join(tmp.dir, 'cli', 'results.json'), 'utf8')).bounds).to.deep.equal([0.8, 0.9]);

@@ -5,7 +5,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import yargs from 'yargs';
 import {
   buildQuantileTable,
   ewmaCusumCurve,
@@ -25,6 +24,7 @@ import { readSurvival } from '../ts/earlydetect/scores.js';
 import { detectionStep } from '../ts/evaluate/metrics.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
+import { inProcess } from './helpers/cli.js';
 import { useTempDir } from './helpers/tmp.js';
 import { rng } from './helpers/rng.js';
 
@@ -365,37 +365,12 @@ describe('simple-detect: detector run folders on a tiny synthetic EarlyDetect da
     ).to.match(/also holds marker, which netflowgen did not write/);
     expect(readFileSync(join(runs.cusum, 'marker'), 'utf8')).to.equal('x');
     rmSync(join(runs.cusum, 'marker'));
-    const out: string[] = [];
-    const err: string[] = [];
-    const [w, we] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-    const code0 = process.exitCode;
-    process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-    let code: number;
-    try {
-      await yargs([
-        'simple-detect',
-        chain.earlyDetect,
-        '--detector',
-        'ewma-cusum',
-        '-o',
-        runs.cusum,
-        '--force',
-        '--alpha',
-        '0.1',
-      ])
-        .command(simpleDetectCommand as never)
-        .strict()
-        .exitProcess(false)
-        .parseAsync();
-      code = Number(process.exitCode ?? 0);
-    } finally {
-      process.stdout.write = w;
-      process.stderr.write = we;
-      process.exitCode = code0;
-    }
-    expect(code, err.join('')).to.equal(0);
-    expect(out.join('')).to.include(`wrote ${runs.cusum}: EWMA+CUSUM (ewma_cusum)`);
+    const c = await inProcess(
+      [simpleDetectCommand as never],
+      ['simple-detect', chain.earlyDetect, '--detector', 'ewma-cusum', '-o', runs.cusum, '--force', '--alpha', '0.1'],
+    );
+    expect(c.code, c.err).to.equal(0);
+    expect(c.out).to.include(`wrote ${runs.cusum}: EWMA+CUSUM (ewma_cusum)`);
     expect(() => readFileSync(join(runs.cusum, 'marker'))).to.throw();
     expect(JSON.parse(readFileSync(join(runs.cusum, 'result.json'), 'utf8')).params.alpha).to.equal(0.1);
   });

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import yargs from 'yargs';
 import { synth, type SynthManifest, type SynthOptions } from '../ts/synth/synth.js';
 import { synthReport, formatReport } from '../ts/synth/report.js';
 import { validateWithSchema } from '../ts/common/schema.js';
@@ -16,6 +15,7 @@ import { serialize } from '../ts/serialize/serialize.js';
 import { SeriesStore, isoToMinute } from '../ts/serialize/store.js';
 import { synthCommand, synthReportCommand, parseAttackMix } from '../ts/cli/synth.js';
 import type { Alert, GroundTruth } from '../ts/synth/alerts.js';
+import { inProcess } from './helpers/cli.js';
 import { REAL as HELPER_REAL, tempDir } from './helpers/tmp.js';
 
 const REAL = existsSync(HELPER_REAL) ? HELPER_REAL : new URL('../../../shared/data/real', import.meta.url).pathname;
@@ -443,47 +443,32 @@ describe('synth: end to end', function () {
 
   it('runs from the command line (synth and synth-report)', async () => {
     const cli = join(tmp.dir, 'cli');
-    const printed: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => (printed.push(String(s)), true)) as typeof process.stdout.write;
-    try {
-      await yargs()
-        .command(synthCommand)
-        .command(synthReportCommand)
-        .exitProcess(false)
-        .strict()
-        .parseAsync([
-          'synth',
-          '-o',
-          cli,
-          '--customers',
-          '2',
-          '--nodes',
-          '8',
-          '--days',
-          '1',
-          '--attacks',
-          '2',
-          '--seed',
-          '3',
-          '--attack-mix',
-          'DNS=1,UDP=1',
-          '--victim-roles',
-          'game',
-          'web',
-          '--alerts-format',
-          'csv',
-        ]);
-      await yargs()
-        .command(synthCommand)
-        .command(synthReportCommand)
-        .exitProcess(false)
-        .strict()
-        .parseAsync(['synth-report', cli]);
-    } finally {
-      process.stdout.write = write;
-    }
-    expect(process.exitCode ?? 0).to.equal(0);
+    const commands = [synthCommand as never, synthReportCommand as never];
+    const made = await inProcess(commands, [
+      'synth',
+      '-o',
+      cli,
+      '--customers',
+      '2',
+      '--nodes',
+      '8',
+      '--days',
+      '1',
+      '--attacks',
+      '2',
+      '--seed',
+      '3',
+      '--attack-mix',
+      'DNS=1,UDP=1',
+      '--victim-roles',
+      'game',
+      'web',
+      '--alerts-format',
+      'csv',
+    ]);
+    const report = await inProcess(commands, ['synth-report', cli]);
+    expect([made.code, report.code], made.err + report.err).to.deep.equal([0, 0]);
+    const printed = [made.out, report.out];
     expect(printed.join('')).to.match(/wrote .*cli: 8 nodes of 2 customers, 1440 minutes/);
     expect(printed.join('')).to.contain('ACF 24h');
     expect(readFileSync(join(cli, 'alerts.csv'), 'utf8').split('\n')[0]).to.equal(

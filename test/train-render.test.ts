@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import yargs from 'yargs';
 import { pretrainCommand } from '../ts/cli/pretrain.js';
 import { commandText, renderCommand, shellQuote, shellWords } from '../ts/train/render.js';
 import { parseSetArgs } from '../ts/config/compose.js';
 import { loadSpec } from '../ts/train/spec.js';
+import { inProcess } from './helpers/cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TINY = join(root, 'experiments/pretrain/tiny.json');
@@ -43,24 +43,7 @@ function tinyArgv(dataset: string, saveDir: string): string[] {
   ];
 }
 
-/** Runs a yargs command module in-process and returns what it wrote to stdout. */
-async function runCli(args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const code = process.exitCode;
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    await yargs(args).command(pretrainCommand).strict().exitProcess(false).parseAsync();
-    return { out: out.join(''), err: err.join(''), code: process.exitCode as number | undefined };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-    process.exitCode = code;
-  }
-}
+const runCli = (args: string[]) => inProcess([pretrainCommand as never], args);
 
 describe('train: rendering the fairseq-train command', () => {
   it('quotes shell words only when needed, and splits them back', () => {
