@@ -7,6 +7,16 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { curvesSpec, svgOf, violinSpec, uniqueIds } from '../ts/report/charts.js';
 import { getPointer } from '../ts/report/collect.js';
+import { pointerOf } from '../ts/report/source.js';
+import { trainedKeys, resultNumbers } from '../ts/report/results.js';
+import { TABLE_KINDS, TABLES } from '../ts/report/tables/index.js';
+import { packageRoot } from '../ts/common/paths.js';
+import type { UnseenReport } from '../ts/datasets/binned.js';
+import type { EarlyDetectManifest } from '../ts/earlydetect/build.js';
+import type { GenerationEvaluation } from '../ts/generate/evaluate.js';
+import type { EvaluationFile } from '../ts/report/tables/detection.js';
+import type { Table4 } from '../ts/train/evaluate.js';
+import type { RunResult } from '../ts/train/run.js';
 import { curvePoints } from '../ts/report/curves.js';
 import { formatValue, type ReportData } from '../ts/report/model.js';
 import type { ReportPlan } from '../ts/report/plan.js';
@@ -14,6 +24,9 @@ import { blockMarkdown } from '../ts/report/render.js';
 import { writeReport } from '../ts/report/write.js';
 import { CHROMIUM, dumpDom, renderCheck } from './report-chromium.js';
 import { tempDir } from './helpers/tmp.js';
+
+/** A stage file read here, as its writer's type (not through the report). */
+const json2 = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
 const write = (dir: string, file: string, data: unknown) => {
   mkdirSync(dir, { recursive: true });
@@ -61,6 +74,94 @@ function evaluation(eff: number, featureSet = 'full', nFeatures = 86) {
     figure: {
       byBound: [0.8, 0.9, 0.99].map((bound) => ({ bound, effectiveness: [1, eff, 0, eff], mitigationTime: [0, 3, 1] })),
     },
+  };
+}
+
+const genMetrics = (jsd: number, equal: number) => ({
+  jsd,
+  jsdByGroup: { volume: 4 * jsd, protocol: jsd, port: jsd / 2, flag: jsd / 4 },
+  jsdByFeature: [jsd],
+  acfMse: jsd / 10,
+  acfMseByGroup: {},
+  acf1440: null,
+  corrError: 2 * jsd,
+  corrErrorByGroupPair: {},
+  equalShare: equal,
+  equalShareByGroup: {},
+  nodes: 2,
+  minutes: 8,
+});
+
+/** A generation.json of evaluate-generation (ts/generate/evaluate.ts) with known numbers. */
+function generationFile() {
+  const row = (label: string, kind: string, metrics: unknown, extra: object = {}) => ({
+    label,
+    kind,
+    source: 'x',
+    available: metrics !== null,
+    metrics,
+    ...extra,
+  });
+  return {
+    kind: 'netflowgen.generation-evaluation',
+    schemaVersion: 1,
+    dataset: 'bin',
+    span: {
+      split: 'test',
+      from: 100,
+      to: 108,
+      minutes: 8,
+      halfMinutes: 4,
+      startMinute: 0,
+      firstMinute: '2021-09-01T00:00:00Z',
+    },
+    nodes: [
+      { row: 0, address: '10.0.0.1' },
+      { row: 1, address: '10.0.0.2' },
+    ],
+    features: ['in.byt'],
+    featureGroups: ['volume'],
+    nBins: 10,
+    sampling: { temperature: 1, topK: 0, seed: 1, cache: true },
+    lags: { short: [1], daily: 1440, dailyUsed: false },
+    floorFactor: 1.5,
+    rows: [
+      row('NetFlowGen (main)', 'model', genMetrics(0.04, 0.8), { nodeMinutesPerSecond: 1234.4 }),
+      row('Bigram', 'baseline', genMetrics(0.05, 0.75)),
+      row('Seasonal (previous day)', 'baseline', genMetrics(0.01, 0.79)),
+      row('Seasonal (previous week)', 'baseline', null, {
+        note: 'the dataset has 100 minutes before the span, less than a week',
+      }),
+      row('Real vs real (floor)', 'floor', genMetrics(0.01, 0.78)),
+    ],
+    verdicts: [
+      {
+        model: 'NetFlowGen (main)',
+        beatsBaselines: { jsd: false, acfMse: false, acf1440: null, corrError: false, equalShare: true },
+        beatsAllBaselines: false,
+        byBaseline: {
+          Bigram: { jsd: true, acfMse: true, acf1440: null, corrError: true, equalShare: true },
+          'Seasonal (previous day)': { jsd: false, acfMse: false, acf1440: null, corrError: false, equalShare: true },
+        },
+        jsdToFloor: 4,
+        jsdWithinFloorFactor: false,
+      },
+    ],
+    series: [
+      {
+        row: 0,
+        node: '10.0.0.1',
+        feature: 'in.byt',
+        startMinute: 100,
+        firstMinute: '2021-09-01T01:40:00Z',
+        minutes: 4,
+        real: { bins: [0, 1, 2, 3], values: null },
+        generated: {
+          'NetFlowGen (main)': { bins: [0, 1, 1, 3], values: null },
+          Bigram: { bins: [1, 1, 1, 1], values: null },
+        },
+      },
+    ],
   };
 }
 
@@ -136,6 +237,7 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
     write(d(`ft-${name}`), 'run.jsonl', runLog([0.7, 0.6]));
   }
   write(d('ev-Light'), 'evaluation.json', evaluation(0.125, 'light', 6));
+  write(d('gen'), 'generation.json', generationFile());
   const planned = models.map(([name, group]) => ({ name, group, evaluation: `ev-${name}`, run: `ft-${name}` }));
   const plan: ReportPlan = {
     preset: { name: 'fixture', description: 'hand-made outputs' },
@@ -202,6 +304,7 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
         bounds: [0.8, 0.9, 0.99],
         split: 'test',
       },
+      { id: 'generation', kind: 'generation', caption: 'Generation. Samples.', generation: 'gen' },
     ],
     curves: [
       {
@@ -222,6 +325,7 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
       'sizeA',
       'sizeB',
       'ev-Light',
+      'gen',
       ...models.flatMap(([n]) => [`ev-${n}`, `ft-${n}`]),
     ].map((n) => [n, d(n)]),
   );
@@ -261,6 +365,111 @@ describe('report: tables, figures and the page', function () {
             n++;
           }
     expect(n).to.be.greaterThan(80);
+  });
+
+  it("the numbers equal values recomputed from the stage files (read here, not through the report's pointers)", () => {
+    const json = <T>(dir: string, f: string) => json2<T>(join(stages, dir, f));
+    type Ev = EvaluationFile;
+    const rowOf = (t: string, label: string, b = 0) => table(t).blocks[b].rows.find((r) => r.label[0] === label)!;
+    // Table 5: per model column, each metric at the 80% bound of its own evaluation.json (percent where the paper prints percent).
+    const names = ['NetFlowGen', 'TF', 'TF_MoreData'];
+    names.forEach((name, i) => {
+      const at80 = json<Ev>(`ev-${name}`, 'evaluation.json').evaluation.bounds.find((x) => x.bound === 0.8)!;
+      expect(rowOf('table5', 'Effectiveness ↑').cells[i].ours.v).to.equal(100 * at80.effectiveness!);
+      expect(rowOf('table5', 'FPR ↓').cells[i].ours.v).to.equal(100 * at80.fpr!);
+      expect(rowOf('table5', 'F1 score ↑').cells[i].ours.v).to.equal(at80.f1);
+      expect(rowOf('table5', 'Overhead ↓').cells[i].ours.v).to.equal(at80.overhead);
+    });
+    // Table 4: the valid rows of table4.json, by model.
+    const t4 = json<Table4>('evalpre', 'table4.json').rows;
+    expect(rowOf('table4', 'Pre-trained').cells.map((c) => c.ours.v)).to.deep.equal([t4[0].loss, t4[0].ppl, t4[0].acc]);
+    expect(rowOf('table4', 'Baseline (bigram)').cells[0].ours.v).to.equal(t4.find((r) => r.model === 'Bigram')!.loss);
+    // Table 10: the bridge's parameter count where there is one, else fairseq's; the best losses.
+    expect(table('table10').blocks[0].rows.map((r) => [r.cells[0].ours.v, r.cells[3].ours.v])).to.deep.equal([
+      [json<RunResult>('sizeA', 'result.json').params!.total, json<RunResult>('sizeA', 'result.json').best!.loss],
+      [json<RunResult>('sizeB', 'result.json').fairseqParams, json<RunResult>('sizeB', 'result.json').best!.loss],
+    ]);
+    // Table 2 and Table 7: the manifests' counts.
+    const t2 = json<EarlyDetectManifest>('detect', 'manifest.json').table2;
+    expect(rowOf('table2', 'Test').cells.map((c) => c.ours.v)).to.deep.equal([
+      t2.test.nodes,
+      t2.test.examples,
+      t2.test.attacks,
+      t2.test.byType.UDP,
+      t2.test.byType.DNS,
+    ]);
+    expect(table('table7').blocks[0].rows[1].cells[0].ours.v).to.equal(
+      json<UnseenReport>('bin', 'unseen.json').table7[0].mappedUnseen,
+    );
+    // Table 8: the unseen validation examples' confusion matrix of NetFlowGen.
+    const u = json<Ev>('ev-NetFlowGen', 'evaluation.json').evaluation.unseen[0].confusion;
+    expect(table('table8').blocks[0].rows[1].cells.map((c) => c.ours.v)).to.deep.equal([u.fp, u.tn, u.fp + u.tn]);
+    // Table 9: the number of features of each evaluation.
+    expect(rowOf('table9', 'NetFlowGen_Light').cells[0].ours.v).to.equal(
+      json<Ev>('ev-Light', 'evaluation.json').evaluation.nFeatures,
+    );
+  });
+
+  it('generation (beyond the paper): the metrics of generation.json per generator, the verdicts and the plot', () => {
+    const g = json2<GenerationEvaluation>(join(stages, 'gen', 'generation.json'));
+    const sec = data.generation![0];
+    expect(sec.table.blocks[0].rows.map((r) => r.label[0])).to.deep.equal(g.rows.map((r) => r.label));
+    sec.table.blocks[0].rows.forEach((r, i) => {
+      const m = g.rows[i].metrics;
+      expect(r.cells.map((c) => c.ours.v)).to.deep.equal(
+        m
+          ? [
+              m.jsd,
+              m.jsdByGroup.volume,
+              m.jsdByGroup.protocol,
+              m.jsdByGroup.port,
+              m.jsdByGroup.flag,
+              m.acfMse,
+              m.acf1440,
+              m.corrError,
+              m.equalShare,
+            ]
+          : Array(9).fill(null),
+      );
+    });
+    expect(sec.table.warnings).to.deep.equal([
+      'Seasonal (previous week): the dataset has 100 minutes before the span, less than a week.',
+    ]);
+    expect(sec.verdicts[0]).to.equal(
+      "NetFlowGen (main): not better than Seasonal (previous day) on jsd, acfMse, corrError; mean JSD 4.00 × the floor's (goal ≤ 1.5: not met).",
+    );
+    expect(sec.note).to.include('NetFlowGen (main) 1,234 node-minutes/s');
+    expect(sec.plot[0].lines.map((l) => [l.label, l.bins])).to.deep.equal([
+      ['Real', [0, 1, 2, 3]],
+      ['NetFlowGen (main)', [0, 1, 1, 3]],
+      ['Bigram', [1, 1, 1, 1]],
+    ]);
+    expect(md).to.include('## Generation (beyond the paper)');
+    expect(md).to.include(
+      '| NetFlowGen (main) | 0.0400 | 0.1600 | 0.0400 | 0.0200 | 0.0100 | 0.0040 | - | 0.0800 | 0.8000 |',
+    );
+    expect(md).to.include('![generation: real against sampled bins');
+    expect(existsSync(join(out, 'generation-series.svg'))).to.equal(true);
+    expect(html).to.include('<section class="generation" id="generation">');
+    // Its numbers go into the results files as trained numbers (compared within tolerances), the data tables' as exact.
+    const keys = Object.keys(resultNumbers(data));
+    const trained = trainedKeys(data);
+    expect(keys.filter((k) => k.startsWith('generation / ')).length).to.equal(5 * 9);
+    expect(keys.filter((k) => k.startsWith('generation / ')).every(trained)).to.equal(true);
+    expect(keys.filter((k) => /^table[127] /.test(k)).some(trained)).to.equal(false);
+    expect(keys.filter((k) => /^table5 /.test(k)).every(trained)).to.equal(true);
+  });
+
+  it('the table registry: one module per kind, the same kinds as the table schema; typed accessors give the pointers', () => {
+    expect(new Set(TABLE_KINDS).size).to.equal(TABLES.length);
+    const schema = json2<{ properties: { kind: { enum: string[] } } }>(
+      join(packageRoot(), 'schemas', 'reproduce-table.schema.json'),
+    );
+    expect([...schema.properties.kind.enum].sort()).to.deep.equal([...TABLE_KINDS].sort());
+    for (const m of TABLES) expect(['data', 'results', 'figures', 'generation'], m.kind).to.include(m.section);
+    expect(pointerOf<{ a: { b: number[] } }>((d) => d.a.b[2])).to.equal('/a/b/2');
+    expect(pointerOf<Record<string, Record<string, number>>>((d) => d['x/y']['m~n'])).to.equal('/x~1y/m~0n');
+    expect(getPointer({ 'x/y': { 'm~n': 5 } }, '/x~1y/m~0n')).to.equal(5);
   });
 
   it("lays the tables out like the paper's, ours beside the paper's published numbers", () => {
@@ -349,8 +558,8 @@ describe('report: tables, figures and the page', function () {
     expect(html).to.match(/^<!DOCTYPE html>/);
     expect(html).to.include('<style>');
     expect(html).to.not.match(/<(link|img)\b|\bsrc=|href="https?:/);
-    expect((html.match(/<figure class="plot"/g) ?? []).length).to.equal(3);
-    expect((html.match(/<svg /g) ?? []).length).to.equal(3);
+    expect((html.match(/<figure class="plot"/g) ?? []).length).to.equal(4);
+    expect((html.match(/<svg /g) ?? []).length).to.equal(4);
     // Ids inside the inline SVGs are unique across the page.
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).to.equal(ids.length);
@@ -360,9 +569,14 @@ describe('report: tables, figures and the page', function () {
     if (!existsSync(CHROMIUM))
       throw new Error(`${CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium (apt-get install chromium)`);
     const check = renderCheck(dumpDom(join(out, 'report.html'), join(tmp.dir, 'chromium-profile')));
-    expect(check.plots).to.equal(3);
-    expect(check.plotsRendered).to.equal(3);
-    expect(check.marked.sort()).to.deep.equal(['curves-1', 'figure5-effectiveness', 'figure5-mitigation']);
+    expect(check.plots).to.equal(4);
+    expect(check.plotsRendered).to.equal(4);
+    expect(check.marked.sort()).to.deep.equal([
+      'curves-1',
+      'figure5-effectiveness',
+      'figure5-mitigation',
+      'generation-series',
+    ]);
     const tables = (html.match(/<table class="report-table/g) ?? []).length;
     expect(check.tables).to.equal(tables);
     expect(check.tablesRendered).to.equal(tables);

@@ -6,6 +6,8 @@ import { expect } from 'chai';
 import { buildChain } from '../ts/reproduce/chain.js';
 import { loadPreset, loadTable, presetFile, selectTables, tableModels } from '../ts/reproduce/config.js';
 import { planStages } from '../ts/reproduce/graph.js';
+import { INGEST_FILE } from '../ts/reproduce/source.js';
+import { INGEST_RECORD } from '../ts/report/collect.js';
 import { tempDir } from './helpers/tmp.js';
 
 function plan(name: string, set: string[] = [], only?: string[]) {
@@ -37,8 +39,11 @@ describe('reproduce: presets and table specs', () => {
         'table8',
         'table9',
         'figure5',
+        // beyond the paper: sampling from the pre-trained model, on the tiny preset (not micro: it stays fast)
+        ...(name === 'tiny' ? ['generation'] : []),
       ]);
       const kinds = new Set(p.map((s) => s.kind));
+      expect(kinds.has('evaluate-generation')).to.equal(name === 'tiny');
       for (const k of [
         'synth',
         'serialize',
@@ -118,6 +123,34 @@ describe('reproduce: presets and table specs', () => {
     expect(() => plan('tiny', [], ['table11'])).to.throw(
       /--only: no table or figure 'table11' in preset tiny \(it has table1, table2/,
     );
+  });
+
+  it('generation: the main pre-trained model sampled on the test split by one stage; its size is a table setting', () => {
+    const { plan: p, report } = plan('tiny', [], ['generation']);
+    expect(p.map((s) => s.id)).to.deep.equal([
+      'source',
+      'serialize',
+      'bin',
+      'pretrain:main',
+      'evaluate-generation:main',
+      'report',
+    ]);
+    const stage = p.find((s) => s.id === 'evaluate-generation:main')!;
+    expect(stage.inputs).to.deep.equal({ run: 'pretrain:main', dataset: 'bin' });
+    expect(stage.config).to.deep.equal({ split: 'test', maxNodes: 64, plot: { nodes: 3, minutes: 240 }, seed: 1 });
+    expect(report.tables[0]).to.include({ kind: 'generation', generation: 'evaluate-generation:main' });
+    // A preset sizes it through tableOverrides (cpu-hour could sample fewer nodes or minutes).
+    const small = plan(
+      'tiny',
+      ['tableOverrides.generation.maxNodes=8', 'tableOverrides.generation.minutes=1440'],
+      ['generation'],
+    ).plan.find((s) => s.id === 'evaluate-generation:main')!;
+    expect(small.config).to.deep.include({ maxNodes: 8, minutes: 1440 });
+    expect(small.hash).to.not.equal(stage.hash);
+  });
+
+  it('the report names the ingest record as the source stage writes it', () => {
+    expect(INGEST_RECORD).to.equal(INGEST_FILE);
   });
 
   it('--set changes the preset; a change reaches the hashes downstream of it only', () => {

@@ -4,12 +4,13 @@
  *   - violins (Figure 5): one small panel per model (columns) and overhead bound (rows), the kernel
  *     density of the values mirrored around the panel's centre, a tick at the median;
  *   - training curves: per run, the training loss over fractional epochs and the validation loss at
- *     the end of each epoch.
+ *     the end of each epoch;
+ *   - generation: a few nodes' real bins against each generator's sampled bins, minute by minute.
  * The specs are plain data (exported for tests); svgOf() renders one.
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { Curve, ViolinSeries } from './model.js';
+import type { Curve, GenerationReport, ViolinSeries } from './model.js';
 
 const FONT = 'Helvetica, Arial, sans-serif';
 const CONFIG = {
@@ -180,6 +181,42 @@ export function budgetSpec(
           title: 'mean effectiveness (%)',
         },
         color: { field: 'model', type: 'nominal', title: null },
+      },
+    },
+  } as TopLevelSpec;
+}
+
+/** The rows a generation chart plots: one per (node, series, minute). */
+export function generationRows(
+  plot: GenerationReport['plot'],
+): { node: string; series: string; minute: number; bin: number }[] {
+  return plot.flatMap((p) =>
+    p.lines.flatMap((l) =>
+      l.bins.map((bin, minute) => ({ node: `${p.node} (${p.feature})`, series: l.label, minute, bin })),
+    ),
+  );
+}
+
+/** Real against sampled bins, minute by minute: one panel per node, one line per series (the real one first). */
+export function generationSpec(plot: GenerationReport['plot']): TopLevelSpec {
+  const series = [...new Set(plot.flatMap((p) => p.lines.map((l) => l.label)))];
+  const nodes = plot.map((p) => `${p.node} (${p.feature})`);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    data: { values: generationRows(plot) },
+    facet: {
+      row: { field: 'node', type: 'nominal', sort: nodes, title: null, header: { labelAngle: 0, labelAlign: 'left' } },
+    },
+    spacing: { row: 8 },
+    spec: {
+      width: 640,
+      height: 110,
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1, opacity: 0.8 },
+      encoding: {
+        x: { field: 'minute', type: 'quantitative', title: 'minute of the span' },
+        y: { field: 'bin', type: 'quantitative', title: 'bin' },
+        color: { field: 'series', type: 'nominal', sort: series, title: null },
       },
     },
   } as TopLevelSpec;

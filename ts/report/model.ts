@@ -78,6 +78,30 @@ export interface ReportFigure {
   summary: TableBlock;
 }
 
+/** A series of the generation plot: one generator's (or the real) bins of one node, minute by minute. */
+export interface GenerationLine {
+  label: string;
+  bins: number[];
+  src: Source;
+}
+
+/**
+ * The generation section (beyond the paper): the sampled series of the pre-trained model against the
+ * real ones of a split it did not train on, the baselines and the real-vs-real floor
+ * (netflowgen evaluate-generation's generation.json), and a few nodes' series for the plot.
+ */
+export interface GenerationReport {
+  id: string;
+  caption: string;
+  note: string;
+  /** The metrics, one row per generator. */
+  table: ReportTable;
+  /** Per model: does it beat the baselines, and how far is its mean JSD from the floor's. */
+  verdicts: string[];
+  /** A few nodes: the real bins and each generator's, over the first minutes of the span. */
+  plot: { node: string; feature: string; firstMinute: string; lines: GenerationLine[] }[];
+}
+
 export interface CurvePoint {
   /** Epoch, fractional for train_inner records (fairseq's epoch + position in it). */
   x: number;
@@ -117,6 +141,8 @@ export interface ReportData {
   dataStatistics: ReportTable[];
   tables: ReportTable[];
   figures: ReportFigure[];
+  /** Sampling from the pre-trained model (beyond the paper); absent when no table asks for it. */
+  generation?: GenerationReport[];
   curves: CurveGroupData[];
   stages: StageTime[];
   /** Headline rows, for a summary at the top. */

@@ -3,9 +3,10 @@
  * It names, for every table and figure, the stages whose outputs it reads, by their role among the
  * report stage's inputs. Plain JSON: it is hashed with the rest of the stage's config.
  */
-/** The tables and figures the report knows how to lay out (the table specs' `kind`). */
-export type TableKind =
-  'table1' | 'table2' | 'table4' | 'table5' | 'table6' | 'table7' | 'table8' | 'table9' | 'table10' | 'figure5';
+import type { TableKind } from './tables/index.js';
+
+/** The tables and figures the report knows how to lay out: the kinds of the registry (tables/index.ts). */
+export type { TableKind };
 
 export interface PlannedModel {
   /** The model's name in the table (the table spec's). */
@@ -52,6 +53,8 @@ export interface PlannedTable {
   unseenSplits?: ('valid' | 'test')[];
   /** table6: attack types of the spec that the data does not have. */
   leftOut?: string[];
+  /** generation: role of the evaluate-generation stage. */
+  generation?: string;
 }
 
 export interface CurveGroup {

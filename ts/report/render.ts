@@ -20,7 +20,14 @@ export interface RenderedPlots {
   curves: Plot[];
   /** The operating-point plot (none without a Table 5 summary). */
   operating: Plot[];
+  /** The generation section's plots (real against sampled series), by section id `<id>-series`. */
+  generation: Plot[];
 }
+
+const GENERATION_TITLE = 'Generation (beyond the paper)';
+const GENERATION_INTRO =
+  "The paper pre-trains a generative model but never samples from it. Here the preset's pre-trained model samples every minute of a split it did not train on, and its series are set against the real ones, two simple generators and the real-vs-real floor (docs/generate.md).";
+const generationPlots = (plots: RenderedPlots, id: string) => plots.generation.filter((p) => p.id === `${id}-series`);
 
 const claimRows = (d: ReportData) =>
   d.claims.map((c) => [
@@ -130,6 +137,16 @@ export function reportMarkdown(d: ReportData, plots: RenderedPlots): string {
     out.push(`## ${f.caption}\n\n${f.note}\n`);
     for (const p of plots.figures[f.id] ?? []) out.push(`![${p.title}](${p.id}.svg)\n`);
     out.push(`*${f.summary.title}*\n\n${blockMarkdown(f.summary)}`);
+  }
+  if (d.generation?.length) {
+    out.push(`## ${GENERATION_TITLE}\n\n${GENERATION_INTRO}\n`);
+    for (const g of d.generation) {
+      out.push(`### ${g.caption}\n\n${g.note}\n`);
+      for (const w of g.table.warnings) out.push(`> **Note:** ${w}\n`);
+      for (const b of g.table.blocks) out.push(blockMarkdown(b));
+      if (g.verdicts.length) out.push(`${g.verdicts.map((v) => `- ${v}`).join('\n')}\n`);
+      for (const p of generationPlots(plots, g.id)) out.push(`![${p.title}](${p.id}.svg)\n`);
+    }
   }
   if (d.curves.length) {
     out.push(
@@ -278,6 +295,13 @@ export function reportHtml(d: ReportData, plots: RenderedPlots): string {
     );
     for (const p of plots.figures[f.id] ?? []) parts.push(plotHtml(p));
     parts.push(`${blockHtml(f.summary, f.id)}</section>`);
+  }
+  if (d.generation?.length) {
+    parts.push(`<h2>${esc(GENERATION_TITLE)}</h2><p class="note">${prose(GENERATION_INTRO)}</p>`);
+    for (const g of d.generation)
+      parts.push(
+        `<section class="generation" id="${esc(g.id)}"><h3>${esc(g.caption)}</h3><p class="note">${prose(g.note)}</p>${g.table.warnings.map((w) => `<p class="warning">${prose(w)}</p>`).join('')}${g.table.blocks.map((b) => blockHtml(b, g.id)).join('\n')}${g.verdicts.length ? `<ul>${g.verdicts.map((v) => `<li>${prose(v)}</li>`).join('')}</ul>` : ''}${generationPlots(plots, g.id).map(plotHtml).join('')}</section>`,
+      );
   }
   if (d.curves.length) {
     parts.push(

@@ -8,6 +8,7 @@
 import type { ReportData, ReportTable } from './model.js';
 import { formatCell } from './model.js';
 import { blockMarkdown } from './render.js';
+import { tableModule } from './tables/index.js';
 
 export interface PresetResults {
   kind: 'netflowgen.preset-results';
@@ -29,8 +30,27 @@ export interface PresetResults {
   }[];
 }
 
+/** Every table of ours in the report, in its order: data statistics, results, operating points, generation. */
 function tablesOf(d: ReportData): ReportTable[] {
-  return [...d.dataStatistics, ...d.tables, ...(d.operatingPoints ? [d.operatingPoints.table] : [])];
+  return [
+    ...d.dataStatistics,
+    ...d.tables,
+    ...(d.operatingPoints ? [d.operatingPoints.table] : []),
+    ...(d.generation ?? []).map((g) => g.table),
+  ];
+}
+
+/**
+ * Which keys of resultNumbers(d) come from training or sampling (compareResults' tolerances apply)
+ * rather than from the deterministic data stages (exact): the registry's `trained` of each table's
+ * kind (tables/index.ts); the operating points and the figures' summaries are trained.
+ */
+export function trainedKeys(d: ReportData): (key: string) => boolean {
+  const kinds = new Map(tablesOf(d).map((t) => [t.id, t.kind]));
+  return (key) => {
+    const kind = kinds.get(key.split(' / ')[0]);
+    return kind === undefined || kind === 'operating-points' || tableModule(kind).trained;
+  };
 }
 
 /** Every number of ours in the report, keyed by table id, block title, row label and column header. */

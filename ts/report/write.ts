@@ -4,13 +4,13 @@
  *   report.json   every number with the file and JSON pointer it comes from (model.ts)
  *   report.md     Markdown; the plots are the .svg files beside it
  *   report.html   one self-contained page (inline CSS and SVG)
- *   *.svg         Figure 5's violins and the training curves
+ *   *.svg         Figure 5's violins, the training curves, the operating points, the generation plot
  */
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
-import { budgetSpec, curvesSpec, svgOf, violinSpec } from './charts.js';
-import { collectReport } from './collect.js';
+import { budgetSpec, curvesSpec, generationSpec, svgOf, violinSpec } from './charts.js';
+import { collectReport, type CollectOptions } from './collect.js';
 import type { ReportData } from './model.js';
 import type { ReportPlan } from './plan.js';
 import { reportHtml, reportMarkdown, type Plot, type RenderedPlots } from './render.js';
@@ -69,23 +69,33 @@ export async function renderPlots(d: ReportData): Promise<RenderedPlots> {
         },
       ]
     : [];
-  return { figures, curves, operating };
+  const generation: Plot[] = [];
+  for (const g of d.generation ?? [])
+    if (g.plot.length)
+      generation.push({
+        id: `${g.id}-series`,
+        title: `${g.id}: real against sampled bins of ${g.plot.length} node(s), from ${g.plot[0].firstMinute}`,
+        svg: await svgOf(generationSpec(g.plot), `${g.id}-series`),
+      });
+  return { figures, curves, operating, generation };
 }
 
 /**
  * Collects the report from finished stage folders (role -> folder) and writes it into `out`; source
- * paths in the report are relative to `root` (default: out's parent, the stages folder).
+ * paths in the report are relative to `root` (default: out's parent, the stages folder); `opts.stages`
+ * are the stages' wall times for the report's last section.
  */
 export async function writeReport(
   plan: ReportPlan,
   dirs: Record<string, string>,
   out: string,
   root = dirname(out),
+  opts: CollectOptions = {},
 ): Promise<ReportData> {
-  const data = collectReport(plan, dirs, root);
+  const data = collectReport(plan, dirs, root, opts);
   const plots = await renderPlots(data);
   await fsp.mkdir(out, { recursive: true });
-  for (const p of [...Object.values(plots.figures).flat(), ...plots.curves, ...plots.operating])
+  for (const p of [...Object.values(plots.figures).flat(), ...plots.curves, ...plots.operating, ...plots.generation])
     await writeFileAtomic(join(out, `${p.id}.svg`), p.svg);
   await writeFileAtomic(join(out, REPORT_FILES.json), JSON.stringify(data, null, 1) + '\n');
   await writeFileAtomic(join(out, REPORT_FILES.md), reportMarkdown(data, plots));

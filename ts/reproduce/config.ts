@@ -138,6 +138,11 @@ export interface TableSpec {
   bounds?: number[];
   split?: 'valid' | 'test';
   unseenSplits?: ('valid' | 'test')[];
+  /** generation: the nodes sampled (the first training nodes), the span's minutes (default: the split), the plot's nodes and minutes. */
+  maxNodes?: number;
+  minutes?: number;
+  plotNodes?: number;
+  plotMinutes?: number;
 }
 
 // ---------------------------------------------------------------- schemas

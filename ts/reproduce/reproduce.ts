@@ -21,7 +21,7 @@ import type { ReportData } from '../report/model.js';
 import { execa } from 'execa';
 import { packageRoot } from '../common/paths.js';
 import { presetResults, resultsMarkdown } from '../report/results.js';
-import { buildChain } from './chain.js';
+import { buildChain, stageTimes } from './chain.js';
 import { loadPreset, selectTables } from './config.js';
 import {
   planStages,
@@ -248,7 +248,7 @@ export async function rerenderReport(out: string): Promise<{ dir: string; data: 
   const dir = join(out, REPORT_DIR);
   const data = await withAtomicDir(
     dir,
-    (tmp) => writeReport(record.config as ReportPlan, dirs, tmp, join(out, STAGES_DIR)),
+    (tmp) => writeReport(record.config as ReportPlan, dirs, tmp, join(out, STAGES_DIR), { stages: stageTimes(dirs) }),
     { overwrite: true },
   );
   return { dir, data };

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
+import { SYNTH_MANIFEST, type SynthManifest } from '../synth/synth.js';
 import type { FlowsSettings } from './config.js';
 
 export const INGEST_FILE = 'ingest.json';
@@ -85,11 +86,7 @@ export function sourceFiles(dir: string): SourceFiles {
   } catch {
     // not an ingest stage: a synth folder
   }
-  const synth = JSON.parse(readFileSync(join(dir, 'synth.json'), 'utf8')) as {
-    config: { sampling: number; alertsFormat: string };
-    firstMinute: string;
-    minutes: number;
-  };
+  const synth = JSON.parse(readFileSync(join(dir, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
   if (synth.config.alertsFormat !== 'jsonl')
     throw new Error(
       `${dir}: the alert feed is ${synth.config.alertsFormat}; detect-dataset reads JSON lines (set data.synth without alertsFormat)`,

@@ -78,6 +78,8 @@ export interface SynthManifest {
 }
 
 export const FLOWS_DIR = 'flows';
+/** The manifest of a synth output folder (SynthManifest). */
+export const SYNTH_MANIFEST = 'synth.json';
 
 export async function synth(opts: SynthOptions): Promise<SynthManifest> {
   const { out, force, signal, progress: showProgress, preset = 'tiny', ...overrides } = opts;
@@ -181,7 +183,7 @@ export async function synth(opts: SynthOptions): Promise<SynthManifest> {
           factor: round3(c.factor),
         })),
       };
-      await fsp.writeFile(join(tmp, 'synth.json'), JSON.stringify(manifest, null, 1) + '\n');
+      await fsp.writeFile(join(tmp, SYNTH_MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
       return manifest;
     },
     { overwrite: force, inputs: cfg.overlay },
