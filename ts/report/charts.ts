@@ -197,7 +197,7 @@ export function generationRows(
   );
 }
 
-/** Real against sampled bins, minute by minute: one panel per node, one line per series (the real one first). */
+/** Real against sampled bins, minute by minute: one panel per node, one line per series (the real one first, in black). */
 export function generationSpec(plot: GenerationReport['plot']): TopLevelSpec {
   const series = [...new Set(plot.flatMap((p) => p.lines.map((l) => l.label)))];
   const nodes = plot.map((p) => `${p.node} (${p.feature})`);
@@ -216,7 +216,14 @@ export function generationSpec(plot: GenerationReport['plot']): TopLevelSpec {
       encoding: {
         x: { field: 'minute', type: 'quantitative', title: 'minute of the span' },
         y: { field: 'bin', type: 'quantitative', title: 'bin' },
-        color: { field: 'series', type: 'nominal', sort: series, title: null },
+        // the real series in black, the samples in the usual colours
+        color: {
+          field: 'series',
+          type: 'nominal',
+          sort: series,
+          title: null,
+          scale: { domain: series, range: ['#222222', '#e45756', '#4c78a8', '#f58518', '#54a24b'] },
+        },
       },
     },
   } as TopLevelSpec;

@@ -54,11 +54,14 @@ export const generation: TableModule<'generation'> = {
       firstMinute: s.firstMinute,
       lines: [
         { label: 'Real', bins: s.real.bins, src: r.source<GenerationEvaluation>(f, (d) => d.series[i].real.bins) },
-        ...Object.keys(s.generated).map((label): GenerationLine => ({
-          label,
-          bins: s.generated[label].bins,
-          src: r.source<GenerationEvaluation>(f, (d) => d.series[i].generated[label].bins),
-        })),
+        // The models' samples only: the baselines are in the table (four series in one panel would hide each other).
+        ...Object.keys(s.generated)
+          .filter((label) => g.rows.some((x) => x.label === label && x.kind === 'model'))
+          .map((label): GenerationLine => ({
+            label,
+            bins: s.generated[label].bins,
+            src: r.source<GenerationEvaluation>(f, (d) => d.series[i].generated[label].bins),
+          })),
       ],
     }));
     const span = g.span;
