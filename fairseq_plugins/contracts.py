@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -31,10 +31,12 @@ def read_json(name: str) -> Any:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: missing; the plugin expects the package's schemas/ folder beside it") from None
+        raise FileNotFoundError(
+            f"{path}: missing; the plugin expects the package's schemas/ folder beside it"
+        ) from None
 
 
-def architectures() -> Dict[str, Tuple[int, int, int, int]]:
+def architectures() -> dict[str, tuple[int, int, int, int]]:
     """name -> (layers, heads, width, ffn), in the file's order, checked as ts/catalogue/architectures.ts checks it."""
     out = {}
     for name, sizes in read_json("architectures.json").items():
@@ -46,25 +48,32 @@ def architectures() -> Dict[str, Tuple[int, int, int, int]]:
         if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
             raise ValueError(f"architectures.json: {name}: sizes must be positive integers, got {sizes}")
         if sizes["width"] % sizes["heads"]:
-            raise ValueError(f"architectures.json: {name}: width {sizes['width']} is not divisible by heads {sizes['heads']}")
+            raise ValueError(
+                f"architectures.json: {name}: width {sizes['width']} is not divisible by heads {sizes['heads']}"
+            )
         out[name] = values
     return out
 
 
-def feature_sets() -> Dict[str, Tuple[str, ...]]:
+def feature_sets() -> dict[str, tuple[str, ...]]:
     """name -> feature names, for the sets besides `full` (every feature); `light` is NetFlowGen_Light."""
     out = {}
     for name, entry in read_json("feature-sets.json").items():
         if name.startswith("$"):
             continue
         features = entry.get("features") if isinstance(entry, dict) else None
-        if name == "full" or not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
+        if (
+            name == "full"
+            or not isinstance(features, list)
+            or not features
+            or not all(isinstance(f, str) for f in features)
+        ):
             raise ValueError(f"feature-sets.json: {name}: expected {{\"features\": [feature names]}} (and no 'full')")
         out[name] = tuple(features)
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema: str):
     """A draft-07 validator of schemas/SCHEMA; references to the other schema files resolve through their $id."""
     from jsonschema import Draft7Validator
@@ -95,7 +104,7 @@ def _describe(e) -> str:
     return e.message
 
 
-def schema_problems(document: Any, schema: str, limit: int = 5) -> List[str]:
+def schema_problems(document: Any, schema: str, limit: int = 5) -> list[str]:
     """What is wrong with `document` against schemas/SCHEMA (jsonschema's best match first, then in document
     order), each naming the field: "field 'nodes[1].nodeId': -1 is less than the minimum of 0". Empty if valid."""
     from jsonschema.exceptions import best_match

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
@@ -78,10 +78,12 @@ class BinnedData:
         # Types, ranges and required fields are the schema's; what it cannot say is checked here.
         m = load_manifest(folder, "netflowgen.binned-dataset", "netflowgen bin", BINNED_SCHEMA)
         self.manifest = m
-        self.features: List[str] = list(m["features"])
-        self.groups: List[str] = list(m["featureGroups"])
+        self.features: list[str] = list(m["features"])
+        self.groups: list[str] = list(m["featureGroups"])
         if len(self.groups) != len(self.features):
-            raise DatasetError(f"{path}: field 'featureGroups' has {len(self.groups)} entries, 'features' has {len(self.features)}")
+            raise DatasetError(
+                f"{path}: field 'featureGroups' has {len(self.groups)} entries, 'features' has {len(self.features)}"
+            )
         self.n_bins: int = m["nBins"]
         self.minutes: int = m["minutes"]
         self.window_length: int = m["windowLength"]
@@ -92,7 +94,10 @@ class BinnedData:
         self.node_id = np.zeros(self.rows, dtype=np.int64)
         self.customer_id = np.zeros(self.rows, dtype=np.int64)
         for r, node in enumerate(nodes):
-            for key, limit, out in (("nodeId", self.n_node_ids, self.node_id), ("customerId", self.n_customers, self.customer_id)):
+            for key, limit, out in (
+                ("nodeId", self.n_node_ids, self.node_id),
+                ("customerId", self.n_customers, self.customer_id),
+            ):
                 v = node[key]
                 if not v < limit:
                     raise DatasetError(f"{path}: nodes[{r}].{key} = {v!r} is not in 0..{limit - 1}")
@@ -103,14 +108,20 @@ class BinnedData:
         self._check_size(self.bins_path, self.rows * self.minutes * F, f"[{self.rows}, {self.minutes}, {F}] uint8")
         shape = (self.rows, self.minutes, F)
         # np.memmap cannot map an empty file; an empty dataset has nothing to read anyway.
-        self.bins = np.memmap(self.bins_path, dtype=np.uint8, mode="r", shape=shape) if min(shape) else np.zeros(shape, np.uint8)
+        self.bins = (
+            np.memmap(self.bins_path, dtype=np.uint8, mode="r", shape=shape)
+            if min(shape)
+            else np.zeros(shape, np.uint8)
+        )
         time_path = os.path.join(folder, files["time"])
         self._check_size(time_path, self.minutes * 3, f"[{self.minutes}, 3] uint8")
         self.time = np.fromfile(time_path, dtype=np.uint8).reshape(self.minutes, 3)
         for c, size in enumerate(TIME_FEATURE_SIZES):
             bad = np.nonzero(self.time[:, c] >= size)[0]
             if bad.size:
-                raise DatasetError(f"{time_path}: minute {bad[0]}, column {c}: value {self.time[bad[0], c]} is not below {size}")
+                raise DatasetError(
+                    f"{time_path}: minute {bad[0]}, column {c}: value {self.time[bad[0], c]} is not below {size}"
+                )
         self._windows = m["windows"]
 
     @staticmethod
@@ -155,7 +166,9 @@ def select_features(features: Sequence[str], feature_set: str, source: str = "ma
     if names is not None:
         missing = [n for n in names if n not in features]
         if missing:
-            raise DatasetError(f"{source}: --feature-set {feature_set} needs {', '.join(names)}; missing {', '.join(missing)}")
+            raise DatasetError(
+                f"{source}: --feature-set {feature_set} needs {', '.join(names)}; missing {', '.join(missing)}"
+            )
         return np.array([i for i, n in enumerate(features) if n in names], dtype=np.int64)
     raise DatasetError(f"unknown feature set {feature_set!r}: choose one of {', '.join(FEATURE_SETS)}")
 
@@ -166,7 +179,9 @@ def resolve_window(window: int, stored: int) -> int:
     if length < 2:
         raise DatasetError(f"--window must be at least 2 minutes (one input and one predicted step), got {length}")
     if length > stored:
-        raise DatasetError(f"--window {length} exceeds the dataset's windowLength {stored}: rebuild the dataset with longer windows")
+        raise DatasetError(
+            f"--window {length} exceeds the dataset's windowLength {stored}: rebuild the dataset with longer windows"
+        )
     return length
 
 
@@ -178,7 +193,9 @@ def cut_windows(windows: np.ndarray, stored: int, length: int) -> np.ndarray:
     return np.stack([rows.reshape(-1), starts.reshape(-1)], axis=1).astype(np.int32)
 
 
-def collate_windows(data: BinnedData, windows: np.ndarray, length: int, features: np.ndarray) -> Dict[str, torch.Tensor]:
+def collate_windows(
+    data: BinnedData, windows: np.ndarray, length: int, features: np.ndarray
+) -> dict[str, torch.Tensor]:
     """The model input of some windows: bins [n, length, F'], time [n, length, 3], node [n], customer [n].
 
     All `length` minutes of each window; training feeds the first length-1 and predicts the last length-1.
@@ -206,7 +223,7 @@ def collate_windows(data: BinnedData, windows: np.ndarray, length: int, features
     }
 
 
-def make_sample(inputs: Dict[str, torch.Tensor], ids: torch.Tensor) -> dict:
+def make_sample(inputs: dict[str, torch.Tensor], ids: torch.Tensor) -> dict:
     """A fairseq sample from collate_windows' output: inputs at steps 0..L-2, targets at 1..L-1.
 
     ntokens counts predicted time steps (windows x (L-1)), so fairseq's `wps` is timesteps per second.
@@ -258,7 +275,7 @@ class NetflowWindowDataset(FairseqDataset):
     def __getitem__(self, index: int) -> int:
         return int(index)  # the collater reads whole batches from the memmap at once
 
-    def collater(self, samples: List[int]) -> dict:
+    def collater(self, samples: list[int]) -> dict:
         if not samples:
             return {}
         idx = np.asarray(samples, dtype=np.int64)

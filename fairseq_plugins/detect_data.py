@@ -24,11 +24,10 @@ Which examples fine-tuning sees (the task netflow_detect):
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 import torch
-
 from fairseq.data import FairseqDataset
 
 from .dataset import SPLITS, BinnedData, DatasetError, collate_windows, load_manifest
@@ -53,7 +52,7 @@ class EarlyDetectData:
         self.detect_length: int = m["detectLength"]
         if self.detect_length > self.window:
             raise DatasetError(f"{path}: detectLength {self.detect_length} exceeds windowLength {self.window}")
-        self.attack_types: List[str] = list(m["attackTypes"])
+        self.attack_types: list[str] = list(m["attackTypes"])
         self._splits = m["splits"]
         dataset = m["dataset"]
         # The manifest holds an absolute path; a relative one is read relative to the EarlyDetect folder.
@@ -62,7 +61,7 @@ class EarlyDetectData:
             self.binned = BinnedData(self.dataset_folder)
         except DatasetError as e:
             raise DatasetError(f"{path}: field 'dataset' = {dataset!r}: {e}") from None
-        self._cache: Dict[str, np.ndarray] = {}
+        self._cache: dict[str, np.ndarray] = {}
 
     def examples_path(self, split: str) -> str:
         return os.path.join(self.folder, self._split_entry(split)["examples"])
@@ -84,32 +83,53 @@ class EarlyDetectData:
         except OSError:
             raise DatasetError(f"{path}: missing") from None
         if size != n * len(COLUMNS) * 4:
-            raise DatasetError(f"{path}: {size} bytes, the manifest's count {n} implies {n * len(COLUMNS) * 4} ([{n}, 6] int32)")
+            raise DatasetError(
+                f"{path}: {size} bytes, the manifest's count {n} implies {n * len(COLUMNS) * 4} ([{n}, 6] int32)"
+            )
         ex = np.fromfile(path, dtype="<i4").reshape(n, len(COLUMNS)).astype(np.int32)
-        check_examples(ex, self.binned.rows, self.binned.minutes, self.window, self.detect_length, len(self.attack_types), path)
+        check_examples(
+            ex, self.binned.rows, self.binned.minutes, self.window, self.detect_length, len(self.attack_types), path
+        )
         self._cache[split] = ex
         return ex
 
-    def type_indices(self, names: Optional[str]) -> Optional[List[int]]:
+    def type_indices(self, names: str | None) -> list[int] | None:
         """Indices into attackTypes of a comma- (or space-) separated list of names; None = all types."""
         wanted = [x for x in (names or "").replace(",", " ").split() if x]
         if not wanted:
             return None
         unknown = [x for x in wanted if x not in self.attack_types]
         if unknown:
-            raise DatasetError(f"--attack-types: {', '.join(unknown)} not in {self.manifest_path}'s attackTypes ({', '.join(self.attack_types)})")
+            raise DatasetError(
+                f"--attack-types: {', '.join(unknown)} not in {self.manifest_path}'s attackTypes "
+                f"({', '.join(self.attack_types)})"
+            )
         return sorted({self.attack_types.index(x) for x in wanted})
 
 
-def check_examples(ex: np.ndarray, rows: int, minutes: int, window: int, detect: int, n_types: int, source: str) -> None:
+def check_examples(
+    ex: np.ndarray, rows: int, minutes: int, window: int, detect: int, n_types: int, source: str
+) -> None:
     """Raise a DatasetError naming the first bad example (0-based line of the file) and its field."""
     checks = [
         ("row", (ex[:, ROW] < 0) | (ex[:, ROW] >= rows), f"not a row of the binned dataset (0..{rows - 1})"),
-        ("start", (ex[:, START] < 0) | (ex[:, START].astype(np.int64) + window > minutes), f"the example's {window} minutes do not fit in the dataset's {minutes}"),
+        (
+            "start",
+            (ex[:, START] < 0) | (ex[:, START].astype(np.int64) + window > minutes),
+            f"the example's {window} minutes do not fit in the dataset's {minutes}",
+        ),
         ("label", (ex[:, LABEL] != 0) & (ex[:, LABEL] != 1), "must be 0 or 1"),
-        ("onsetStep", (ex[:, LABEL] == 1) & ((ex[:, ONSET] < 0) | (ex[:, ONSET] >= detect)), f"an attack example's onset must be a step 0..{detect - 1}"),
+        (
+            "onsetStep",
+            (ex[:, LABEL] == 1) & ((ex[:, ONSET] < 0) | (ex[:, ONSET] >= detect)),
+            f"an attack example's onset must be a step 0..{detect - 1}",
+        ),
         ("onsetStep", (ex[:, LABEL] == 0) & (ex[:, ONSET] != -1), "must be -1 for a non-attack example"),
-        ("attackType", (ex[:, TYPE] < -1) | (ex[:, TYPE] >= n_types), f"must be -1 or an index into attackTypes (0..{n_types - 1})"),
+        (
+            "attackType",
+            (ex[:, TYPE] < -1) | (ex[:, TYPE] >= n_types),
+            f"must be -1 or an index into attackTypes (0..{n_types - 1})",
+        ),
         ("attackType", (ex[:, LABEL] == 1) & (ex[:, TYPE] < 0), "an attack example needs a type"),
     ]
     for name, bad, why in checks:
@@ -119,7 +139,7 @@ def check_examples(ex: np.ndarray, rows: int, minutes: int, window: int, detect:
             raise DatasetError(f"{source}: example {k}, field '{name}' = {int(ex[k, COLUMNS.index(name)])}: {why}")
 
 
-def select(examples: np.ndarray, types: Optional[Sequence[int]]) -> np.ndarray:
+def select(examples: np.ndarray, types: Sequence[int] | None) -> np.ndarray:
     """Indices (file order) of the trainable examples of the given attack types (None = all types).
 
     Unseen-node examples (attackType -1) are never selected: they are for evaluation only."""
@@ -129,7 +149,7 @@ def select(examples: np.ndarray, types: Optional[Sequence[int]]) -> np.ndarray:
     return np.nonzero(keep)[0].astype(np.int64)
 
 
-def holdout_split(examples: np.ndarray, indices: np.ndarray, share: float, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+def holdout_split(examples: np.ndarray, indices: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(kept, held out): round(share x groups) groups of `indices`, drawn with RandomState(seed), held out.
 
     A group is the examples that share an `alert` (an attack example and its non-attack partner), so the
@@ -149,7 +169,7 @@ def holdout_split(examples: np.ndarray, indices: np.ndarray, share: float, seed:
     return np.sort(indices[~held]), np.sort(indices[held])
 
 
-def targets(examples: np.ndarray, detect: int) -> Tuple[np.ndarray, np.ndarray]:
+def targets(examples: np.ndarray, detect: int) -> tuple[np.ndarray, np.ndarray]:
     """SAFE's (C, T) of each example: C = label; T = onsetStep for attacks, D - 1 (censored) otherwise."""
     label = examples[:, LABEL].astype(np.int64)
     onset = np.where(label == 1, examples[:, ONSET], detect - 1).astype(np.int64)
@@ -179,7 +199,9 @@ class DetectDataset(FairseqDataset):
     The training split is shuffled every epoch with a permutation fixed by (seed, epoch), as in pre-training,
     so a resumed run sees the same batches."""
 
-    def __init__(self, data: EarlyDetectData, split: str, indices: np.ndarray, features: np.ndarray, shuffle: bool, seed: int = 1):
+    def __init__(
+        self, data: EarlyDetectData, split: str, indices: np.ndarray, features: np.ndarray, shuffle: bool, seed: int = 1
+    ):
         super().__init__()
         self.data, self.split, self.features = data, split, features
         self.indices = np.asarray(indices, dtype=np.int64)
@@ -193,7 +215,7 @@ class DetectDataset(FairseqDataset):
     def __getitem__(self, index: int) -> int:
         return int(index)  # the collater reads whole batches from the memmap at once
 
-    def collater(self, samples: List[int]) -> dict:
+    def collater(self, samples: list[int]) -> dict:
         if not samples:
             return {}
         idx = np.asarray(samples, dtype=np.int64)

@@ -79,7 +79,6 @@ def batches_of_epoch(dataset, batch_size, seed, epoch):
 def main(argv=None):
     args = parse_args(argv)
     import torch
-
     from fairseq import utils
 
     utils.import_user_module(argparse.Namespace(user_dir=os.path.join(ROOT, "fairseq_plugins")))
@@ -92,20 +91,30 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = torch.device(
+        "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    )
     if args.bf16 and device.type != "cuda":
         sys.exit("bare_train.py: --bf16 needs a GPU (--device cuda)")
 
-    task = NetflowPretrainTask.setup_task(NetflowPretrainConfig(data=args.data, window=args.window, feature_set=args.feature_set, seed=args.seed))
+    task = NetflowPretrainTask.setup_task(
+        NetflowPretrainConfig(data=args.data, window=args.window, feature_set=args.feature_set, seed=args.seed)
+    )
     task.load_dataset("train")
     dataset = task.datasets["train"]
     model_args = argparse.Namespace(
-        **{k: v for k, v in vars(args).items() if k.startswith(("decoder_", "dropout", "attention_dropout", "activation_dropout")) and v is not None}
+        **{
+            k: v
+            for k, v in vars(args).items()
+            if k.startswith(("decoder_", "dropout", "attention_dropout", "activation_dropout")) and v is not None
+        }
     )
     ARCH_CONFIG_REGISTRY[args.arch](model_args)
     model = NetflowGenModel.build_model(model_args, task).to(device)
     model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=ast.literal_eval(args.adam_betas), eps=args.adam_eps)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=args.lr, betas=ast.literal_eval(args.adam_betas), eps=args.adam_eps
+    )
     emit(
         {
             "event": "config",
@@ -132,7 +141,11 @@ def main(argv=None):
     while update < args.max_update:
         epoch += 1
         for idx in batches_of_epoch(dataset, args.batch_size, args.seed, epoch):
-            sample = utils.move_to_cuda(dataset.collater(list(idx))) if device.type == "cuda" else dataset.collater(list(idx))
+            sample = (
+                utils.move_to_cuda(dataset.collater(list(idx)))
+                if device.type == "cuda"
+                else dataset.collater(list(idx))
+            )
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=args.bf16):
                 logits, _ = model(**sample["net_input"])
             nll, _ = nll_and_correct(logits, sample["target"])
@@ -168,7 +181,11 @@ def main(argv=None):
                 break
     sync()
     end = time.perf_counter()
-    steady = steady_timesteps / (end - steady_start) if steady_start is not None and end > steady_start and steady_timesteps else None
+    steady = (
+        steady_timesteps / (end - steady_start)
+        if steady_start is not None and end > steady_start and steady_timesteps
+        else None
+    )
     emit(
         {
             "event": "done",

@@ -49,7 +49,9 @@ def _options(overrides, allowed):
     for key, value in dict(overrides or {}).items():
         name = str(key).lstrip("-").replace("-", "_")
         if name not in allowed:
-            raise ValueError(f"unknown option {key!r}: known options are {', '.join(o.replace('_', '-') for o in allowed)}")
+            raise ValueError(
+                f"unknown option {key!r}: known options are {', '.join(o.replace('_', '-') for o in allowed)}"
+            )
         out[name] = value
     return out
 
@@ -77,7 +79,9 @@ def _count(module) -> int:
     return int(sum(p.numel() for p in module.parameters()))
 
 
-def count_parameters(arch: str, overrides, n_node_ids: int, n_customers: int, n_features: int, n_bins: int, window: int) -> dict:
+def count_parameters(
+    arch: str, overrides, n_node_ids: int, n_customers: int, n_features: int, n_bins: int, window: int
+) -> dict:
     """Parameters of the model for a dataset shape, in total and by part ("# of Params." of Table 10)."""
     args = _arch_args(arch, overrides)  # loads the plugin
     from fairseq_plugins.models.netflowgen import build_decoder
@@ -128,7 +132,9 @@ def check_train_args(argv, cwd=None) -> dict:
             optim.lr_scheduler.build_lr_scheduler(cfg.lr_scheduler, optimizer)
     except SystemExit as e:
         lines = [ln for ln in stderr.getvalue().splitlines() if ln.strip() and "error:" in ln]
-        message = lines[-1].split("error:", 1)[1].strip() if lines else f"fairseq-train's parser exited with status {e.code}"
+        message = (
+            lines[-1].split("error:", 1)[1].strip() if lines else f"fairseq-train's parser exited with status {e.code}"
+        )
         if message.startswith("argument --arch"):  # fairseq lists ~200 architectures: keep ours
             message = message.split(" (choose from")[0] + f" (netflowgen architectures: {', '.join(_our_archs())})"
         errors.append(message)
@@ -151,7 +157,9 @@ def forward_smoke(dataset_dir: str, arch: str, overrides=None) -> dict:
     from fairseq_plugins.tasks.netflow_pretrain import NetflowPretrainConfig, NetflowPretrainTask
 
     overrides = dict(overrides or {})
-    task_opts = _options({k: v for k, v in overrides.items() if k.lstrip("-").replace("-", "_") in TASK_OPTIONS}, TASK_OPTIONS)
+    task_opts = _options(
+        {k: v for k, v in overrides.items() if k.lstrip("-").replace("-", "_") in TASK_OPTIONS}, TASK_OPTIONS
+    )
     model_opts = {k: v for k, v in overrides.items() if k.lstrip("-").replace("-", "_") not in TASK_OPTIONS}
     task = NetflowPretrainTask.setup_task(NetflowPretrainConfig(data=dataset_dir, **task_opts))
     args = _arch_args(arch, model_opts)

@@ -10,17 +10,17 @@ saved with fairseq.checkpoint_utils loads back on torch >= 2.6 (weights_only def
 also through load_model_ensemble_and_task.
 """
 
+import dataclasses
+import logging
 import os
+import sys
+import tempfile
+import warnings
 
-# The check must prove the weights_only patch, not an environment override.
+# The check must prove the weights_only patch, not an environment override (torch and fairseq are
+# imported below, inside the checks, after this).
 os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import dataclasses  # noqa: E402
-import logging  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import warnings  # noqa: E402
 
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 # hydra 1.3 warns about fairseq's use of its 1.0 API (initialize() without version_base, compose(strict=),
@@ -39,10 +39,9 @@ def check(cond: bool, msg: str) -> None:
 
 
 def main() -> None:
+    import fairseq
     import numpy as np
     import torch
-
-    import fairseq
 
     print(f"fairseq {fairseq.__version__} (torch {torch.__version__}, numpy {np.__version__})", flush=True)
     check(fairseq.__version__ == "0.12.2", f"expected fairseq 0.12.2, got {fairseq.__version__}")
@@ -84,10 +83,30 @@ def main() -> None:
         args = options.parse_args_and_arch(
             parser,
             input_args=[
-                tmp, "--task", "language_modeling", "--arch", "transformer_lm",
-                "--decoder-layers", "1", "--decoder-embed-dim", "16", "--decoder-ffn-embed-dim", "32",
-                "--decoder-attention-heads", "2", "--tokens-per-sample", "8", "--cpu",
-                "--optimizer", "adam", "--lr", "0.001", "--max-tokens", "64", "--save-dir", tmp,
+                tmp,
+                "--task",
+                "language_modeling",
+                "--arch",
+                "transformer_lm",
+                "--decoder-layers",
+                "1",
+                "--decoder-embed-dim",
+                "16",
+                "--decoder-ffn-embed-dim",
+                "32",
+                "--decoder-attention-heads",
+                "2",
+                "--tokens-per-sample",
+                "8",
+                "--cpu",
+                "--optimizer",
+                "adam",
+                "--lr",
+                "0.001",
+                "--max-tokens",
+                "64",
+                "--save-dir",
+                tmp,
             ],
         )
         cfg = convert_namespace_to_omegaconf(args)

@@ -43,7 +43,7 @@ import json
 import os
 import sys
 import time
-from typing import Callable, Dict, List, Optional
+from collections.abc import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.join(ROOT, "python") not in sys.path:
@@ -56,9 +56,18 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", help="a checkpoint of fairseq-train (checkpoint_best.pt, ...)")
-    src.add_argument("--init-arch", help="an untrained model of this architecture (random weights, --seed): for speed measurements only")
+    src.add_argument(
+        "--init-arch",
+        help="an untrained model of this architecture (random weights, --seed): for speed measurements only",
+    )
     p.add_argument("--data", required=True, help="binned dataset folder (history, cutoffs, node and customer ids)")
-    p.add_argument("--from", dest="start", type=int, required=True, help="first generated minute, an index on the dataset's time axis")
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        required=True,
+        help="first generated minute, an index on the dataset's time axis",
+    )
     p.add_argument("--minutes", type=int, required=True, help="minutes to generate per node")
     p.add_argument("--out", required=True, help="output folder")
     rows = p.add_mutually_exclusive_group()
@@ -68,11 +77,15 @@ def parse_args(argv=None):
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (0: arg-max)")
     p.add_argument("--top-k", type=int, default=0, help="draw among the k most likely bins only (0: all)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--no-cache", action="store_true", help="recompute the whole context at every step (speed reference)")
+    p.add_argument(
+        "--no-cache", action="store_true", help="recompute the whole context at every step (speed reference)"
+    )
     p.add_argument("--keep", type=int, default=0, help="minutes kept when the context is full (default: context // 2)")
     p.add_argument("--batch-size", type=int, default=64, help="nodes sampled together")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--window", type=int, default=0, help="with --init-arch: positions (default: the dataset's windowLength)")
+    p.add_argument(
+        "--window", type=int, default=0, help="with --init-arch: positions (default: the dataset's windowLength)"
+    )
     p.add_argument("--feature-set", default="full", choices=["full", "light"], help="with --init-arch: feature set")
     return p.parse_args(argv)
 
@@ -132,11 +145,11 @@ def sample_series(
     top_k: int = 0,
     generator=None,
     cache: bool = True,
-    context: Optional[int] = None,
-    keep: Optional[int] = None,
+    context: int | None = None,
+    keep: int | None = None,
     allowed=None,
-    trace: Optional[list] = None,
-    on_minute: Optional[Callable[[int], None]] = None,
+    trace: list | None = None,
+    on_minute: Callable[[int], None] | None = None,
 ):
     """Sample n_minutes minutes for a batch of nodes; returns (bins [B, n, F] int64, re-primes).
 
@@ -173,7 +186,7 @@ def sample_series(
         return logits[:, -1]  # [B, F, K]: the distribution of the next minute
 
     out = torch.empty(B, n_minutes, F, dtype=torch.long, device=device)
-    state: Optional[Dict] = {} if cache else None
+    state: dict | None = {} if cache else None
     logits = forward(state)
     reprimes = 0
     for i in range(n_minutes):
@@ -198,7 +211,7 @@ def sample_series(
     return out, reprimes
 
 
-def read_rows(args, data) -> "List[int]":
+def read_rows(args, data) -> list[int]:
     import numpy as np
 
     if args.rows:
@@ -240,7 +253,6 @@ def build_untrained(args, data):
 def generate(args) -> dict:
     import numpy as np
     import torch
-
     from score import load_model, load_plugin
 
     load_plugin()
@@ -257,7 +269,9 @@ def generate(args) -> dict:
     for name in ("sample.json", "bins.u8"):
         if os.path.exists(os.path.join(out_dir, name)):
             os.remove(os.path.join(out_dir, name))
-    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = torch.device(
+        "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    )
     if args.checkpoint:
         model, task, window = load_model(args.checkpoint, args.data, device)
         decoder, data, columns = model.decoder, task.data, np.asarray(task.feature_columns)
@@ -277,12 +291,16 @@ def generate(args) -> dict:
     T0, N = args.start, args.minutes
     H = min(args.history, P)
     if H > 0 and (T0 - H < 0 or T0 > data.minutes):
-        raise ValueError(f"history minutes {T0 - H}..{T0 - 1} are not all in the dataset (minutes 0..{data.minutes - 1})")
+        raise ValueError(
+            f"history minutes {T0 - H}..{T0 - 1} are not all in the dataset (minutes 0..{data.minutes - 1})"
+        )
     cutoffs = np.fromfile(os.path.join(args.data, data.manifest["files"].get("cutoffs", "cutoffs.f64")), dtype="<f8")
     cutoffs = cutoffs.reshape(data.rows, len(data.features), K - 1)[:, columns]
     allowed_all = allowed_bins(cutoffs, K)
 
-    bins_out = np.lib.format.open_memmap(os.path.join(out_dir, ".bins.npy"), mode="w+", dtype=np.uint8, shape=(len(rows), N, F))
+    bins_out = np.lib.format.open_memmap(
+        os.path.join(out_dir, ".bins.npy"), mode="w+", dtype=np.uint8, shape=(len(rows), N, F)
+    )
     generator = torch.Generator().manual_seed(args.seed)
     total = len(rows) * N
     done, reprimes, last_report, started = 0, 0, 0.0, time.time()
@@ -307,7 +325,17 @@ def generate(args) -> dict:
                 now = time.time()
                 if now - last_report >= 0.5:
                     last_report = now
-                    print(json.dumps({"event": "progress", "node_minutes_done": _a * N + _B * (i + 1), "node_minutes": total, "seconds": round(now - started, 2)}), flush=True)
+                    print(
+                        json.dumps(
+                            {
+                                "event": "progress",
+                                "node_minutes_done": _a * N + _B * (i + 1),
+                                "node_minutes": total,
+                                "seconds": round(now - started, 2),
+                            }
+                        ),
+                        flush=True,
+                    )
 
             t0 = time.perf_counter()
             sampled, n_re = sample_series(
@@ -362,7 +390,19 @@ def generate(args) -> dict:
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     os.replace(tmp, os.path.join(out_dir, "sample.json"))
-    print(json.dumps({"event": "done", "out": out_dir, "rows": len(rows), "minutes": N, "node_minutes_per_s": rate, "sample_seconds": sample_seconds}), flush=True)
+    print(
+        json.dumps(
+            {
+                "event": "done",
+                "out": out_dir,
+                "rows": len(rows),
+                "minutes": N,
+                "node_minutes_per_s": rate,
+                "sample_seconds": sample_seconds,
+            }
+        ),
+        flush=True,
+    )
     return result
 
 

@@ -101,10 +101,10 @@ HUNKS: list[Hunk] = [
                 1,
             ),
             (
-                "                lambda s, _: torch.serialization.default_restore_location(s, \"cpu\")\n"
+                '                lambda s, _: torch.serialization.default_restore_location(s, "cpu")\n'
                 "            ),\n"
                 "        )\n",
-                "                lambda s, _: torch.serialization.default_restore_location(s, \"cpu\")\n"
+                '                lambda s, _: torch.serialization.default_restore_location(s, "cpu")\n'
                 "            ),\n"
                 "            weights_only=False,\n"
                 "        )\n",
@@ -179,9 +179,7 @@ HUNKS: list[Hunk] = [
         "parse_args_and_arch: --bf16 no longer implies --tpu",
         [
             (
-                '    args.bf16 = getattr(args, "bf16", False)\n'
-                "    if args.bf16:\n"
-                "        args.tpu = True\n",
+                '    args.bf16 = getattr(args, "bf16", False)\n    if args.bf16:\n        args.tpu = True\n',
                 '    args.bf16 = getattr(args, "bf16", False)\n',
                 1,
             ),
@@ -210,8 +208,7 @@ HUNKS: list[Hunk] = [
         "pytorch_ddp: device_ids/output_device only for a CUDA module",
         [
             (
-                "            device_ids=[args.device_id],\n"
-                "            output_device=args.device_id,\n",
+                "            device_ids=[args.device_id],\n            output_device=args.device_id,\n",
                 '            device_ids=[args.device_id] if device.type == "cuda" else None,\n'
                 '            output_device=args.device_id if device.type == "cuda" else None,\n',
                 1,

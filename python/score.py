@@ -50,7 +50,9 @@ def parse_args(argv=None):
     p.add_argument("--out", help="output folder (default: <checkpoint folder>/score-<split>)")
     p.add_argument("--hidden", action="store_true", help="also write the last layer's hidden states (hidden.npy)")
     p.add_argument("--batch-size", type=int, default=16, help="windows per forward pass (default 16)")
-    p.add_argument("--windows", help="score these (row, start) pairs instead of the split's windows (int32 [n, 2], raw or .npy)")
+    p.add_argument(
+        "--windows", help="score these (row, start) pairs instead of the split's windows (int32 [n, 2], raw or .npy)"
+    )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     return p.parse_args(argv)
 
@@ -99,7 +101,8 @@ def load_model(checkpoint, data_dir, device):
         if int(weights[key].shape[0]) != rows:
             raise SystemExit(
                 f"{checkpoint}: {key} has {weights[key].shape[0]} rows but {data_dir} needs {rows} "
-                f"({task.n_features} features x {task.n_bins} bins, {task.n_node_ids} node ids, {task.n_customers} customers): "
+                f"({task.n_features} features x {task.n_bins} bins, {task.n_node_ids} node ids, "
+                f"{task.n_customers} customers): "
                 "the checkpoint was trained on a dataset of another shape"
             )
     model = task.build_model(cfg.model)
@@ -121,7 +124,9 @@ def score(args):
     for name in ("score.json", "step_loss.npy", "step_acc.npy", "windows.npy", "hidden.npy"):
         if os.path.exists(os.path.join(out, name)):  # no older result may pass for this run's
             os.remove(os.path.join(out, name))
-    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = torch.device(
+        "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    )
     model, task, L = load_model(args.checkpoint, args.data, device)
     data = task.data
     if args.windows:
@@ -136,10 +141,18 @@ def score(args):
         raise SystemExit(f"{args.data}: no windows of {L} minutes to score in the {args.split} split")
     os.makedirs(out, exist_ok=True)
 
-    step_loss = np.lib.format.open_memmap(os.path.join(out, "step_loss.npy"), mode="w+", dtype=np.float32, shape=(n, steps))
-    step_acc = np.lib.format.open_memmap(os.path.join(out, "step_acc.npy"), mode="w+", dtype=np.float32, shape=(n, steps))
+    step_loss = np.lib.format.open_memmap(
+        os.path.join(out, "step_loss.npy"), mode="w+", dtype=np.float32, shape=(n, steps)
+    )
+    step_acc = np.lib.format.open_memmap(
+        os.path.join(out, "step_acc.npy"), mode="w+", dtype=np.float32, shape=(n, steps)
+    )
     d = model.decoder.embed_dim
-    hidden = np.lib.format.open_memmap(os.path.join(out, "hidden.npy"), mode="w+", dtype=np.float32, shape=(n, L, d)) if args.hidden else None
+    hidden = (
+        np.lib.format.open_memmap(os.path.join(out, "hidden.npy"), mode="w+", dtype=np.float32, shape=(n, L, d))
+        if args.hidden
+        else None
+    )
     np.save(os.path.join(out, "windows.npy"), windows.astype(np.int32))
 
     groups = group_columns(task.feature_groups)
@@ -165,7 +178,12 @@ def score(args):
             now = time.time()
             if now - last_report >= 0.5 or b == n:
                 last_report = now
-                print(json.dumps({"event": "progress", "windows_done": b, "windows": n, "seconds": round(now - started, 2)}), flush=True)
+                print(
+                    json.dumps(
+                        {"event": "progress", "windows_done": b, "windows": n, "seconds": round(now - started, 2)}
+                    ),
+                    flush=True,
+                )
 
     for arr in (step_loss, step_acc, hidden):
         if arr is not None:

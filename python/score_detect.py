@@ -55,17 +55,24 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True, help="a checkpoint of fine-tuning (checkpoint_best.pt, ...)")
     p.add_argument("--data", required=True, help="EarlyDetect folder (netflowgen detect-dataset)")
-    p.add_argument("--split", required=True, type=split_list, help="train, valid or test, or a comma-separated list of them")
+    p.add_argument(
+        "--split", required=True, type=split_list, help="train, valid or test, or a comma-separated list of them"
+    )
     p.add_argument("--out", help="output folder of a single split (default: <checkpoint folder>/detect-<split>)")
     p.add_argument("--out-root", help="with one or more splits: write each to OUT_ROOT/<split>")
-    p.add_argument("--attack-types", default="", help="comma-separated types mean_loss averages over (default: all examples)")
+    p.add_argument(
+        "--attack-types", default="", help="comma-separated types mean_loss averages over (default: all examples)"
+    )
     p.add_argument("--batch-size", type=int, default=32, help="examples per forward pass (default 32)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = p.parse_args(argv)
     if args.out and args.out_root:
         p.error("give --out (one split) or --out-root (ROOT/<split>), not both")
     if args.out and len(args.split) > 1:
-        p.error(f"--out names one split's folder, but --split names {len(args.split)} ({','.join(args.split)}): use --out-root")
+        p.error(
+            f"--out names one split's folder, but --split names {len(args.split)} ({','.join(args.split)}): "
+            "use --out-root"
+        )
     return args
 
 
@@ -74,7 +81,9 @@ def split_list(text):
     out = []
     for s in (x.strip() for x in text.split(",")):
         if s not in SPLIT_NAMES:
-            raise argparse.ArgumentTypeError(f"{s!r} is not a split: choose from {', '.join(SPLIT_NAMES)}, comma-separated")
+            raise argparse.ArgumentTypeError(
+                f"{s!r} is not a split: choose from {', '.join(SPLIT_NAMES)}, comma-separated"
+            )
         if s not in out:
             out.append(s)
     if not out:
@@ -99,7 +108,10 @@ def load_model(checkpoint, data_dir, device):
     state = checkpoint_utils.load_checkpoint_to_cpu(checkpoint)
     cfg = state["cfg"]
     if cfg.task.get("_name") != "netflow_detect":
-        raise SystemExit(f"{checkpoint}: a checkpoint of task {cfg.task.get('_name')!r}, not netflow_detect (use python/score.py for pre-training)")
+        raise SystemExit(
+            f"{checkpoint}: a checkpoint of task {cfg.task.get('_name')!r}, not netflow_detect "
+            "(use python/score.py for pre-training)"
+        )
     with open_dict(cfg):
         cfg.task.data = data_dir
         cfg.task.attack_types = ""
@@ -136,7 +148,9 @@ def score_splits(args):
         for name in OUTPUTS:
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
-    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = torch.device(
+        "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    )
     model, task, arch = load_model(args.checkpoint, args.data, device)
     return {split: score_split(args, model, task, arch, device, split, outs[split]) for split in args.split}
 
@@ -185,7 +199,18 @@ def score_split(args, model, task, arch, device, split, out):
             now = time.time()
             if now - last_report >= 0.5 or b == n:
                 last_report = now
-                print(json.dumps({"event": "progress", "split": split, "examples_done": b, "examples": n, "seconds": round(now - started, 2)}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "event": "progress",
+                            "split": split,
+                            "examples_done": b,
+                            "examples": n,
+                            "seconds": round(now - started, 2),
+                        }
+                    ),
+                    flush=True,
+                )
     survival.flush()
     hazard.flush()
     del survival, hazard
@@ -213,7 +238,15 @@ def score_split(args, model, task, arch, device, split, out):
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     os.replace(tmp, done_marker)
-    done = {"event": "done", "split": split, "out": out, "n": n, "D": D, "mean_loss": result["mean_loss"], "seconds": round(time.time() - started, 2)}
+    done = {
+        "event": "done",
+        "split": split,
+        "out": out,
+        "n": n,
+        "D": D,
+        "mean_loss": result["mean_loss"],
+        "seconds": round(time.time() - started, 2),
+    }
     print(json.dumps(done), flush=True)
     return result
 

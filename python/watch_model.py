@@ -32,7 +32,7 @@ for _p in (ROOT, os.path.join(ROOT, "python")):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-import score_detect
+import score_detect  # noqa: E402 (found through the sys.path entries set just above)
 
 _held = {}
 
@@ -74,7 +74,9 @@ def read_input(in_path, n, window, n_features):
     raw = np.fromfile(in_path, dtype=np.uint8)
     expected = n * 8 + window * 3 + n * window * n_features
     if raw.size != expected:
-        raise ValueError(f"{in_path}: {raw.size} bytes, expected {expected} for {n} nodes x {window} minutes x {n_features} features")
+        raise ValueError(
+            f"{in_path}: {raw.size} bytes, expected {expected} for {n} nodes x {window} minutes x {n_features} features"
+        )
     node = raw[: 4 * n].view("<i4")
     customer = raw[4 * n : 8 * n].view("<i4")
     time_ = raw[8 * n : 8 * n + 3 * window].reshape(window, 3)

@@ -1,2 +1,2 @@
-from . import netflow_nll  # noqa: F401
-from . import safe  # noqa: F401
+# imported for their registrations with fairseq (register_criterion)
+from . import netflow_nll, safe  # noqa: F401

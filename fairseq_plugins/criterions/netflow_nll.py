@@ -20,16 +20,15 @@ exact over a log interval or a whole validation pass.
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as Fn
-
 from fairseq import metrics, utils
 from fairseq.criterions import FairseqCriterion, register_criterion
 
 
-def nll_and_correct(logits: torch.Tensor, target: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def nll_and_correct(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-element NLL in nats (float32) and arg-max correctness, both shaped like target [B, T, F]."""
     K = logits.size(-1)
     nll = Fn.cross_entropy(logits.float().reshape(-1, K), target.reshape(-1), reduction="none").view_as(target)
@@ -37,9 +36,9 @@ def nll_and_correct(logits: torch.Tensor, target: torch.Tensor) -> Tuple[torch.T
     return nll, correct
 
 
-def group_columns(groups: Sequence[str]) -> Dict[str, List[int]]:
+def group_columns(groups: Sequence[str]) -> dict[str, list[int]]:
     """Feature columns of each group present, in first-seen order."""
-    out: Dict[str, List[int]] = {}
+    out: dict[str, list[int]] = {}
     for i, g in enumerate(groups):
         out.setdefault(g, []).append(i)
     return out

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 
 import torch
-
 from fairseq import metrics, utils
 from fairseq.criterions import FairseqCriterion, register_criterion
 

@@ -1,2 +1,2 @@
-from . import netflowgen  # noqa: F401
-from . import detect  # noqa: F401
+# imported for their registrations with fairseq (register_model, register_model_architecture)
+from . import detect, netflowgen  # noqa: F401

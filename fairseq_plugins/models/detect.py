@@ -39,16 +39,23 @@ from __future__ import annotations
 import math
 import os
 from argparse import Namespace
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as Fn
-from torch import Tensor, nn
-
 from fairseq import checkpoint_utils
 from fairseq.models import BaseFairseqModel, register_model, register_model_architecture
+from torch import Tensor, nn
 
-from .netflowgen import ARCHITECTURES, DEFAULT_ARCH, TIME_SIZES, NetflowGenDecoder, NetflowGenModel, _sizes, build_decoder
+from .netflowgen import (
+    ARCHITECTURES,
+    DEFAULT_ARCH,
+    TIME_SIZES,
+    NetflowGenDecoder,
+    NetflowGenModel,
+    _sizes,
+    build_decoder,
+)
 
 HEAD_HIDDEN = 512
 # What the frozen decoder's architecture copies from the pre-trained checkpoint's model arguments.
@@ -88,7 +95,9 @@ def _record_shape(args, task) -> None:
 
 
 def _add_head_args(parser) -> None:
-    parser.add_argument("--head-hidden", type=int, metavar="N", help=f"hidden width of the hazard head (default {HEAD_HIDDEN})")
+    parser.add_argument(
+        "--head-hidden", type=int, metavar="N", help=f"hidden width of the hazard head (default {HEAD_HIDDEN})"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- SAFE
@@ -108,7 +117,9 @@ class NetflowGenSafeModel(BaseFairseqModel):
 
     @staticmethod
     def add_args(parser):
-        parser.add_argument("--pretrained", metavar="CKPT", help="checkpoint of the pre-trained netflowgen model (required)")
+        parser.add_argument(
+            "--pretrained", metavar="CKPT", help="checkpoint of the pre-trained netflowgen model (required)"
+        )
         _add_head_args(parser)
 
     @classmethod
@@ -119,12 +130,24 @@ class NetflowGenSafeModel(BaseFairseqModel):
             # A fine-tuned checkpoint being loaded (score_detect.py, fairseq-validate): its arguments record the
             # decoder's shape and its weights hold the frozen decoder, so the pre-trained file is not read.
             if getattr(args, "backbone_feature_set", "full") != task.cfg.feature_set:
-                raise ValueError(f"the model was fine-tuned with --feature-set {args.backbone_feature_set}, the task has {task.cfg.feature_set}")
+                raise ValueError(
+                    f"the model was fine-tuned with --feature-set {args.backbone_feature_set}, "
+                    f"the task has {task.cfg.feature_set}"
+                )
         elif getattr(args, "pretrained", None):
             weights = _adopt_checkpoint(args, args.pretrained, task)
         else:
-            raise ValueError("--arch netflowgen_safe needs --pretrained CKPT (a checkpoint of the pre-trained netflowgen model)")
-        decoder = build_decoder(_backbone_args(args), task.n_features, task.n_bins, task.n_node_ids, task.n_customers, args.backbone_positions)
+            raise ValueError(
+                "--arch netflowgen_safe needs --pretrained CKPT (a checkpoint of the pre-trained netflowgen model)"
+            )
+        decoder = build_decoder(
+            _backbone_args(args),
+            task.n_features,
+            task.n_bins,
+            task.n_node_ids,
+            task.n_customers,
+            args.backbone_positions,
+        )
         if weights is not None:
             decoder.load_state_dict(weights, strict=True)
         _record_shape(args, task)
@@ -169,17 +192,22 @@ def _adopt_checkpoint(args, path: str, task) -> dict:
         setattr(args, k, _get(model_cfg, k))
     feature_set = str(_get(task_cfg, "feature_set", "full"))
     if feature_set != task.cfg.feature_set:
-        raise ValueError(f"--pretrained {path} was pre-trained with --feature-set {feature_set}: pass --feature-set {feature_set}")
+        raise ValueError(
+            f"--pretrained {path} was pre-trained with --feature-set {feature_set}: pass --feature-set {feature_set}"
+        )
     expected = {
-        "input_weight": (task.n_features * task.n_bins + sum(TIME_SIZES), f"{task.n_features} features x {task.n_bins} bins"),
+        "input_weight": (
+            task.n_features * task.n_bins + sum(TIME_SIZES),
+            f"{task.n_features} features x {task.n_bins} bins",
+        ),
         "node_embed.weight": (task.n_node_ids, f"{task.n_node_ids} node ids"),
         "customer_embed.weight": (task.n_customers, f"{task.n_customers} customers"),
     }
     for key, (rows, what) in expected.items():
         if int(weights[key].shape[0]) != rows:
             raise ValueError(
-                f"--pretrained {path}: decoder.{key} has {weights[key].shape[0]} rows, the EarlyDetect data needs {rows} "
-                f"({what}): the model was pre-trained on a dataset of another shape"
+                f"--pretrained {path}: decoder.{key} has {weights[key].shape[0]} rows, "
+                f"the EarlyDetect data needs {rows} ({what}): the model was pre-trained on a dataset of another shape"
             )
     args.backbone_positions = int(weights["embed_positions.weight"].shape[0])
     args.backbone_feature_set = feature_set
@@ -249,7 +277,7 @@ for _name, _s in ARCHITECTURES.items():  # tf_tiny, tf_4_4_128_512, ...: the pre
 # ------------------------------------------------------------------------------------------- MS-LSTM
 
 
-def parse_scales(text) -> List[int]:
+def parse_scales(text) -> list[int]:
     if isinstance(text, (list, tuple)):
         scales = [int(s) for s in text]
     else:
@@ -262,7 +290,7 @@ def parse_scales(text) -> List[int]:
     return scales
 
 
-def block_index(minutes: Sequence[int], scale: int) -> List[int]:
+def block_index(minutes: Sequence[int], scale: int) -> list[int]:
     """For each minute t (0-based in the example), the last block of `scale` minutes (blocks counted from
     minute 0) that ends at or before t, plus one; 0 when no block has ended yet."""
     return [(t + 1) // scale for t in minutes]
@@ -297,11 +325,15 @@ class MultiscaleLSTMModel(BaseFairseqModel):
 
     @staticmethod
     def add_args(parser):
-        parser.add_argument("--lstm-scales", type=str, metavar="S,S,...", help="time scales in minutes (default 1,5,15)")
+        parser.add_argument(
+            "--lstm-scales", type=str, metavar="S,S,...", help="time scales in minutes (default 1,5,15)"
+        )
         parser.add_argument("--lstm-embed-dim", type=int, metavar="N", help="width of the projected one-hot input")
         parser.add_argument("--lstm-hidden", type=int, metavar="N", help="hidden width of each scale's LSTM")
         parser.add_argument("--lstm-layers", type=int, metavar="N", help="layers of each scale's LSTM")
-        parser.add_argument("--dropout", type=float, metavar="P", help="dropout on the input and the concatenated states")
+        parser.add_argument(
+            "--dropout", type=float, metavar="P", help="dropout on the input and the concatenated states"
+        )
         _add_head_args(parser)
 
     @classmethod
@@ -313,12 +345,14 @@ class MultiscaleLSTMModel(BaseFairseqModel):
     def forward(self, bins, time, node=None, customer=None, **unused) -> Tensor:
         B, T, F = bins.shape
         if F != self.n_features or T != self.window:
-            raise ValueError(f"the model was built for examples of {self.window} minutes x {self.n_features} features, got {T} x {F}")
+            raise ValueError(
+                f"the model was built for examples of {self.window} minutes x {self.n_features} features, got {T} x {F}"
+            )
         rows = torch.cat([bins + self.feature_offsets, time + self.time_offsets], dim=-1)
         x = Fn.embedding_bag(rows.reshape(B * T, -1), self.input_weight, mode="sum").view(B, T, -1) + self.input_bias
         x = self.dropout(x)
         states = []
-        for i, (s, lstm) in enumerate(zip(self.scales, self.lstms)):
+        for i, (s, lstm) in enumerate(zip(self.scales, self.lstms, strict=True)):
             n_blocks = T // s
             if n_blocks == 0:
                 out = x.new_zeros(B, 0, lstm.hidden_size)

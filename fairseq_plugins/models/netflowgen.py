@@ -32,12 +32,9 @@ state after the last minute, python/score.py --hidden).
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as Fn
-from torch import Tensor, nn
-
 from fairseq import utils
 from fairseq.models import (
     FairseqIncrementalDecoder,
@@ -46,6 +43,7 @@ from fairseq.models import (
     register_model_architecture,
 )
 from fairseq.modules import FairseqDropout, LayerNorm, TransformerDecoderLayer
+from torch import Tensor, nn
 
 from ..contracts import architectures
 
@@ -81,7 +79,9 @@ class NetflowGenDecoder(FairseqIncrementalDecoder):
             nn.init.normal_(emb.weight, mean=0.0, std=d**-0.5)  # fairseq's Embedding initialisation
 
         self.dropout_module = FairseqDropout(args.dropout, module_name=self.__class__.__name__)
-        self.layers = nn.ModuleList(TransformerDecoderLayer(args, no_encoder_attn=True) for _ in range(args.decoder_layers))
+        self.layers = nn.ModuleList(
+            TransformerDecoderLayer(args, no_encoder_attn=True) for _ in range(args.decoder_layers)
+        )
         self.layer_norm = LayerNorm(d)
         self.output_projection = nn.Linear(d, n_features * n_bins)
         self._future_mask = torch.empty(0)
@@ -106,7 +106,7 @@ class NetflowGenDecoder(FairseqIncrementalDecoder):
         time: Tensor,
         node: Tensor,
         customer: Tensor,
-        incremental_state: Optional[Dict[str, Dict[str, Optional[Tensor]]]] = None,
+        incremental_state: dict[str, dict[str, Tensor | None]] | None = None,
         **unused,
     ):
         """Last hidden states [B, T, d] (after the final LayerNorm) and {'inner_states': [T, B, d] ...}.
@@ -120,11 +120,13 @@ class NetflowGenDecoder(FairseqIncrementalDecoder):
         if incremental_state is not None:
             first = self.cached_steps(incremental_state)
             if first >= bins.size(1):
-                raise ValueError(f"incremental decoding: the prefix has {bins.size(1)} steps and all {first} are already cached")
+                raise ValueError(
+                    f"incremental decoding: the prefix has {bins.size(1)} steps and all {first} are already cached"
+                )
             bins, time = bins[:, first:], time[:, first:]
         x = self.dropout_module(self.embed(bins, time, node, customer, first))
         x = x.transpose(0, 1)  # T x B x d, the layout of fairseq's layers
-        inner_states: List[Tensor] = [x]
+        inner_states: list[Tensor] = [x]
         if incremental_state is None:
             mask = self.buffered_future_mask(x)
         elif x.size(0) > 1:  # several new steps: step first+i sees the cache and new steps 0..i
@@ -137,7 +139,7 @@ class NetflowGenDecoder(FairseqIncrementalDecoder):
         x = self.layer_norm(x).transpose(0, 1)
         return x, {"inner_states": inner_states}
 
-    def cached_steps(self, incremental_state: Dict[str, Dict[str, Optional[Tensor]]]) -> int:
+    def cached_steps(self, incremental_state: dict[str, dict[str, Tensor | None]]) -> int:
         """How many steps the incremental cache holds (the keys of the first layer's self-attention)."""
         if not self.layers:
             raise ValueError("incremental decoding needs at least one layer")
@@ -195,12 +197,15 @@ class NetflowGenModel(FairseqLanguageModel):
         return self.decoder(bins, time, node, customer, **kwargs)
 
 
-def build_decoder(args, n_features: int, n_bins: int, n_node_ids: int, n_customers: int, window: int) -> NetflowGenDecoder:
+def build_decoder(
+    args, n_features: int, n_bins: int, n_node_ids: int, n_customers: int, window: int
+) -> NetflowGenDecoder:
     """The network for a dataset shape; used by the model, python/bridge.py and python/bare_train.py."""
     base_architecture(args)
     if args.decoder_embed_dim % args.decoder_attention_heads:
         raise ValueError(
-            f"--decoder-embed-dim {args.decoder_embed_dim} is not divisible by --decoder-attention-heads {args.decoder_attention_heads}"
+            f"--decoder-embed-dim {args.decoder_embed_dim} is not divisible by "
+            f"--decoder-attention-heads {args.decoder_attention_heads}"
         )
     args.decoder_normalize_before = True  # pre-norm, as fairseq's transformer_lm (see the module docstring)
     return NetflowGenDecoder(args, n_features, n_bins, n_node_ids, n_customers, window)

@@ -1,2 +1,2 @@
-from . import netflow_pretrain  # noqa: F401
-from . import netflow_detect  # noqa: F401
+# imported for their registrations with fairseq (register_task)
+from . import netflow_detect, netflow_pretrain  # noqa: F401

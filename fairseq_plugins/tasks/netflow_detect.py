@@ -25,10 +25,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Optional
 
-from omegaconf import II
-
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 from fairseq.tasks import FairseqTask, register_task
+from omegaconf import II
 
 from ..dataset import FEATURE_SETS, SPLITS, DatasetError, select_features
 from ..detect_data import DetectDataset, EarlyDetectData, holdout_split, select
@@ -41,10 +40,16 @@ FEATURE_SET_CHOICES = ChoiceEnum(list(FEATURE_SETS))
 
 @dataclass
 class NetflowDetectConfig(FairseqDataclass):
-    data: Optional[str] = field(default=None, metadata={"help": "EarlyDetect folder (manifest.json, <split>.examples.i32, ...)"})
-    attack_types: str = field(default="", metadata={"help": "comma-separated attack types to keep (e.g. DNS,UDP,NTP); empty = all"})
+    # fairseq (interpret_dc_type) recognises typing.Optional in a config field, not `str | None`
+    data: Optional[str] = field(  # noqa: UP045
+        default=None, metadata={"help": "EarlyDetect folder (manifest.json, <split>.examples.i32, ...)"}
+    )
+    attack_types: str = field(
+        default="", metadata={"help": "comma-separated attack types to keep (e.g. DNS,UDP,NTP); empty = all"}
+    )
     feature_set: FEATURE_SET_CHOICES = field(
-        default="full", metadata={"help": "full: every feature of the binned dataset; light: the 6 volume features (Table 9)"}
+        default="full",
+        metadata={"help": "full: every feature of the binned dataset; light: the 6 volume features (Table 9)"},
     )
     holdout_share: float = field(
         default=0.2, metadata={"help": "share of the training split's example pairs held out as --valid-subset holdout"}
@@ -87,7 +92,9 @@ class NetflowDetectTask(FairseqTask):
         if split == HOLDOUT or (split == train and HOLDOUT in self.valid_subsets and not self.cfg.disable_validation):
             if self.cfg.holdout_share <= 0:
                 raise DatasetError("--valid-subset holdout needs --holdout-share above 0")
-            kept, held = holdout_split(self.data.examples(source), chosen, float(self.cfg.holdout_share), int(self.cfg.holdout_seed))
+            kept, held = holdout_split(
+                self.data.examples(source), chosen, float(self.cfg.holdout_share), int(self.cfg.holdout_seed)
+            )
             chosen = held if split == HOLDOUT else kept
         return source, chosen
 
@@ -101,7 +108,9 @@ class NetflowDetectTask(FairseqTask):
         shuffle = split == str(self.cfg.train_subset)
         # One line per subset: netflowgen finetune reads the examples trained on and held out from train.log.
         logger.info(f"subset {split}: {len(indices)} examples of {source}")
-        self.datasets[split] = DetectDataset(self.data, source, indices, self.feature_columns, shuffle=shuffle, seed=int(self.cfg.seed))
+        self.datasets[split] = DetectDataset(
+            self.data, source, indices, self.feature_columns, shuffle=shuffle, seed=int(self.cfg.seed)
+        )
 
     def max_positions(self):
         return self.window

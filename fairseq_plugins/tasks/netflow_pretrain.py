@@ -9,24 +9,37 @@ splits are the dataset's `train`, `valid` and `test` windows; one example is one
 
 # No `from __future__ import annotations` here: fairseq reads the config dataclass's field types at run time.
 from dataclasses import dataclass, field
-from typing import List, Optional
-
-from omegaconf import II
+from typing import Optional
 
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 from fairseq.tasks import FairseqTask, register_task
+from omegaconf import II
 
-from ..dataset import FEATURE_SETS, SPLITS, BinnedData, DatasetError, NetflowWindowDataset, resolve_window, select_features, window_spec
+from ..dataset import (
+    FEATURE_SETS,
+    SPLITS,
+    BinnedData,
+    DatasetError,
+    NetflowWindowDataset,
+    resolve_window,
+    select_features,
+    window_spec,
+)
 
 FEATURE_SET_CHOICES = ChoiceEnum(list(FEATURE_SETS))
 
 
 @dataclass
 class NetflowPretrainConfig(FairseqDataclass):
-    data: Optional[str] = field(default=None, metadata={"help": "binned dataset folder (manifest.json, bins.u8, time.u8, windows.*.i32)"})
+    # fairseq (interpret_dc_type) recognises typing.Optional in a config field, not `str | None`
+    data: Optional[str] = field(  # noqa: UP045
+        default=None, metadata={"help": "binned dataset folder (manifest.json, bins.u8, time.u8, windows.*.i32)"}
+    )
     window: int = field(
         default=0,
-        metadata={"help": "window length in minutes; 0 = the dataset's windowLength. Shorter windows cut the stored ones"},
+        metadata={
+            "help": "window length in minutes; 0 = the dataset's windowLength. Shorter windows cut the stored ones"
+        },
     )
     feature_set: FEATURE_SET_CHOICES = field(
         default="full", metadata={"help": "full: every feature of the dataset; light: the 6 volume features (Table 9)"}
@@ -46,8 +59,8 @@ class NetflowPretrainTask(FairseqTask):
         self.n_node_ids = data.n_node_ids
         self.n_customers = data.n_customers
         # The group of every selected feature, for the criterion's acc_<group>.
-        self.feature_groups: List[str] = [data.groups[i] for i in self.feature_columns]
-        self.feature_names: List[str] = [data.features[i] for i in self.feature_columns]
+        self.feature_groups: list[str] = [data.groups[i] for i in self.feature_columns]
+        self.feature_names: list[str] = [data.features[i] for i in self.feature_columns]
 
     @classmethod
     def setup_task(cls, cfg: NetflowPretrainConfig, **kwargs):
@@ -57,7 +70,9 @@ class NetflowPretrainTask(FairseqTask):
 
     def load_dataset(self, split: str, epoch: int = 1, combine: bool = False, **kwargs):
         if split not in SPLITS:
-            raise DatasetError(f"unknown split {split!r}: a binned dataset has {', '.join(SPLITS)} (use --valid-subset valid or test)")
+            raise DatasetError(
+                f"unknown split {split!r}: a binned dataset has {', '.join(SPLITS)} (use --valid-subset valid or test)"
+            )
         spec = window_spec(self.data, split, self.window, self.cfg.feature_set)
         if len(spec.windows) == 0:
             raise DatasetError(f"{self.data.manifest_path}: the {split} split has no windows of {self.window} minutes")

@@ -6,6 +6,9 @@ fairseq as --user-dir registers it, and small datasets written by fixtures.py.
 
 import os
 import sys
+from argparse import Namespace
+
+import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -16,18 +19,15 @@ for p in (HERE, PYTHON_DIR):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import torch  # noqa: E402 (after OMP_NUM_THREADS is set: torch reads it when imported)
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
-from argparse import Namespace  # noqa: E402
-
-from fairseq import utils  # noqa: E402
+from fairseq import utils  # noqa: E402 (after torch's thread count is set)
 
 utils.import_user_module(Namespace(user_dir=os.path.join(ROOT, "fairseq_plugins")))
 
-import fixtures  # noqa: E402
+import fixtures  # noqa: E402 (found through the sys.path entries set above)
 
 
 @pytest.fixture(scope="session")

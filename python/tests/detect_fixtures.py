@@ -22,11 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Dict, List
-
-import numpy as np
 
 import fixtures
+import numpy as np
 
 ATTACK_TYPES = ["DNS", "NTP", "UDP", "SYN", "other"]
 SPLITS = ("train", "valid", "test")
@@ -43,7 +41,7 @@ def make_detect_fixture(
     seed: int = 0,
     unseen: int = 2,
     fractions=(0.6, 0.2, 0.2),
-) -> Dict[str, str]:
+) -> dict[str, str]:
     """Write OUT/dataset (binned, windows of `window` minutes) and OUT/ed (EarlyDetect); return both paths."""
     rng = np.random.default_rng(seed)
     K = n_bins
@@ -51,9 +49,9 @@ def make_detect_fixture(
     start = rng.integers(0, K - 1, size=(rows, 1, len(features)))
     bins = ((start + np.arange(minutes)[None, :, None]) % (K - 1)).astype(np.uint8)
     ranges = fixtures.split_ranges(minutes, fractions)
-    examples: Dict[str, List[List[int]]] = {s: [] for s in SPLITS}
-    masks: Dict[str, List[np.ndarray]] = {s: [] for s in SPLITS}
-    traffic: Dict[str, List[np.ndarray]] = {s: [] for s in SPLITS}
+    examples: dict[str, list[list[int]]] = {s: [] for s in SPLITS}
+    masks: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
+    traffic: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     alerts = []
     for split in SPLITS:
         a, b = ranges[split]
@@ -70,9 +68,10 @@ def make_detect_fixture(
                 kind = index % 3  # DNS, NTP, UDP
                 alerts.append(
                     {
-                        "index": index, "alert_id": f"A{index + 1:05d}", "victim": f"10.0.0.{row + 1}", "row": row, "split": split,
-                        "attack_type": ATTACK_TYPES[kind], "start": onset, "end": end, "onset": onset, "onsetSource": "truth",
-                        "cusumOnset": onset, "truthOnset": onset, "attackStart": attack_slot, "normalStart": normal_slot,
+                        "index": index, "alert_id": f"A{index + 1:05d}", "victim": f"10.0.0.{row + 1}", "row": row,
+                        "split": split, "attack_type": ATTACK_TYPES[kind], "start": onset, "end": end, "onset": onset,
+                        "onsetSource": "truth", "cusumOnset": onset, "truthOnset": onset, "attackStart": attack_slot,
+                        "normalStart": normal_slot,
                     }
                 )  # fmt: skip
                 mask = np.zeros(detect, np.uint8)
@@ -101,11 +100,17 @@ def make_detect_fixture(
         ex.tofile(os.path.join(ed, f"{s}.examples.i32"))
         np.array(masks[s], dtype=np.uint8).reshape(-1, detect).tofile(os.path.join(ed, f"{s}.mask.u8"))
         np.array(traffic[s], dtype="<f4").reshape(-1, detect).tofile(os.path.join(ed, f"{s}.traffic.f32"))
-        split_files[s] = {"count": int(len(ex)), "examples": f"{s}.examples.i32", "mask": f"{s}.mask.u8", "traffic": f"{s}.traffic.f32"}
+        split_files[s] = {
+            "count": int(len(ex)),
+            "examples": f"{s}.examples.i32",
+            "mask": f"{s}.mask.u8",
+            "traffic": f"{s}.traffic.f32",
+        }
         attacks = ex[ex[:, 2] == 1]
         table2[s] = {
             "nodes": int(len(np.unique(ex[:, 0]))), "examples": int(len(ex)), "attacks": int(len(attacks)),
-            "byType": {t: int((attacks[:, 4] == i).sum()) for i, t in enumerate(ATTACK_TYPES)}, "unseenExamples": int((ex[:, 4] == -1).sum()),
+            "byType": {t: int((attacks[:, 4] == i).sum()) for i, t in enumerate(ATTACK_TYPES)},
+            "unseenExamples": int((ex[:, 4] == -1).sum()),
         }  # fmt: skip
     manifest = {
         "kind": "netflowgen.earlydetect",
@@ -120,7 +125,13 @@ def make_detect_fixture(
         "columns": ["row", "start", "label", "onsetStep", "attackType", "alert"],
         "attackTypes": ATTACK_TYPES,
         "selectedAttackTypes": ATTACK_TYPES,
-        "matchFeatures": {"DNS": "in.udp.byt", "NTP": "in.udp.byt", "UDP": "in.udp.byt", "SYN": "in.tcp.byt", "other": "in.byt"},
+        "matchFeatures": {
+            "DNS": "in.udp.byt",
+            "NTP": "in.udp.byt",
+            "UDP": "in.udp.byt",
+            "SYN": "in.tcp.byt",
+            "other": "in.byt",
+        },
         "cusum": {"k": 0.5, "h": 5, "minSigma": 1, "baseline": 240, "lookback": detect - 1},
         "ratio": 0.95,
         "margin": 0,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ SPLITS = ("train", "valid", "test")
 START_MINUTE = 27_000_000  # 2021-05-03T00:00Z (a Monday), minutes since the epoch
 
 
-def catalogue() -> List[tuple]:
+def catalogue() -> list[tuple]:
     """(name, group) of the 86 features, in the order of ts/catalogue/features.ts."""
     out = [(f"{d}.{m}", "volume") for d in DIRECTIONS for m in MEASURES]
     out += [(f"{d}.{c}.{m}", "protocol") for d in DIRECTIONS for c in PROTOCOLS for m in MEASURES]
@@ -44,13 +44,13 @@ def catalogue() -> List[tuple]:
     return out
 
 
-def pick_features(n: int) -> List[tuple]:
+def pick_features(n: int) -> list[tuple]:
     """n catalogue features spread over the groups: the first n of volume, protocol, port, flag taken in turn."""
     cat = catalogue()
     if n >= len(cat):
         return cat
     by_group = {g: [f for f in cat if f[1] == g] for g in ("volume", "protocol", "port", "flag")}
-    chosen: List[tuple] = []
+    chosen: list[tuple] = []
     while len(chosen) < n:
         for g in by_group:
             if by_group[g] and len(chosen) < n:
@@ -71,7 +71,9 @@ def split_ranges(minutes: int, fractions: Sequence[float]) -> dict:
     return {"train": (0, a), "valid": (a, b), "test": (b, minutes)}
 
 
-def pattern_bins(pattern: str, rows: int, minutes: int, n_features: int, n_bins: int, seed: int, start_minute: int = START_MINUTE) -> np.ndarray:
+def pattern_bins(
+    pattern: str, rows: int, minutes: int, n_features: int, n_bins: int, seed: int, start_minute: int = START_MINUTE
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     K = n_bins
     if pattern == "shift":
@@ -101,7 +103,7 @@ def write_dataset(
     n_bins: int,
     window: int,
     fractions: Sequence[float] = (0.6, 0.2, 0.2),
-    customers: Optional[Sequence[int]] = None,
+    customers: Sequence[int] | None = None,
     start_minute: int = START_MINUTE,
 ) -> dict:
     """Write a binned dataset folder from bins [rows, minutes, features]; returns the manifest."""
@@ -123,13 +125,26 @@ def write_dataset(
         pairs.tofile(os.path.join(folder, f"windows.{s}.i32"))
         windows[s] = {"file": f"windows.{s}.i32", "count": int(len(pairs))}
     with open(os.path.join(folder, "unseen.json"), "w") as f:
-        json.dump({"summaryColumns": ["min", "p25", "p50", "p75", "max"], "summaries": [[0.0] * 5] * rows, "featureMean": [0.0] * F, "featureStd": [1.0] * F, "mapping": [], "table7": []}, f)
+        json.dump(
+            {
+                "summaryColumns": ["min", "p25", "p50", "p75", "max"],
+                "summaries": [[0.0] * 5] * rows,
+                "featureMean": [0.0] * F,
+                "featureStd": [1.0] * F,
+                "mapping": [],
+                "table7": [],
+            },
+            f,
+        )
 
     def iso(m: int) -> str:
         return np.datetime_as_string(np.datetime64(int(m), "m"), unit="s") + "Z"
 
     per_node = {s: (ranges[s][1] - ranges[s][0]) // window for s in SPLITS}
-    column = lambda: {"customers": n_customers, "nodes": rows, "windows": {s: rows * per_node[s] for s in SPLITS}}  # noqa: E731
+
+    def column():
+        return {"customers": n_customers, "nodes": rows, "windows": {s: rows * per_node[s] for s in SPLITS}}
+
     manifest = {
         "kind": "netflowgen.binned-dataset",
         "schemaVersion": 1,
@@ -144,19 +159,45 @@ def write_dataset(
         "nBins": n_bins,
         "files": {"bins": "bins.u8", "cutoffs": "cutoffs.f64", "time": "time.u8", "unseen": "unseen.json"},
         "shapes": {"bins": [rows, minutes, F], "cutoffs": [rows, F, n_bins - 1], "time": [minutes, 3]},
-        "timeFeatures": {"names": ["minuteOfHour", "hourOfDay", "dayOfWeek"], "sizes": [60, 24, 7], "rule": "as ts/splits/splits.ts"},
+        "timeFeatures": {
+            "names": ["minuteOfHour", "hourOfDay", "dayOfWeek"],
+            "sizes": [60, 24, 7],
+            "rule": "as ts/splits/splits.ts",
+        },
         "splitRule": {"kind": "fractions", "fractions": list(fractions)},
-        "splits": {s: {"start": ranges[s][0], "end": ranges[s][1], "from": iso(start_minute + ranges[s][0]), "to": iso(start_minute + ranges[s][1])} for s in SPLITS},
+        "splits": {
+            s: {
+                "start": ranges[s][0],
+                "end": ranges[s][1],
+                "from": iso(start_minute + ranges[s][0]),
+                "to": iso(start_minute + ranges[s][1]),
+            }
+            for s in SPLITS
+        },
         "windowLength": window,
         "windows": windows,
         "nodeIds": rows,
         "customers": [f"cust{c}" for c in range(n_customers)],
         "nodes": [
-            {"row": r, "address": f"10.0.0.{r + 1}", "customer": f"cust{customers[r]}", "storeIndex": r, "nodeId": r, "customerId": customers[r], "seen": True}
+            {
+                "row": r,
+                "address": f"10.0.0.{r + 1}",
+                "customer": f"cust{customers[r]}",
+                "storeIndex": r,
+                "nodeId": r,
+                "customerId": customers[r],
+                "seen": True,
+            }
             for r in range(rows)
         ],
         "filters": {"minActive": 0, "excludeCustomers": [], "dropped": {}},
-        "table1": {"windowLength": window, "minutes": {s: ranges[s][1] - ranges[s][0] for s in SPLITS}, "windowsPerNode": per_node, "raw": column(), "filtered": column()},
+        "table1": {
+            "windowLength": window,
+            "minutes": {s: ranges[s][1] - ranges[s][0] for s in SPLITS},
+            "windowsPerNode": per_node,
+            "raw": column(),
+            "filtered": column(),
+        },
         "unseen": {"included": False, "rows": 0},
     }
     with open(os.path.join(folder, "manifest.json"), "w") as f:
@@ -164,7 +205,17 @@ def write_dataset(
     return manifest
 
 
-def make_dataset(folder: str, pattern: str = "shift", n_features: int = 4, rows: int = 4, minutes: int = 400, window: int = 16, n_bins: int = 10, seed: int = 0, fractions=(0.6, 0.2, 0.2)) -> dict:
+def make_dataset(
+    folder: str,
+    pattern: str = "shift",
+    n_features: int = 4,
+    rows: int = 4,
+    minutes: int = 400,
+    window: int = 16,
+    n_bins: int = 10,
+    seed: int = 0,
+    fractions=(0.6, 0.2, 0.2),
+) -> dict:
     features = pick_features(n_features)
     bins = pattern_bins(pattern, rows, minutes, len(features), n_bins, seed)
     return write_dataset(folder, bins, features, n_bins, window, fractions)

@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-
 from fairseq import metrics
 
 from fairseq_plugins.criterions.netflow_nll import NetflowNllCriterion
@@ -40,7 +39,9 @@ def test_uniform_logits_give_log_k_and_perfect_logits_give_zero(task):
     loss, _, log = crit(FixedLogits(perfect), sample)
     assert loss.item() < 1e-10
     assert int(log["_correct"]) == size
-    assert {k: int(v) for k, v in log.items() if k.startswith("_count_")} == {f"_count_{g}": B * T for g in ("volume", "protocol", "port", "flag")}
+    assert {k: int(v) for k, v in log.items() if k.startswith("_count_")} == {
+        f"_count_{g}": B * T for g in ("volume", "protocol", "port", "flag")
+    }
 
 
 def test_loss_equals_a_direct_computation_on_the_model(task):
@@ -67,8 +68,30 @@ def test_loss_equals_a_direct_computation_on_the_model(task):
 
 def test_reduce_metrics_weights_by_elements_and_derives_ppl_and_acc():
     logs = [
-        {"loss": 6.0, "sample_size": 4, "ntokens": 2, "nsentences": 1, "_correct": 1, "_count": 4, "_correct_volume": 1, "_count_volume": 2, "_correct_flag": 0, "_count_flag": 2},
-        {"loss": 2.0, "sample_size": 4, "ntokens": 2, "nsentences": 1, "_correct": 3, "_count": 4, "_correct_volume": 2, "_count_volume": 2, "_correct_flag": 1, "_count_flag": 2},
+        {
+            "loss": 6.0,
+            "sample_size": 4,
+            "ntokens": 2,
+            "nsentences": 1,
+            "_correct": 1,
+            "_count": 4,
+            "_correct_volume": 1,
+            "_count_volume": 2,
+            "_correct_flag": 0,
+            "_count_flag": 2,
+        },
+        {
+            "loss": 2.0,
+            "sample_size": 4,
+            "ntokens": 2,
+            "nsentences": 1,
+            "_correct": 3,
+            "_count": 4,
+            "_correct_volume": 2,
+            "_count_volume": 2,
+            "_correct_flag": 1,
+            "_count_flag": 2,
+        },
     ]
     with metrics.aggregate() as agg:
         NetflowNllCriterion.reduce_metrics(logs)

@@ -4,11 +4,11 @@ import json
 import os
 import shutil
 
+import fixtures
 import numpy as np
 import pytest
 import torch
 
-import fixtures
 from fairseq_plugins.dataset import (
     BinnedData,
     DatasetError,
@@ -74,7 +74,10 @@ def test_light_feature_set_selects_the_volume_features_by_name(full_dataset):
 def test_shuffle_depends_on_seed_and_epoch_only(shift_dataset):
     data = BinnedData(shift_dataset)
     spec = window_spec(data, "train")
-    a, b = NetflowWindowDataset(data, spec, shuffle=True, seed=7), NetflowWindowDataset(data, spec, shuffle=True, seed=7)
+    a, b = (
+        NetflowWindowDataset(data, spec, shuffle=True, seed=7),
+        NetflowWindowDataset(data, spec, shuffle=True, seed=7),
+    )
     a.set_epoch(2)
     b.set_epoch(2)
     assert a.ordered_indices().tolist() == b.ordered_indices().tolist()
@@ -96,7 +99,9 @@ def test_errors_name_the_file_and_place(broken):
     bins[2, 250, 3] = 10  # not below nBins
     bins.tofile(os.path.join(broken, "bins.u8"))
     data = BinnedData(broken)
-    with pytest.raises(DatasetError, match=r"bins.u8: row 2, minute 250, feature 'out.flag0.flow': bin 10 is not below nBins 10"):
+    with pytest.raises(
+        DatasetError, match=r"bins.u8: row 2, minute 250, feature 'out.flag0.flow': bin 10 is not below nBins 10"
+    ):
         collate_windows(data, np.array([[2, 240]], dtype=np.int32), 16, np.arange(4))
 
     w = np.fromfile(os.path.join(broken, "windows.test.i32"), dtype="<i4").reshape(-1, 2)
@@ -139,10 +144,22 @@ def test_manifest_is_checked_against_the_schema_naming_the_field(full_dataset, t
         return folder
 
     cases = [
-        ("type", lambda m: m.update(nBins="10"), r"binned-dataset.schema.json\): field 'nBins': '10' is not of type 'integer'"),
+        (
+            "type",
+            lambda m: m.update(nBins="10"),
+            r"binned-dataset.schema.json\): field 'nBins': '10' is not of type 'integer'",
+        ),
         ("missing", lambda m: m.pop("minutes"), r"field 'minutes' is missing"),
-        ("nested", lambda m: m["nodes"][1].update(nodeId=-1), r"field 'nodes\[1\].nodeId': -1 is less than the minimum of 0"),
-        ("group", lambda m: m["featureGroups"].__setitem__(0, "volumes"), r"field 'featureGroups\[0\]': 'volumes' is not one of"),
+        (
+            "nested",
+            lambda m: m["nodes"][1].update(nodeId=-1),
+            r"field 'nodes\[1\].nodeId': -1 is less than the minimum of 0",
+        ),
+        (
+            "group",
+            lambda m: m["featureGroups"].__setitem__(0, "volumes"),
+            r"field 'featureGroups\[0\]': 'volumes' is not one of",
+        ),
         ("window", lambda m: m["windows"]["test"].pop("count"), r"field 'windows.test.count' is missing"),
         ("extra", lambda m: m.update(nbins=10), r"Additional properties are not allowed \('nbins' was unexpected\)"),
     ]

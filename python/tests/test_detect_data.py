@@ -5,12 +5,21 @@ import json
 import os
 import shutil
 
+import detect_fixtures
 import numpy as np
 import pytest
 
-import detect_fixtures
 from fairseq_plugins.dataset import DatasetError
-from fairseq_plugins.detect_data import ALERT, LABEL, TYPE, EarlyDetectData, collate_examples, holdout_split, select, targets
+from fairseq_plugins.detect_data import (
+    ALERT,
+    LABEL,
+    TYPE,
+    EarlyDetectData,
+    collate_examples,
+    holdout_split,
+    select,
+    targets,
+)
 from fairseq_plugins.tasks.netflow_detect import NetflowDetectConfig, NetflowDetectTask
 
 W, D = 16, 4
@@ -24,7 +33,15 @@ def small(tmp_path_factory):
 
 
 def task_for(ed, train="valid", valid="holdout", **kw):
-    cfg = NetflowDetectConfig(data=ed, seed=1, holdout_seed=kw.pop("holdout_seed", 1), train_subset=train, valid_subset=valid, disable_validation=False, **kw)
+    cfg = NetflowDetectConfig(
+        data=ed,
+        seed=1,
+        holdout_seed=kw.pop("holdout_seed", 1),
+        train_subset=train,
+        valid_subset=valid,
+        disable_validation=False,
+        **kw,
+    )
     return NetflowDetectTask.setup_task(cfg)
 
 
@@ -67,7 +84,9 @@ def test_attack_type_selection_keeps_whole_pairs_and_never_unseen_examples(small
     alerts, counts = np.unique(ex[ntp, ALERT], return_counts=True)
     assert (counts == 2).all() and (ex[ntp, LABEL].sum() == len(alerts))
     assert data.type_indices("DNS, UDP") == [0, 2] and data.type_indices("") is None
-    with pytest.raises(DatasetError, match=r"--attack-types: XYZ not in .*manifest.json's attackTypes \(DNS, NTP, UDP, SYN, other\)"):
+    with pytest.raises(
+        DatasetError, match=r"--attack-types: XYZ not in .*manifest.json's attackTypes \(DNS, NTP, UDP, SYN, other\)"
+    ):
         data.type_indices("DNS,XYZ")
 
 
@@ -99,7 +118,9 @@ def test_task_trains_on_one_split_and_monitors_the_held_out_pairs(small):
     assert len(train) + len(hold) == 42 and len(test) == 42  # unseen-node examples are never loaded
     assert train.shuffle and not hold.shuffle and not test.shuffle
     train.set_epoch(3)
-    assert sorted(train.ordered_indices()) == list(range(len(train))) and train.ordered_indices().tolist() != list(range(len(train)))
+    assert sorted(train.ordered_indices()) == list(range(len(train))) and train.ordered_indices().tolist() != list(
+        range(len(train))
+    )
     # Without `holdout` among the validation subsets the training split is used whole.
     whole = task_for(small["ed"], train="valid", valid="test")
     whole.load_dataset("valid")
@@ -110,7 +131,9 @@ def test_task_filters_attack_types_and_names_bad_subsets(small):
     task = task_for(small["ed"], train="train", valid="valid", attack_types="DNS")
     task.load_dataset("train")
     assert (task.datasets["train"].examples[:, TYPE] == 0).all()
-    with pytest.raises(DatasetError, match="--valid-subset valid is the training split: validate on --valid-subset holdout"):
+    with pytest.raises(
+        DatasetError, match="--valid-subset valid is the training split: validate on --valid-subset holdout"
+    ):
         task_for(small["ed"], train="valid", valid="valid")
     with pytest.raises(DatasetError, match="--train-subset 'holdout'"):
         task_for(small["ed"], train="holdout", valid="valid")
@@ -147,22 +170,38 @@ def test_errors_name_the_file_the_example_and_the_field(small, tmp_path):
 
         return edit
 
-    with pytest.raises(DatasetError, match=r"manifest.json: not found \(is .* a folder made by `netflowgen detect-dataset`"):
+    with pytest.raises(
+        DatasetError, match=r"manifest.json: not found \(is .* a folder made by `netflowgen detect-dataset`"
+    ):
         EarlyDetectData(str(tmp_path))
     with pytest.raises(DatasetError, match="field 'kind' must be 'netflowgen.earlydetect'"):
         EarlyDetectData(corrupt(ed, str(tmp_path / "kind"), set_manifest(kind="netflowgen.binned-dataset")))
     with pytest.raises(DatasetError, match=r"field 'dataset' = '/nowhere': .*/nowhere/manifest.json: not found"):
         EarlyDetectData(corrupt(ed, str(tmp_path / "ds"), set_manifest(dataset="/nowhere")))
     # the schema's checks (schemas/earlydetect.schema.json), naming the field
-    with pytest.raises(DatasetError, match=r"earlydetect.schema.json\): field 'detectLength': 0 is less than the minimum of 1"):
+    with pytest.raises(
+        DatasetError, match=r"earlydetect.schema.json\): field 'detectLength': 0 is less than the minimum of 1"
+    ):
         EarlyDetectData(corrupt(ed, str(tmp_path / "dl"), set_manifest(detectLength=0)))
     with pytest.raises(DatasetError, match=r"field 'columns': .* was expected"):
         EarlyDetectData(corrupt(ed, str(tmp_path / "cols"), set_manifest(columns=["row", "start"])))
     cases = [
-        ("row", set_example("valid", 5, 0, 99), r"valid.examples.i32: example 5, field 'row' = 99: not a row of the binned dataset \(0..2\)"),
-        ("start", set_example("valid", 2, 1, 1190), r"example 2, field 'start' = 1190: the example's 16 minutes do not fit in the dataset's 1200"),
+        (
+            "row",
+            set_example("valid", 5, 0, 99),
+            r"valid.examples.i32: example 5, field 'row' = 99: not a row of the binned dataset \(0..2\)",
+        ),
+        (
+            "start",
+            set_example("valid", 2, 1, 1190),
+            r"example 2, field 'start' = 1190: the example's 16 minutes do not fit in the dataset's 1200",
+        ),
         ("label", set_example("valid", 1, 2, 2), r"example 1, field 'label' = 2: must be 0 or 1"),
-        ("onset", set_example("valid", 0, 3, D), r"example 0, field 'onsetStep' = 4: an attack example's onset must be a step 0..3"),
+        (
+            "onset",
+            set_example("valid", 0, 3, D),
+            r"example 0, field 'onsetStep' = 4: an attack example's onset must be a step 0..3",
+        ),
         ("type", set_example("valid", 3, 4, 9), r"example 3, field 'attackType' = 9: must be -1 or an index"),
     ]
     for name, edit, message in cases:

@@ -6,15 +6,15 @@ import math
 import pytest
 import torch
 import torch.nn.functional as Fn
-
 from fairseq import metrics
+
 from fairseq_plugins.criterions.safe import CLAMP, SafeCriterion, cumulative_at, safe_loss, survival
 
 
 def direct(hazard, label, onset):
     """SPEC §6 written out: L_i = sum_{t <= T_i} lambda_t, loss_i = L_i - C_i log(exp(L_i) - 1), float64."""
     out = []
-    for lam, c, T in zip(hazard.tolist(), label.tolist(), onset.tolist()):
+    for lam, c, T in zip(hazard.tolist(), label.tolist(), onset.tolist(), strict=True):
         L = sum(lam[: T + 1])
         out.append(L - c * math.log(math.exp(L) - 1))
     return out
@@ -47,7 +47,9 @@ def test_loss_on_random_tensors_matches_in_float64():
     hazard = Fn.softplus(torch.randn(64, 30, generator=g) - 2)
     label = torch.randint(0, 2, (64,), generator=g)
     onset = torch.where(label == 1, torch.randint(0, 30, (64,), generator=g), torch.full((64,), 29))
-    assert safe_loss(hazard, label, onset).tolist() == pytest.approx(direct(hazard.double(), label, onset), rel=1e-5, abs=1e-6)
+    assert safe_loss(hazard, label, onset).tolist() == pytest.approx(
+        direct(hazard.double(), label, onset), rel=1e-5, abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("value", [0.0, 1e-30, 1e-12, 1e-3, 1.0, 50.0, 1e4, 1e30])

@@ -3,11 +3,11 @@ the multiscale LSTM's block alignment, and the frozen decoder of netflowgen_safe
 
 from argparse import Namespace
 
+import detect_fixtures
 import numpy as np
 import pytest
 import torch
 
-import detect_fixtures
 from fairseq_plugins.models.detect import HazardHead, NetflowGenSafeModel, block_index, head_parameters, parse_scales
 from fairseq_plugins.models.netflowgen import build_decoder
 from fairseq_plugins.tasks.netflow_detect import NetflowDetectConfig, NetflowDetectTask
@@ -19,14 +19,25 @@ W, D = 32, 8
 def task(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("detect-models"))
     paths = detect_fixtures.make_detect_fixture(out, rows=3, minutes=1200, window=W, detect=D, seed=5)
-    t = NetflowDetectTask.setup_task(NetflowDetectConfig(data=paths["ed"], seed=1, holdout_seed=1, train_subset="valid", valid_subset="test", disable_validation=False))
+    t = NetflowDetectTask.setup_task(
+        NetflowDetectConfig(
+            data=paths["ed"],
+            seed=1,
+            holdout_seed=1,
+            train_subset="valid",
+            valid_subset="test",
+            disable_validation=False,
+        )
+    )
     t.load_dataset("valid")
     return t
 
 
 def tiny_decoder(task, positions, dropout=0.0, seed=0):
     torch.manual_seed(seed)
-    args = Namespace(decoder_layers=2, decoder_attention_heads=2, decoder_embed_dim=32, decoder_ffn_embed_dim=64, dropout=dropout)
+    args = Namespace(
+        decoder_layers=2, decoder_attention_heads=2, decoder_embed_dim=32, decoder_ffn_embed_dim=64, dropout=dropout
+    )
     return build_decoder(args, task.n_features, task.n_bins, task.n_node_ids, task.n_customers, positions)
 
 
@@ -76,7 +87,9 @@ def test_hazards_are_causal(task, arch):
         changed["time"][:, m + 1 :] = (changed["time"][:, m + 1 :] + 1) % 7
         with torch.no_grad():
             after = model(**changed)
-        assert torch.allclose(after[:, : step + 1], base[:, : step + 1], atol=1e-6, rtol=0), f"{arch}: steps <= {step} changed"
+        assert torch.allclose(after[:, : step + 1], base[:, : step + 1], atol=1e-6, rtol=0), (
+            f"{arch}: steps <= {step} changed"
+        )
         assert not torch.allclose(after[:, step + 1 :], base[:, step + 1 :]), f"{arch}: later steps did not react"
     now = {k: v.clone() for k, v in inp.items()}
     now["bins"][:, W - D + 2] = (now["bins"][:, W - D + 2] + 3) % task.n_bins

@@ -9,13 +9,13 @@ import subprocess
 import sys
 from argparse import Namespace
 
+import detect_fixtures
 import numpy as np
 import pytest
-import torch
-
-import detect_fixtures
 import score_detect
+import torch
 from conftest import ROOT
+
 from fairseq_plugins.criterions.safe import safe_loss, survival
 from fairseq_plugins.tasks.netflow_detect import NetflowDetectConfig, NetflowDetectTask
 
@@ -46,16 +46,19 @@ def pretrained(fixture, tmp_path_factory):
     """netflowgen_tiny pre-trained for 100 updates on the fixture's binned dataset (seconds on a CPU)."""
     save = str(tmp_path_factory.mktemp("pretrain"))
     run(
-        [os.path.join(VENV_BIN, "fairseq-train"), fixture["dataset"], "--user-dir", PLUGIN, "--task", "netflow_pretrain",
-         "--arch", "netflowgen_tiny", "--criterion", "netflow_nll", "--optimizer", "adam", "--adam-betas", "(0.9, 0.98)",
-         "--lr", "3e-3", "--dropout", "0", "--batch-size", "16", "--max-update", "100", "--save-dir", save, "--seed", "1",
-         "--log-format", "json", "--num-workers", "0", "--cpu", "--no-epoch-checkpoints", "--disable-validation"]
+        [os.path.join(VENV_BIN, "fairseq-train"), fixture["dataset"], "--user-dir", PLUGIN,
+         "--task", "netflow_pretrain", "--arch", "netflowgen_tiny", "--criterion", "netflow_nll",
+         "--optimizer", "adam", "--adam-betas", "(0.9, 0.98)", "--lr", "3e-3", "--dropout", "0", "--batch-size", "16",
+         "--max-update", "100", "--save-dir", save, "--seed", "1", "--log-format", "json", "--num-workers", "0",
+         "--cpu", "--no-epoch-checkpoints", "--disable-validation"]
     )  # fmt: skip
     return os.path.join(save, "checkpoint_last.pt")
 
 
 def task_for(ed, train="valid", valid="test", **kw):
-    cfg = NetflowDetectConfig(data=ed, seed=1, holdout_seed=1, train_subset=train, valid_subset=valid, disable_validation=False, **kw)
+    cfg = NetflowDetectConfig(
+        data=ed, seed=1, holdout_seed=1, train_subset=train, valid_subset=valid, disable_validation=False, **kw
+    )
     task = NetflowDetectTask.setup_task(cfg)
     task.load_dataset(train)
     task.load_dataset("test")
@@ -133,19 +136,31 @@ def test_safe_needs_a_fitting_pretrained_checkpoint(fixture, pretrained, tmp_pat
         ("light", "was pre-trained with --feature-set full: pass --feature-set full"),
         ("full", r"decoder.input_weight has 131 rows, the EarlyDetect data needs 331 \(24 features x 10 bins\)"),
     ]:
-        cfg = NetflowDetectConfig(data=other, seed=1, holdout_seed=1, train_subset="valid", valid_subset="test", disable_validation=False, feature_set=feature_set)
+        cfg = NetflowDetectConfig(
+            data=other,
+            seed=1,
+            holdout_seed=1,
+            train_subset="valid",
+            valid_subset="test",
+            disable_validation=False,
+            feature_set=feature_set,
+        )
         with pytest.raises(ValueError, match=message):
-            NetflowDetectTask.setup_task(cfg).build_model(Namespace(arch="netflowgen_safe", _name="netflowgen_safe", pretrained=pretrained))
+            NetflowDetectTask.setup_task(cfg).build_model(
+                Namespace(arch="netflowgen_safe", _name="netflowgen_safe", pretrained=pretrained)
+            )
 
 
-def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival_curves(fixture, pretrained, tmp_path, capsys):
+def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival_curves(
+    fixture, pretrained, tmp_path, capsys
+):
     save = str(tmp_path / "safe")
     r = run(
         [os.path.join(VENV_BIN, "fairseq-train"), fixture["ed"], "--user-dir", PLUGIN, "--task", "netflow_detect",
          "--arch", "netflowgen_safe", "--pretrained", pretrained, "--criterion", "safe", "--train-subset", "valid",
-         "--valid-subset", "holdout", "--attack-types", "DNS,NTP,UDP", "--optimizer", "adam", "--lr", "3e-3", "--batch-size", "16",
-         "--max-epoch", "2", "--save-dir", save, "--seed", "1", "--log-format", "json", "--log-interval", "2",
-         "--num-workers", "0", "--cpu", "--required-batch-size-multiple", "1"]
+         "--valid-subset", "holdout", "--attack-types", "DNS,NTP,UDP", "--optimizer", "adam", "--lr", "3e-3",
+         "--batch-size", "16", "--max-epoch", "2", "--save-dir", save, "--seed", "1", "--log-format", "json",
+         "--log-interval", "2", "--num-workers", "0", "--cpu", "--required-batch-size-multiple", "1"]
     )  # fmt: skip
     out = r.stdout + r.stderr
     assert "num. trained: 17,409" in out  # the head: 32*512 + 512 + 512 + 1
@@ -155,7 +170,10 @@ def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival
     assert len(held) == 2 and {"holdout_loss", "holdout_acc", "holdout_acc_last"} <= set(held[0])
 
     weights = torch.load(pretrained, map_location="cpu", weights_only=False)["model"]
-    states = [torch.load(os.path.join(save, f), map_location="cpu", weights_only=False)["model"] for f in ("checkpoint1.pt", "checkpoint2.pt")]
+    states = [
+        torch.load(os.path.join(save, f), map_location="cpu", weights_only=False)["model"]
+        for f in ("checkpoint1.pt", "checkpoint2.pt")
+    ]
     for state in states:
         for k, v in weights.items():
             assert torch.equal(state[k], v), k
@@ -163,13 +181,35 @@ def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival
 
     score_out = str(tmp_path / "score")
     ckpt = os.path.join(save, "checkpoint_best.pt")
-    s = run([sys.executable, os.path.join(ROOT, "python", "score_detect.py"), "--checkpoint", ckpt, "--data", fixture["ed"], "--split", "test", "--out", score_out, "--batch-size", "7"])
+    s = run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "python", "score_detect.py"),
+            "--checkpoint",
+            ckpt,
+            "--data",
+            fixture["ed"],
+            "--split",
+            "test",
+            "--out",
+            score_out,
+            "--batch-size",
+            "7",
+        ]
+    )
     events = [json.loads(x) for x in s.stdout.splitlines() if x.startswith("{")]
     assert events[0]["event"] == "progress" and events[-1]["event"] == "done"
     meta = json.load(open(os.path.join(score_out, "score.json")))
     ex = np.fromfile(os.path.join(fixture["ed"], "test.examples.i32"), dtype="<i4").reshape(-1, 6)
     n, D = len(ex), 8
-    assert (meta["split"], meta["n"], meta["D"], meta["W"], meta["arch"], meta["n_selected"]) == ("test", n, D, 32, "netflowgen_safe", n)
+    assert (meta["split"], meta["n"], meta["D"], meta["W"], meta["arch"], meta["n_selected"]) == (
+        "test",
+        n,
+        D,
+        32,
+        "netflowgen_safe",
+        n,
+    )
     assert meta["examples_file"] == os.path.join(fixture["ed"], "test.examples.i32") and (ex[:, 4] == -1).sum() == 2
     S = np.fromfile(os.path.join(score_out, "survival.f32"), dtype="<f4").reshape(n, D)
     lam = np.fromfile(os.path.join(score_out, "hazard.f32"), dtype="<f4").reshape(n, D)
@@ -182,17 +222,38 @@ def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival
 
     # --attack-types changes what mean_loss averages over, not which rows are written.
     # (In this process: a second start of Python and torch would cost seconds.)
-    result = score_detect.score(score_detect.parse_args(["--checkpoint", ckpt, "--data", fixture["ed"], "--split", "test", "--out", score_out, "--attack-types", "DNS"]))
+    result = score_detect.score(
+        score_detect.parse_args(
+            [
+                "--checkpoint",
+                ckpt,
+                "--data",
+                fixture["ed"],
+                "--split",
+                "test",
+                "--out",
+                score_out,
+                "--attack-types",
+                "DNS",
+            ]
+        )
+    )
     meta = json.load(open(os.path.join(score_out, "score.json")))
     assert result == meta
     keep = ex[:, 4] == 0
     assert (meta["n"], meta["n_selected"], meta["attack_types"]) == (n, int(keep.sum()), ["DNS"])
     assert meta["mean_loss"] == pytest.approx(float(losses[keep].mean()), rel=1e-5)
-    assert np.allclose(np.fromfile(os.path.join(score_out, "survival.f32"), dtype="<f4").reshape(n, D), S, atol=1e-6)  # other batch size
+    assert np.allclose(
+        np.fromfile(os.path.join(score_out, "survival.f32"), dtype="<f4").reshape(n, D), S, atol=1e-6
+    )  # other batch size
 
     # Several splits in one process (the model loaded once): ROOT/<split>/, each the same as scored alone.
     root = str(tmp_path / "eval")
-    results = score_detect.score(score_detect.parse_args(["--checkpoint", ckpt, "--data", fixture["ed"], "--split", "test,valid,test", "--out-root", root]))
+    results = score_detect.score(
+        score_detect.parse_args(
+            ["--checkpoint", ckpt, "--data", fixture["ed"], "--split", "test,valid,test", "--out-root", root]
+        )
+    )
     assert list(results) == ["test", "valid"]  # each split once, in the order given
     for split in ("test", "valid"):
         meta = json.load(open(os.path.join(root, split, "score.json")))

@@ -26,10 +26,9 @@ import os
 import subprocess
 import sys
 
+import fixtures
 import pytest
 import torch
-
-import fixtures
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -48,13 +47,42 @@ def _records(output: str) -> list:
 
 def _train(launcher: list, data: str, save_dir: str, batch_size: int, extra=()) -> list:
     argv = launcher + [
-        os.path.join(BIN, "fairseq-train"), data,
-        "--user-dir", os.path.join(ROOT, "fairseq_plugins"),
-        "--task", "netflow_pretrain", "--arch", "netflowgen_tiny", "--criterion", "netflow_nll",
-        "--optimizer", "adam", "--lr", "1e-3", "--max-update", str(UPDATES), "--dropout", "0",
-        "--curriculum", "1000", "--required-batch-size-multiple", "1", "--seed", "3",
-        "--batch-size", str(batch_size), "--cpu", "--num-workers", "0",
-        "--log-format", "json", "--log-interval", "1", "--no-epoch-checkpoints", "--save-dir", save_dir,
+        os.path.join(BIN, "fairseq-train"),
+        data,
+        "--user-dir",
+        os.path.join(ROOT, "fairseq_plugins"),
+        "--task",
+        "netflow_pretrain",
+        "--arch",
+        "netflowgen_tiny",
+        "--criterion",
+        "netflow_nll",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "1e-3",
+        "--max-update",
+        str(UPDATES),
+        "--dropout",
+        "0",
+        "--curriculum",
+        "1000",
+        "--required-batch-size-multiple",
+        "1",
+        "--seed",
+        "3",
+        "--batch-size",
+        str(batch_size),
+        "--cpu",
+        "--num-workers",
+        "0",
+        "--log-format",
+        "json",
+        "--log-interval",
+        "1",
+        "--no-epoch-checkpoints",
+        "--save-dir",
+        save_dir,
         *extra,
     ]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
@@ -78,21 +106,33 @@ def runs(tmp_path_factory):
     data = str(tmp / "data")
     fixtures.make_dataset(data, "mixed", n_features=6, rows=4, minutes=400, window=16)  # 60 training windows
     one = _train([], data, str(tmp / "one"), 8)
-    two = _train([os.path.join(BIN, "torchrun"), "--standalone", "--nproc_per_node", "2"], data, str(tmp / "two"), 4, ["--distributed-backend", "gloo"])
-    half = _train([], data, str(tmp / "half"), 4)
+    two = _train(
+        [os.path.join(BIN, "torchrun"), "--standalone", "--nproc_per_node", "2"],
+        data,
+        str(tmp / "two"),
+        4,
+        ["--distributed-backend", "gloo"],
+    )
+    _train([], data, str(tmp / "half"), 4)  # read back from its folder
     return {"one": one, "two": two, "dirs": {k: str(tmp / k) for k in ("one", "two", "half")}}
 
 
 def test_two_processes_log_the_same_updates_as_one_with_the_doubled_batch(runs):
     one, two = runs["one"], runs["two"]
-    inner = lambda rs: [r for r in rs if "num_updates" in r]
+
+    def inner(rs):
+        return [r for r in rs if "num_updates" in r]
+
     assert [r["num_updates"] for r in inner(one)] == [str(u) for u in range(1, UPDATES + 1)]
     assert [r["num_updates"] for r in inner(two)] == [r["num_updates"] for r in inner(one)]
-    for a, b in zip(inner(one), inner(two)):
+    for a, b in zip(inner(one), inner(two), strict=True):
         assert a["bsz"] == b["bsz"] == "8"  # two ranks x 4 windows, reduced over both ranks
         assert abs(float(a["loss"]) - float(b["loss"])) <= 1e-4, (a, b)
         assert abs(float(a["gnorm"]) - float(b["gnorm"])) <= 1e-3, (a, b)
-    valid = lambda rs: [r for r in rs if "valid_loss" in r]
+
+    def valid(rs):
+        return [r for r in rs if "valid_loss" in r]
+
     assert len(valid(one)) == len(valid(two)) == 1  # validation when max_update stops the run
     assert abs(float(valid(one)[0]["valid_loss"]) - float(valid(two)[0]["valid_loss"])) <= 1e-4
 

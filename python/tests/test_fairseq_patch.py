@@ -10,7 +10,9 @@ from fairseq import options
 
 def _parse(*extra):
     parser = options.get_training_parser()
-    return options.parse_args_and_arch(parser, ["/nonexistent", "--task", "language_modeling", "--arch", "transformer_lm", *extra])
+    return options.parse_args_and_arch(
+        parser, ["/nonexistent", "--task", "language_modeling", "--arch", "transformer_lm", *extra]
+    )
 
 
 def test_bf16_does_not_imply_tpu():
@@ -19,4 +21,3 @@ def test_bf16_does_not_imply_tpu():
     args = _parse("--cpu", "--memory-efficient-bf16")
     assert args.bf16 and args.memory_efficient_bf16 and not args.tpu
     assert _parse("--tpu", "--bf16").tpu  # a TPU is still there for whoever asks for one
-

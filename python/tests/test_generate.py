@@ -6,11 +6,10 @@ import os
 import subprocess
 import sys
 
+import generate
 import numpy as np
 import pytest
 import torch
-
-import generate
 from conftest import ROOT
 from test_model import decoder, random_inputs
 
@@ -89,16 +88,22 @@ def test_temperature_near_zero_returns_the_argmax_bins_the_models_greedy_predict
     dec, hist, minutes, node, customer = setup(window=16, H=3)
     n = 12  # 3 + 12 <= 15: no re-prime, so one forward pass over the whole series checks every step
     greedy, _ = generate.sample_series(dec, hist, minutes, START, node, customer, n, temperature=0)
-    cold, _ = generate.sample_series(dec, hist, minutes, START, node, customer, n, temperature=1e-5, generator=torch.Generator().manual_seed(9))
+    cold, _ = generate.sample_series(
+        dec, hist, minutes, START, node, customer, n, temperature=1e-5, generator=torch.Generator().manual_seed(9)
+    )
     assert torch.equal(greedy, cold)
-    top1, _ = generate.sample_series(dec, hist, minutes, START, node, customer, n, top_k=1, generator=torch.Generator().manual_seed(2))
+    top1, _ = generate.sample_series(
+        dec, hist, minutes, START, node, customer, n, top_k=1, generator=torch.Generator().manual_seed(2)
+    )
     assert torch.equal(greedy, top1)
     seq = torch.cat([hist, greedy], dim=1)
     t = torch.from_numpy(generate.time_features(START, np.arange(100, 100 + 3 + n))).unsqueeze(0).expand(2, -1, 3)
     with torch.no_grad():
         logits, _ = dec(seq[:, :-1], t[:, :-1], node, customer)
     assert torch.equal(logits[:, 2:].argmax(-1), greedy)  # step t predicts minute t+1
-    hot, _ = generate.sample_series(dec, hist, minutes, START, node, customer, n, temperature=1.0, generator=torch.Generator().manual_seed(9))
+    hot, _ = generate.sample_series(
+        dec, hist, minutes, START, node, customer, n, temperature=1.0, generator=torch.Generator().manual_seed(9)
+    )
     assert not torch.equal(greedy, hot)  # the test can fail: plain sampling does leave the arg-max
 
 
@@ -118,13 +123,16 @@ def test_sampling_follows_the_probabilities_and_never_draws_a_masked_bin():
 def test_allowed_bins_follow_the_present_cutoffs():
     inf = np.inf
     cut = np.array([[[1.0, 2.0, 3.0], [5.0, inf, inf], [inf, inf, inf]]])  # 1 row, 3 features, K = 4
-    assert generate.allowed_bins(cut, 4).tolist() == [[[True, True, True, True], [True, True, False, True], [True, False, False, True]]]
+    assert generate.allowed_bins(cut, 4).tolist() == [
+        [[True, True, True, True], [True, True, False, True], [True, False, False, True]]
+    ]
 
 
 def run_cli(data, out, *extra):
     r = subprocess.run(
         [sys.executable, os.path.join(ROOT, "python", "generate.py"), "--init-arch", "netflowgen_tiny", "--data", data,
-         "--from", "300", "--minutes", "30", "--history", "10", "--rows-list", "0,2", "--seed", "4", "--out", out, *extra],
+         "--from", "300", "--minutes", "30", "--history", "10", "--rows-list", "0,2", "--seed", "4", "--out", out,
+         *extra],
         env=ENV, capture_output=True, text=True,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
@@ -135,7 +143,15 @@ def test_cli_writes_bins_and_sample_json_the_same_with_and_without_the_cache(shi
     lines = run_cli(shift_dataset, str(tmp_path / "a"))
     assert lines[-1]["event"] == "done" and lines[-1]["rows"] == 2 and lines[-1]["node_minutes_per_s"] > 0
     s = json.load(open(tmp_path / "a" / "sample.json"))
-    assert (s["rows"], s["minutes"], s["history"], s["context"], s["keep"], s["cache"], s["size"]) == ([0, 2], 30, 10, 15, 7, True, "2-2-32-64")
+    assert (s["rows"], s["minutes"], s["history"], s["context"], s["keep"], s["cache"], s["size"]) == (
+        [0, 2],
+        30,
+        10,
+        15,
+        7,
+        True,
+        "2-2-32-64",
+    )
     assert s["reprimes"] == 3  # contexts 10..15 (minutes 0-5), 7..15 (6-14), 7..15 (15-23), 7..12 (24-29)
     assert s["files"]["bins"]["shape"] == [2, 30, 4]
     bins = np.fromfile(tmp_path / "a" / "bins.u8", dtype=np.uint8)
@@ -148,8 +164,8 @@ def test_cli_writes_bins_and_sample_json_the_same_with_and_without_the_cache(shi
 
 def test_cli_names_what_is_wrong(shift_dataset, tmp_path):
     r = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "python", "generate.py"), "--init-arch", "netflowgen_tiny", "--data", shift_dataset,
-         "--from", "5", "--minutes", "3", "--history", "10", "--out", str(tmp_path / "x")],
+        [sys.executable, os.path.join(ROOT, "python", "generate.py"), "--init-arch", "netflowgen_tiny",
+         "--data", shift_dataset, "--from", "5", "--minutes", "3", "--history", "10", "--out", str(tmp_path / "x")],
         env=ENV, capture_output=True, text=True,
     )  # fmt: skip
     assert r.returncode == 1 and "history minutes -5..4 are not all in the dataset" in r.stderr

@@ -5,11 +5,11 @@ the same feature."""
 import math
 from argparse import Namespace
 
+import fixtures
 import numpy as np
 import pytest
 import torch
 
-import fixtures
 from fairseq_plugins.criterions.netflow_nll import nll_and_correct
 from fairseq_plugins.tasks.netflow_pretrain import NetflowPretrainConfig, NetflowPretrainTask
 

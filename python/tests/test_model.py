@@ -5,7 +5,6 @@ from argparse import Namespace
 import pytest
 import torch
 import torch.nn.functional as F
-
 from fairseq.models import ARCH_CONFIG_REGISTRY
 
 from fairseq_plugins.models.netflowgen import build_decoder
@@ -32,7 +31,12 @@ def test_embedding_sum_equals_one_hot_concat_then_linear():
     dec = decoder(n_features=Fe, n_bins=K)
     bins, time, node, customer = random_inputs(3, 7, Fe, K, 3, 2)
     one_hot = torch.cat(
-        [F.one_hot(bins, K).reshape(3, 7, Fe * K), F.one_hot(time[..., 0], 60), F.one_hot(time[..., 1], 24), F.one_hot(time[..., 2], 7)],
+        [
+            F.one_hot(bins, K).reshape(3, 7, Fe * K),
+            F.one_hot(time[..., 0], 60),
+            F.one_hot(time[..., 1], 24),
+            F.one_hot(time[..., 2], 7),
+        ],
         dim=-1,
     ).float()
     assert one_hot.shape[-1] == Fe * K + 91
@@ -40,7 +44,11 @@ def test_embedding_sum_equals_one_hot_concat_then_linear():
     with torch.no_grad():
         linear.weight.copy_(dec.input_weight.t())
         linear.bias.copy_(dec.input_bias)
-    expected = linear(one_hot) + (dec.node_embed(node) + dec.customer_embed(customer))[:, None] + dec.embed_positions.weight[:7][None]
+    expected = (
+        linear(one_hot)
+        + (dec.node_embed(node) + dec.customer_embed(customer))[:, None]
+        + dec.embed_positions.weight[:7][None]
+    )
     got = dec.embed(bins, time, node, customer)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
@@ -130,7 +138,12 @@ def test_parameter_counts_match_the_formula(arch, sizes):
 
 def test_architecture_sizes_can_be_overridden():
     dec = decoder("netflowgen_4_4_128_512", decoder_layers=2, decoder_embed_dim=64, decoder_attention_heads=8)
-    assert (len(dec.layers), dec.embed_dim, dec.layers[0].self_attn.num_heads, dec.layers[0].fc1.out_features) == (2, 64, 8, 512)
+    assert (len(dec.layers), dec.embed_dim, dec.layers[0].self_attn.num_heads, dec.layers[0].fc1.out_features) == (
+        2,
+        64,
+        8,
+        512,
+    )
     assert dec.layers[0].normalize_before  # pre-norm, as transformer_lm
     with pytest.raises(ValueError, match="not divisible"):
         decoder("netflowgen_tiny", decoder_attention_heads=3)
