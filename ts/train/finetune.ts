@@ -37,7 +37,7 @@ import {
   type ScoreSplit,
 } from './finetune-spec.js';
 import { BEST_CHECKPOINT, LAST_CHECKPOINT, RESULT_FILE, RUN_FILES, RUN_LOG, TRAIN_LOG, readRunLog } from './folder.js';
-import { runJob, type JobKind, type JobOptions, type JobResult } from './job.js';
+import { runJob, type JobKind, type JobOptions, type JobOutcome, type JobResult } from './job.js';
 import type { RunRecord } from './log.js';
 import {
   FINAL_CHECKPOINT,
@@ -108,10 +108,7 @@ export interface FinetuneOptions extends JobOptions {
   onRecord?: (r: RunRecord) => void;
 }
 
-export interface FinetuneOutcome {
-  runDir: string;
-  status: 'trained' | 'resumed' | 'skipped';
-  result: FinetuneResult;
+export interface FinetuneOutcome extends JobOutcome<FinetuneResult> {
   /** Splits scored now (not those already scored). */
   scored: string[];
 }
