@@ -12,14 +12,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { didYouMean } from '../common/suggest.js';
 import { packageRoot } from '../common/paths.js';
-import {
-  describeErrors,
-  getValidators,
-  mergeSpecs,
-  parseSetArgs,
-  readLayer as readSpecLayer,
-  SpecError,
-} from '../train/spec.js';
+import { mergeSpecs, parseSetArgs, readLayer as readSpecLayer, SpecError } from '../config/compose.js';
+import { describeErrors, getValidators } from '../config/validate.js';
 
 export const PRESET_SCHEMA = 'reproduce-preset.schema.json';
 export const TABLE_SCHEMA = 'reproduce-table.schema.json';
@@ -147,7 +141,7 @@ export interface TableSpec {
 
 // ---------------------------------------------------------------- schemas
 
-// Spec files are read, checked and composed by the same code as training specs (ts/train/spec.ts).
+// Spec files are read, checked and composed by the same code as training specs (ts/config/).
 
 // ---------------------------------------------------------------- composition
 
