@@ -14,7 +14,7 @@ import { promises as fsp, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { VERSION } from '../common/version.js';
-import type { OverrideLayer } from '../train/spec.js';
+import type { OverrideLayer } from '../config/compose.js';
 import { writeReport, REPORT_FILES } from '../report/write.js';
 import type { ReportPlan } from '../report/plan.js';
 import type { ReportData } from '../report/model.js';
