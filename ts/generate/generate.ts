@@ -23,7 +23,7 @@ import { BinnedDataset } from '../datasets/binned.js';
 import { runPythonScript } from '../bridge/python.js';
 import { isoToMinute, minuteToIso, SeriesStore, writeSeriesStore, type StoreNode } from '../serialize/store.js';
 import { lastPythonError } from '../train/log.js';
-import { BEST_CHECKPOINT, RunInterrupted, SPEC_FILE } from '../train/run.js';
+import { BEST_CHECKPOINT, RunInterrupted, SPEC_FILE } from '../train/folder.js';
 import {
   GENERATED_MANIFEST,
   GENERATED_SCHEMA,
