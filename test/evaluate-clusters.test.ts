@@ -12,19 +12,15 @@ import {
   type MetricName,
   type RunOutcomes,
 } from '../ts/evaluate/uncertainty.js';
+import { drawRun as drawOutcomes } from './helpers/outcomes.js';
 
-function drawRun(rng: Rng, n: number, p: number, q: number): RunOutcomes {
-  const label = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
-  const detected = label.map((y) => (rng.float() < (y ? p : q) ? 1 : 0));
-  return {
-    index: label.map((_, i) => i),
-    label,
-    detected,
-    effectiveness: detected.map((d, i) => (label[i] ? d * (0.3 + 0.6 * rng.float()) : 0)),
-    overhead: detected.map((d, i) => (label[i] ? 0 : d * 0.2 * rng.float())),
-    customer: label.map((_, i) => i % 5),
-  };
-}
+/** A run with random effectiveness and overhead (helpers/outcomes.ts), 5 customers. */
+const drawRun = (rng: Rng, n: number, p: number, q: number): RunOutcomes =>
+  drawOutcomes(rng, n, p, q, {
+    customers: 5,
+    effectiveness: () => 0.3 + 0.6 * rng.float(),
+    overhead: () => 0.2 * rng.float(),
+  });
 
 /** Each example repeated k times in a row, the copies one cluster. */
 function copies(o: RunOutcomes, k: number): RunOutcomes {

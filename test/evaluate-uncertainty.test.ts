@@ -12,20 +12,11 @@ import {
   weightedMetric,
   type RunOutcomes,
 } from '../ts/evaluate/uncertainty.js';
+import { drawRun as drawOutcomes } from './helpers/outcomes.js';
 
-/** n examples, half attacks; each detected with probability p (attacks) / q (non-attacks). */
-function drawRun(rng: Rng, n: number, p: number, q: number): RunOutcomes {
-  const label = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
-  const detected = label.map((y) => (rng.float() < (y ? p : q) ? 1 : 0));
-  return {
-    index: label.map((_, i) => i),
-    label,
-    detected,
-    effectiveness: detected.map((d, i) => (label[i] ? d * 0.8 : 0)),
-    overhead: detected.map((d, i) => (label[i] ? 0 : d * 0.1)),
-    customer: label.map((_, i) => i % 7),
-  };
-}
+/** n examples, half attacks (helpers/outcomes.ts); a detected attack's effectiveness 0.8, a false alarm's overhead 0.1; 7 customers. */
+const drawRun = (rng: Rng, n: number, p: number, q: number): RunOutcomes =>
+  drawOutcomes(rng, n, p, q, { customers: 7, effectiveness: () => 0.8, overhead: () => 0.1 });
 
 describe('evaluate/uncertainty: bootstrap over examples and seeds', () => {
   it('computes the weighted metrics by their formulas', () => {
