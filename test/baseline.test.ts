@@ -62,12 +62,13 @@ describe('baseline: bigram with add-one smoothing (known answers)', () => {
   });
 });
 
+/** The hand-made store of the command's test: 2 nodes x T minutes x F features. */
+const [F, T] = [FEATURE_NAMES.length, 240];
+
 describe('baseline: netflowgen baseline on a binned dataset', function () {
   this.timeout(60_000);
   const tmp = tempDir('netflowgen-baseline-');
   after(() => tmp.cleanup());
-  const F = FEATURE_NAMES.length;
-  const T = 240;
   const dataset = join(tmp.dir, 'ds');
 
   before(async () => {

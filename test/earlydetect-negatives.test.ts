@@ -5,12 +5,11 @@ import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { buildBinnedDataset } from '../ts/datasets/build.js';
 import { buildEarlyDetect, type EarlyDetectManifest } from '../ts/earlydetect/build.js';
 import { buildChain } from '../ts/reproduce/chain.js';
 import { loadPreset, selectTables } from '../ts/reproduce/config.js';
-import { serialize } from '../ts/serialize/serialize.js';
-import { synth, type SynthManifest } from '../ts/synth/index.js';
+import type { SynthManifest } from '../ts/synth/index.js';
+import { makeDetectChain } from './helpers/detect-chain.js';
 import { tempDir } from './helpers/tmp.js';
 
 const SPLITS = ['train', 'valid', 'test'] as const;
@@ -62,34 +61,15 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
   };
 
   before(async () => {
-    sm = await synth({
-      out: p('synth'),
-      preset: 'tiny',
-      nodes: 6,
-      customers: 2,
-      minutes: 1440,
-      attacks: 60,
-      missedShare: 0.6,
-      splits: [0.5, 0.25, 0.25],
-      progress: false,
-    });
-    await serialize({ inputs: [p('synth/flows')], nodes: p('synth/nodes.csv'), out: p('store') });
-    await buildBinnedDataset({
-      store: p('store'),
-      out: p('binned'),
-      windowLength: 64,
-      split: '0.5,0.25,0.25',
-      minActive: 0.3,
-      unseen: true,
-      alerts: p('synth/alerts.jsonl'),
-    });
+    // alerts only (the default negatives): the chain's own EarlyDetect dataset
+    const options = { nodes: 6, customers: 2, days: 1, attacks: 60, missedShare: 0.6, unseen: 2 };
+    ({ synth: sm, manifest: byAlerts } = await makeDetectChain(tmp.dir, options));
     const common = {
       dataset: p('binned'),
       alerts: p('synth/alerts.jsonl'),
       groundTruth: p('synth/ground-truth.jsonl'),
       unseenExamples: 2,
     };
-    byAlerts = await buildEarlyDetect({ ...common, out: p('ed-alerts') });
     byTruth = await buildEarlyDetect({ ...common, out: p('ed-truth'), negatives: 'ground-truth' });
   });
 
@@ -106,8 +86,8 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
   it("default 'alerts': some negatives overlap a true attack, and the manifest's counts equal a count from the ground truth file", () => {
     expect(byAlerts.negatives).to.equal('alerts');
     const o = byAlerts.negativesOverlappingTrueAttacks!;
-    expect(o).to.deep.equal(independentCount(p('ed-alerts')));
-    expect(byAlerts.negativesTrueAttackInDetectionWindow).to.deep.equal(independentCount(p('ed-alerts'), true));
+    expect(o).to.deep.equal(independentCount(p('earlydetect')));
+    expect(byAlerts.negativesTrueAttackInDetectionWindow).to.deep.equal(independentCount(p('earlydetect'), true));
     expect(o.train + o.valid + o.test).to.be.greaterThan(0);
     // still clear of every alert of the node (30 minutes around), and masks of negatives all zero
     const ds = JSON.parse(readFileSync(p('binned/manifest.json'), 'utf8')) as {
@@ -121,8 +101,8 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
     const minute = (iso: string) => Date.parse(iso) / 60_000 - Date.parse(ds.firstMinute) / 60_000;
     const D = byAlerts.detectLength;
     for (const s of SPLITS) {
-      const mask = readFileSync(p(`ed-alerts/${s}.mask.u8`));
-      examples(p('ed-alerts'), s).forEach(([row, start, label], i) => {
+      const mask = readFileSync(p(`earlydetect/${s}.mask.u8`));
+      examples(p('earlydetect'), s).forEach(([row, start, label], i) => {
         if (label !== 0) return;
         for (const a of alerts.filter((x) => x.victim === ds.nodes[row].address))
           expect(start + 64 <= minute(a.start) - 30 || start >= minute(a.end) + 1 + 30, `${s} example ${i}`).to.equal(
@@ -156,7 +136,7 @@ describe('earlydetect: negatives avoid alerts only, or the ground truth too', fu
     });
     for (const s of SPLITS)
       expect(
-        readFileSync(p(`ed-alerts2/${s}.examples.i32`)).equals(readFileSync(p(`ed-alerts/${s}.examples.i32`))),
+        readFileSync(p(`ed-alerts2/${s}.examples.i32`)).equals(readFileSync(p(`earlydetect/${s}.examples.i32`))),
       ).to.equal(true);
     expect(again.alerts).to.deep.equal(byAlerts.alerts);
   });

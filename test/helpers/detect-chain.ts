@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { buildBinnedDataset } from '../../ts/datasets/build.js';
 import { buildEarlyDetect, type EarlyDetectManifest } from '../../ts/earlydetect/build.js';
 import { serialize } from '../../ts/serialize/serialize.js';
-import { synth } from '../../ts/synth/index.js';
+import { synth, type SynthManifest } from '../../ts/synth/index.js';
 
 export interface DetectChain {
+  /** What synth wrote (DIR/synth: flows, nodes.csv, alerts.jsonl, ground-truth.jsonl). */
+  synth: SynthManifest;
   binned: string;
   earlyDetect: string;
   manifest: EarlyDetectManifest;
@@ -20,7 +22,10 @@ export async function makeDetectChain(
   dir: string,
   opts: {
     nodes?: number;
+    customers?: number;
     days?: number;
+    /** Share of true attacks the defense missed (no alert), synth's --missed-share. */
+    missedShare?: number;
     attacks?: number;
     window?: number;
     features?: 'full' | 'light';
@@ -29,11 +34,12 @@ export async function makeDetectChain(
 ): Promise<DetectChain> {
   const p = (n: string) => join(dir, n);
   const split = '0.5,0.25,0.25';
-  await synth({
+  const made = await synth({
     out: p('synth'),
     preset: 'tiny',
     nodes: opts.nodes ?? 14,
-    customers: 4,
+    customers: opts.customers ?? 4,
+    ...(opts.missedShare !== undefined ? { missedShare: opts.missedShare } : {}),
     minutes: (opts.days ?? 3) * 1440,
     attacks: opts.attacks ?? 48,
     splits: [0.5, 0.25, 0.25],
@@ -57,5 +63,5 @@ export async function makeDetectChain(
     out: p('earlydetect'),
     unseenExamples: opts.unseen ?? 4,
   });
-  return { binned: p('binned'), earlyDetect: p('earlydetect'), manifest };
+  return { synth: made, binned: p('binned'), earlyDetect: p('earlydetect'), manifest };
 }
