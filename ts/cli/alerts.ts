@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { ALERT_COLUMN_NAMES, convertAlerts } from '../earlydetect/convert.js';
-import { run } from './util.js';
+import { QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
   input: string;
@@ -43,7 +43,7 @@ export const alertsConvertCommand: CommandModule<object, Args> = {
         default: 0,
         describe: 'hours to add to times without a zone to reach UTC',
       })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('quiet', QUIET_OPTION)
       .example(
         '$0 alerts-convert -i defense-export.csv -n nodes.csv -o alerts.jsonl',
         'columns found by name (victim/target/dst_ip, start/begin, end/stop, packets, bytes, type ...)',
@@ -52,38 +52,37 @@ export const alertsConvertCommand: CommandModule<object, Args> = {
         '$0 alerts-convert -i export.csv -o alerts.jsonl --map victim=protected_ip --map reported_packets=pps_total',
         'name the columns the export calls otherwise',
       ),
-  handler: (a) =>
-    run(async () => {
-      const map: Record<string, string> = {};
-      for (const m of a.map ?? []) {
-        const eq = m.indexOf('=');
-        if (eq <= 0) throw new Error(`--map ${m}: expected field=column`);
-        map[m.slice(0, eq).trim()] = m.slice(eq + 1).trim();
-      }
-      const r = await convertAlerts({
-        input: a.input,
-        output: a.out,
-        nodes: a.nodes,
-        map,
-        utcOffsetHours: a['utc-offset'],
-      });
-      if (a.quiet) return;
-      const types = Object.entries(r.byType)
-        .filter(([, n]) => n > 0)
-        .map(([t, n]) => `${t} ${n}`)
-        .join(', ');
-      const other = Object.entries(r.otherNames)
-        .map(([t, n]) => `${t} ${n}`)
-        .join(', ');
-      process.stdout.write(
-        `wrote ${a.out}: ${r.alerts} alerts (${types || 'none'}) from columns ${Object.entries(r.columns)
-          .map(([f, c]) => `${f}=${c}`)
-          .join(', ')}\n`,
+  handler: runCommand(async (a) => {
+    const map: Record<string, string> = {};
+    for (const m of a.map ?? []) {
+      const eq = m.indexOf('=');
+      if (eq <= 0) throw new Error(`--map ${m}: expected field=column`);
+      map[m.slice(0, eq).trim()] = m.slice(eq + 1).trim();
+    }
+    const r = await convertAlerts({
+      input: a.input,
+      output: a.out,
+      nodes: a.nodes,
+      map,
+      utcOffsetHours: a['utc-offset'],
+    });
+    if (a.quiet) return;
+    const types = Object.entries(r.byType)
+      .filter(([, n]) => n > 0)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ');
+    const other = Object.entries(r.otherNames)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ');
+    process.stdout.write(
+      `wrote ${a.out}: ${r.alerts} alerts (${types || 'none'}) from columns ${Object.entries(r.columns)
+        .map(([f, c]) => `${f}=${c}`)
+        .join(', ')}\n`,
+    );
+    if (other) process.stdout.write(`  as 'other': ${other}\n`);
+    if (r.notInInventory)
+      process.stderr.write(
+        `warning: ${r.notInInventory} alerts name a victim that is not a node of ${a.nodes}: detect-dataset will drop them (unknown_victim)\n`,
       );
-      if (other) process.stdout.write(`  as 'other': ${other}\n`);
-      if (r.notInInventory)
-        process.stderr.write(
-          `warning: ${r.notInInventory} alerts name a victim that is not a node of ${a.nodes}: detect-dataset will drop them (unknown_victim)\n`,
-        );
-    }),
+  }),
 };

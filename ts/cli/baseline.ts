@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { formatBigram, runBigram } from '../baseline/run.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, QUIET_OPTION, DATASET_OPTION, runCommand } from './util.js';
 
 interface Args {
   dataset: string;
@@ -16,12 +16,7 @@ export const baselineCommand: CommandModule<object, Args> = {
     'Fit the bigram baseline (Table 4) on the training windows of a binned dataset and score it on the validation windows',
   builder: (y) =>
     y
-      .option('dataset', {
-        alias: 'd',
-        type: 'string',
-        demandOption: true,
-        describe: 'binned dataset folder (netflowgen bin)',
-      })
+      .option('dataset', DATASET_OPTION)
       .option('split', {
         type: 'string',
         choices: ['valid', 'test'] as const,
@@ -34,21 +29,20 @@ export const baselineCommand: CommandModule<object, Args> = {
         describe: 'one bigram table per node and feature instead of per feature pooled over nodes',
       })
       .option('out', { alias: 'o', type: 'string', describe: 'JSON result file (default DATASET/bigram.<split>.json)' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('quiet', QUIET_OPTION)
       .example('$0 baseline -d dataset', 'pooled bigram, validation loss, perplexity and accuracy per feature group')
       .example('$0 baseline -d dataset --per-node -o runs/bigram-per-node.json', 'one table per node'),
-  handler: (a) =>
-    run(async () => {
-      const { result, out } = await runBigram({
-        dataset: a.dataset,
-        split: a.split,
-        perNode: a['per-node'],
-        out: a.out,
-        signal: interruptSignal(),
-      });
-      if (a.quiet) return;
-      process.stdout.write(
-        `${formatBigram(result, result.perNode ? 'Bigram (per node)' : 'Bigram (pooled)')}wrote ${out}\n`,
-      );
-    }),
+  handler: runCommand(async (a) => {
+    const { result, out } = await runBigram({
+      dataset: a.dataset,
+      split: a.split,
+      perNode: a['per-node'],
+      out: a.out,
+      signal: interruptSignal(),
+    });
+    if (a.quiet) return;
+    process.stdout.write(
+      `${formatBigram(result, result.perNode ? 'Bigram (per node)' : 'Bigram (pooled)')}wrote ${out}\n`,
+    );
+  }),
 };

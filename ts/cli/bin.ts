@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { buildBinnedDataset } from '../datasets/build.js';
 import { formatTable1 } from '../splits/summary.js';
 import { formatTable7 } from '../unseen/report.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, FORCE_OPTION, QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
   store: string;
@@ -67,13 +67,8 @@ export const binCommand: CommandModule<object, Args> = {
           'add the filtered-out nodes of kept customers as unseen rows, mapped to their nearest training node (SPEC §4)',
       })
       .option('alerts', { type: 'string', describe: 'alert feed (JSON lines), to count the attacks of Table 7' })
-      .option('force', {
-        type: 'boolean',
-        default: false,
-        describe:
-          'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced',
-      })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('force', FORCE_OPTION)
+      .option('quiet', QUIET_OPTION)
       .example('$0 bin -s store -o dataset', "all 86 features, 10 bins, the paper's 72/8/20 split, 512-minute windows")
       .example(
         '$0 bin -s store -o light --features light --window 128 --split 0.6,0.2,0.2',
@@ -83,29 +78,28 @@ export const binCommand: CommandModule<object, Args> = {
         '$0 bin -s store -o dataset --min-active 0.05 --exclude-customers big1 big2 --top-k 520 --unseen --alerts alerts.jsonl',
         'filtered like the paper, with unseen nodes and Table 7',
       ),
-  handler: (a) =>
-    run(async () => {
-      const { manifest: m, unseen } = await buildBinnedDataset({
-        store: a.store,
-        out: a.out,
-        features: a.features,
-        nBins: a.bins,
-        split: a.split,
-        windowLength: a.window,
-        minActive: a['min-active'],
-        excludeCustomers: a['exclude-customers']?.flatMap((c) => c.split(',')).filter(Boolean),
-        topK: a['top-k'],
-        unseen: a.unseen,
-        alerts: a.alerts,
-        force: a.force,
-        signal: interruptSignal(),
-      });
-      if (a.quiet) return;
-      process.stdout.write(
-        `wrote ${a.out}: ${m.nodes.length} rows (${m.nodeIds} training nodes, ${m.unseen.rows} unseen) x ${m.minutes} minutes x ${m.features.length} features, ${m.nBins} bins\n\n` +
-          `Table 1 (pre-training data)\n${formatTable1(m.table1)}`,
-      );
-      if (m.unseen.included)
-        process.stdout.write(`\nTable 7 (unseen nodes by nearest training node)\n${formatTable7(unseen.table7)}`);
-    }),
+  handler: runCommand(async (a) => {
+    const { manifest: m, unseen } = await buildBinnedDataset({
+      store: a.store,
+      out: a.out,
+      features: a.features,
+      nBins: a.bins,
+      split: a.split,
+      windowLength: a.window,
+      minActive: a['min-active'],
+      excludeCustomers: a['exclude-customers']?.flatMap((c) => c.split(',')).filter(Boolean),
+      topK: a['top-k'],
+      unseen: a.unseen,
+      alerts: a.alerts,
+      force: a.force,
+      signal: interruptSignal(),
+    });
+    if (a.quiet) return;
+    process.stdout.write(
+      `wrote ${a.out}: ${m.nodes.length} rows (${m.nodeIds} training nodes, ${m.unseen.rows} unseen) x ${m.minutes} minutes x ${m.features.length} features, ${m.nBins} bins\n\n` +
+        `Table 1 (pre-training data)\n${formatTable1(m.table1)}`,
+    );
+    if (m.unseen.included)
+      process.stdout.write(`\nTable 7 (unseen nodes by nearest training node)\n${formatTable7(unseen.table7)}`);
+  }),
 };

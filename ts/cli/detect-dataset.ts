@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { ATTACK_TYPES, type AttackType } from '../splits/alerts.js';
 import { buildEarlyDetect, DEFAULT_MATCH_FEATURES, NEGATIVES_MODES, type NegativesMode } from '../earlydetect/build.js';
 import { formatTable2 } from '../earlydetect/summary.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, FORCE_OPTION, QUIET_OPTION, DATASET_OPTION, runCommand } from './util.js';
 
 interface Args {
   dataset: string;
@@ -49,12 +49,7 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
     'Build the EarlyDetect examples (attack and non-attack windows per alert, CUSUM onsets) from alerts and a binned dataset',
   builder: (y) =>
     y
-      .option('dataset', {
-        alias: 'd',
-        type: 'string',
-        demandOption: true,
-        describe: 'binned dataset folder (netflowgen bin)',
-      })
+      .option('dataset', DATASET_OPTION)
       .option('store', {
         alias: 's',
         type: 'string',
@@ -137,13 +132,8 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
         describe: 'non-attack examples from unseen rows per validation and test split (paper §7.1)',
       })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the window choices' })
-      .option('force', {
-        type: 'boolean',
-        default: false,
-        describe:
-          'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced',
-      })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('force', FORCE_OPTION)
+      .option('quiet', QUIET_OPTION)
       .example(
         '$0 detect-dataset -d dataset -a alerts.jsonl -o earlydetect',
         'all alert types, CUSUM onsets, 512-minute examples',
@@ -160,56 +150,55 @@ export const detectDatasetCommand: CommandModule<object, Args> = {
         '$0 detect-dataset -d dataset -a synth/alerts.jsonl -g synth/ground-truth.jsonl -o ed --negatives ground-truth',
         'non-attack examples clear of every true attack too, not only of the alerts',
       ),
-  handler: (a) =>
-    run(async () => {
-      const placement = a.placement === 'random' ? 'random' : Number(a.placement);
-      const types = a['attack-types'].flatMap((t) => t.split(',')).filter(Boolean);
-      for (const t of types)
-        if (!ATTACK_TYPES.includes(t as AttackType))
-          throw new Error(`--attack-types: unknown type '${t}' (one of ${ATTACK_TYPES.join(', ')})`);
-      const m = await buildEarlyDetect({
-        dataset: a.dataset,
-        store: a.store,
-        alerts: a.alerts,
-        groundTruth: a['ground-truth'],
-        out: a.out,
-        windowLength: a.window,
-        detectLength: a.detect,
-        attackTypes: types as AttackType[],
-        matchFeatures: parseMatch(a['match-feature']),
-        cusum: {
-          k: a['cusum-k'],
-          h: a['cusum-h'],
-          baseline: a['cusum-baseline'],
-          minSigma: a['cusum-min-sigma'],
-          ...(a['cusum-lookback'] !== undefined ? { lookback: a['cusum-lookback'] } : {}),
-        },
-        ratio: a.ratio,
-        margin: a.margin,
-        negatives: a.negatives,
-        placement,
-        onset: a.onset,
-        unseenExamples: a['unseen-examples'],
-        seed: a.seed,
-        force: a.force,
-        signal: interruptSignal(),
-      });
-      if (a.quiet) return;
-      const dropped = Object.entries(m.dropped)
-        .filter(([, n]) => n > 0)
-        .map(([r, n]) => `${n} ${r}`)
-        .join(', ');
-      let text = `wrote ${a.out}: ${m.alerts.length} of ${m.alertsRead} alerts kept${dropped ? ` (dropped: ${dropped})` : ''}\n\nTable 2 (EarlyDetect)\n${formatTable2(m.table2, m.selectedAttackTypes as AttackType[])}`;
-      const e = m.onsetError;
-      const o = m.negativesOverlappingTrueAttacks;
-      const od = m.negativesTrueAttackInDetectionWindow;
-      text += `\nnon-attack examples avoid ${m.negatives === 'ground-truth' ? 'alerts and true attacks' : 'alerts only'} (--negatives ${m.negatives})`;
-      text +=
-        o && od
-          ? `; overlapping a true attack: ${(['train', 'valid', 'test'] as const).map((s) => `${s} ${o[s]} (${od[s]} in the detection window)`).join(', ')}\n`
-          : '\n';
-      if (e)
-        text += `\nCUSUM onset vs true onset (${e.count} alerts, ${e.noAlarm} without alarm): mean error ${e.meanSigned.toFixed(2)} min, mean |error| ${e.meanAbs.toFixed(2)}, median |error| ${e.medianAbs}, exact ${(100 * e.exact).toFixed(1)}%, within 1 min ${(100 * e.within1).toFixed(1)}%, within 5 min ${(100 * e.within5).toFixed(1)}%\n`;
-      process.stdout.write(text);
-    }),
+  handler: runCommand(async (a) => {
+    const placement = a.placement === 'random' ? 'random' : Number(a.placement);
+    const types = a['attack-types'].flatMap((t) => t.split(',')).filter(Boolean);
+    for (const t of types)
+      if (!ATTACK_TYPES.includes(t as AttackType))
+        throw new Error(`--attack-types: unknown type '${t}' (one of ${ATTACK_TYPES.join(', ')})`);
+    const m = await buildEarlyDetect({
+      dataset: a.dataset,
+      store: a.store,
+      alerts: a.alerts,
+      groundTruth: a['ground-truth'],
+      out: a.out,
+      windowLength: a.window,
+      detectLength: a.detect,
+      attackTypes: types as AttackType[],
+      matchFeatures: parseMatch(a['match-feature']),
+      cusum: {
+        k: a['cusum-k'],
+        h: a['cusum-h'],
+        baseline: a['cusum-baseline'],
+        minSigma: a['cusum-min-sigma'],
+        ...(a['cusum-lookback'] !== undefined ? { lookback: a['cusum-lookback'] } : {}),
+      },
+      ratio: a.ratio,
+      margin: a.margin,
+      negatives: a.negatives,
+      placement,
+      onset: a.onset,
+      unseenExamples: a['unseen-examples'],
+      seed: a.seed,
+      force: a.force,
+      signal: interruptSignal(),
+    });
+    if (a.quiet) return;
+    const dropped = Object.entries(m.dropped)
+      .filter(([, n]) => n > 0)
+      .map(([r, n]) => `${n} ${r}`)
+      .join(', ');
+    let text = `wrote ${a.out}: ${m.alerts.length} of ${m.alertsRead} alerts kept${dropped ? ` (dropped: ${dropped})` : ''}\n\nTable 2 (EarlyDetect)\n${formatTable2(m.table2, m.selectedAttackTypes as AttackType[])}`;
+    const e = m.onsetError;
+    const o = m.negativesOverlappingTrueAttacks;
+    const od = m.negativesTrueAttackInDetectionWindow;
+    text += `\nnon-attack examples avoid ${m.negatives === 'ground-truth' ? 'alerts and true attacks' : 'alerts only'} (--negatives ${m.negatives})`;
+    text +=
+      o && od
+        ? `; overlapping a true attack: ${(['train', 'valid', 'test'] as const).map((s) => `${s} ${o[s]} (${od[s]} in the detection window)`).join(', ')}\n`
+        : '\n';
+    if (e)
+      text += `\nCUSUM onset vs true onset (${e.count} alerts, ${e.noAlarm} without alarm): mean error ${e.meanSigned.toFixed(2)} min, mean |error| ${e.meanAbs.toFixed(2)}, median |error| ${e.medianAbs}, exact ${(100 * e.exact).toFixed(1)}%, within 1 min ${(100 * e.within1).toFixed(1)}%, within 5 min ${(100 * e.within5).toFixed(1)}%\n`;
+    process.stdout.write(text);
+  }),
 };

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_BOUNDS, defaultOut, evaluateDetect, type EvalSplit } from '../evaluate/evaluate.js';
 import { DEFAULT_OVERHEAD_BUDGET } from '../evaluate/metrics.js';
 import { trainInterruptSignal } from './pretrain.js';
-import { run } from './util.js';
+import { runCommand } from './util.js';
 
 interface Args {
   runs: string[];
@@ -87,21 +87,20 @@ export const evaluateDetectCommand: CommandModule<object, Args> = {
         '$0 evaluate-detect runs/netflowgen-dns runs/tf-dns runs/ms-lstm-dns --bounds 0.8',
         'Table 6 for DNS attacks',
       ) as unknown as Argv<Args>,
-  handler: (a) =>
-    run(async () => {
-      const bounds = parseBounds(a.bounds);
-      const out = resolve(a.out ?? defaultOut(a.runs));
-      const { markdown, files } = await evaluateDetect(a.runs, {
-        out,
-        bounds,
-        tableBound: a['table-bound'],
-        split: a.split,
-        selectSplit: a['select-split'],
-        budget: a.budget,
-        score: a.score,
-        threads: a.threads,
-        signal: trainInterruptSignal(),
-      });
-      process.stdout.write(`${markdown}\nwrote ${files.md} and ${files.json}\n`);
-    }),
+  handler: runCommand(async (a) => {
+    const bounds = parseBounds(a.bounds);
+    const out = resolve(a.out ?? defaultOut(a.runs));
+    const { markdown, files } = await evaluateDetect(a.runs, {
+      out,
+      bounds,
+      tableBound: a['table-bound'],
+      split: a.split,
+      selectSplit: a['select-split'],
+      budget: a.budget,
+      score: a.score,
+      threads: a.threads,
+      signal: trainInterruptSignal(),
+    });
+    process.stdout.write(`${markdown}\nwrote ${files.md} and ${files.json}\n`);
+  }),
 };

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { evaluateGeneration, generationTable } from '../generate/evaluate.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, runCommand } from './util.js';
 
 interface Args {
   models: string[];
@@ -85,29 +85,28 @@ export const evaluateGenerationCommand: CommandModule<object, Args> = {
       })
       .example('$0 evaluate-generation runs/tiny -o out/generation', 'the test split of every training node (up to 64)')
       .example('$0 evaluate-generation out/tiny/runs/table10/* -o gen --max-nodes 16', 'several models in one table'),
-  handler: (a) =>
-    run(async () => {
-      const { result, files } = await evaluateGeneration({
-        models: a.models,
-        out: a.out,
-        dataset: a.dataset,
-        nodes: a.nodes?.map(String),
-        maxNodes: a['max-nodes'],
-        split: a.split,
-        from: a.from,
-        minutes: a.minutes,
-        history: a.history,
-        temperature: a.temperature,
-        topK: a['top-k'],
-        seed: a.seed,
-        cache: a.cache,
-        batchSize: a['batch-size'],
-        device: a.device,
-        threads: a.threads,
-        plot: { nodes: a['plot-nodes'], feature: a['plot-feature'], minutes: a['plot-minutes'] },
-        force: a.force,
-        signal: interruptSignal(),
-      });
-      process.stdout.write(`${generationTable(result)}\nwrote ${files.md} and ${files.json}\n`);
-    }),
+  handler: runCommand(async (a) => {
+    const { result, files } = await evaluateGeneration({
+      models: a.models,
+      out: a.out,
+      dataset: a.dataset,
+      nodes: a.nodes?.map(String),
+      maxNodes: a['max-nodes'],
+      split: a.split,
+      from: a.from,
+      minutes: a.minutes,
+      history: a.history,
+      temperature: a.temperature,
+      topK: a['top-k'],
+      seed: a.seed,
+      cache: a.cache,
+      batchSize: a['batch-size'],
+      device: a.device,
+      threads: a.threads,
+      plot: { nodes: a['plot-nodes'], feature: a['plot-feature'], minutes: a['plot-minutes'] },
+      force: a.force,
+      signal: interruptSignal(),
+    });
+    process.stdout.write(`${generationTable(result)}\nwrote ${files.md} and ${files.json}\n`);
+  }),
 };

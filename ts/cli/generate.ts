@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { generate } from '../generate/generate.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, runCommand } from './util.js';
 
 interface Args {
   model: string;
@@ -103,37 +103,36 @@ export const generateCommand: CommandModule<object, Args> = {
         'two nodes, cold start, cooler sampling',
       )
       .example('$0 inspect gen/store', 'the generated values, like any series store'),
-  handler: (a) =>
-    run(async () => {
-      const m = await generate({
-        model: a.model,
-        checkpoint: a.checkpoint,
-        dataset: a.dataset,
-        store: a.values ? a.store : false,
-        nodes: a.nodes?.map(String),
-        from: a.from,
-        minutes: a.minutes,
-        historyFrom: a['history-from'],
-        temperature: a.temperature,
-        topK: a['top-k'],
-        seed: a.seed,
-        cache: a.cache,
-        keep: a.keep,
-        batchSize: a['batch-size'],
-        device: a.device,
-        threads: a.threads,
-        out: a.out,
-        force: a.force,
-        signal: interruptSignal(),
-        log: a.quiet ? undefined : (s) => process.stderr.write(`${s}\n`),
-      });
-      if (a.quiet) return;
-      const rate = m.timing.nodeMinutesPerSecond;
-      process.stdout.write(
-        `wrote ${a.out}: ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}, ` +
-          `${m.history.cold ? 'cold start' : `${m.history.minutes} real minutes of history`}; ` +
-          `${rate ? Math.round(rate).toLocaleString('en-US') : '?'} node-minutes/s (${m.sampling.cache ? 'cached' : 'no cache'}, ${m.sampling.device})` +
-          `${m.files.store ? `; values in ${a.out}/store` : ''}${m.values.fallbacks ? ` (${m.values.fallbacks} drawn uniformly in their bin)` : ''}\n`,
-      );
-    }),
+  handler: runCommand(async (a) => {
+    const m = await generate({
+      model: a.model,
+      checkpoint: a.checkpoint,
+      dataset: a.dataset,
+      store: a.values ? a.store : false,
+      nodes: a.nodes?.map(String),
+      from: a.from,
+      minutes: a.minutes,
+      historyFrom: a['history-from'],
+      temperature: a.temperature,
+      topK: a['top-k'],
+      seed: a.seed,
+      cache: a.cache,
+      keep: a.keep,
+      batchSize: a['batch-size'],
+      device: a.device,
+      threads: a.threads,
+      out: a.out,
+      force: a.force,
+      signal: interruptSignal(),
+      log: a.quiet ? undefined : (s) => process.stderr.write(`${s}\n`),
+    });
+    if (a.quiet) return;
+    const rate = m.timing.nodeMinutesPerSecond;
+    process.stdout.write(
+      `wrote ${a.out}: ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}, ` +
+        `${m.history.cold ? 'cold start' : `${m.history.minutes} real minutes of history`}; ` +
+        `${rate ? Math.round(rate).toLocaleString('en-US') : '?'} node-minutes/s (${m.sampling.cache ? 'cached' : 'no cache'}, ${m.sampling.device})` +
+        `${m.files.store ? `; values in ${a.out}/store` : ''}${m.values.fallbacks ? ` (${m.values.fallbacks} drawn uniformly in their bin)` : ''}\n`,
+    );
+  }),
 };

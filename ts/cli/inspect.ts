@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { canonicalAddress } from '../serialize/inventory.js';
 import { findNode, nodeCsvRows, nodeSummary, storeSummary } from '../inspect/inspect.js';
 import { SeriesStore } from '../serialize/store.js';
-import { run } from './util.js';
+import { runCommand } from './util.js';
 
 interface Args {
   store: string;
@@ -35,26 +35,25 @@ export const inspectCommand: CommandModule<object, Args> = {
         if (a.csv && !a.node) throw new Error('--csv needs --node');
         return true;
       }),
-  handler: (a) =>
-    run(async () => {
-      const store = SeriesStore.open(a.store);
-      if (!a.node) {
-        process.stdout.write(storeSummary(store, a.top) + '\n');
-        return;
+  handler: runCommand(async (a) => {
+    const store = SeriesStore.open(a.store);
+    if (!a.node) {
+      process.stdout.write(storeSummary(store, a.top) + '\n');
+      return;
+    }
+    const id = findNode(store, a.node, canonicalAddress);
+    if (!a.csv) {
+      process.stdout.write(nodeSummary(store, id) + '\n');
+      return;
+    }
+    let buf = '';
+    for (const row of nodeCsvRows(store, id, { features: a.features, from: a.from, to: a.to })) {
+      buf += row + '\n';
+      if (buf.length > 1 << 16) {
+        if (!process.stdout.write(buf)) await new Promise((r) => process.stdout.once('drain', r));
+        buf = '';
       }
-      const id = findNode(store, a.node, canonicalAddress);
-      if (!a.csv) {
-        process.stdout.write(nodeSummary(store, id) + '\n');
-        return;
-      }
-      let buf = '';
-      for (const row of nodeCsvRows(store, id, { features: a.features, from: a.from, to: a.to })) {
-        buf += row + '\n';
-        if (buf.length > 1 << 16) {
-          if (!process.stdout.write(buf)) await new Promise((r) => process.stdout.once('drain', r));
-          buf = '';
-        }
-      }
-      process.stdout.write(buf);
-    }),
+    }
+    process.stdout.write(buf);
+  }),
 };

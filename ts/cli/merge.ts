@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { mergeStores } from '../serialize/merge.js';
-import { run } from './util.js';
+import { QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
   stores: string[];
@@ -28,20 +28,19 @@ export const mergeCommand: CommandModule<object, Args> = {
         describe:
           'replace a previous netflowgen output (its manifest says so); a folder holding an input store, or anything else, is never replaced',
       })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('quiet', QUIET_OPTION)
       .example(
         '$0 merge -o store parts/day-*',
         'one store from the daily partitions of a job array (docs/series-store.md)',
       ),
-  handler: (a) =>
-    run(async () => {
-      const m = await mergeStores({ stores: a.stores, out: a.out, force: a.force });
-      if (!a.quiet) {
-        const r = m.records;
-        const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);
-        process.stdout.write(
-          `wrote ${a.out}: ${a.stores.length} stores merged, ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}; ${r.read} records read, ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside --from/--to, ${rej} rejected\n`,
-        );
-      }
-    }),
+  handler: runCommand(async (a) => {
+    const m = await mergeStores({ stores: a.stores, out: a.out, force: a.force });
+    if (!a.quiet) {
+      const r = m.records;
+      const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);
+      process.stdout.write(
+        `wrote ${a.out}: ${a.stores.length} stores merged, ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}; ${r.read} records read, ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside --from/--to, ${rej} rejected\n`,
+      );
+    }
+  }),
 };

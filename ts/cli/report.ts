@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { rerenderReport } from '../reproduce/reproduce.js';
 import { rel } from './reproduce.js';
-import { run } from './util.js';
+import { runCommand } from './util.js';
 
 interface ReportArgs {
   out: string;
@@ -20,9 +20,8 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         describe: 'output folder of netflowgen reproduce (holds reproduce.json)',
       })
       .example('$0 report out/tiny', 'rewrite out/tiny/report/'),
-  handler: (a) =>
-    run(async () => {
-      const { dir } = await rerenderReport(a.out);
-      process.stdout.write(`report: ${rel(dir)}/report.html\n        ${rel(dir)}/report.md\n`);
-    }),
+  handler: runCommand(async (a) => {
+    const { dir } = await rerenderReport(a.out);
+    process.stdout.write(`report: ${rel(dir)}/report.html\n        ${rel(dir)}/report.md\n`);
+  }),
 };

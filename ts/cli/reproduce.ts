@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { formatSeconds } from '../reproduce/progress.js';
 import { reproduce } from '../reproduce/reproduce.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, runCommand } from './util.js';
 
 interface Args {
   preset: string;
@@ -107,40 +107,39 @@ export const reproduceCommand: CommandModule<object, Args> = {
       )
       .example('$0 reproduce --preset paper --device cuda --bf16', "the paper's sizes on a GPU machine")
       .example('$0 reproduce --dry-run', 'what would run, what is cached'),
-  handler: (a) =>
-    run(async () => {
-      if (a.bf16 && a.fp16) throw new Error('give --bf16 or --fp16, not both');
-      const r = await reproduce({
-        preset: a.preset,
-        only: a.only,
-        set: a.set,
-        out: a.out,
-        threads: a.threads,
-        jobs: a.jobs,
-        saveResults: a['save-results'],
-        check: a.check,
-        redo: a.redo,
-        device: a.device,
-        precision: a.bf16 ? 'bf16' : a.fp16 ? 'fp16' : undefined,
-        dryRun: a['dry-run'],
-        signal: interruptSignal('stopping; finished stages are kept, the running one resumes or restarts next time'),
-      });
-      if (a['dry-run']) {
-        const done = r.outcomes.filter((o) => o.cached).length;
-        process.stdout.write(`${r.plan.length} stages in ${rel(r.out)} (${done} done):\n`);
-        for (const [i, s] of r.plan.entries())
-          process.stdout.write(
-            `  ${r.outcomes[i].cached ? 'done ' : 'to do'}  ${s.id.padEnd(34)} ${rel(s.dir)}${s.sameAs ? ` (same as ${s.sameAs})` : ''}\n`,
-          );
-        return;
-      }
-      const ran = r.outcomes.filter((o) => !o.cached).length;
-      process.stdout.write(
-        `\nreproduce: ${ran} stage(s) run, ${r.outcomes.length - ran} found done, ${formatSeconds(r.seconds)}\n`,
-      );
-      if (r.report) {
-        for (const h of r.report.data.headline) process.stdout.write(`  ${h}\n`);
-        process.stdout.write(`report: ${rel(r.report.html)}\n        ${rel(r.report.md)}\n`);
-      }
-    }),
+  handler: runCommand(async (a) => {
+    if (a.bf16 && a.fp16) throw new Error('give --bf16 or --fp16, not both');
+    const r = await reproduce({
+      preset: a.preset,
+      only: a.only,
+      set: a.set,
+      out: a.out,
+      threads: a.threads,
+      jobs: a.jobs,
+      saveResults: a['save-results'],
+      check: a.check,
+      redo: a.redo,
+      device: a.device,
+      precision: a.bf16 ? 'bf16' : a.fp16 ? 'fp16' : undefined,
+      dryRun: a['dry-run'],
+      signal: interruptSignal('stopping; finished stages are kept, the running one resumes or restarts next time'),
+    });
+    if (a['dry-run']) {
+      const done = r.outcomes.filter((o) => o.cached).length;
+      process.stdout.write(`${r.plan.length} stages in ${rel(r.out)} (${done} done):\n`);
+      for (const [i, s] of r.plan.entries())
+        process.stdout.write(
+          `  ${r.outcomes[i].cached ? 'done ' : 'to do'}  ${s.id.padEnd(34)} ${rel(s.dir)}${s.sameAs ? ` (same as ${s.sameAs})` : ''}\n`,
+        );
+      return;
+    }
+    const ran = r.outcomes.filter((o) => !o.cached).length;
+    process.stdout.write(
+      `\nreproduce: ${ran} stage(s) run, ${r.outcomes.length - ran} found done, ${formatSeconds(r.seconds)}\n`,
+    );
+    if (r.report) {
+      for (const h of r.report.data.headline) process.stdout.write(`  ${h}\n`);
+      process.stdout.write(`report: ${rel(r.report.html)}\n        ${rel(r.report.md)}\n`);
+    }
+  }),
 };

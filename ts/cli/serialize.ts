@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { INPUT_FORMATS, type InputFormat } from '../ingest/record.js';
 import { DEFAULT_MAX_REJECT_SHARE, RejectShareError, serialize } from '../serialize/serialize.js';
 import type { SeriesStoreManifest } from '../serialize/store.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, FORCE_OPTION, QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
   input: string[];
@@ -78,12 +78,7 @@ export const serializeCommand: CommandModule<object, Args> = {
         default: false,
         describe: 'stop at the first bad record or skipped file instead of counting it',
       })
-      .option('force', {
-        type: 'boolean',
-        default: false,
-        describe:
-          'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced',
-      })
+      .option('force', FORCE_OPTION)
       .option('spread', {
         type: 'boolean',
         default: false,
@@ -100,7 +95,7 @@ export const serializeCommand: CommandModule<object, Args> = {
         default: 0,
         describe: 'hours to add to the inputs\u2019 naive timestamps to reach UTC',
       })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('quiet', QUIET_OPTION)
       .example('$0 serialize -i flows/ -n nodes.csv -o store', 'all flow files under flows/, nodes from an inventory')
       .example(
         '$0 serialize -i capture.csv --prefix 10.10.10.0/24=victim -o store --strict',
@@ -110,81 +105,79 @@ export const serializeCommand: CommandModule<object, Args> = {
         '$0 serialize -i nfcapd/ -n nodes.csv -o store --from 2021-09-21T00:00:00Z --to 2021-09-22T00:00:00Z --sampling 1000',
         'one day of sampled nfcapd files',
       ),
-  handler: (a) =>
-    run(async () => {
-      let shown = 0;
-      let m: SeriesStoreManifest;
-      let failure: RejectShareError | null = null;
-      try {
-        m = await serialize({
-          inputs: a.input,
-          nodes: a.nodes,
-          prefixes: a.prefix,
-          out: a.out,
-          format: a.format as InputFormat | undefined,
-          from: a.from,
-          to: a.to,
-          sampling: a.sampling,
-          strict: a.strict,
-          force: a.force,
-          spreadLongFlows: a.spread,
-          reorderMinutes: a['reorder-minutes'],
-          utcOffsetHours: a['utc-offset'],
-          maxRejectShare: a['max-reject-share'],
-          allowLarge: a['allow-large'],
-          signal: interruptSignal(),
-          onReject: (ex) => {
-            if (a.quiet || shown >= 5) return;
-            shown++;
-            process.stderr.write(
-              `warning: ${ex.file}:${ex.line}: ${ex.reason}${ex.field ? ` in field '${ex.field}'` : ''}: ${ex.detail}\n`,
-            );
-          },
-          onSkip: (s) => {
-            if (!a.quiet)
-              process.stderr.write(
-                `warning: skipped ${s.path}: ${s.reason}: ${s.detail}${s.recordsKept ? ` (${s.recordsKept} records read before the damage were kept)` : ''}\n`,
-              );
-          },
-        });
-      } catch (e) {
-        if (!(e instanceof RejectShareError)) throw e;
-        failure = e;
-        m = e.manifest;
-      }
-      if (!a.quiet || failure) {
-        const r = m.records;
-        const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);
-        if (rej > shown)
+  handler: runCommand(async (a) => {
+    let shown = 0;
+    let m: SeriesStoreManifest;
+    let failure: RejectShareError | null = null;
+    try {
+      m = await serialize({
+        inputs: a.input,
+        nodes: a.nodes,
+        prefixes: a.prefix,
+        out: a.out,
+        format: a.format as InputFormat | undefined,
+        from: a.from,
+        to: a.to,
+        sampling: a.sampling,
+        strict: a.strict,
+        force: a.force,
+        spreadLongFlows: a.spread,
+        reorderMinutes: a['reorder-minutes'],
+        utcOffsetHours: a['utc-offset'],
+        maxRejectShare: a['max-reject-share'],
+        allowLarge: a['allow-large'],
+        signal: interruptSignal(),
+        onReject: (ex) => {
+          if (a.quiet || shown >= 5) return;
+          shown++;
           process.stderr.write(
-            `warning: ${rej} records rejected in all (${Object.entries(r.rejected)
-              .filter(([, n]) => n > 0)
-              .map(([k, n]) => `${k} ${n}`)
-              .join(', ')}); see the manifest\n`,
+            `warning: ${ex.file}:${ex.line}: ${ex.reason}${ex.field ? ` in field '${ex.field}'` : ''}: ${ex.detail}\n`,
           );
-        const sk = m.skipped ?? [];
-        const skText = sk.length
-          ? `; ${sk.length} file(s) skipped (${['unreadable_file', 'not_flow_data']
-              .map((k) => [k, sk.filter((s) => s.reason === k).length] as const)
-              .filter(([, n]) => n > 0)
-              .map(([k, n]) => `${k} ${n}`)
-              .join(', ')})`
-          : '';
-        process.stdout.write(
-          `wrote ${a.out}: ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}; ${r.read} records read, ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside --from/--to, ${rej} rejected${skText}\n`,
+        },
+        onSkip: (s) => {
+          if (!a.quiet)
+            process.stderr.write(
+              `warning: skipped ${s.path}: ${s.reason}: ${s.detail}${s.recordsKept ? ` (${s.recordsKept} records read before the damage were kept)` : ''}\n`,
+            );
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof RejectShareError)) throw e;
+      failure = e;
+      m = e.manifest;
+    }
+    if (!a.quiet || failure) {
+      const r = m.records;
+      const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);
+      if (rej > shown)
+        process.stderr.write(
+          `warning: ${rej} records rejected in all (${Object.entries(r.rejected)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')}); see the manifest\n`,
         );
-        const est = Object.entries(r.estimated ?? {}).filter(([, n]) => n > 0);
-        if (est.length)
-          process.stdout.write(
-            `estimated: ${est.map(([k, n]) => `${k.replace('_', ' ')} of ${n} records`).join(', ')} (the files lack the per-direction columns; docs/ingest.md)\n`,
-          );
-        const inv = m.options.inventory as
-          { entries: number; overlapping: number; nodesInOverlaps: number } | undefined;
-        if (inv && inv.overlapping > 0)
-          process.stdout.write(
-            `inventory: ${inv.entries} entries, ${inv.overlapping} inside another (longest prefix wins), ${inv.nodesInOverlaps} nodes covered by more than one; see options.inventory in the manifest\n`,
-          );
-      }
-      if (failure) throw failure;
-    }),
+      const sk = m.skipped ?? [];
+      const skText = sk.length
+        ? `; ${sk.length} file(s) skipped (${['unreadable_file', 'not_flow_data']
+            .map((k) => [k, sk.filter((s) => s.reason === k).length] as const)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : '';
+      process.stdout.write(
+        `wrote ${a.out}: ${m.nodes.length} nodes x ${m.minutes} minutes x ${m.features.length} features from ${m.firstMinute}; ${r.read} records read, ${r.used} used, ${r.unmatched} matched no node, ${r.outsideRange} outside --from/--to, ${rej} rejected${skText}\n`,
+      );
+      const est = Object.entries(r.estimated ?? {}).filter(([, n]) => n > 0);
+      if (est.length)
+        process.stdout.write(
+          `estimated: ${est.map(([k, n]) => `${k.replace('_', ' ')} of ${n} records`).join(', ')} (the files lack the per-direction columns; docs/ingest.md)\n`,
+        );
+      const inv = m.options.inventory as { entries: number; overlapping: number; nodesInOverlaps: number } | undefined;
+      if (inv && inv.overlapping > 0)
+        process.stdout.write(
+          `inventory: ${inv.entries} entries, ${inv.overlapping} inside another (longest prefix wins), ${inv.nodesInOverlaps} nodes covered by more than one; see options.inventory in the manifest\n`,
+        );
+    }
+    if (failure) throw failure;
+  }),
 };

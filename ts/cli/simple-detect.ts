@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { runSimpleDetector, SIMPLE_DETECTORS, type SimpleDetectorName } from '../baseline/detector-run.js';
 import { DEFAULT_EWMA_CUSUM } from '../baseline/detectors.js';
 import type { SplitName } from '../splits/splits.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, FORCE_OPTION, QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
   earlydetect: string;
@@ -68,13 +68,8 @@ export const simpleDetectCommand: CommandModule<object, Args> = {
         default: DEFAULT_EWMA_CUSUM.freeze,
         describe: "ewma-cusum: keep the history's mean and sigma through the detection window instead of updating them",
       })
-      .option('force', {
-        type: 'boolean',
-        default: false,
-        describe:
-          'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced',
-      })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('force', FORCE_OPTION)
+      .option('quiet', QUIET_OPTION)
       .example(
         '$0 simple-detect out/earlydetect --detector static -o runs/static-threshold',
         'per-node quantile thresholds of the training split',
@@ -87,20 +82,19 @@ export const simpleDetectCommand: CommandModule<object, Args> = {
         '$0 evaluate-detect runs/netflowgen runs/static-threshold runs/ewma-cusum',
         'score them beside the fine-tuned models (tau chosen on the train split)',
       ) as unknown as Argv<Args>,
-  handler: (a) =>
-    run(async () => {
-      const splits = a.splits?.flatMap((s) => s.split(',')).filter(Boolean);
-      const { result, out } = await runSimpleDetector({
-        earlyDetect: a.earlydetect,
-        detector: a.detector,
-        out: a.out,
-        splits: splits as SplitName[] | undefined,
-        name: a.name,
-        ewmaCusum: { alpha: a.alpha, k: a['cusum-k'], sigmaFloor: a['sigma-floor'], freeze: a.freeze },
-        force: a.force,
-        signal: interruptSignal(),
-      });
-      if (a.quiet) return;
-      process.stdout.write(`wrote ${out}: ${result.label} (${result.arch}) on ${result.dataset}\n`);
-    }),
+  handler: runCommand(async (a) => {
+    const splits = a.splits?.flatMap((s) => s.split(',')).filter(Boolean);
+    const { result, out } = await runSimpleDetector({
+      earlyDetect: a.earlydetect,
+      detector: a.detector,
+      out: a.out,
+      splits: splits as SplitName[] | undefined,
+      name: a.name,
+      ewmaCusum: { alpha: a.alpha, k: a['cusum-k'], sigmaFloor: a['sigma-floor'], freeze: a.freeze },
+      force: a.force,
+      signal: interruptSignal(),
+    });
+    if (a.quiet) return;
+    process.stdout.write(`wrote ${out}: ${result.label} (${result.arch}) on ${result.dataset}\n`);
+  }),
 };

@@ -7,7 +7,7 @@ import { ATTACK_TYPES, PRESET_NAMES, type PresetName, type SynthOverrides } from
 import { synth } from '../synth/synth.js';
 import { ROLE_NAMES } from '../synth/roles.js';
 import { formatReport, synthReport } from '../synth/report.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, FORCE_OPTION, QUIET_OPTION, runCommand } from './util.js';
 
 interface SynthArgs {
   out: string;
@@ -188,18 +188,13 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
         type: 'number',
         describe: 'share of attacks taken from the overlay captures (default 1)',
       })
-      .option('force', {
-        type: 'boolean',
-        default: false,
-        describe:
-          'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced',
-      })
+      .option('force', FORCE_OPTION)
       .option('report', { type: 'boolean', default: false, describe: 'print the synth-report figures afterwards' })
       .option('compare-cesnet', {
         type: 'string',
         describe: 'with --report: a CESNET-TimeSeries24 folder (<id>.csv + times_1_hour.csv) to compare with',
       })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors' })
+      .option('quiet', QUIET_OPTION)
       .example('$0 synth -o data/synth', 'the tiny preset (the demo): 36 nodes, one week, seed 1')
       .example(
         '$0 synth -o data/paper --preset paper --seed 7',
@@ -217,29 +212,28 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
         '$0 synth -o data/synth --force --report --compare-cesnet cesnet/',
         'regenerate and compare its series with a real ISP series',
       ),
-  handler: (a) =>
-    run(async () => {
-      const t0 = Date.now();
-      const m = await synth({
-        out: a.out,
-        preset: a.preset as PresetName,
-        force: a.force,
-        signal: interruptSignal(),
-        ...overridesFromArgs(a),
-      });
-      const secs = (Date.now() - t0) / 1000;
-      if (!a.quiet) {
-        const bytes = m.files.reduce((s, f) => s + f.bytes, 0);
-        process.stdout.write(
-          `wrote ${a.out}: ${m.nodes} nodes of ${m.customers.length} customers, ${m.minutes} minutes from ${m.firstMinute}; ` +
-            `${m.records.total.toLocaleString('en-US')} flow records (${m.records.attack.toLocaleString('en-US')} of attacks) in ${m.files.length} files, ${(bytes / 1e6).toFixed(1)} MB; ` +
-            `${m.attacks.total} attacks (${m.attacks.missed} without alert${m.attacks.skipped ? `, ${m.attacks.skipped} found no free slot` : ''}), ${m.alerts.total} alerts (${m.alerts.falsePositive} false positives, ${m.alerts.underReported} under-reported); ` +
-            `${secs.toFixed(1)} s, ${Math.round(m.records.total / Math.max(secs, 1e-3)).toLocaleString('en-US')} records/s\n`,
-        );
-      }
-      if (a.report)
-        process.stdout.write('\n' + formatReport(await synthReport(a.out, { compareCesnet: a['compare-cesnet'] })));
-    }),
+  handler: runCommand(async (a) => {
+    const t0 = Date.now();
+    const m = await synth({
+      out: a.out,
+      preset: a.preset as PresetName,
+      force: a.force,
+      signal: interruptSignal(),
+      ...overridesFromArgs(a),
+    });
+    const secs = (Date.now() - t0) / 1000;
+    if (!a.quiet) {
+      const bytes = m.files.reduce((s, f) => s + f.bytes, 0);
+      process.stdout.write(
+        `wrote ${a.out}: ${m.nodes} nodes of ${m.customers.length} customers, ${m.minutes} minutes from ${m.firstMinute}; ` +
+          `${m.records.total.toLocaleString('en-US')} flow records (${m.records.attack.toLocaleString('en-US')} of attacks) in ${m.files.length} files, ${(bytes / 1e6).toFixed(1)} MB; ` +
+          `${m.attacks.total} attacks (${m.attacks.missed} without alert${m.attacks.skipped ? `, ${m.attacks.skipped} found no free slot` : ''}), ${m.alerts.total} alerts (${m.alerts.falsePositive} false positives, ${m.alerts.underReported} under-reported); ` +
+          `${secs.toFixed(1)} s, ${Math.round(m.records.total / Math.max(secs, 1e-3)).toLocaleString('en-US')} records/s\n`,
+      );
+    }
+    if (a.report)
+      process.stdout.write('\n' + formatReport(await synthReport(a.out, { compareCesnet: a['compare-cesnet'] })));
+  }),
 };
 
 interface ReportArgs {
@@ -271,9 +265,8 @@ export const synthReportCommand: CommandModule<object, ReportArgs> = {
         '$0 synth-report data/synth --compare-cesnet ../shared/data/real/cesnet',
         'beside the real CESNET series',
       ),
-  handler: (a) =>
-    run(async () => {
-      const r = await synthReport(a.dir, { compareCesnet: a['compare-cesnet'], includeAttacks: a['include-attacks'] });
-      process.stdout.write(a.json ? JSON.stringify(r, null, 1) + '\n' : formatReport(r));
-    }),
+  handler: runCommand(async (a) => {
+    const r = await synthReport(a.dir, { compareCesnet: a['compare-cesnet'], includeAttacks: a['include-attacks'] });
+    process.stdout.write(a.json ? JSON.stringify(r, null, 1) + '\n' : formatReport(r));
+  }),
 };

@@ -32,3 +32,32 @@ export async function run(body: () => Promise<void>): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+/** A yargs handler that runs `body` through run() (one-line errors; exit code 1, or 130 when interrupted). */
+export function runCommand<A>(body: (a: A) => Promise<void>): (a: A) => Promise<void> {
+  return (a) => run(() => body(a));
+}
+
+/** --force of a command that writes a folder of its own (checkOutputDir's rule). */
+export const FORCE_OPTION: { type: 'boolean'; default: boolean; describe: string } = {
+  type: 'boolean',
+  default: false,
+  describe:
+    'replace a previous netflowgen output (its manifest says so); a folder holding an input, or anything else, is never replaced',
+};
+
+/** --quiet (-q): print only errors. */
+export const QUIET_OPTION: { alias: string; type: 'boolean'; default: boolean; describe: string } = {
+  alias: 'q',
+  type: 'boolean',
+  default: false,
+  describe: 'print only errors',
+};
+
+/** --dataset (-d): the binned dataset a command reads. */
+export const DATASET_OPTION: { alias: string; type: 'string'; demandOption: true; describe: string } = {
+  alias: 'd',
+  type: 'string',
+  demandOption: true,
+  describe: 'binned dataset folder (netflowgen bin)',
+};
