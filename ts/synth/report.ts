@@ -2,9 +2,10 @@
  * `netflowgen synth-report`: figures a person can judge the synthetic series by, beside the same
  * figures of a real ISP series (CESNET-TimeSeries24, hourly).
  *
- * For each node the series is its incoming bytes per minute (the sum of `ibyt` of the flows whose
- * destination is the node, in the minute of their start: what `serialize` stores as in.byt without
- * sampling). Per role, the median over the role's nodes of:
+ * For each node the series is its incoming bytes per minute: in.byt of a series store made by
+ * `serialize` (the bytes of the flows whose destination is the node, in the minute of their start). A
+ * synth output folder is serialized first. The attack minutes of the ground truth are left out, and the
+ * hours they touch. Per role, the median over the role's nodes of:
  *   zero min   share of minutes with no incoming traffic;
  *   CV min     coefficient of variation (std / mean) of the per-minute series;
  *   zero h, CV h, the same on hourly sums (CESNET is hourly);
@@ -13,12 +14,21 @@
  *   wkend      mean traffic on Saturdays and Sundays over the mean on weekdays.
  * "all (sum)" is the sum over every node, the closest thing to CESNET's aggregate of one big address.
  *
- * The statistics are pure functions over arrays (tested on hand-made series); the readers stream.
+ * The statistics are pure functions over arrays (tested on hand-made series); the store is read node by node.
  */
-import { createReadStream, existsSync, promises as fsp } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+import { existsSync, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { GroundTruthLine } from '../catalogue/alerts.js';
+import { N_FEATURES } from '../catalogue/features.js';
+import { serialize } from '../serialize/serialize.js';
+import { MANIFEST as STORE_MANIFEST, SeriesStore, isoToMinute, minuteToIso } from '../serialize/store.js';
+import { FLOWS_DIR, SYNTH_MANIFEST, type SynthManifest } from './synth.js';
+
+const NODES_FILE = 'nodes.csv';
+/** Largest store made on the fly for a synth folder (the paper preset's is ~24 GiB: serialize it once). */
+const MAX_TEMPORARY_STORE_BYTES = 2 ** 31;
+const GROUND_TRUTH_FILE = 'ground-truth.jsonl';
 
 // ---- statistics (pure) ------------------------------------------------------------------------
 
@@ -62,12 +72,8 @@ export function autocorrelation(x: ArrayLike<number>, lag: number): number {
   const { mean, variance, n } = moments(x);
   if (!(variance > 0) || lag >= x.length) return NaN;
   let s = 0;
-  for (let t = 0; t + lag < x.length; t++) {
-    const a = x[t];
-    const b = x[t + lag];
-    if (Number.isNaN(a) || Number.isNaN(b)) continue;
-    s += (a - mean) * (b - mean);
-  }
+  for (let t = 0; t + lag < x.length; t++)
+    if (!Number.isNaN(x[t]) && !Number.isNaN(x[t + lag])) s += (x[t] - mean) * (x[t + lag] - mean);
   return s / n / variance;
 }
 
@@ -82,37 +88,23 @@ export function peakHour(hourly: ArrayLike<number>, startHour: number): number {
     cnt[h]++;
   }
   let best = -1;
-  let bestMean = -Infinity;
-  for (let h = 0; h < 24; h++) {
-    if (!cnt[h]) continue;
-    const m = sum[h] / cnt[h];
-    if (m > bestMean) {
-      bestMean = m;
-      best = h;
-    }
-  }
+  for (let h = 0; h < 24; h++) if (cnt[h] && (best < 0 || sum[h] / cnt[h] > sum[best] / cnt[best])) best = h;
   return best;
 }
 
 /** Mean on Saturdays and Sundays (UTC) over the mean on weekdays; NaN when either is missing or the weekday mean is 0. */
 export function weekendRatio(hourly: ArrayLike<number>, startHour: number): number {
-  let we = 0;
-  let nwe = 0;
-  let wd = 0;
-  let nwd = 0;
+  const sum = [0, 0]; // weekdays, weekend
+  const n = [0, 0];
   for (let i = 0; i < hourly.length; i++) {
     if (Number.isNaN(hourly[i])) continue;
     // Epoch day 0 (1970-01-01) was a Thursday: day % 7 == 2 is Saturday, 3 Sunday.
     const day = ((Math.floor((startHour + i) / 24) % 7) + 7) % 7;
-    if (day === 2 || day === 3) {
-      we += hourly[i];
-      nwe++;
-    } else {
-      wd += hourly[i];
-      nwd++;
-    }
+    const w = day === 2 || day === 3 ? 1 : 0;
+    sum[w] += hourly[i];
+    n[w]++;
   }
-  return nwe && nwd && wd > 0 ? we / nwe / (wd / nwd) : NaN;
+  return n[1] && n[0] && sum[0] > 0 ? sum[1] / n[1] / (sum[0] / n[0]) : NaN;
 }
 
 export interface SeriesFigures {
@@ -146,7 +138,7 @@ export function median(values: readonly number[]): number {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-// ---- synthetic series from the flow files -----------------------------------------------------
+// ---- synthetic series from a series store ------------------------------------------------------
 
 export interface NodeSeries {
   address: string;
@@ -156,207 +148,108 @@ export interface NodeSeries {
 }
 
 export interface SyntheticSeries {
-  dir: string;
+  store: string;
   startMinute: number;
   minutes: number;
+  /** Incoming flow records of the inventory's nodes (in.flow over the store, over its sampling). */
   records: number;
   nodes: NodeSeries[];
   /** Figures of the sum over all nodes. */
   total: SeriesFigures;
 }
 
-/** Lists the flow files of a synth output folder (OUT/flows/*.csv[.gz]) in name order. */
-export async function flowFiles(dir: string): Promise<string[]> {
-  const flows = join(dir, 'flows');
-  let names: string[];
-  try {
-    names = await fsp.readdir(flows);
-  } catch {
-    throw new Error(`${dir}: no flows/ folder (is it the output of netflowgen synth?)`);
-  }
-  const files = names
-    .filter((n) => /\.csv(\.gz)?$/.test(n))
-    .sort()
-    .map((n) => join(flows, n));
-  if (!files.length) throw new Error(`${flows}: no .csv or .csv.gz flow files`);
-  return files;
-}
-
-/** Reads nodes.csv (prefix,customer,role): exact addresses only (what synth writes). */
-export async function readInventory(path: string): Promise<{ address: string; customer: string; role: string }[]> {
-  const text = await fsp.readFile(path, 'utf8').catch((e: Error) => {
-    throw new Error(`${path}: cannot read the node inventory (${e.message})`);
-  });
-  const out: { address: string; customer: string; role: string }[] = [];
-  text.split('\n').forEach((line, i) => {
-    const t = line.trim();
-    if (!t || t.startsWith('#') || (i === 0 && t.startsWith('prefix'))) return;
-    const [address, customer, role] = t.split(',').map((s) => s.trim());
-    if (!address || !customer) throw new Error(`${path}:${i + 1}: expected prefix,customer[,role], got '${t}'`);
-    out.push({ address, customer, role: role || '(none)' });
+/**
+ * Attack minutes per store node, as store minute ranges [first, last], from a ground truth (JSON lines
+ * of schemas/ground-truth.schema.json: victim, onset, end inclusive).
+ */
+export async function attackMinutes(path: string, store: SeriesStore): Promise<[number, number][][]> {
+  const out: [number, number][][] = Array.from({ length: store.nNodes }, () => []);
+  (await fsp.readFile(path, 'utf8')).split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const g = JSON.parse(line) as Pick<GroundTruthLine, 'victim' | 'onset' | 'end'>;
+    const k = store.nodeIndex(g.victim);
+    if (k < 0) throw new Error(`${path}:${i + 1}: victim ${g.victim} is not a node of the series store ${store.dir}`);
+    out[k].push([isoToMinute(g.onset) - store.startMinute, isoToMinute(g.end) - store.startMinute]);
   });
   return out;
 }
 
-const minuteOfPrefix = (p: string): number => Math.floor(Date.parse(p.replace(' ', 'T') + ':00Z') / 60_000);
-
 /**
- * Aggregates the incoming bytes of every node per minute, streaming the flow files (which synth
- * writes in time order), and computes the figures of each node and of their sum.
+ * The figures of every node's incoming bytes per minute (in.byt of the store) and of their sum. A
+ * node's attack minutes are left out of its series (NaN), and so are the hours they touch; the sum
+ * leaves each node's attack minutes out of its terms.
  */
-export async function syntheticSeries(dir: string, opts: { includeAttacks?: boolean } = {}): Promise<SyntheticSeries> {
-  if (!existsSync(dir)) throw new Error(`${dir}: no such folder (give the output folder of netflowgen synth)`);
-  const inv = await readInventory(join(dir, 'nodes.csv'));
-  const index = new Map(inv.map((n, i) => [n.address, i] as const));
-  const files = await flowFiles(dir);
-
-  let startMinute = NaN;
-  let declaredMinutes = NaN;
-  const manifestPath = join(dir, 'synth.json');
-  if (existsSync(manifestPath)) {
-    const m = JSON.parse(await fsp.readFile(manifestPath, 'utf8')) as { firstMinute: string; minutes: number };
-    startMinute = Math.floor(Date.parse(m.firstMinute) / 60_000);
-    declaredMinutes = m.minutes;
-  }
-
-  const n = inv.length;
-  // Attack minutes (from ground-truth.jsonl) are left out: the figures describe normal traffic.
-  const excluded: [number, number][][] = inv.map(() => []);
-  const gtPath = join(dir, 'ground-truth.jsonl');
-  if (!opts.includeAttacks && existsSync(gtPath)) {
-    if (Number.isNaN(startMinute))
-      throw new Error(`${dir}: ground-truth.jsonl without synth.json; pass includeAttacks`);
-    (await fsp.readFile(gtPath, 'utf8')).split('\n').forEach((line, i) => {
-      if (!line.trim()) return;
-      const g = JSON.parse(line) as { victim: string; onset: string; end: string };
-      const k = index.get(g.victim);
-      if (k === undefined) throw new Error(`${gtPath}:${i + 1}: victim ${g.victim} is not in nodes.csv`);
-      excluded[k].push([
-        Math.floor(Date.parse(g.onset) / 60_000) - startMinute,
-        Math.floor(Date.parse(g.end) / 60_000) - startMinute,
-      ]);
-    });
-  }
-  const isExcluded = (node: number, idx: number) => excluded[node].some(([a, b]) => idx >= a && idx <= b);
-  const cur = new Float64Array(n).fill(NaN); // minute being summed per node
-  const val = new Float64Array(n);
-  const sum = new Float64Array(n);
-  const sumsq = new Float64Array(n);
-  const nonzero = new Float64Array(n);
-  let hourly: Float64Array[] = inv.map(() => new Float64Array(0));
-  let totalMinute = new Float64Array(0);
-  let lastMinute = -Infinity;
-  let records = 0;
-
-  const ensure = (minuteIdx: number) => {
-    if (minuteIdx < totalMinute.length) return;
-    const len = Math.max(minuteIdx + 1, totalMinute.length * 2, 1440);
-    const grow = (a: Float64Array, size: number) => {
-      const b = new Float64Array(size);
-      b.set(a);
-      return b;
-    };
-    totalMinute = grow(totalMinute, len);
-    hourly = hourly.map((h) => grow(h, Math.ceil(len / 60)));
-  };
-  const flush = (i: number) => {
-    if (Number.isNaN(cur[i])) return;
-    const v = val[i];
-    const idx = cur[i] - startMinute;
-    val[i] = 0;
-    if (isExcluded(i, idx)) return;
-    sum[i] += v;
-    sumsq[i] += v * v;
-    if (v > 0) nonzero[i]++;
-    hourly[i][Math.floor(idx / 60)] += v;
-    totalMinute[idx] += v;
-  };
-
-  let prefix = '';
-  let prefixMinute = 0;
-  for (const file of files) {
-    let input: NodeJS.ReadableStream = createReadStream(file, { highWaterMark: 1 << 20 });
-    if (file.endsWith('.gz')) input = input.pipe(createGunzip());
-    let lineNo = 0;
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      lineNo++;
-      if (lineNo === 1 || line.length === 0) continue;
-      // ts is field 0, da field 4, ibyt field 12.
-      let p = 0;
-      const commas: number[] = [];
-      while (commas.length < 13) {
-        const c = line.indexOf(',', p);
-        if (c < 0) break;
-        commas.push(c);
-        p = c + 1;
-      }
-      if (commas.length < 13) throw new Error(`${file}:${lineNo}: expected nfdump CSV with at least 13 fields`);
-      const da = line.slice(commas[3] + 1, commas[4]);
-      const node = index.get(da);
-      if (node === undefined) continue;
-      const pre = line.slice(0, 16);
-      if (pre !== prefix) {
-        prefix = pre;
-        prefixMinute = minuteOfPrefix(pre);
-        if (!Number.isFinite(prefixMinute))
-          throw new Error(`${file}:${lineNo}: field 'ts': not a time: '${line.slice(0, commas[0])}'`);
-      }
-      const minute = prefixMinute;
-      if (Number.isNaN(startMinute)) startMinute = minute;
-      if (minute < startMinute) continue;
-      const bytes = Number(line.slice(commas[11] + 1, commas[12]));
-      if (!Number.isFinite(bytes)) throw new Error(`${file}:${lineNo}: field 'ibyt': not a number`);
-      if (cur[node] !== minute) {
-        if (minute < cur[node])
-          throw new Error(
-            `${file}:${lineNo}: records out of time order (the report expects synth's time-ordered output)`,
-          );
-        flush(node);
-        cur[node] = minute;
-        ensure(minute - startMinute);
-      }
-      val[node] += bytes;
-      records++;
-      if (minute > lastMinute) lastMinute = minute;
+export function syntheticSeries(store: SeriesStore, attacks: [number, number][][] | null): SyntheticSeries {
+  const T = store.nMinutes;
+  const F = store.nFeatures;
+  const [byt, flow] = ['in.byt', 'in.flow'].map((f) => store.manifest.features.indexOf(f));
+  if (byt < 0 || flow < 0) throw new Error(`${store.dir}: the series store lacks in.byt or in.flow`);
+  const hours = Math.ceil(T / 60);
+  const startHour = store.startMinute / 60;
+  const totalM = new Float64Array(T);
+  let flows = 0;
+  const nodes = store.manifest.nodes.map((node, i): NodeSeries => {
+    const data = store.readNode(i);
+    const x = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      x[t] = data[t * F + byt];
+      flows += data[t * F + flow];
     }
-  }
-  for (let i = 0; i < n; i++) flush(i);
-  if (Number.isNaN(startMinute)) throw new Error(`${dir}: no flows towards the inventory's nodes`);
-  const minutes = Number.isFinite(declaredMinutes) ? declaredMinutes : lastMinute - startMinute + 1;
-  const hours = Math.ceil(minutes / 60);
-  const startHour = startMinute / 60;
-
-  const nodes: NodeSeries[] = inv.map((node, i) => {
-    // Minutes of the node's attacks are out of its series; so are the hours they touch.
-    let kept = minutes;
-    const h = padded(hourly[i], hours);
-    for (const [a, b] of excluded[i]) {
-      kept -= Math.min(b, minutes - 1) - Math.max(a, 0) + 1;
-      for (let k = Math.floor(Math.max(a, 0) / 60); k <= Math.floor(Math.min(b, minutes - 1) / 60); k++) h[k] = NaN;
+    for (const [a, b] of attacks?.[i] ?? []) for (let t = Math.max(a, 0); t <= Math.min(b, T - 1); t++) x[t] = NaN;
+    const h = new Float64Array(hours); // an hour with a left-out minute is NaN
+    for (let t = 0; t < T; t++) {
+      h[Math.floor(t / 60)] += x[t];
+      if (!Number.isNaN(x[t])) totalM[t] += x[t];
     }
-    const mean = sum[i] / kept;
-    const variance = Math.max(0, sumsq[i] / kept - mean * mean);
-    return {
-      ...node,
-      figures: {
-        ...hourlyFigures(h, startHour),
-        zeroMinutes: 1 - nonzero[i] / kept,
-        cvMinutes: mean > 0 ? Math.sqrt(variance) / mean : NaN,
-      },
-    };
+    const figures = { ...hourlyFigures(h, startHour), zeroMinutes: zeroShare(x), cvMinutes: coefVar(x) };
+    return { address: node.address, customer: node.customer, role: node.role ?? '(none)', figures };
   });
-  const totalM = padded(totalMinute, minutes);
   const totalH = new Float64Array(hours);
-  for (let t = 0; t < minutes; t++) totalH[Math.floor(t / 60)] += totalM[t];
+  for (let t = 0; t < T; t++) totalH[Math.floor(t / 60)] += totalM[t];
   const total = { ...hourlyFigures(totalH, startHour), zeroMinutes: zeroShare(totalM), cvMinutes: coefVar(totalM) };
-  return { dir, startMinute, minutes, records, nodes, total };
+  const records = Math.round(flows / store.manifest.sampling);
+  return { store: store.dir, startMinute: store.startMinute, minutes: T, records, nodes, total };
 }
 
-/** A copy of `a` cut or zero-padded to `len`. */
-function padded(a: Float64Array, len: number): Float64Array {
-  const b = new Float64Array(len);
-  b.set(a.subarray(0, Math.min(len, a.length)));
-  return b;
+/**
+ * The ground truth of a store made from a synth folder: OUT/ground-truth.jsonl beside OUT/flows/, the
+ * folder of the store's inputs; null when there is none.
+ */
+function groundTruthOf(store: SeriesStore): string | null {
+  const input = store.manifest.inputs[0]?.path ?? '';
+  const i = input.lastIndexOf(`/${FLOWS_DIR}/`);
+  return i < 0 ? null : existsOr(join(input.slice(0, i), GROUND_TRUTH_FILE));
+}
+
+/**
+ * A series store of a synth output folder (its flows/ and nodes.csv, over synth.json's minutes, with its
+ * sampling), made by serialize in a temporary folder that `use` reads before it is removed.
+ */
+async function withSynthStore<T>(dir: string, use: (store: SeriesStore) => Promise<T>): Promise<T> {
+  const m = JSON.parse(await fsp.readFile(join(dir, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
+  const bytes = m.nodes * m.minutes * N_FEATURES * 4;
+  if (bytes > MAX_TEMPORARY_STORE_BYTES)
+    throw new Error(
+      `${dir}: its series store would take ${(bytes / 2 ** 30).toFixed(1)} GiB; serialize it once ` +
+        `(netflowgen serialize ${join(dir, FLOWS_DIR)} --nodes ${join(dir, NODES_FILE)} -o STORE) and give the store`,
+    );
+  const tmp = await fsp.mkdtemp(join(tmpdir(), 'netflowgen-synth-report-'));
+  try {
+    const out = join(tmp, 'store');
+    const to = minuteToIso(isoToMinute(m.firstMinute) + m.minutes);
+    const sampling = m.config.sampling;
+    await serialize({
+      inputs: [join(dir, FLOWS_DIR)],
+      nodes: join(dir, NODES_FILE),
+      out,
+      from: m.firstMinute,
+      to,
+      sampling,
+    });
+    return await use(SeriesStore.open(out));
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
 }
 
 // ---- CESNET-TimeSeries24 (hourly) ---------------------------------------------------------------
@@ -407,9 +300,7 @@ export async function cesnetSeries(dir: string): Promise<CesnetSeries[]> {
       return k;
     };
     const [cId, cFlows, cPkts, cBytes] = [col('id_time'), col('n_flows'), col('n_packets'), col('n_bytes')];
-    const bytes = new Float64Array(hours).fill(NaN);
-    const packets = new Float64Array(hours).fill(NaN);
-    const flows = new Float64Array(hours).fill(NaN);
+    const [bytes, packets, flows] = [0, 1, 2].map(() => new Float64Array(hours).fill(NaN));
     lines.forEach((line, i) => {
       if (i === 0 || !line.trim()) return;
       const v = line.split(',');
@@ -442,22 +333,44 @@ export interface RoleFigures {
 }
 
 export interface SynthReport {
+  /** The folder given: a series store, or a synth output folder (then serialized for the report). */
   dir: string;
   firstMinute: string;
   minutes: number;
   records: number;
   roles: RoleFigures[];
   total: SeriesFigures;
-  /** Whether the attack minutes of ground-truth.jsonl are in the figures. */
+  /** Whether the attack minutes of the ground truth are in the figures. */
   includeAttacks: boolean;
+  /** The ground truth whose attack minutes were left out (null: none found, or includeAttacks). */
+  groundTruth: string | null;
   cesnet: CesnetSeries[];
 }
 
-export async function synthReport(
-  dir: string,
-  opts: { compareCesnet?: string; includeAttacks?: boolean } = {},
-): Promise<SynthReport> {
-  const s = await syntheticSeries(dir, opts);
+export interface SynthReportOptions {
+  compareCesnet?: string;
+  includeAttacks?: boolean;
+  /** Ground truth (JSON lines) whose attack minutes are left out; default: the synth folder's. */
+  groundTruth?: string;
+}
+
+/**
+ * The report over a series store made by `serialize` (in.byt per node and minute), or over a synth
+ * output folder, which is serialized first (the same store `netflowgen serialize OUT/flows --nodes
+ * OUT/nodes.csv` makes, over synth.json's minutes).
+ */
+export async function synthReport(dir: string, opts: SynthReportOptions = {}): Promise<SynthReport> {
+  if (!existsSync(dir)) throw new Error(`${dir}: no such folder (give a series store or the output folder of synth)`);
+  const isStore = existsSync(join(dir, STORE_MANIFEST));
+  if (!isStore && !existsSync(join(dir, SYNTH_MANIFEST)))
+    throw new Error(`${dir}: neither a series store (${STORE_MANIFEST}) nor a synth output folder (${SYNTH_MANIFEST})`);
+  const read = async (store: SeriesStore) => {
+    const gt = opts.includeAttacks
+      ? null
+      : (opts.groundTruth ?? (isStore ? groundTruthOf(store) : existsOr(join(dir, GROUND_TRUTH_FILE))));
+    return { s: syntheticSeries(store, gt ? await attackMinutes(gt, store) : null), gt };
+  };
+  const { s, gt } = isStore ? await read(SeriesStore.open(dir)) : await withSynthStore(dir, read);
   const byRole = new Map<string, NodeSeries[]>();
   for (const n of s.nodes) byRole.set(n.role, [...(byRole.get(n.role) ?? []), n]);
   const roles: RoleFigures[] = [...byRole.entries()].map(([role, list]) => ({
@@ -468,17 +381,12 @@ export async function synthReport(
     ) as unknown as SeriesFigures,
   }));
   const cesnet = opts.compareCesnet ? await cesnetSeries(opts.compareCesnet) : [];
-  return {
-    dir,
-    firstMinute: new Date(s.startMinute * 60_000).toISOString().replace(/\.000Z$/, 'Z'),
-    minutes: s.minutes,
-    records: s.records,
-    roles,
-    total: s.total,
-    includeAttacks: Boolean(opts.includeAttacks),
-    cesnet,
-  };
+  const { minutes, records, total } = s;
+  const [firstMinute, includeAttacks] = [minuteToIso(s.startMinute), Boolean(opts.includeAttacks)] as const;
+  return { dir, firstMinute, minutes, records, roles, total, includeAttacks, groundTruth: gt, cesnet };
 }
+
+const existsOr = (path: string): string | null => (existsSync(path) ? path : null);
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
@@ -488,52 +396,48 @@ const hour = (x: number) => (x >= 0 ? String(x) : '-');
 export function formatReport(r: SynthReport): string {
   const head = ['series', 'nodes', 'zero min', 'CV min', 'zero h', 'CV h', 'ACF 24h', 'peak h', 'wkend'];
   const rows: string[][] = [];
+  const cells: [keyof SeriesFigures, (x: number) => string][] = [
+    ['zeroMinutes', pct],
+    ['cvMinutes', num],
+    ['zeroHours', pct],
+    ['cvHours', num],
+    ['acf24h', num],
+    ['peakHour', hour],
+    ['weekendRatio', num],
+  ];
   const row = (name: string, nodes: string, f: SeriesFigures) =>
-    rows.push([
-      name,
-      nodes,
-      pct(f.zeroMinutes),
-      num(f.cvMinutes),
-      pct(f.zeroHours),
-      num(f.cvHours),
-      num(f.acf24h),
-      hour(f.peakHour),
-      num(f.weekendRatio),
-    ]);
+    rows.push([name, nodes, ...cells.map(([k, g]) => g(f[k]))]);
   for (const g of [...r.roles].sort((a, b) => a.role.localeCompare(b.role))) row(g.role, String(g.nodes), g.figures);
   row('all (sum)', String(r.roles.reduce((s, g) => s + g.nodes, 0)), r.total);
   const synthRows = rows.length;
-  for (const c of r.cesnet) {
-    row(`${c.name} bytes`, '1', c.bytes);
-    row(`${c.name} packets`, '1', c.packets);
-    row(`${c.name} flows`, '1', c.flows);
-  }
+  for (const c of r.cesnet) for (const k of ['bytes', 'packets', 'flows'] as const) row(`${c.name} ${k}`, '1', c[k]);
   const width = head.map((h, k) => Math.max(h.length, ...rows.map((x) => x[k].length)));
   const fmt = (cells: string[]) =>
     cells.map((c, k) => (k === 0 ? c.padEnd(width[k]) : c.padStart(width[k]))).join('  ');
+  const top = [fmt(head), fmt(head.map((_, k) => '-'.repeat(width[k])))];
   const lines = [
     `Synthetic series: incoming bytes per node and minute, ${r.dir} (${r.minutes.toLocaleString('en-US')} minutes from ${r.firstMinute}, ${r.records.toLocaleString('en-US')} incoming records)`,
     `Per role: median over the role's nodes. Hourly figures on hourly sums; peak h in UTC; wkend = weekend mean / weekday mean.`,
     r.includeAttacks
       ? 'Attack minutes included.'
-      : 'Attack minutes (ground-truth.jsonl) left out, and the hours they touch: the figures describe normal traffic.',
+      : r.groundTruth
+        ? `Attack minutes (${basename(r.groundTruth)}) left out, and the hours they touch: the figures describe normal traffic.`
+        : 'No ground truth found: attack minutes, if any, are in the figures.',
     '',
-    fmt(head),
-    fmt(head.map((_, k) => '-'.repeat(width[k]))),
+    ...top,
     ...rows.slice(0, synthRows).map(fmt),
   ];
   if (r.cesnet.length) {
     lines.push(
       '',
       `Real ISP series (CESNET-TimeSeries24, one address of the backbone perimeter, hourly: minute figures do not exist):`,
-      fmt(head),
-      fmt(head.map((_, k) => '-'.repeat(width[k]))),
+      ...top,
       ...rows.slice(synthRows).map(fmt),
+      ...r.cesnet.map(
+        (c) =>
+          `${c.name}: ${c.hours.toLocaleString('en-US')} hours from ${minuteToIso(c.startHour * 60).slice(0, 13)}:00Z`,
+      ),
     );
-    for (const c of r.cesnet)
-      lines.push(
-        `${c.name}: ${c.hours.toLocaleString('en-US')} hours from ${new Date(c.startHour * 3_600_000).toISOString().slice(0, 13)}:00Z`,
-      );
   }
   return lines.join('\n') + '\n';
 }
