@@ -5,6 +5,7 @@
  */
 import type { DetectSummary } from '../../evaluate/summary.js';
 import type { Source, ViolinSeries } from '../model.js';
+import type { SourceReader } from '../source.js';
 import { cell, derived, mean, median } from './cells.js';
 import { loadEval, type EvaluationFile, type LoadedEval } from './detection.js';
 import type { TableModule } from './types.js';
@@ -12,7 +13,7 @@ import type { TableModule } from './types.js';
 type FigurePoint = { bound: number; effectiveness: number[]; mitigationTime: number[] };
 
 /** The figure's per-bound arrays of one model, and the Source of each bound's arrays. */
-function figureOf(e: LoadedEval, r: Parameters<TableModule['collect']>[0]['r']) {
+function figureOf(e: LoadedEval, r: SourceReader) {
   const s = e.summary;
   if (s) {
     const points: FigurePoint[] = s.model.figure;
