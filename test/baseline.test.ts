@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FEATURE_NAMES } from '../ts/catalogue/features.js';
+import { writeHandMadeStore } from './helpers/store.js';
 import { BinnedDataset } from '../ts/datasets/binned.js';
 import { buildBinnedDataset } from '../ts/datasets/build.js';
 import { countTransitions, emptySums, fitBigram, scoreWindows, summarize } from '../ts/baseline/bigram.js';
 import { formatBigram, runBigram, startsByRow } from '../ts/baseline/run.js';
-import { isoToMinute, writeSeriesStore } from '../ts/serialize/store.js';
+import { isoToMinute } from '../ts/serialize/store.js';
 import { tempDir } from './helpers/tmp.js';
 
 describe('baseline: bigram with add-one smoothing (known answers)', () => {
@@ -77,19 +78,13 @@ describe('baseline: netflowgen baseline on a binned dataset', function () {
       for (let t = 0; t < T; t++)
         for (let f = 0; f < F; f++) data[(v * T + t) * F + f] = ((t * (f + 1) + v * 7) % (5 + v * 3)) * (f + 1);
     const store = join(tmp.dir, 'store');
-    await writeSeriesStore(store, {
-      features: [...FEATURE_NAMES],
+    await writeHandMadeStore(store, {
       nodes: [
-        { id: 0, address: '10.0.0.1', customer: 'A' },
-        { id: 1, address: '10.0.0.2', customer: 'B' },
+        { address: '10.0.0.1', customer: 'A' },
+        { address: '10.0.0.2', customer: 'B' },
       ],
-      customers: ['A', 'B'],
       startMinute: isoToMinute('2021-09-20T00:00:00Z'),
       minutes: T,
-      sampling: 1,
-      inputs: [],
-      records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
-      options: {},
       data,
     });
     await buildBinnedDataset({

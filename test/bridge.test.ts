@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { BridgeError, PythonBridge, withBridge, type ModelDims } from '../ts/bridge/bridge.js';
 import { renderCommand } from '../ts/train/render.js';
 import { ARCHS, ARCH_SIZES, loadSpec } from '../ts/train/spec.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 import { makePatternDataset } from './train-fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,11 +34,7 @@ function expectedParams(s: { layers: number; width: number; ffn: number }, dims:
 
 describe('bridge: short calls into python/bridge.py through pythonia', function () {
   this.timeout(60_000);
-  // made in before(), not when mocha loads the file: a filtered or aborted run leaves no folder behind
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => {
-    tmp = tempDir('netflowgen-bridge-');
-  });
+  const tmp = useTempDir('netflowgen-bridge-');
   let bridge: PythonBridge;
   let dataset: string;
 
@@ -46,10 +42,7 @@ describe('bridge: short calls into python/bridge.py through pythonia', function 
     dataset = await makePatternDataset(tmp.dir, { nodes: 2, minutes: 600 });
     bridge = await PythonBridge.open({ callTimeoutMs: 45_000 });
   });
-  after(async () => {
-    await bridge?.close(); // or node (and mocha) would never exit
-    tmp?.cleanup();
-  });
+  after(() => bridge?.close()); // or node (and mocha) would never exit
 
   it('counts the parameters of every architecture as the layer shapes say', async () => {
     // the paper's shape: 86 features x 10 bins, 512-minute windows; a node table of 300, 12 customers

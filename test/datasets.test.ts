@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { FEATURE_NAMES } from '../ts/catalogue/features.js';
+import { writeHandMadeStore } from './helpers/store.js';
 import { BinnedDataset } from '../ts/datasets/binned.js';
 import { buildBinnedDataset } from '../ts/datasets/build.js';
-import { isoToMinute, writeSeriesStore } from '../ts/serialize/store.js';
+import { isoToMinute } from '../ts/serialize/store.js';
 import { timeFeatureTable } from '../ts/splits/splits.js';
 import { nearestL1 } from '../ts/unseen/nearest.js';
 import { referenceBins, referenceCutoffs } from './helpers/algorithm1.js';
@@ -45,18 +46,7 @@ async function makeStore(dir: string): Promise<void> {
   const data = new Float32Array(NODES.length * MINUTES * F);
   for (let v = 0; v < NODES.length; v++)
     for (let t = 0; t < MINUTES; t++) for (let f = 0; f < F; f++) data[(v * MINUTES + t) * F + f] = value(v, t, f);
-  await writeSeriesStore(dir, {
-    features: [...FEATURE_NAMES],
-    nodes: NODES.map((n, id) => ({ id, ...n })),
-    customers: ['A', 'B', 'C'],
-    startMinute: START,
-    minutes: MINUTES,
-    sampling: 1,
-    inputs: [],
-    records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
-    options: {},
-    data,
-  });
+  await writeHandMadeStore(dir, { nodes: NODES, startMinute: START, minutes: MINUTES, data });
 }
 
 describe('datasets: the binned dataset of a hand-made store', function () {

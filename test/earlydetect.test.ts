@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FEATURE_NAMES, featureIndex } from '../ts/catalogue/features.js';
+import { writeHandMadeStore } from './helpers/store.js';
 import { buildBinnedDataset } from '../ts/datasets/build.js';
 import { readAlerts, readGroundTruth } from '../ts/splits/alerts.js';
 import { buildEarlyDetect, type EarlyDetectManifest } from '../ts/earlydetect/build.js';
@@ -16,7 +17,7 @@ import {
 } from '../ts/earlydetect/examples.js';
 import { reportMatches, sumColumn } from '../ts/splits/alert-filter.js';
 import { formatTable2, onsetError, table2 } from '../ts/earlydetect/summary.js';
-import { isoToMinute, minuteToIso, writeSeriesStore } from '../ts/serialize/store.js';
+import { isoToMinute, minuteToIso } from '../ts/serialize/store.js';
 import { tempDir } from './helpers/tmp.js';
 
 const f64 = (a: number[]) => Float64Array.from(a);
@@ -315,16 +316,10 @@ describe('earlydetect: the dataset from a hand-made store, alerts and ground tru
         data[o + BYT] = udp(v, t) + (v === 2 ? 0 : 500);
         data[o + PKT] = data[o + BYT] / 100;
       }
-    await writeSeriesStore(store, {
-      features: [...FEATURE_NAMES],
-      nodes: ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address, id) => ({ id, address, customer: 'A' })),
-      customers: ['A'],
+    await writeHandMadeStore(store, {
+      nodes: ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((address) => ({ address, customer: 'A' })),
       startMinute: START,
       minutes: T,
-      sampling: 1,
-      inputs: [],
-      records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
-      options: {},
       data,
     });
     await buildBinnedDataset({ store, out: dataset, split: '0.6,0.2,0.2', windowLength: 64, unseen: true });

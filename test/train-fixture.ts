@@ -9,7 +9,8 @@
  */
 import { FEATURE_NAMES } from '../ts/catalogue/features.js';
 import { buildBinnedDataset } from '../ts/datasets/build.js';
-import { isoToMinute, writeSeriesStore } from '../ts/serialize/store.js';
+import { isoToMinute } from '../ts/serialize/store.js';
+import { writeHandMadeStore } from './helpers/store.js';
 
 export interface TinyDatasetOptions {
   nodes?: number;
@@ -36,20 +37,10 @@ export async function makePatternDataset(dir: string, opts: TinyDatasetOptions =
     for (let t = 0; t < minutes; t++)
       for (let f = 0; f < F; f++) data[(v * minutes + t) * F + f] = patternValue(v, t, f);
   const store = `${dir}/store`;
-  await writeSeriesStore(store, {
-    features: [...FEATURE_NAMES],
-    nodes: Array.from({ length: nodes }, (_, id) => ({
-      id,
-      address: `10.0.0.${id + 1}`,
-      customer: id % 2 ? 'B' : 'A',
-    })),
-    customers: ['A', 'B'],
+  await writeHandMadeStore(store, {
+    nodes: Array.from({ length: nodes }, (_, id) => ({ address: `10.0.0.${id + 1}`, customer: id % 2 ? 'B' : 'A' })),
     startMinute: isoToMinute('2021-09-20T00:00:00Z'),
     minutes,
-    sampling: 1,
-    inputs: [],
-    records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
-    options: {},
     data,
   });
   const out = `${dir}/dataset`;
