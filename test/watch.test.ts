@@ -3,7 +3,16 @@
 // synth flow files replayed through `watch`. Oracles: python/score_detect.py on the same windows taken from the
 // binned dataset (so the live aggregation and binning are checked too), the alert rules applied to those
 // offline curves, a second run resumed from the state file, a killed model process, a notify script.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -14,6 +23,7 @@ import { evaluateDetect } from '../ts/evaluate/evaluate.js';
 import { finalCheckpointPath, loadFinetuneSpec, runFinetune } from '../ts/train/finetune.js';
 import { alertStep, newAlertState, type WatchAlert } from '../ts/watch/alerts.js';
 import { ModelDeadError } from '../ts/watch/model.js';
+import { nameMinute } from '../ts/watch/source.js';
 import { findTau } from '../ts/watch/tau.js';
 import { watch, type WatchOptions } from '../ts/watch/watch.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
@@ -154,12 +164,55 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
     expect(ids).to.have.members(alertsFirst.map((a) => a.id));
   });
 
+  it('live: a flow file that appears while the watch runs is picked up and its minutes scored', async () => {
+    const flows = join(tmp.dir, 'chain/synth/flows');
+    const files = readdirSync(flows).sort();
+    expect(files.length).to.be.greaterThan(1);
+    const live = join(tmp.dir, 'live');
+    mkdirSync(live);
+    copyFileSync(join(flows, files[0]), join(live, files[0]));
+    const day2 = nameMinute(files[1])!;
+    const ac = new AbortController();
+    let copied = false;
+    const minutes: number[] = [];
+    let err: unknown;
+    try {
+      await watch({
+        ...base(),
+        flowDir: live,
+        replay: false,
+        from: day2 - 20,
+        to: undefined,
+        pollMs: 50,
+        signal: ac.signal,
+        alerts: join(tmp.dir, 'alerts-live.jsonl'),
+        onScores: (minute) => {
+          minutes.push(minute);
+          if (!copied) {
+            copied = true; // written under a dot name, renamed into place: as a collector should
+            copyFileSync(join(flows, files[1]), join(live, `.${files[1]}`));
+            renameSync(join(live, `.${files[1]}`), join(live, files[1]));
+          }
+          if (minute >= day2 + 5) ac.abort();
+        },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error)?.name).to.equal('AbortError');
+    expect(minutes[0]).to.be.below(day2); // scored before the second file was there
+    expect(minutes.filter((m) => m >= day2).length).to.be.greaterThan(0); // and its minutes after
+    expect(minutes).to.deep.equal([...minutes].sort((a, b) => a - b));
+    expect(new Set(minutes).size).to.equal(minutes.length);
+  });
+
   it('a killed model process stops the watch with an error naming python/watch_model.py and its pid', async () => {
     let pid = 0;
     let err: unknown;
     try {
       await watch({
         ...base(),
+        alerts: join(tmp.dir, 'alerts-kill.jsonl'),
         onModel: (info) => (pid = info.pid),
         onScores: () => {
           if (pid) process.kill(pid, 'SIGKILL');

@@ -137,6 +137,7 @@ export async function watch(opts: WatchOptions): Promise<WatchSummary> {
   };
 
   const closeMinute = async (minute: number, byId: Map<number, Float64Array>): Promise<boolean> => {
+    opts.signal?.throwIfAborted(); // Ctrl-C stops within a minute's scoring; the state holds the last one
     refreshAddresses();
     const vectors = new Map<string, Float64Array>();
     for (const [id, v] of byId) {
