@@ -41,8 +41,15 @@ import {
   trimEnd,
 } from './fields.js';
 import { ProtocolLookup } from './protocols.js';
-import type { FlowReader, ReadOptions, RecordSink } from './record.js';
-import { columnFinder, columnIndex, headerReader, ParserBase, shown, type RecordLineParser } from './text-records.js';
+import type { FlowReader } from './record.js';
+import {
+  columnIndex,
+  HeaderParser,
+  headerReader,
+  shown,
+  type HeaderArgs,
+  type RecordLineParser,
+} from './text-records.js';
 
 /** TCP flag byte of one side of an Argus state (`SPA`), or -1 for a letter that is no flag. */
 export function argusFlags(buf: Uint8Array, start: number, end: number): number {
@@ -137,8 +144,7 @@ export function estimateForward(
   return { pkts, bytes: Math.min(Math.round((totBytes * pkts) / totPkts), pkts * FORWARD_PACKET_BYTES) };
 }
 
-class ArgusParser extends ParserBase implements RecordLineParser {
-  private readonly ncols: number;
+class ArgusParser extends HeaderParser implements RecordLineParser {
   private readonly iStart: number;
   private readonly iDur: number;
   private readonly iProto: number;
@@ -160,16 +166,10 @@ class ArgusParser extends ParserBase implements RecordLineParser {
   /** Extra fields of the current line (commas inside payload columns). */
   private shift = 0;
 
-  constructor(
-    names: readonly string[],
-    sink: RecordSink,
-    file: string,
-    headerLine: number,
-    opts: ReadOptions | undefined,
-  ) {
-    super(sink, file, opts, names.length);
-    const need = columnFinder(names, file, headerLine, 'Argus CSV', true);
-    this.ncols = names.length;
+  constructor(...args: HeaderArgs) {
+    super(args, 'Argus CSV', true);
+    const names = this.names;
+    const need = this.need;
     this.iStart = need('StartTime');
     this.iProto = need('Proto');
     this.iSrc = need('SrcAddr');

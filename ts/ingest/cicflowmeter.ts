@@ -23,8 +23,15 @@ import {
   splitFieldsQuoted,
   trimEnd,
 } from './fields.js';
-import type { FlowReader, ReadOptions, RecordSink } from './record.js';
-import { columnFinder, columnIndex, headerReader, ParserBase, shown, type RecordLineParser } from './text-records.js';
+import type { FlowReader } from './record.js';
+import {
+  columnIndex,
+  HeaderParser,
+  headerReader,
+  shown,
+  type HeaderArgs,
+  type RecordLineParser,
+} from './text-records.js';
 
 /** Flag count columns and the bit each sets. */
 const FLAG_COLUMNS: [string[], number][] = [
@@ -64,8 +71,7 @@ export function parseDayFirstTimestamp(text: string): number {
   return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000 + ms;
 }
 
-class CicParser extends ParserBase implements RecordLineParser {
-  private readonly ncols: number;
+class CicParser extends HeaderParser implements RecordLineParser {
   private readonly iSrc: number;
   private readonly iDst: number;
   private readonly iSport: number;
@@ -79,19 +85,11 @@ class CicParser extends ParserBase implements RecordLineParser {
   private readonly iBwdBytes: number;
   private readonly flagCols: Int32Array;
   private readonly flagBits: Int32Array;
-  private readonly names: readonly string[];
 
-  constructor(
-    names: readonly string[],
-    sink: RecordSink,
-    file: string,
-    headerLine: number,
-    opts: ReadOptions | undefined,
-  ) {
-    super(sink, file, opts, names.length);
-    this.names = names;
-    const need = columnFinder(names, file, headerLine, 'CICFlowMeter CSV');
-    this.ncols = names.length;
+  constructor(...args: HeaderArgs) {
+    super(args, 'CICFlowMeter CSV');
+    const names = this.names;
+    const need = this.need;
     this.iSrc = need('Source IP', 'Src IP');
     this.iDst = need('Destination IP', 'Dst IP');
     this.iSport = need('Source Port', 'Src Port');

@@ -3,12 +3,11 @@
  * `readFlows` that detects and reads. Every reader feeds a RecordSink with one reused FlowRecord
  * and one reused SourceLocation per file (copy what you keep). See docs/ingest.md.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { argusReader } from './argus.js';
 import { cicflowmeterReader } from './cicflowmeter.js';
 import { detectFormat } from './detect.js';
-import { isNfcapdCurrent, nfcapdReader } from './nfcapd.js';
+import { filesBelow, nfcapdReader } from './nfcapd.js';
 import { nfdumpCsvReader } from './nfdump-csv.js';
 import { nfV9Reader } from './nf-v9.js';
 import {
@@ -54,16 +53,6 @@ export function readerFor(format: InputFormat): FlowReader {
  */
 export async function expandInputs(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      if (e.name.startsWith('.') || isNfcapdCurrent(e.name)) continue;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) out.push(p);
-    }
-  };
   for (const p of paths) {
     let info;
     try {
@@ -71,7 +60,7 @@ export async function expandInputs(paths: readonly string[]): Promise<string[]> 
     } catch (err) {
       throw new InputError('io', { file: p }, '', `cannot read: ${(err as Error).message}`);
     }
-    if (info.isDirectory()) await walk(p);
+    if (info.isDirectory()) out.push(...(await filesBelow(p)));
     else out.push(p);
   }
   return out;

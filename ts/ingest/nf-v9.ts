@@ -15,11 +15,17 @@
  * - IPV6_SRC_ADDR / IPV6_DST_ADDR are used when the IPv4 columns are absent.
  */
 import { fieldText, parseCount, parseDecimal, splitFieldsQuoted } from './fields.js';
-import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
-import { columnFinder, columnIndex, headerReader, ParserBase, shown, type RecordLineParser } from './text-records.js';
+import { InputError, type FlowReader } from './record.js';
+import {
+  columnIndex,
+  HeaderParser,
+  headerReader,
+  shown,
+  type HeaderArgs,
+  type RecordLineParser,
+} from './text-records.js';
 
-class NfV9Parser extends ParserBase implements RecordLineParser {
-  private readonly ncols: number;
+class NfV9Parser extends HeaderParser implements RecordLineParser {
   private readonly iSrc: number;
   private readonly iDst: number;
   private readonly iSport: number;
@@ -35,18 +41,12 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
   private readonly iStart: number;
   private readonly iEnd: number;
   private readonly iDur: number;
-  private readonly names: readonly string[];
 
-  constructor(
-    names: readonly string[],
-    sink: RecordSink,
-    file: string,
-    headerLine: number,
-    opts: ReadOptions | undefined,
-  ) {
-    super(sink, file, opts, names.length);
-    this.names = names;
-    const need = columnFinder(names, file, headerLine, 'NetFlow v9 CSV');
+  constructor(...args: HeaderArgs) {
+    super(args, 'NetFlow v9 CSV');
+    const names = this.names;
+    const need = this.need;
+    const [, , file, headerLine] = args;
     this.iStart = columnIndex(names, 'FLOW_START_MILLISECONDS');
     if (this.iStart < 0) {
       throw new InputError(
@@ -56,7 +56,6 @@ class NfV9Parser extends ParserBase implements RecordLineParser {
         'this NetFlow v9 CSV has no timestamp column (FLOW_START_MILLISECONDS): the NF-*-v1/v2 datasets carry no flow times, so their flows cannot be placed in minutes; use a v3 dataset (NF-*-v3 has FLOW_START_MILLISECONDS)',
       );
     }
-    this.ncols = names.length;
     this.iSrc = need('IPV4_SRC_ADDR', 'IPV6_SRC_ADDR');
     this.iDst = need('IPV4_DST_ADDR', 'IPV6_DST_ADDR');
     this.iSport = need('L4_SRC_PORT');

@@ -44,8 +44,14 @@ export function isNfcapdCurrent(name: string): boolean {
   return name.startsWith('nfcapd.current.');
 }
 
-/** The nfcapd files below a directory, recursively, sorted by path; skips nfcapd.current.* and dot files. */
-export async function listNfcapdFiles(dir: string): Promise<string[]> {
+/**
+ * Every file below a directory, recursively, sorted by path, that `keep` accepts; dot files and
+ * nfcapd.current.* (still being written) are skipped.
+ */
+export async function filesBelow(
+  dir: string,
+  keep: (path: string) => Promise<boolean> = async () => true,
+): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
     const entries = await readdir(d, { withFileTypes: true });
@@ -54,11 +60,16 @@ export async function listNfcapdFiles(dir: string): Promise<string[]> {
       if (e.name.startsWith('.') || isNfcapdCurrent(e.name)) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && (await isNfcapdFile(p))) out.push(p);
+      else if (e.isFile() && (await keep(p))) out.push(p);
     }
   };
   await walk(dir);
   return out;
+}
+
+/** The nfcapd files below a directory, recursively, sorted by path; skips nfcapd.current.* and dot files. */
+export function listNfcapdFiles(dir: string): Promise<string[]> {
+  return filesBelow(dir, isNfcapdFile);
 }
 
 function nfdumpBinary(): string {

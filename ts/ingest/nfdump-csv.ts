@@ -337,6 +337,16 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     return t + this.offsetMs;
   }
 
+  /** The checked path's port (0-65535) from column c; reports `bad_port` naming `field` and returns -1. */
+  private checkedPort(c: number, field: string, buf: Buffer, terminated: boolean): number {
+    const a = this.pos[c];
+    const b = this.pos[c + 1] - 1;
+    const port = parsePort(buf, a, b);
+    if (port < 0)
+      this.bad(terminated, 'bad_port', field, `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
+    return port;
+  }
+
   /** The checked path: parses a line field by field and reports the first problem. */
   private checked(buf: Buffer, start: number, end: number, terminated: boolean): void {
     const pos = this.pos;
@@ -356,24 +366,11 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
 
     if (!this.checkedAddress(0, this.iSa, 'sa', buf, terminated)) return;
     if (!this.checkedAddress(1, this.iDa, 'da', buf, terminated)) return;
-    let a: number;
-    let b: number;
+    if ((rec.sp = this.checkedPort(this.iSp, 'sp', buf, terminated)) < 0) return;
+    if ((rec.dp = this.checkedPort(this.iDp, 'dp', buf, terminated)) < 0) return;
 
-    a = pos[this.iSp];
-    b = pos[this.iSp + 1] - 1;
-    const sp = parsePort(buf, a, b);
-    if (sp < 0)
-      return this.bad(terminated, 'bad_port', 'sp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
-    rec.sp = sp;
-    a = pos[this.iDp];
-    b = pos[this.iDp + 1] - 1;
-    const dp = parsePort(buf, a, b);
-    if (dp < 0)
-      return this.bad(terminated, 'bad_port', 'dp', `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
-    rec.dp = dp;
-
-    a = pos[this.iPr];
-    b = pos[this.iPr + 1] - 1;
+    let a = pos[this.iPr];
+    let b = pos[this.iPr + 1] - 1;
     const proto = this.protocols.lookup(buf, a, b);
     if (proto < 0)
       return this.bad(terminated, 'unknown_protocol', 'pr', `unknown protocol ${shown(fieldText(buf, a, b))}`);

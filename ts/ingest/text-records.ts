@@ -199,6 +199,32 @@ export class ParserBase {
   }
 }
 
+/** What a header-named format's parser is built from: the header's column names, the sink, the file, the header's line and the read options. */
+export type HeaderArgs = [
+  names: readonly string[],
+  sink: RecordSink,
+  file: string,
+  headerLine: number,
+  opts: ReadOptions | undefined,
+];
+
+/**
+ * A parser of a format whose header names its columns: `ncols` fields a line, `need(...)` the index
+ * of a column the format cannot do without (or a format error at the header, see columnFinder).
+ */
+export class HeaderParser extends ParserBase {
+  readonly names: readonly string[];
+  readonly ncols: number;
+  protected readonly need: (...candidates: string[]) => number;
+
+  constructor([names, sink, file, headerLine, opts]: HeaderArgs, format: string, listFound = false) {
+    super(sink, file, opts, names.length);
+    this.names = names;
+    this.ncols = names.length;
+    this.need = columnFinder(names, file, headerLine, format, listFound);
+  }
+}
+
 /**
  * `need(...candidates)`: the index of a column the format cannot do without (columnIndex), or a
  * format error at the header naming the first candidate: "`format` header lacks column 'X'", with
@@ -225,16 +251,7 @@ export function columnFinder(
 }
 
 /** A FlowReader of a text format whose first line is a header naming the columns the parser is built from. */
-export function headerReader(
-  format: InputFormat,
-  makeParser: (
-    names: string[],
-    sink: RecordSink,
-    file: string,
-    headerLine: number,
-    opts: ReadOptions | undefined,
-  ) => RecordLineParser,
-): FlowReader {
+export function headerReader(format: InputFormat, makeParser: (...args: HeaderArgs) => RecordLineParser): FlowReader {
   return {
     format,
     read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
