@@ -22,14 +22,20 @@ function argusTime(s: string): number {
   return Math.floor(Date.parse(`${s.slice(0, 23).replace(/\//g, '-').replace(' ', 'T')}Z`));
 }
 
+/** Every record of an Argus file, with none rejected. */
+async function readClean(path: string): Promise<CollectSink> {
+  const sink = new CollectSink();
+  await argusReader.read(path, sink);
+  expect(sink.rejects).to.deep.equal([]);
+  return sink;
+}
+
 describe('ingest/argus: the Stratosphere binetflow files', function () {
   this.timeout(30000);
 
   it('test2-malicious: one record per line, forward = Src*, reverse = Tot - Src', async () => {
     const want = rows(TEST2);
-    const sink = new CollectSink();
-    await argusReader.read(TEST2, sink);
-    expect(sink.rejects).to.deep.equal([]);
+    const sink = await readClean(TEST2);
     expect(sink.records.length).to.equal(want.length).and.equal(6751);
     for (let i = 0; i < want.length; i++) {
       const [start, dur, proto, sa, , dir, da, , , , , tp, tb, sb, spk] = want[i];
@@ -82,9 +88,7 @@ describe('ingest/argus: the Stratosphere binetflow files', function () {
 
   it('CTU-Normal-7 (no SrcPkts, payload columns): totals kept, forward packets estimated within bounds', async () => {
     const want = rows(HIST);
-    const sink = new CollectSink();
-    await argusReader.read(HIST, sink);
-    expect(sink.rejects).to.deep.equal([]);
+    const sink = await readClean(HIST);
     expect(sink.records.length).to.equal(want.length).and.equal(9797);
     let totPkts = 0;
     let totBytes = 0;
@@ -188,13 +192,8 @@ describe('ingest/argus: direction, payload columns and bad lines (fixture)', () 
   });
 
   it('strict mode stops at the first bad line, naming file:line and field', async () => {
-    let err: unknown;
     const sink = new StrictSink();
-    try {
-      await argusReader.read(EDGE, sink);
-    } catch (e) {
-      err = e;
-    }
+    const err: unknown = await argusReader.read(EDGE, sink).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(InputError);
     expect((err as Error).message).to.match(/argus-edge\.binetflow:7: unknown_protocol in field 'Proto'/);
     expect(sink.records.length).to.equal(5);

@@ -196,12 +196,7 @@ describe('ingest/nfdump-csv: bad input', () => {
 
   it('in strict mode stops at the first bad record with an InputError naming file:line and field', async () => {
     const sink = new StrictSink();
-    let err: unknown;
-    try {
-      await nfdumpCsvReader.read(mixed, sink);
-    } catch (e) {
-      err = e;
-    }
+    const err: unknown = await nfdumpCsvReader.read(mixed, sink).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(InputError);
     expect((err as Error).message).to.match(/nfdump-mixed\.csv:4: bad_address in field 'sa'/);
     expect(sink.records.length).to.equal(2);

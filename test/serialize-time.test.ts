@@ -3,19 +3,18 @@
  * Built from the real samples of ../shared/data/real with small edits.
  */
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bulkRange, serialize } from '../ts/serialize/serialize.js';
 import { nfcapdNameMinute } from '../ts/ingest/index.js';
 import { isoToMinute } from '../ts/serialize/store.js';
+import { netflowgen } from './helpers/cli.js';
 import { REAL, useTempDir } from './helpers/tmp.js';
 
 const SNMP = join(REAL, 'stopddos/amp.UDP.snmp.src161.pcapng.flows.csv');
 const ARGUS = join(REAL, 'stratosphere/test2-malicious.binetflow');
 const NFCAPD = join(REAL, 'stratosphere/test1-malicious.nfdump');
 const CIC = join(REAL, 'cicddos2019-csv');
-const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 
 /** The sample with line `lineNo` (1-based, header = 1) re-dated to `year`. */
 function redate(src: string, dst: string, lineNo: number, year: string): void {
@@ -65,6 +64,17 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
     clean = await serialize({ inputs: [SNMP], prefixes: ['10.10.10.0/24=victim'], out: join(tmp.dir, 'clean') });
   });
 
+  /** `netflowgen serialize FILE` succeeds, names the first outlier's line, keeps the clean store's range and counts `n` outliers. */
+  const expectOutliers = async (f: string, firstLine: number, n: number) => {
+    const out = `${f}.store`;
+    const r = await netflowgen(['serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', out]);
+    expect(r.exitCode, r.stderr).to.equal(0);
+    expect(r.stderr).to.contain(`${f}:${firstLine}: time_outlier`);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.minutes).to.equal(clean.minutes);
+    expect(m.records.rejected.time_outlier).to.equal(n);
+  };
+
   it('one record whose clock says 2031 is a time_outlier, counted with file and line; the store is not stretched', async () => {
     const f = join(tmp.dir, 'snmp-2031.csv');
     redate(SNMP, f, 4, '2031');
@@ -82,16 +92,7 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
   it('a first record dated 1999 does not make an 11.9M-minute store', async () => {
     const f = join(tmp.dir, 'snmp-1999.csv');
     redate(SNMP, f, 2, '1999');
-    const r = await execa(
-      'node',
-      [CLI, 'serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, 's1999')],
-      { reject: false },
-    );
-    expect(r.exitCode, r.stderr).to.equal(0);
-    expect(r.stderr).to.contain(`${f}:2: time_outlier`);
-    const m = JSON.parse(readFileSync(join(tmp.dir, 's1999/manifest.json'), 'utf8'));
-    expect(m.minutes).to.equal(clean.minutes);
-    expect(m.records.rejected.time_outlier).to.equal(1);
+    await expectOutliers(f, 2, 1);
   });
 
   it('--from/--to decide the range: nothing is an outlier, records outside count as outsideRange', async () => {
@@ -124,16 +125,7 @@ describe('serialize: time from the bulk of the data (issue 11)', function () {
   it('0.26% of the records dated 2031 are time_outliers, counted with file and line; the store is not stretched (review item 1)', async () => {
     const f = join(tmp.dir, 'snmp-2031-many.csv');
     redateLast(SNMP, f, 11, '2031'); // 11 of 4,339 records
-    const r = await execa(
-      'node',
-      [CLI, 'serialize', '-i', f, '--prefix', '10.10.10.0/24=victim', '-o', join(tmp.dir, 's2031many')],
-      { reject: false },
-    );
-    expect(r.exitCode, r.stderr).to.equal(0);
-    expect(r.stderr).to.contain(`${f}:4330: time_outlier`);
-    const m = JSON.parse(readFileSync(join(tmp.dir, 's2031many/manifest.json'), 'utf8'));
-    expect(m.minutes).to.equal(clean.minutes);
-    expect(m.records.rejected.time_outlier).to.equal(11);
+    await expectOutliers(f, 4330, 11);
   });
 
   it('a store stretched far beyond the hours that hold records needs confirming, whatever its bytes (review item 1)', async () => {
