@@ -49,18 +49,8 @@ import {
 } from './manifest.js';
 
 // What moved out of this file stays importable from here.
-export {
-  DEFAULT_MATCH_FEATURES,
-  EARLYDETECT_MANIFEST,
-  EARLYDETECT_SCHEMA,
-  NEGATIVES_MODES,
-  type CusumConfig,
-  type DetectDatasetOptions,
-  type EarlyDetectManifest,
-  type KeptAlert,
-  type NegativesMode,
-} from './manifest.js';
-export { negativesOverlap, noAlertKept } from './dropped.js';
+export * from './manifest.js';
+export * from './dropped.js';
 
 interface SplitBuffers {
   rows: number[];

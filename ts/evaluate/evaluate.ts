@@ -52,18 +52,7 @@ import {
 } from './tables.js';
 
 // The pieces moved out of this file stay importable from here.
-export {
-  CALIBRATION_DRAWS,
-  calibrationSplitOf,
-  evaluateBounds,
-  judgeUnseen,
-  pickExamples,
-  runExamples,
-  sizeMatchedTau,
-  subsetSet,
-  unseenExamples,
-  type EvalSplit,
-} from './select.js';
+export * from './select.js';
 export { readScoredModel, type ScoredModel } from './runs.js';
 export type { BudgetPoint, ExampleOutcomesJson } from './tables.js';
 

@@ -71,21 +71,9 @@ import {
 import { VERSION } from '../common/version.js';
 
 // What moved out of this file stays importable from here.
-export {
-  DEFAULT_MAX_LATE_RECORDS,
-  DEFAULT_MAX_REJECT_SHARE,
-  DEFAULT_MAX_STORE_BYTES,
-  type SerializeOptions,
-} from './options.js';
+export * from './options.js';
 export { RejectShareError, sha256File } from './outcome.js';
-export {
-  OUTLIER_GAP_MINUTES,
-  OUTLIER_TAIL_SHARE,
-  STRETCH_EMPTY_MINUTES,
-  STRETCH_FACTOR,
-  activeMinutes,
-  bulkRange,
-} from './range.js';
+export * from './range.js';
 export { SKIP_REASONS };
 
 export async function serialize(opts: SerializeOptions): Promise<SeriesStoreManifest> {
