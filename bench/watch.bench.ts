@@ -10,7 +10,8 @@
  *      nodes): share of attacks alerted (an attack event on the victim from onset - 0 to end + D), median and
  *      90th percentile of minutes from onset to that event; false alerts = attack events on a node at a
  *      minute no attack covers (onset .. end + D), per node-day of scored minutes;
- *   4. throughput: minutes scored per second of replay wall time and of model time, node windows per second.
+ *   4. throughput: minutes scored per second of replay wall time and of model time, node windows per second;
+ *      and the seconds one call takes for BENCH_SCALES nodes (default 500,5000; random bins), three calls each.
  *
  * Each detector at the tau its evaluation chose (not at a matched false-alert rate: the rates are printed
  * side by side instead). Settings (environment): BENCH_NODES (24), BENCH_DAYS (4), BENCH_ATTACKS (60),
@@ -26,6 +27,7 @@ import { evaluateDetect } from '../ts/evaluate/evaluate.js';
 import { isoToMinute } from '../ts/serialize/store.js';
 import { loadFinetuneSpec, runFinetune } from '../ts/train/finetune.js';
 import type { WatchAlert } from '../ts/watch/alerts.js';
+import { WatchModel } from '../ts/watch/model.js';
 import { watch } from '../ts/watch/watch.js';
 import { makeDetectChain } from '../test/helpers/detect-chain.js';
 import { tempDir } from '../test/helpers/tmp.js';
@@ -36,6 +38,10 @@ const DAYS = Number(env.BENCH_DAYS ?? 4);
 const ATTACKS = Number(env.BENCH_ATTACKS ?? 60);
 const EPOCHS = Number(env.BENCH_EPOCHS ?? 2);
 const THREADS = Number(env.BENCH_THREADS ?? 2);
+const SCALES = (env.BENCH_SCALES ?? '500,5000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function pct(xs: number[], p: number): number | null {
@@ -127,6 +133,37 @@ async function main(): Promise<void> {
         falsePerNodeDay: Math.round((falseAlerts / Math.max(1e-9, nodeDays)) * 1000) / 1000,
       };
     }
+    // One model call for many nodes (random bins: the speed does not depend on the values), 3 calls each.
+    const model = await WatchModel.open({
+      checkpoint: join(run, 'checkpoint_final.pt'),
+      earlyDetect: chain.earlyDetect,
+      workDir: join(tmp.dir, 'scale'),
+      threads: THREADS,
+      callTimeoutMs: 600_000,
+    });
+    const scale: Record<string, number[]> = {};
+    try {
+      const F = ds.manifest.features.length;
+      for (const n of SCALES) {
+        const bins = Uint8Array.from({ length: n * W * F }, (_, i) => (i * 7919) % ds.manifest.nBins);
+        const input = {
+          n,
+          node: Int32Array.from({ length: n }, (_, i) => i % ds.manifest.nodeIds),
+          customer: new Int32Array(n),
+          time: new Uint8Array(W * 3),
+          bins,
+        };
+        scale[`${n} nodes: seconds per minute`] = [];
+        for (let k = 0; k < 3; k++) {
+          const t = Date.now();
+          await model.score(input);
+          scale[`${n} nodes: seconds per minute`].push((Date.now() - t) / 1000);
+        }
+      }
+    } finally {
+      await model.close();
+    }
+    result.scale = scale;
     const text = JSON.stringify(result, null, 1);
     process.stdout.write(text + '\n');
     if (env.BENCH_OUT) writeFileSync(env.BENCH_OUT, text + '\n');
