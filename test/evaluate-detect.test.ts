@@ -260,13 +260,12 @@ describe('evaluate-detect: the tables from survival curves', function () {
     }
   });
 
+  /** evaluateDetect of the random run alone at the 80% bound, without scoring, into OUT. */
+  const evaluateRandom = (out: string, more: { selectSplit?: 'valid' } = {}) =>
+    evaluateDetect([runs.random], { out: join(tmp.dir, out), bounds: [0.8], budget, score: false, ...more });
+
   it('by default tau is chosen on the calibration split (train, for a model fine-tuned on valid), never on test; the oracle is kept beside it', async () => {
-    const r = await evaluateDetect([runs.random], {
-      out: join(tmp.dir, 'out-cal'),
-      bounds: [0.8],
-      budget,
-      score: false,
-    });
+    const r = await evaluateRandom('out-cal');
     const train = readExamples(chain.earlyDetect, 'train', join(runs.random, 'eval/train/survival.f32')).filter(
       (e) => e.alert >= 0,
     );
@@ -336,13 +335,7 @@ describe('evaluate-detect: the tables from survival curves', function () {
   });
 
   it('refuses to choose tau on the split the model trained on', async () => {
-    const failure = await evaluateDetect([runs.random], {
-      out: join(tmp.dir, 'out-bad'),
-      bounds: [0.8],
-      budget,
-      score: false,
-      selectSplit: 'valid' as const,
-    }).then(
+    const failure = await evaluateRandom('out-bad', { selectSplit: 'valid' }).then(
       () => 'no error',
       (x: Error) => x.message,
     );
