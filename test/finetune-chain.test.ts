@@ -1,84 +1,37 @@
 // End to end on tiny synthetic data: synth -> serialize -> bin -> detect-dataset -> pretrain (tiny, 10 updates)
 // -> finetune netflowgen_safe / netflowgen_tf / ms_lstm (2 epochs each) -> evaluate-detect. The tables
-// exist and every number in them equals a recomputation from the survival files.
-import { readFileSync, statSync } from 'node:fs';
+// exist and every number in them equals a recomputation from the survival files. The chain up to the
+// scored runs is the shared fixture of helpers/trained.ts (built once per code version, also read by
+// finetune-python.test); its build kept what the CLI printed and what runFinetune returned.
+import { cpSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import yargs, { type CommandModule } from 'yargs';
 import { evaluateDetectCommand } from '../ts/cli/evaluate-detect.js';
-import { finetuneCommand } from '../ts/cli/finetune.js';
 import type { DetectEvaluation } from '../ts/evaluate/evaluate.js';
 import { format } from '../ts/evaluate/tables.js';
 import { loadFinetuneSpec, readFinetuneResult, runFinetune, type FinetuneResult } from '../ts/train/finetune.js';
-import { readRunLog, runPretrain } from '../ts/train/run.js';
-import { loadSpec } from '../ts/train/spec.js';
-import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
+import { readRunLog } from '../ts/train/run.js';
+import { inProcess } from './helpers/cli.js';
 import { metricsAt, readExamples, referenceSelection, tableAfter } from './helpers/detect-reference.js';
-import { tempDir } from './helpers/tmp.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const FT = join(root, 'experiments/finetune/tiny');
-
-async function cli(
-  command: CommandModule<object, never>,
-  args: string[],
-): Promise<{ out: string; err: string; code: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w, we, code0] = [
-    process.stdout.write.bind(process.stdout),
-    process.stderr.write.bind(process.stderr),
-    process.exitCode,
-  ];
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    await yargs(args).command(command).strict().exitProcess(false).parseAsync();
-    return { out: out.join(''), err: err.join(''), code: Number(process.exitCode ?? 0) };
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = we;
-    process.exitCode = code0;
-  }
-}
+import { useTempDir } from './helpers/tmp.js';
+import { detectRuns, FINETUNE_TINY as FT, type DetectRuns } from './helpers/trained.js';
 
 describe('finetune: the whole chain on tiny synthetic data', function () {
   this.timeout(240_000);
-  let tmp: ReturnType<typeof tempDir>;
-  let chain: DetectChain;
-  let runs: string;
-  const threads = '2';
+  const tmp = useTempDir('netflowgen-ftchain-');
+  let fixture: DetectRuns;
+  let chain: DetectRuns['chain'];
   const quiet = () => {};
 
   before(async () => {
-    tmp = tempDir('netflowgen-ftchain-');
-    chain = await makeDetectChain(join(tmp.dir, 'chain'));
-    runs = join(tmp.dir, 'runs');
-    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny-detect.json'), [
-      { source: 'test', values: { dataset: chain.binned, max_epoch: 1, max_update: 10 } },
-    ]);
-    await runPretrain(spec, { runDir: join(runs, 'tiny-detect'), check: false, threads: Number(threads), log: quiet });
+    fixture = await detectRuns();
+    chain = fixture.chain;
   });
-  after(() => tmp?.cleanup());
 
-  const runDir = (name: string) => join(runs, name);
+  const runDir = (name: string) => join(fixture.runs, name);
 
-  it('netflowgen finetune: the SAFE head on the pre-trained run, checked by fairseq first, then scored', async () => {
-    const r = await cli(finetuneCommand as never, [
-      'finetune',
-      join(FT, 'netflowgen.json'),
-      '--dataset',
-      chain.earlyDetect,
-      '--pretrained',
-      runDir('tiny-detect'),
-      '--out',
-      runs,
-      '--set',
-      'max_epoch=2',
-      '--threads',
-      threads,
-    ]);
+  it('netflowgen finetune: the SAFE head on the pre-trained run, checked by fairseq first, then scored', () => {
+    const r = fixture.build.cli;
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.match(
       /^tiny-netflowgen \(NetFlowGen\): best valid loss \d+\.\d{4}, acc [\d.]+ \(epoch [12]\); 2 epochs, \d+ updates on \d+ valid examples, .* s, [\d,]+ parameters \(17,409 trained\), stopped by max_epoch\n/,
@@ -113,20 +66,12 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
     expect(valid.map((x) => x.subset)).to.deep.equal(['holdout', 'holdout']);
   });
 
-  it('the baselines: TF and MS-LSTM from scratch on the same split', async () => {
-    for (const name of ['tf', 'ms-lstm']) {
-      const { spec } = loadFinetuneSpec(join(FT, `${name}.json`), [
-        { source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } },
-      ]);
-      const outcome = await runFinetune(spec, {
-        runDir: runDir(spec.name),
-        check: false,
-        threads: Number(threads),
-        log: quiet,
-      });
+  it('the baselines: TF and MS-LSTM from scratch on the same split', () => {
+    for (const name of ['tf', 'ms-lstm'] as const) {
+      const outcome = fixture.build.outcomes[name];
       expect(outcome.status).to.equal('trained');
       expect(outcome.scored).to.deep.equal(['test', 'valid', 'train']); // eval_splits, then the calibration split
-      const r: FinetuneResult = outcome.result;
+      const r: FinetuneResult = readFinetuneResult(runDir(`tiny-${name}`))!;
       expect(r.params?.trained, name).to.equal(r.params?.total); // trained end to end
       expect(r.label).to.equal(name === 'tf' ? 'TF' : 'MS-LSTM');
     }
@@ -134,13 +79,15 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
 
   it('a finished run is skipped, and its scores are kept', async () => {
     const { spec } = loadFinetuneSpec(join(FT, 'tf.json'), [
-      { source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 2 } },
+      { source: 'test fixture', values: { dataset: chain.earlyDetect, max_epoch: 2 } },
     ]);
-    const before = statSync(join(runDir('tiny-tf'), 'eval/test/survival.f32')).mtimeMs;
-    const outcome = await runFinetune(spec, { runDir: runDir('tiny-tf'), check: false, log: quiet });
+    const copy = join(tmp.dir, 'tiny-tf'); // the shared fixture stays as it is
+    cpSync(runDir('tiny-tf'), copy, { recursive: true, preserveTimestamps: true });
+    const before = statSync(join(copy, 'eval/test/survival.f32')).mtimeMs;
+    const outcome = await runFinetune(spec, { runDir: copy, check: false, log: quiet });
     expect(outcome).to.include({ status: 'skipped' });
     expect(outcome.scored).to.deep.equal([]);
-    expect(statSync(join(runDir('tiny-tf'), 'eval/test/survival.f32')).mtimeMs).to.equal(before);
+    expect(statSync(join(copy, 'eval/test/survival.f32')).mtimeMs).to.equal(before);
   });
 
   it('survival curves: one per example of the split, in [0, 1], non-increasing', () => {
@@ -159,17 +106,20 @@ describe('finetune: the whole chain on tiny synthetic data', function () {
     const out = join(tmp.dir, 'detection');
     // tau chosen on the test split itself (the oracle), so that every number can be checked against the
     // brute-force selection on test; test/evaluate-detect.test.ts checks the default, the calibration split
-    const r = await cli(evaluateDetectCommand as never, [
-      'evaluate-detect',
-      runDir('tiny-netflowgen'),
-      runDir('tiny-tf'),
-      runDir('tiny-ms-lstm'),
-      '--out',
-      out,
-      '--no-score',
-      '--select-split',
-      'test',
-    ]);
+    const r = await inProcess(
+      [evaluateDetectCommand as never],
+      [
+        'evaluate-detect',
+        runDir('tiny-netflowgen'),
+        runDir('tiny-tf'),
+        runDir('tiny-ms-lstm'),
+        '--out',
+        out,
+        '--no-score',
+        '--select-split',
+        'test',
+      ],
+    );
     expect(r.code, r.err).to.equal(0);
     const md = readFileSync(join(out, 'tables.md'), 'utf8');
     const ev = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as DetectEvaluation;

@@ -1,11 +1,9 @@
-// netflowgen generate and evaluate-generation (issue 14) on the tiny training fixture: a one-epoch
-// tiny model samples series whose store passes `inspect` and `bin` and whose values re-bin to the
+// netflowgen generate and evaluate-generation (issue 14) on the shared trained fixture (helpers/trained.ts:
+// tiny, 3 epochs on the pattern dataset of train-fixture.ts): the model samples series whose store passes `inspect` and `bin` and whose values re-bin to the
 // sampled bins; generation.json carries every row, the floor and the verdicts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import yargs, { type CommandModule } from 'yargs';
 import { evaluateGenerationCommand } from '../ts/cli/evaluate-generation.js';
 import { generateCommand } from '../ts/cli/generate.js';
 import { inspectCommand } from '../ts/cli/inspect.js';
@@ -16,76 +14,27 @@ import { buildBinnedDataset } from '../ts/datasets/build.js';
 import { GENERATION_EVAL_SCHEMA, type GenerationEvaluation } from '../ts/generate/evaluate.js';
 import { GeneratedSeries } from '../ts/generate/generate.js';
 import { SeriesStore } from '../ts/serialize/store.js';
-import { runPretrain } from '../ts/train/run.js';
-import { loadSpec, parseSetArgs } from '../ts/train/spec.js';
-import { tempDir } from './helpers/tmp.js';
-import { makePatternDataset } from './train-fixture.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-async function cli(
-  commands: CommandModule<object, never>[],
-  args: string[],
-): Promise<{ out: string; err: string; code: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w, we, code0] = [
-    process.stdout.write.bind(process.stdout),
-    process.stderr.write.bind(process.stderr),
-    process.exitCode,
-  ];
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    let y = yargs(args).strict().exitProcess(false);
-    for (const c of commands) y = y.command(c);
-    await y.parseAsync();
-    return { out: out.join(''), err: err.join(''), code: Number(process.exitCode ?? 0) };
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = we;
-    process.exitCode = code0;
-  }
-}
+import { inProcess } from './helpers/cli.js';
+import { useTempDir } from './helpers/tmp.js';
+import { patternRun } from './helpers/trained.js';
 
 describe('generate: netflowgen generate and evaluate-generation on a tiny model', function () {
-  this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  this.timeout(300_000); // with the shared fixture's build, when this file runs first
+  const tmp = useTempDir('netflowgen-generate-');
   let dataset: string;
   let runDir: string;
   before(async () => {
-    tmp = tempDir('netflowgen-generate-');
-    dataset = await makePatternDataset(tmp.dir); // 4 nodes x 2000 minutes, light features, windows of 32
-    const { spec } = loadSpec(join(root, 'experiments/pretrain/tiny.json'), [
-      parseSetArgs([`dataset=${dataset}`, 'max_epoch=1']),
-    ]);
-    runDir = join(tmp.dir, 'runs', 'tiny');
-    await runPretrain(spec, { runDir, check: false, threads: 1, log: () => {} });
+    ({ dataset, runDir } = await patternRun()); // the shared 3-epoch tiny run on the pattern dataset
   });
-  after(() => tmp?.cleanup());
+  /** `netflowgen generate -m RUN ARGS -o OUT` (ARGS split at spaces), in-process. */
+  const generate = (out: string, args: string) =>
+    inProcess([generateCommand as never], ['generate', '-m', runDir, ...args.split(' '), '-o', out]);
 
   it('samples series whose store passes inspect and bin, with values inside the cutoffs of their bins', async () => {
     const out = join(tmp.dir, 'gen');
-    const r = await cli(
-      [generateCommand as never],
-      [
-        'generate',
-        '-m',
-        runDir,
-        '--from',
-        '2021-09-21T04:00:00Z',
-        '--history-from',
-        '2021-09-21T03:00:00Z',
-        '--minutes',
-        '120',
-        '--nodes',
-        '10.0.0.1',
-        '2',
-        '--threads',
-        '1',
-        '-o',
-        out,
-      ],
+    const r = await generate(
+      out,
+      '--from 2021-09-21T04:00:00Z --history-from 2021-09-21T03:00:00Z --minutes 120 --nodes 10.0.0.1 2 --threads 1',
     );
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.match(
@@ -124,7 +73,7 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
 
     expect(fallbacks).to.equal(m.values.fallbacks);
 
-    const ins = await cli([inspectCommand as never], ['inspect', join(out, 'store')]);
+    const ins = await inProcess([inspectCommand as never], ['inspect', join(out, 'store')]);
     expect(ins.code, ins.err).to.equal(0);
     expect(ins.out).to.include('10.0.0.3');
     const rebinned = await buildBinnedDataset({
@@ -137,27 +86,9 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     expect(rebinned.manifest.nodes).to.have.length(2);
 
     // cold start, greedy, no store: the options reach the sampler
-    const cold = await cli(
-      [generateCommand as never],
-      [
-        'generate',
-        '-m',
-        runDir,
-        '--from',
-        '1700',
-        '--minutes',
-        '10',
-        '--nodes',
-        '0',
-        '--temperature',
-        '0',
-        '--no-values',
-        '--no-cache',
-        '--threads',
-        '1',
-        '-o',
-        join(tmp.dir, 'cold'),
-      ],
+    const cold = await generate(
+      join(tmp.dir, 'cold'),
+      '--from 1700 --minutes 10 --nodes 0 --temperature 0 --no-values --no-cache --threads 1',
     );
     expect(cold.code, cold.err).to.equal(0);
     const cm = GeneratedSeries.open(join(tmp.dir, 'cold')).manifest;
@@ -165,29 +96,14 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     expect(cm.sampling).to.include({ temperature: 0, cache: false });
     expect(cm.files.store).to.equal(null);
 
-    const bad = await cli(
-      [generateCommand as never],
-      [
-        'generate',
-        '-m',
-        runDir,
-        '--from',
-        '1700',
-        '--minutes',
-        '10',
-        '--nodes',
-        '10.9.9.9',
-        '-o',
-        join(tmp.dir, 'bad'),
-      ],
-    );
+    const bad = await generate(join(tmp.dir, 'bad'), '--from 1700 --minutes 10 --nodes 10.9.9.9');
     expect(bad.code).to.equal(1);
     expect(bad.err).to.match(/no node '10\.9\.9\.9'/);
   });
 
   it('evaluates the samples against the baselines and the real-vs-real floor, and writes generation.json', async () => {
     const out = join(tmp.dir, 'evaluation');
-    const r = await cli(
+    const r = await inProcess(
       [evaluateGenerationCommand as never],
       ['evaluate-generation', runDir, '-o', out, '--threads', '1', '--plot-nodes', '2', '--plot-minutes', '100'],
     );
@@ -223,7 +139,7 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     expect(readFileSync(join(out, 'generation.md'), 'utf8')).to.include('NetFlowGen (tiny): ');
 
     // a second run reuses the samples of the same request
-    const again = await cli(
+    const again = await inProcess(
       [evaluateGenerationCommand as never],
       ['evaluate-generation', runDir, '-o', out, '--threads', '1'],
     );

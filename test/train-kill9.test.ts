@@ -4,18 +4,18 @@
  * killed netflowgen, trained on unseen to the end, and the rerun reported 1 epoch of 3.
  */
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { curvePoints } from '../ts/report/curves.js';
 import { readRunLog, type RunResult } from '../ts/train/run.js';
 import { summarizeRun, type RunRecord } from '../ts/train/log.js';
-import { tempDir } from './helpers/tmp.js';
-import { makePatternDataset } from './train-fixture.js';
+import { netflowgen } from './helpers/cli.js';
+import { useTempDir } from './helpers/tmp.js';
+import { patternRun } from './helpers/trained.js';
+import { waitFor } from './helpers/wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
 
 /** Processes whose command line names `dir` (the fairseq-train of a run folder). */
 function processesFor(dir: string): number[] {
@@ -29,14 +29,6 @@ function processesFor(dir: string): number[] {
     }
   }
   return out;
-}
-
-async function until(what: string, cond: () => boolean, limitMs = 60_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Training records without what depends on time (throughput, wall clock). */
@@ -61,42 +53,29 @@ function resultWithoutTimes(dir: string): Partial<RunResult> {
 
 describe('train: kill -9 and a rerun end where an uninterrupted run ends (issue 11)', function () {
   this.timeout(300_000);
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => (tmp = tempDir('netflowgen-kill9-')));
-  after(() => tmp?.cleanup());
+  const tmp = useTempDir('netflowgen-kill9-');
 
   it('result.json, run.jsonl and the curves equal the uninterrupted run, times and attempts aside', async function () {
     if (!existsSync(join(root, '.venv/bin/fairseq-train'))) this.skip();
-    const dataset = await makePatternDataset(tmp.dir);
+    // the uninterrupted run: the shared fixture (helpers/trained.ts), the same spec trained by runPretrain
+    const { dataset, runDir: a } = await patternRun();
     const args = (out: string) => [
-      'pretrain',
-      join(root, 'experiments/pretrain/tiny.json'),
-      '--set',
-      `dataset=${dataset}`,
-      '--set',
-      'max_epoch=3',
-      '-o',
-      out,
-      '--no-check',
-      '--threads',
-      '1',
+      ...['pretrain', join(root, 'experiments/pretrain/tiny.json'), '--set', `dataset=${dataset}`],
+      ...['--set', 'max_epoch=3', '-o', out, '--no-check', '--threads', '1'],
     ];
-    const straight = await execa('node', [CLI, ...args(join(tmp.dir, 'straight'))], { reject: false });
-    expect(straight.exitCode, straight.stderr).to.equal(0);
-    const a = join(tmp.dir, 'straight', 'tiny');
 
     // kill -9 once the first epoch's checkpoint is logged
     const b = join(tmp.dir, 'killed', 'tiny');
-    const child = execa('node', [CLI, ...args(join(tmp.dir, 'killed'))], { reject: false });
-    await until('the first checkpoint', () => readRunLog(b).some((r) => r.event === 'checkpoint'));
+    const child = netflowgen(args(join(tmp.dir, 'killed')));
+    await waitFor('the first checkpoint', () => readRunLog(b).some((r) => r.event === 'checkpoint'), child);
     child.kill('SIGKILL');
     await child;
     // fairseq-train dies with it (it used to train on, unseen)
-    await until('fairseq-train to exit', () => processesFor(b).length === 0);
+    await waitFor('fairseq-train to exit', () => processesFor(b).length === 0);
     const cut = readRunLog(b);
     expect(cut.some((r) => r.event === 'end')).to.equal(false);
 
-    const rerun = await execa('node', [CLI, ...args(join(tmp.dir, 'killed'))], { reject: false });
+    const rerun = await netflowgen(args(join(tmp.dir, 'killed')));
     expect(rerun.exitCode, rerun.stderr).to.equal(0);
     expect(rerun.stderr).to.contain('resuming from checkpoint_last.pt');
 
