@@ -7,7 +7,7 @@ import { ATTACK_TYPES, PRESET_NAMES, type PresetName, type SynthOverrides } from
 import { synth } from '../synth/synth.js';
 import { ROLE_NAMES } from '../synth/roles.js';
 import { formatReport, synthReport } from '../synth/report.js';
-import { interruptSignal, FORCE_OPTION, QUIET_OPTION, runCommand } from './util.js';
+import { interruptSignal, FORCE_OPTION, numberOptions, QUIET_OPTION, runCommand } from './util.js';
 
 interface SynthArgs {
   out: string;
@@ -143,24 +143,19 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
         array: true,
         describe: `only nodes of these roles are attacked (${ROLE_NAMES.join(', ')}); default: all, weighted (game and web servers most)`,
       })
-      .option('fp-share', { type: 'number', describe: 'share of alerts marked false positive (default 0.08)' })
-      .option('under-share', {
-        type: 'number',
-        describe: 'share of true alerts reporting < 95% of the real volume (default 0.07)',
-      })
-      .option('missed-share', { type: 'number', describe: 'share of attacks that raise no alert (default 0.04)' })
-      .option('ipv6-share', { type: 'number', describe: 'share of nodes with an IPv6 address (default 0.15)' })
-      .option('sampling', {
-        type: 'number',
-        describe: 'packet sampling 1:N of every flow (default 1: none); serialize with --sampling N',
-      })
-      .option('traffic-scale', {
-        type: 'number',
-        describe: 'multiplies every conversation rate (records grow with it)',
-      })
-      .option('max-flows', { type: 'number', describe: 'at most this many normal flow records per node and minute' })
-      .option('max-attack-flows', { type: 'number', describe: 'at most this many flow records per attack and minute' })
-      .option('file-minutes', { type: 'number', describe: 'minutes per flow file (default 1440: one file a day)' })
+      .options(
+        numberOptions({
+          'fp-share': 'share of alerts marked false positive (default 0.08)',
+          'under-share': 'share of true alerts reporting < 95% of the real volume (default 0.07)',
+          'missed-share': 'share of attacks that raise no alert (default 0.04)',
+          'ipv6-share': 'share of nodes with an IPv6 address (default 0.15)',
+          sampling: 'packet sampling 1:N of every flow (default 1: none); serialize with --sampling N',
+          'traffic-scale': 'multiplies every conversation rate (records grow with it)',
+          'max-flows': 'at most this many normal flow records per node and minute',
+          'max-attack-flows': 'at most this many flow records per attack and minute',
+          'file-minutes': 'minutes per flow file (default 1440: one file a day)',
+        }),
+      )
       .option('gzip', {
         type: 'boolean',
         describe: 'write flows/*.csv.gz (on for the small and paper presets; --no-gzip turns it off)',

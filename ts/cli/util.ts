@@ -61,3 +61,12 @@ export const DATASET_OPTION: { alias: string; type: 'string'; demandOption: true
   demandOption: true,
   describe: 'binned dataset folder (netflowgen bin)',
 };
+
+/** Number options that need only a description, in the order given: `.options(numberOptions({ name: describe }))`. */
+export function numberOptions<K extends string>(
+  describe: Record<K, string>,
+): Record<K, { type: 'number'; describe: string }> {
+  return Object.fromEntries(
+    Object.entries<string>(describe).map(([k, d]) => [k, { type: 'number' as const, describe: d }]),
+  ) as Record<K, { type: 'number'; describe: string }>;
+}

@@ -134,23 +134,6 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     this.iFlg = columnIndex(columns, 'flg');
     this.iOpkt = columnIndex(columns, 'opkt');
     this.iObyt = columnIndex(columns, 'obyt');
-    this.wanted =
-      1 +
-      Math.max(
-        this.iTs,
-        this.iTe,
-        this.iSa,
-        this.iDa,
-        this.iSp,
-        this.iDp,
-        this.iPr,
-        this.iFlg,
-        this.iIpkt,
-        this.iIbyt,
-        this.iOpkt,
-        this.iObyt,
-      );
-    this.roles = new Uint8Array(this.wanted);
     const roleOf: [number, number][] = [
       [this.iTs, R_TS],
       [this.iTe, R_TE],
@@ -165,6 +148,8 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
       [this.iOpkt, R_OPKT],
       [this.iObyt, R_OBYT],
     ];
+    this.wanted = 1 + Math.max(...roleOf.map(([i]) => i));
+    this.roles = new Uint8Array(this.wanted);
     for (const [i, role] of roleOf) if (i >= 0) this.roles[i] = role;
   }
 
