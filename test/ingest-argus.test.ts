@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argusFlags, argusReader, estimateForwardPackets } from '../ts/ingest/argus.js';
-import { InputError } from '../ts/ingest/record.js';
-import { addrOf, CollectSink, FIXTURES, REAL, StrictSink } from './ingest-helpers.js';
+import { addrOf, CollectSink, expectStrictStop, FIXTURES, REAL } from './ingest-helpers.js';
 
 const TEST2 = `${REAL}/stratosphere/test2-malicious.binetflow`;
 const HIST = `${REAL}/stratosphere/hist__Normal__CTU-Normal-7-2013-13-07.binetflow`;
@@ -192,10 +191,6 @@ describe('ingest/argus: direction, payload columns and bad lines (fixture)', () 
   });
 
   it('strict mode stops at the first bad line, naming file:line and field', async () => {
-    const sink = new StrictSink();
-    const err: unknown = await argusReader.read(EDGE, sink).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(InputError);
-    expect((err as Error).message).to.match(/argus-edge\.binetflow:7: unknown_protocol in field 'Proto'/);
-    expect(sink.records.length).to.equal(5);
+    await expectStrictStop(argusReader, EDGE, /argus-edge\.binetflow:7: unknown_protocol in field 'Proto'/, 5);
   });
 });

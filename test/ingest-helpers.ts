@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { expect } from 'chai';
 import { packageRoot } from '../ts/common/paths.js';
 import {
   InputError,
@@ -52,6 +53,23 @@ export class StrictSink extends CollectSink {
   override reject(reason: RejectReason, loc: SourceLocation, field: string, detail: string): void {
     throw new InputError(reason, { ...loc }, field, detail);
   }
+}
+
+/**
+ * Reads `path` with a StrictSink: the read must fail with an InputError whose message matches
+ * `message` (file:line and field), after exactly `kept` good records.
+ */
+export async function expectStrictStop(
+  reader: { read(path: string, sink: RecordSink): Promise<unknown> },
+  path: string,
+  message: RegExp,
+  kept: number,
+): Promise<void> {
+  const sink = new StrictSink();
+  const err: unknown = await reader.read(path, sink).catch((e: unknown) => e);
+  expect(err).to.be.instanceOf(InputError);
+  expect((err as Error).message).to.match(message);
+  expect(sink.records.length).to.equal(kept);
 }
 
 /** Text of a file, gunzipped when needed. */

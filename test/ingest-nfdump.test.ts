@@ -8,7 +8,7 @@ import { NFDUMP_CSV_COLUMNS, NfdumpCsvParser, nfdumpCsvReader } from '../ts/inge
 import { detectFormat } from '../ts/ingest/detect.js';
 import { nfcapdReader } from '../ts/ingest/nfcapd.js';
 import { InputError, type FlowRecord } from '../ts/ingest/record.js';
-import { addrOf, CollectSink, FIXTURES, REAL, StrictSink, urlCanonicalIPv6 } from './ingest-helpers.js';
+import { addrOf, CollectSink, FIXTURES, REAL, expectStrictStop, urlCanonicalIPv6 } from './ingest-helpers.js';
 
 const NFDUMP_CSVS = [
   `${REAL}/stopddos/amp.dns.RRSIG.fragmented.pcap.flows.csv`,
@@ -195,11 +195,7 @@ describe('ingest/nfdump-csv: bad input', () => {
   });
 
   it('in strict mode stops at the first bad record with an InputError naming file:line and field', async () => {
-    const sink = new StrictSink();
-    const err: unknown = await nfdumpCsvReader.read(mixed, sink).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(InputError);
-    expect((err as Error).message).to.match(/nfdump-mixed\.csv:4: bad_address in field 'sa'/);
-    expect(sink.records.length).to.equal(2);
+    await expectStrictStop(nfdumpCsvReader, mixed, /nfdump-mixed\.csv:4: bad_address in field 'sa'/, 2);
   });
 
   it('refuses a header without the needed columns', async () => {
