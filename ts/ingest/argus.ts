@@ -51,38 +51,18 @@ import {
   type RecordLineParser,
 } from './text-records.js';
 
+/** Flag bit of each letter of an Argus TCP state (F FIN, S SYN, R RST, P PSH, A ACK, U URG, E ECE, C CWR); -1 for any other byte. */
+const STATE_FLAG_BITS = new Int16Array(256).fill(-1);
+for (const [letter, bit] of Object.entries({ F: 1, S: 2, R: 4, P: 8, A: 16, U: 32, E: 64, C: 128 }))
+  STATE_FLAG_BITS[letter.charCodeAt(0)] = bit;
+
 /** TCP flag byte of one side of an Argus state (`SPA`), or -1 for a letter that is no flag. */
 export function argusFlags(buf: Uint8Array, start: number, end: number): number {
   let f = 0;
   for (let i = start; i < end; i++) {
-    switch (buf[i]) {
-      case 70:
-        f |= 1;
-        break; // F FIN
-      case 83:
-        f |= 2;
-        break; // S SYN
-      case 82:
-        f |= 4;
-        break; // R RST
-      case 80:
-        f |= 8;
-        break; // P PSH
-      case 65:
-        f |= 16;
-        break; // A ACK
-      case 85:
-        f |= 32;
-        break; // U URG
-      case 69:
-        f |= 64;
-        break; // E ECE
-      case 67:
-        f |= 128;
-        break; // C CWR
-      default:
-        return -1;
-    }
+    const bit = STATE_FLAG_BITS[buf[i]];
+    if (bit < 0) return -1;
+    f |= bit;
   }
   return f;
 }

@@ -134,18 +134,10 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     this.iFlg = columnIndex(columns, 'flg');
     this.iOpkt = columnIndex(columns, 'opkt');
     this.iObyt = columnIndex(columns, 'obyt');
+    // prettier-ignore
     const roleOf: [number, number][] = [
-      [this.iTs, R_TS],
-      [this.iTe, R_TE],
-      [this.iSa, R_SA],
-      [this.iDa, R_DA],
-      [this.iPr, R_PR],
-      [this.iFlg, R_FLG],
-      [this.iSp, R_SP],
-      [this.iDp, R_DP],
-      [this.iIpkt, R_IPKT],
-      [this.iIbyt, R_IBYT],
-      [this.iOpkt, R_OPKT],
+      [this.iTs, R_TS], [this.iTe, R_TE], [this.iSa, R_SA], [this.iDa, R_DA], [this.iPr, R_PR], [this.iFlg, R_FLG],
+      [this.iSp, R_SP], [this.iDp, R_DP], [this.iIpkt, R_IPKT], [this.iIbyt, R_IBYT], [this.iOpkt, R_OPKT],
       [this.iObyt, R_OBYT],
     ];
     this.wanted = 1 + Math.max(...roleOf.map(([i]) => i));
