@@ -114,6 +114,8 @@ describe('evaluate/uncertainty: bootstrap over examples and seeds', () => {
 
 describe('evaluate: tau never sees the test split', () => {
   /** One example per customer; survival drops to `dip` at step 1 when the example is flagged. */
+  /** Rows from [label, dip] pairs. */
+  const dips = (...pairs: [number, number][]) => pairs.map(([label, dip]) => ({ label, dip }));
   function set(rows: { label: number; dip: number }[]): DetectionSet {
     const D = 3;
     const n = rows.length;
@@ -139,21 +141,9 @@ describe('evaluate: tau never sees the test split', () => {
 
   it('chooses a different tau on a calibration split than on test, and applies it to test', () => {
     // Calibration: attacks dip to 0.5, a normal example to 0.6 -> the best tau lies in (0.5, 0.6].
-    const calib = set([
-      { label: 1, dip: 0.5 },
-      { label: 1, dip: 0.5 },
-      { label: 0, dip: 0.6 },
-      { label: 0, dip: 0.95 },
-      { label: 0, dip: 0.95 },
-    ]);
+    const calib = set(dips([1, 0.5], [1, 0.5], [0, 0.6], [0, 0.95], [0, 0.95]));
     // Test: attacks dip only to 0.7: the oracle tau sits above 0.7, the calibrated one misses them.
-    const test = set([
-      { label: 1, dip: 0.7 },
-      { label: 1, dip: 0.7 },
-      { label: 0, dip: 0.9 },
-      { label: 0, dip: 0.95 },
-      { label: 0, dip: 0.95 },
-    ]);
+    const test = set(dips([1, 0.7], [1, 0.7], [0, 0.9], [0, 0.95], [0, 0.95]));
     const budget = 0.2;
     const onCalib = selectThreshold(calib, { bound: 0.8, budget });
     const onTest = selectThreshold(test, { bound: 0.8, budget });
