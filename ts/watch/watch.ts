@@ -9,6 +9,8 @@
  * time order, every minute closed at the end, as fast as possible or at --speed N (N minutes of traffic per
  * minute of wall time).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timeFeatureTable } from '../splits/splits.js';
@@ -93,13 +95,18 @@ export async function watch(opts: WatchOptions): Promise<WatchSummary> {
       if (setup.detectorTaus[d] === undefined)
         log(`watch: no tau for the ${d} detector (evaluate its simple-detect run with the model, or --detector-tau)`);
   }
+  // The per-minute exchange files of the model process: a private temporary folder, removed at the end.
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'netflowgen-watch-'));
   const model = await WatchModel.open({
     checkpoint: setup.checkpoint,
     earlyDetect: setup.earlyDetect,
-    workDir: opts.workDir ?? join(statePath ? statePath + '.d' : join(opts.flowDir, '..'), '.netflowgen-watch'),
+    workDir,
     device: opts.device,
     threads: opts.threads,
     callTimeoutMs: opts.callTimeoutMs,
+  }).catch((e: unknown) => {
+    if (!opts.workDir) rmSync(workDir, { recursive: true, force: true });
+    throw e;
   });
   opts.onModel?.(model.info);
   const modelTag = {
@@ -270,7 +277,8 @@ export async function watch(opts: WatchOptions): Promise<WatchSummary> {
     for (;;) {
       opts.signal?.throwIfAborted();
       let files = await dir.poll();
-      if (first) {
+      if (first && files.length) {
+        // the first files decide where to start (live: the newest file, with W minutes and an hour before)
         files = skipBefore(files, startNeed(files, scoreFrom, lastDone, W, Boolean(opts.replay)));
         if (!Number.isFinite(scoreFrom) && !opts.replay) scoreFrom = newestStart(files);
         first = false;
@@ -294,6 +302,7 @@ export async function watch(opts: WatchOptions): Promise<WatchSummary> {
     status.stop();
     alertLog.close();
     await model.close();
+    if (!opts.workDir) rmSync(workDir, { recursive: true, force: true });
   }
   return summary;
 }
