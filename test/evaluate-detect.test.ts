@@ -13,6 +13,7 @@ import {
   readExamples,
   referenceSelection,
   tableAfter,
+  detectionSet,
   type RefExample,
 } from './helpers/detect-reference.js';
 import { inProcess } from './helpers/cli.js';
@@ -277,18 +278,8 @@ describe('evaluate-detect: the tables from survival curves', function () {
     // Size-matched calibration: on each draw of as many train examples as test has, the brute-force
     // selection; the reported tau is the median draw's (checked by the detections it gives on train).
     const exTest = test.filter((e) => e.alert >= 0);
-    const trainSet = {
-      n: train.length,
-      D: chain.manifest.detectLength,
-      survival: Float32Array.from(train.flatMap((e) => e.survival)),
-      mask: Uint8Array.from(train.flatMap((e) => e.mask)),
-      traffic: Float32Array.from(train.flatMap((e) => e.traffic)),
-      label: train.map((e) => e.label),
-      onsetStep: train.map((e) => e.onset),
-      customer: train.map((e) => e.customer),
-      nCustomers: 0,
-    };
-    const sm = sizeMatchedTau({ ...trainSet, nCustomers: new Set(trainSet.customer).size }, exTest.length, {
+    const trainSet = detectionSet(train);
+    const sm = sizeMatchedTau(trainSet, exTest.length, {
       bound: 0.8,
       budget,
     });

@@ -17,24 +17,15 @@ import {
   better,
   type DetectionSet,
 } from '../ts/evaluate/metrics.js';
+import { detectionSet } from './helpers/detect-reference.js';
 
-/** A DetectionSet from per-example rows. */
-function makeSet(
+/** A DetectionSet from per-example rows (s: survival, v: traffic; customers numbered from 0). */
+const makeSet = (
   rows: { s: number[]; mask: number[]; v: number[]; label: number; onset: number; customer: number }[],
-): DetectionSet {
-  const D = rows[0].s.length;
-  return {
-    n: rows.length,
-    D,
-    survival: Float32Array.from(rows.flatMap((r) => r.s)),
-    mask: Uint8Array.from(rows.flatMap((r) => r.mask)),
-    traffic: Float32Array.from(rows.flatMap((r) => r.v)),
-    label: rows.map((r) => r.label),
-    onsetStep: rows.map((r) => r.onset),
-    customer: rows.map((r) => r.customer),
-    nCustomers: Math.max(...rows.map((r) => r.customer)) + 1,
-  };
-}
+): DetectionSet => ({
+  ...detectionSet(rows.map((r) => ({ ...r, survival: r.s, traffic: r.v }))),
+  nCustomers: Math.max(...rows.map((r) => r.customer)) + 1,
+});
 
 // An attack from minute 2 to minute 3 of a 5-minute window; 20 bytes of normal traffic after it.
 const ATTACK = { mask: [0, 0, 1, 1, 0], v: [10, 10, 100, 100, 20], label: 1, onset: 2 };

@@ -171,3 +171,24 @@ export function tableAfter(md: string, heading: string): string[][] {
   for (i += 2; i < lines.length && lines[i].startsWith('|'); i++) rows.push(cells(lines[i]));
   return rows;
 }
+
+/**
+ * The product's DetectionSet (evaluate/metrics.ts) of some examples, for calling its functions on the
+ * same data as the reference: survival, mask and traffic concatenated example by example; nCustomers
+ * the number of distinct customers.
+ */
+export function detectionSet(
+  ex: { survival: number[]; mask: number[]; traffic: number[]; label: number; onset: number; customer: number }[],
+) {
+  return {
+    n: ex.length,
+    D: ex[0].survival.length,
+    survival: Float32Array.from(ex.flatMap((e) => e.survival)),
+    mask: Uint8Array.from(ex.flatMap((e) => e.mask)),
+    traffic: Float32Array.from(ex.flatMap((e) => e.traffic)),
+    label: ex.map((e) => e.label),
+    onsetStep: ex.map((e) => e.onset),
+    customer: ex.map((e) => e.customer),
+    nCustomers: new Set(ex.map((e) => e.customer)).size,
+  };
+}
