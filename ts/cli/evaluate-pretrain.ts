@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { evaluatePretrain, type EvalSplit } from '../train/evaluate.js';
 import { table4Markdown } from '../train/tables.js';
 import { trainInterruptSignal } from './pretrain.js';
-import { run } from './util.js';
+import { runCommand } from './util.js';
 
 interface Args {
   run: string;
@@ -52,16 +52,15 @@ export const evaluatePretrainCommand: CommandModule<object, Args> = {
         '$0 evaluate-pretrain runs/tiny --baseline out/bigram.valid.json out/bigram.test.json',
         'with given baseline results',
       ),
-  handler: (a) =>
-    run(async () => {
-      const { table, files } = await evaluatePretrain(resolve(a.run), {
-        baselines: a.baseline,
-        splits: a.split as EvalSplit[] | undefined,
-        checkpoint: a.checkpoint,
-        batchSize: a['batch-size'],
-        threads: a.threads,
-        signal: trainInterruptSignal(),
-      });
-      process.stdout.write(`${table4Markdown(table.rows)}\nwrote ${files.md} and ${files.json}\n`);
-    }),
+  handler: runCommand(async (a) => {
+    const { table, files } = await evaluatePretrain(resolve(a.run), {
+      baselines: a.baseline,
+      splits: a.split as EvalSplit[] | undefined,
+      checkpoint: a.checkpoint,
+      batchSize: a['batch-size'],
+      threads: a.threads,
+      signal: trainInterruptSignal(),
+    });
+    process.stdout.write(`${table4Markdown(table.rows)}\nwrote ${files.md} and ${files.json}\n`);
+  }),
 };
