@@ -7,14 +7,7 @@ import { buildBinnedDataset } from '../ts/datasets/build.js';
 import { readAlerts, readGroundTruth } from '../ts/splits/alerts.js';
 import { buildEarlyDetect, type EarlyDetectManifest } from '../ts/earlydetect/build.js';
 import { cusumOnset, meanStd } from '../ts/earlydetect/cusum.js';
-import {
-  anomalyMask,
-  freeEnds,
-  pickFromIntervals,
-  placeAttack,
-  seededRandom,
-  validEnds,
-} from '../ts/earlydetect/examples.js';
+import * as EX from '../ts/earlydetect/examples.js';
 import { reportMatches, sumColumn } from '../ts/splits/alert-filter.js';
 import { formatTable2, onsetError, table2 } from '../ts/earlydetect/summary.js';
 import { isoToMinute, minuteToIso } from '../ts/serialize/store.js';
@@ -75,33 +68,33 @@ describe('earlydetect: example geometry', () => {
 
   it('the attack window holds the onset and the alert start; random placement covers every valid end', () => {
     const ends = new Set<number>();
-    for (let s = 0; s < 200; s++) ends.add(placeAttack(50, 52, all, g, 'random', seededRandom(s, 'a')) as number);
+    for (let s = 0; s < 200; s++) ends.add(EX.placeAttack(50, 52, all, g, 'random', EX.seededRandom(s, 'a')) as number);
     expect([...ends].sort()).to.deep.equal([53, 54, 55]);
-    expect(placeAttack(52, 50, all, g, 'random', () => 0)).to.equal(53); // alert before the onset: same window range
+    expect(EX.placeAttack(52, 50, all, g, 'random', () => 0)).to.equal(53); // alert before the onset: same window range
   });
 
   it('fixed placement puts the onset at the given step, or gives up', () => {
-    expect(placeAttack(50, 52, all, g, 2, () => 0)).to.equal(53); // window 48..52: onset at step 2
-    expect(placeAttack(50, 52, all, g, 0, () => 0)).to.equal(55);
-    expect(placeAttack(50, 52, all, g, 4, () => 0)).to.equal(null); // window 46..50 misses the alert start
+    expect(EX.placeAttack(50, 52, all, g, 2, () => 0)).to.equal(53); // window 48..52: onset at step 2
+    expect(EX.placeAttack(50, 52, all, g, 0, () => 0)).to.equal(55);
+    expect(EX.placeAttack(50, 52, all, g, 4, () => 0)).to.equal(null); // window 46..50 misses the alert start
   });
 
   it('the detection window stays in the split and the whole example in the store', () => {
-    expect(validEnds({ start: 40, end: 60 }, g)).to.deep.equal({ lo: 45, hi: 60 });
-    expect(validEnds({ start: 0, end: 200 }, g)).to.deep.equal({ lo: 20, hi: 100 });
-    expect(placeAttack(50, 52, { start: 0, end: 54 }, g, 'random', () => 0.999)).to.equal(54);
-    expect(placeAttack(50, 52, { start: 51, end: 100 }, g, 'random', () => 0)).to.equal(null); // onset before the split
-    expect(placeAttack(3, 4, all, g, 'random', () => 0)).to.equal(null); // history would start before minute 0
+    expect(EX.validEnds({ start: 40, end: 60 }, g)).to.deep.equal({ lo: 45, hi: 60 });
+    expect(EX.validEnds({ start: 0, end: 200 }, g)).to.deep.equal({ lo: 20, hi: 100 });
+    expect(EX.placeAttack(50, 52, { start: 0, end: 54 }, g, 'random', () => 0.999)).to.equal(54);
+    expect(EX.placeAttack(50, 52, { start: 51, end: 100 }, g, 'random', () => 0)).to.equal(null); // onset before the split
+    expect(EX.placeAttack(3, 4, all, g, 'random', () => 0)).to.equal(null); // history would start before minute 0
   });
 
   it('freeEnds: ends whose whole example misses every blocked range', () => {
     // blocked [30, 35): example [e-10, e) overlaps it for e in 31..44
-    expect(freeEnds({ lo: 20, hi: 100 }, [{ start: 30, end: 35 }], 10)).to.deep.equal([
+    expect(EX.freeEnds({ lo: 20, hi: 100 }, [{ start: 30, end: 35 }], 10)).to.deep.equal([
       { lo: 20, hi: 30 },
       { lo: 45, hi: 100 },
     ]);
     expect(
-      freeEnds(
+      EX.freeEnds(
         { lo: 20, hi: 100 },
         [
           { start: 60, end: 70 },
@@ -117,7 +110,7 @@ describe('earlydetect: example geometry', () => {
       { lo: 50, hi: 60 },
       { lo: 80, hi: 100 },
     ]);
-    expect(freeEnds({ lo: 20, hi: 30 }, [{ start: 0, end: 50 }], 10)).to.deep.equal([]);
+    expect(EX.freeEnds({ lo: 20, hi: 30 }, [{ start: 0, end: 50 }], 10)).to.deep.equal([]);
   });
 
   it('pickFromIntervals draws uniformly over the union', () => {
@@ -125,20 +118,20 @@ describe('earlydetect: example geometry', () => {
       { lo: 1, hi: 2 },
       { lo: 10, hi: 10 },
     ];
-    expect([0, 0.34, 0.67, 0.999].map((u) => pickFromIntervals(iv, () => u))).to.deep.equal([1, 2, 10, 10]);
-    expect(pickFromIntervals([], () => 0.5)).to.equal(null);
+    expect([0, 0.34, 0.67, 0.999].map((u) => EX.pickFromIntervals(iv, () => u))).to.deep.equal([1, 2, 10, 10]);
+    expect(EX.pickFromIntervals([], () => 0.5)).to.equal(null);
   });
 
   it('anomaly mask: onset to alert end, or the spoof list', () => {
-    expect([...anomalyMask(10, 5, 7, 8)]).to.deep.equal([0, 0, 1, 1, 0]);
-    expect([...anomalyMask(10, 5, 0, 100)]).to.deep.equal([1, 1, 1, 1, 1]);
-    expect([...anomalyMask(10, 5, 7, 8, new Set([5, 9, 12]))]).to.deep.equal([1, 0, 0, 0, 1]);
+    expect([...EX.anomalyMask(10, 5, 7, 8)]).to.deep.equal([0, 0, 1, 1, 0]);
+    expect([...EX.anomalyMask(10, 5, 0, 100)]).to.deep.equal([1, 1, 1, 1, 1]);
+    expect([...EX.anomalyMask(10, 5, 7, 8, new Set([5, 9, 12]))]).to.deep.equal([1, 0, 0, 0, 1]);
   });
 
   it('seededRandom is deterministic per (seed, key)', () => {
-    const a = seededRandom(1, 'x');
-    const b = seededRandom(1, 'x');
-    const c = seededRandom(2, 'x');
+    const a = EX.seededRandom(1, 'x');
+    const b = EX.seededRandom(1, 'x');
+    const c = EX.seededRandom(2, 'x');
     const va = [a(), a(), a()];
     expect([b(), b(), b()]).to.deep.equal(va);
     expect(c()).to.not.equal(va[0]);
