@@ -120,11 +120,15 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
         describe:
           'tiny: 36 nodes, 1 week (the demo); small: 120 nodes, 4 weeks; paper: 520 nodes of 80 customers, 132,480 minutes',
       })
-      .option('seed', { type: 'number', describe: 'random seed (same seed, same bytes); default 1' })
-      .option('customers', { type: 'number', describe: 'number of customers' })
-      .option('nodes', { type: 'number', describe: 'number of nodes (monitored addresses)' })
-      .option('days', { type: 'number', describe: 'length in days' })
-      .option('minutes', { type: 'number', describe: 'length in minutes (instead of --days)' })
+      .options(
+        numberOptions({
+          seed: 'random seed (same seed, same bytes); default 1',
+          customers: 'number of customers',
+          nodes: 'number of nodes (monitored addresses)',
+          days: 'length in days',
+          minutes: 'length in minutes (instead of --days)',
+        }),
+      )
       .option('start', {
         type: 'string',
         describe: 'first minute, ISO 8601 UTC (default 2021-09-06T00:00:00Z, a Monday)',

@@ -294,13 +294,7 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
       }
       v6 = canonical;
     }
-    if (which === 0) {
-      this.rec.src4 = v4;
-      this.rec.src6 = v6;
-    } else {
-      this.rec.dst4 = v4;
-      this.rec.dst6 = v6;
-    }
+    this.setAddress(which, v4, v6);
     return true;
   }
 

@@ -114,6 +114,12 @@ export class ParserBase {
       if (c === null) return false;
       v6 = c;
     }
+    this.setAddress(which, v4, v6);
+    return true;
+  }
+
+  /** Sets the record's source (`which` 0) or destination (1) address: IPv4 as a number (-1 for IPv6), IPv6 canonical ('' for IPv4). */
+  setAddress(which: 0 | 1, v4: number, v6: string): void {
     if (which === 0) {
       this.rec.src4 = v4;
       this.rec.src6 = v6;
@@ -121,7 +127,6 @@ export class ParserBase {
       this.rec.dst4 = v4;
       this.rec.dst6 = v6;
     }
-    return true;
   }
 
   /**
