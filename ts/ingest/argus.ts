@@ -186,6 +186,26 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
     return this.pos[k];
   }
 
+  /** Source (`which` 0) or destination (1) address from column c; reports `bad_address` naming `field` and returns false. */
+  private addressAt(which: 0 | 1, c: number, field: string, buf: Buffer, terminated: boolean): boolean {
+    const a = this.from(c);
+    const b = this.fieldEnd;
+    if (this.address(which, buf, a, b)) return true;
+    this.bad(terminated, 'bad_address', field, `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`);
+    return false;
+  }
+
+  /** A port from column c (empty: 0; decimal or 0x hex); reports `bad_port` naming `field` and returns -1. */
+  private portAt(c: number, field: string, buf: Buffer, terminated: boolean): number {
+    const a = this.from(c);
+    const b = this.fieldEnd;
+    const x = skipSpaces(buf, a, b);
+    const y = trimEnd(buf, x, b);
+    const port = x === y ? 0 : parsePort(buf, x, y);
+    if (port < 0) this.bad(terminated, 'bad_port', field, `${shown(fieldText(buf, a, b))} is not a port number`);
+    return port;
+  }
+
   line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
     this.loc.line = lineNo;
     const n = splitFieldsQuoted(buf, start, end, this.pos);
@@ -234,45 +254,13 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
       }
     }
 
-    a = this.from(this.iSrc);
-    b = this.fieldEnd;
-    if (!this.address(0, buf, a, b))
-      return this.bad(
-        terminated,
-        'bad_address',
-        'SrcAddr',
-        `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
-      );
-    a = this.from(this.iDst);
-    b = this.fieldEnd;
-    if (!this.address(1, buf, a, b))
-      return this.bad(
-        terminated,
-        'bad_address',
-        'DstAddr',
-        `${shown(fieldText(buf, a, b))} is not an IPv4 or IPv6 address`,
-      );
+    if (!this.addressAt(0, this.iSrc, 'SrcAddr', buf, terminated)) return;
+    if (!this.addressAt(1, this.iDst, 'DstAddr', buf, terminated)) return;
 
-    let sp = 0;
-    let dp = 0;
-    if (this.iSport >= 0) {
-      a = this.from(this.iSport);
-      b = this.fieldEnd;
-      const x = skipSpaces(buf, a, b);
-      const y = trimEnd(buf, x, b);
-      sp = x === y ? 0 : parsePort(buf, x, y);
-      if (sp < 0)
-        return this.bad(terminated, 'bad_port', 'Sport', `${shown(fieldText(buf, a, b))} is not a port number`);
-    }
-    if (this.iDport >= 0) {
-      a = this.from(this.iDport);
-      b = this.fieldEnd;
-      const x = skipSpaces(buf, a, b);
-      const y = trimEnd(buf, x, b);
-      dp = x === y ? 0 : parsePort(buf, x, y);
-      if (dp < 0)
-        return this.bad(terminated, 'bad_port', 'Dport', `${shown(fieldText(buf, a, b))} is not a port number`);
-    }
+    const sp = this.iSport >= 0 ? this.portAt(this.iSport, 'Sport', buf, terminated) : 0;
+    if (sp < 0) return;
+    const dp = this.iDport >= 0 ? this.portAt(this.iDport, 'Dport', buf, terminated) : 0;
+    if (dp < 0) return;
 
     // counts: Tot*, Src*, Dst* as the file has them (two of three give the third)
     const count = (c: number, name: string, what: string): number => {
