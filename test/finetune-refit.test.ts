@@ -5,7 +5,6 @@
 // run stopped during the refit ends identical to an uninterrupted one; --force cleans the refit away.
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import {
@@ -21,11 +20,8 @@ import {
 } from '../ts/train/finetune.js';
 import { readRunLog, removeRunFiles } from '../ts/train/run.js';
 import type { RunRecord } from '../ts/train/log.js';
-import { tempDir } from './helpers/tmp.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const python = join(root, '.venv', 'bin', 'python');
-const env = { OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' };
+import { PY_ENV, PYTHON, pythonDetectFixture, requirePython, ROOT } from './helpers/python.js';
+import { useTempDir } from './helpers/tmp.js';
 
 /** num_updates and the train iterator's epoch of each checkpoint, read by torch (one Python process). */
 async function checkpointUpdates(files: string[]): Promise<{ updates: number; epoch: number }[]> {
@@ -37,41 +33,23 @@ async function checkpointUpdates(files: string[]): Promise<{ updates: number; ep
     '    out.append({"updates": s["optimizer_history"][-1]["num_updates"], "epoch": s["extra_state"]["train_iterator"]["epoch"]})',
     'print(json.dumps(out))',
   ].join('\n');
-  const r = await execa(python, ['-c', code, ...files], { env });
+  const r = await execa(PYTHON, ['-c', code, ...files], { env: PY_ENV });
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { updates: number; epoch: number }[];
 }
 
 describe('finetune: refit on the whole training split, and the final model scored in one process', function () {
   this.timeout(300_000);
-  let tmp: ReturnType<typeof tempDir>;
-  let ed: string;
+  const tmp = useTempDir('netflowgen-refit-');
+  let ed: string, runDir: string;
   let spec: FinetuneSpec;
-  let runDir: string;
   const records: RunRecord[] = [];
   const quiet = () => {};
 
   before(async function () {
-    if (!existsSync(python)) throw new Error(`${python} is missing: run \`bash scripts/setup.sh\` first`);
-    tmp = tempDir('netflowgen-refit-');
+    requirePython();
     // 4 rows: 'valid' holds 24 alert pairs (48 examples) and 2 unseen-node examples; windows of 32 minutes, D = 8.
-    const made = await execa(
-      python,
-      [
-        'python/tests/detect_fixtures.py',
-        tmp.dir,
-        '--rows',
-        '4',
-        '--minutes',
-        '2000',
-        '--window',
-        '32',
-        '--detect',
-        '8',
-      ],
-      { cwd: root, env },
-    );
-    ed = (JSON.parse(made.stdout.trim().split('\n').at(-1)!) as { ed: string }).ed;
-    spec = loadFinetuneSpec(join(root, 'experiments/finetune/tiny/tf.json'), [
+    ({ ed } = await pythonDetectFixture(tmp.dir, { rows: 4, minutes: 2000, window: 32, detect: 8 }));
+    spec = loadFinetuneSpec(join(ROOT, 'experiments/finetune/tiny/tf.json'), [
       {
         source: 'test',
         values: {
@@ -86,7 +64,6 @@ describe('finetune: refit on the whole training split, and the final model score
     ]).spec;
     runDir = join(tmp.dir, 'runs', spec.name);
   });
-  after(() => tmp?.cleanup());
 
   it('chooses U* on the holdout, refits exactly U* updates on all 48 examples, scores checkpoint_final.pt', async () => {
     expect(spec).to.include({ refit: true, valid_split: 'holdout', train_split: 'valid' });
@@ -174,7 +151,7 @@ describe('finetune: refit on the whole training split, and the final model score
     // in place of the finished one; run.jsonl ends with the launch's start (killed); no final model, result or scores.
     const partial = join(tmp.dir, 'partial');
     const cmd = planRefitCommand(spec, partial, U - 1);
-    const p = await execa(cmd.argv[0], cmd.argv.slice(1), { env, reject: false, all: true });
+    const p = await execa(cmd.argv[0], cmd.argv.slice(1), { env: PY_ENV, reject: false, all: true });
     expect(p.exitCode, p.all?.slice(-2000)).to.equal(0);
     copyFileSync(join(partial, REFIT_DIR, 'checkpoint_last.pt'), join(runDir, REFIT_DIR, 'checkpoint_last.pt'));
     const log = readRunLog(join(runDir, REFIT_DIR));
