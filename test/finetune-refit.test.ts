@@ -7,18 +7,10 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, 
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
-import {
-  FINAL_CHECKPOINT,
-  FINETUNE_RUN_FILES,
-  REFIT_DIR,
-  loadFinetuneSpec,
-  planRefitCommand,
-  readFinetuneResult,
-  runFinetune,
-  selectedUpdates,
-  type FinetuneSpec,
-} from '../ts/train/finetune.js';
-import { readRunLog, removeRunFiles } from '../ts/train/run.js';
+import { FINETUNE_RUN_FILES, readFinetuneResult, runFinetune } from '../ts/train/finetune.js';
+import { REFIT_DIR, loadFinetuneSpec, planRefitCommand, type FinetuneSpec } from '../ts/train/finetune-spec.js';
+import { readRunLog, removeRunFiles } from '../ts/train/folder.js';
+import { FINAL_CHECKPOINT, selectedUpdates } from '../ts/train/refit.js';
 import type { RunRecord } from '../ts/train/log.js';
 import { PY_ENV, PYTHON, pythonDetectFixture, requirePython, ROOT } from './helpers/python.js';
 import { useTempDir } from './helpers/tmp.js';
