@@ -16,7 +16,7 @@ import { loadPreset } from '../ts/reproduce/config.js';
 import type { RunRecord } from '../ts/train/log.js';
 import { planCommand, readRunLog, runPretrain, type RunResult } from '../ts/train/run.js';
 import { loadSpec, type ExperimentSpec } from '../ts/train/spec.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 import { makePatternDataset } from './train-fixture.js';
 
 const UPDATES = 6;
@@ -36,16 +36,13 @@ print(json.dumps({
 
 describe('train: bf16 on the CPU through the paper preset (pre-training template, runPretrain, score.py)', function () {
   this.timeout(180_000);
-  let tmp: ReturnType<typeof tempDir>;
-  let dataset: string;
+  const tmp = useTempDir('netflowgen-bf16-');
+  let dataset: string, runDir: string;
   let spec: ExperimentSpec;
-  let runDir: string;
   let result: RunResult;
   before(async () => {
-    tmp = tempDir('netflowgen-bf16-');
     dataset = await makePatternDataset(tmp.dir); // 4 nodes, 6 volume features, windows of 32 minutes
   });
-  after(() => tmp?.cleanup());
 
   it("resolves the paper preset's pre-training spec on the CPU and keeps precision bf16", () => {
     const preset = loadPreset('paper');

@@ -2,56 +2,23 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import yargs, { type CommandModule } from 'yargs';
 import { runBigram } from '../ts/baseline/run.js';
 import { evaluatePretrainCommand } from '../ts/cli/evaluate-pretrain.js';
 import { pretrainCommand } from '../ts/cli/pretrain.js';
 import type { Table4 } from '../ts/train/evaluate.js';
 import { readRunLog, runPretrain, type RunResult } from '../ts/train/run.js';
 import { loadSpec, parseSetArgs } from '../ts/train/spec.js';
-import { tempDir } from './helpers/tmp.js';
+import { inProcess as cli } from './helpers/cli.js';
+import { useTempDir } from './helpers/tmp.js';
 import { makePatternDataset } from './train-fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TINY = join(root, 'experiments/pretrain/tiny.json');
 
-/** Runs CLI command modules in-process (as `netflowgen ...`); returns stdout, stderr and the exit code. */
-async function cli(
-  commands: CommandModule<object, never>[],
-  args: string[],
-): Promise<{ out: string; err: string; code: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w, we, code0] = [
-    process.stdout.write.bind(process.stdout),
-    process.stderr.write.bind(process.stderr),
-    process.exitCode,
-  ];
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    let y = yargs(args).strict().exitProcess(false);
-    for (const c of commands) y = y.command(c);
-    await y.parseAsync();
-    return { out: out.join(''), err: err.join(''), code: Number(process.exitCode ?? 0) };
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = we;
-    process.exitCode = code0;
-  }
-}
-
 describe('train: netflowgen pretrain and evaluate-pretrain on a tiny dataset', function () {
   this.timeout(60_000);
-  // made in before(), not when mocha loads the file: a filtered or aborted run leaves no folder behind
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => {
-    tmp = tempDir('netflowgen-train-');
-  });
-  let runs: string;
-  let runDir: string;
-  let dataset: string;
-  after(() => tmp?.cleanup());
+  const tmp = useTempDir('netflowgen-train-');
+  let runs: string, runDir: string, dataset: string;
 
   before(async () => {
     runs = join(tmp.dir, 'runs');

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { composeSpec } from '../ts/train/spec.js';
 import { runSweep } from '../ts/train/sweep.js';
 import type { Table10Row } from '../ts/train/tables.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 import { makePatternDataset } from './train-fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,17 +13,11 @@ const TINY_SWEEP = join(root, 'experiments/sweeps/tiny.json');
 
 describe('train: netflowgen sweep of the tiny grid', function () {
   this.timeout(60_000);
-  // made in before(), not when mocha loads the file: a filtered or aborted run leaves no folder behind
-  let tmp: ReturnType<typeof tempDir>;
-  before(() => {
-    tmp = tempDir('netflowgen-sweep-');
-  });
-  let out: string;
-  let dataset: string;
+  const tmp = useTempDir('netflowgen-sweep-');
+  let out: string, dataset: string;
   before(() => {
     out = join(tmp.dir, 'runs');
   });
-  after(() => tmp?.cleanup());
   const quiet = { log: () => {}, threads: 1 };
 
   it('trains every point once, one run folder each, and writes Table 10', async () => {
