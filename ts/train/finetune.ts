@@ -304,9 +304,3 @@ function summaryParams(runDir: string): FinetuneResult['params'] {
   }
   return out;
 }
-
-// Moved to finetune-spec.ts, refit.ts and score.ts; re-exported for the modules that still import them from here.
-export * from './finetune-spec.js';
-export { FINAL_CHECKPOINT, selectedUpdates, subsetSizes } from './refit.js';
-export { launchFinished } from './folder.js';
-export { scoreDetect, scoreDetectSplits, type ScoreOptions } from './score.js';
