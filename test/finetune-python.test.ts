@@ -13,7 +13,7 @@ import { useTempDir } from './helpers/tmp.js';
 import { detectRuns } from './helpers/trained.js';
 
 describe('fine-tuning, Python side (netflow_detect, safe, score_detect.py)', function () {
-  this.timeout(300_000); // with the shared fixture's build, when this file runs first
+  this.timeout(600_000); // a safety net, not a speed check: pytest and the shared fixture's build (when this file runs first)
   const tmp = useTempDir('netflowgen-finetune-py-');
   before(requirePython);
 

@@ -3,55 +3,31 @@
 // the plugin (fairseq_plugins/) whose JSON log lines carry the criterion's metrics.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { validateWithSchema } from '../ts/common/schema.js';
 import { BinnedDataset, DATASET_SCHEMA } from '../ts/datasets/binned.js';
-import { tempDir } from './helpers/tmp.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url)); // dist/test/ -> repository root
-const venvBin = join(root, '.venv', 'bin');
-const python = join(venvBin, 'python');
-const env = { OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' };
-
-/** The JSON of fairseq's `ts | INFO | <tag> | {json}` lines with that tag. */
-function logLines(output: string, tag: string): Record<string, string>[] {
-  const marker = `| ${tag} | `;
-  return output
-    .split('\n')
-    .filter((l) => l.includes(marker) && l.trimEnd().endsWith('}'))
-    .map((l) => JSON.parse(l.slice(l.indexOf(marker) + marker.length)) as Record<string, string>);
-}
+import { fairseqLogLines, PY_ENV, pytest, pythonJson, requirePython, ROOT, VENV_BIN } from './helpers/python.js';
+import { useTempDir } from './helpers/tmp.js';
 
 describe('pre-training, Python side (fairseq plugin)', function () {
-  this.timeout(120_000);
-  let tmp: ReturnType<typeof tempDir>;
+  this.timeout(600_000); // a safety net, not a speed check: the pytest suite alone takes minutes on a busy machine
+  const tmp = useTempDir('netflowgen-pretrain-py-');
 
-  before(function () {
-    if (!existsSync(python)) throw new Error(`${python} is missing: run \`bash scripts/setup.sh\` first`);
-    tmp = tempDir('netflowgen-pretrain-py-');
-  });
-  after(() => tmp?.cleanup());
+  before(requirePython);
 
   it('passes the pre-training pytest suite of python/tests (the detection tests run in finetune-python.test)', async () => {
-    const r = await execa(
-      python,
-      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--ignore-glob=python/tests/test_detect*', 'python/tests'],
-      { cwd: root, env, reject: false, all: true },
-    );
+    const r = await pytest(['--ignore-glob=python/tests/test_detect*', 'python/tests']);
     expect(r.exitCode, r.all).to.equal(0);
     expect(r.stdout).to.match(/\d+ passed/);
   });
 
   it('writes test datasets that the TypeScript reader accepts, then trains one epoch with fairseq-train', async () => {
     const data = join(tmp.dir, 'dataset');
-    const made = await execa(
-      python,
-      ['python/tests/fixtures.py', data, '--features', '86', '--rows', '3', '--minutes', '300', '--window', '16'],
-      { cwd: root, env },
-    );
-    expect(JSON.parse(made.stdout.trim().split('\n').at(-1) ?? '{}').windows).to.deep.equal({
+    const made = await pythonJson<{ windows: Record<string, number> }>('python/tests/fixtures.py', [
+      ...[data, '--features', '86', '--rows', '3', '--minutes', '300', '--window', '16'],
+    ]);
+    expect(made.windows).to.deep.equal({
       train: 33,
       valid: 9,
       test: 9,
@@ -66,7 +42,7 @@ describe('pre-training, Python side (fairseq plugin)', function () {
 
     const save = join(tmp.dir, 'checkpoints');
     const train = await execa(
-      join(venvBin, 'fairseq-train'),
+      join(VENV_BIN, 'fairseq-train'),
       [
         data,
         ...[
@@ -94,12 +70,12 @@ describe('pre-training, Python side (fairseq plugin)', function () {
         ...['--batch-size', '8', '--max-epoch', '1', '--save-dir', save, '--seed', '1'],
         ...['--log-format', 'json', '--log-interval', '1', '--num-workers', '0', '--cpu'],
       ],
-      { cwd: root, env, reject: false, all: true },
+      { cwd: ROOT, env: PY_ENV, reject: false, all: true },
     );
     expect(train.exitCode, train.all?.slice(-3000)).to.equal(0);
     const output = train.all ?? '';
 
-    const inner = logLines(output, 'train_inner');
+    const inner = fairseqLogLines(output, 'train_inner');
     expect(inner).to.have.length(5); // 33 windows in batches of 8
     for (const line of inner) {
       expect(line).to.include.keys(
@@ -120,7 +96,7 @@ describe('pre-training, Python side (fairseq plugin)', function () {
     }
     expect(Number(inner[0].wpb)).to.equal(8 * 15); // ntokens = predicted timesteps (8 windows x 15 steps)
 
-    const [valid] = logLines(output, 'valid');
+    const [valid] = fairseqLogLines(output, 'valid');
     expect(valid).to.include.keys('valid_loss', 'valid_ppl', 'valid_acc', 'valid_acc_volume', 'valid_acc_flag');
     expect(Number(valid.valid_ppl)).to.be.closeTo(Math.exp(Number(valid.valid_loss)), 0.01 * Number(valid.valid_ppl));
     expect(existsSync(join(save, 'checkpoint_last.pt'))).to.equal(true);
