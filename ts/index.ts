@@ -34,6 +34,7 @@ export * from './baseline/detector-run.js';
 export * from './train/spec.js';
 export * from './train/folder.js';
 export * from './train/job.js';
+export * from './train/launch.js';
 export * from './train/run.js';
 export * from './train/finetune-spec.js';
 export * from './train/finetune.js';

@@ -120,18 +120,3 @@ const PRETRAIN: JobKind<ExperimentSpec, PretrainFacts, ParameterCount, RunResult
 export function runPretrain(spec: ExperimentSpec, opts: PretrainOptions): Promise<PretrainOutcome> {
   return runJob(PRETRAIN, spec, opts);
 }
-
-// Moved to folder.ts and launch.ts; re-exported for the modules that still import them from here.
-export {
-  BEST_CHECKPOINT,
-  COMMAND_FILE,
-  LAST_CHECKPOINT,
-  RESULT_FILE,
-  RUN_LOG,
-  SPEC_FILE,
-  TRAIN_LOG,
-  RunInterrupted,
-  planRun,
-  readRunLog,
-  removeRunFiles,
-} from './folder.js';

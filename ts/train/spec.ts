@@ -151,17 +151,3 @@ export function expandSweep(c: ComposedSpec, cwd = process.cwd()): { name: strin
   });
   return { name, points };
 }
-
-// Moved to ts/config/; re-exported for the modules that still import them from here.
-export {
-  canonicalJson,
-  mergeSpecs,
-  parseSetArgs,
-  readLayer,
-  specDiff,
-  specHash,
-  SpecError,
-  type ComposedSpec,
-  type OverrideLayer,
-} from '../config/compose.js';
-export { describeErrors, getValidators } from '../config/validate.js';
