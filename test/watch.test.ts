@@ -229,6 +229,22 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
       .and.match(/SIGKILL/);
   });
 
+  it('a model call that outlasts the call timeout stops the watch, naming the timeout, and ends the process', async () => {
+    let pid = 0;
+    let err: unknown;
+    try {
+      // 1 ms: no forward pass answers that fast, so the first call is a hang as far as the watch can tell
+      await watch({ ...base(), callTimeoutMs: 1, onModel: (info) => (pid = info.pid) });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ModelDeadError);
+    expect((err as Error).message)
+      .to.include(`pid ${pid}`)
+      .and.match(/did not answer within/);
+    expect(() => process.kill(pid, 0)).to.throw(/ESRCH/);
+  });
+
   it('the notify script gets IP incoming|outgoing PPS ban|unban and the alert on stdin', async () => {
     // a threshold every window is below: every scored node alerts at the first scored minute
     const evaluation = join(tmp.dir, 'high-tau.json');
