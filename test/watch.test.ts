@@ -24,6 +24,8 @@ import { finalCheckpointPath, runFinetune } from '../ts/train/finetune.js';
 import { loadFinetuneSpec } from '../ts/train/finetune-spec.js';
 import { alertStep, newAlertState, type WatchAlert } from '../ts/watch/alerts.js';
 import { ModelDeadError } from '../ts/watch/model.js';
+import { NodeTable } from '../ts/watch/nodes.js';
+import { SeriesStore } from '../ts/serialize/store.js';
 import { nameMinute } from '../ts/watch/source.js';
 import { findTau } from '../ts/watch/tau.js';
 import { watch, type WatchOptions } from '../ts/watch/watch.js';
@@ -149,6 +151,48 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
     const seenRows = new Set(keys.map((k) => k.split('@')[0]));
     expect(alertsFirst.filter((a) => seenRows.has(a.node)).map((a) => a.id)).to.have.members(expected);
     for (const a of alertsFirst) validateWithSchema('watch-alert.schema.json', a, 'alert');
+  });
+
+  it('a node the dataset does not know is mapped to its nearest training node once it has W minutes of traffic', () => {
+    const W = chain.manifest.windowLength;
+    const table = new NodeTable(ds, W, W);
+    const store = SeriesStore.open(ds.manifest.source.store);
+    const S = store.nFeatures;
+    const src = ds.manifest.nodes[0];
+    const train = ds.manifest.splits.train;
+    const raw = store.readNode(src.storeIndex, train.start, train.start + W);
+    const node = table.add('203.0.113.77', src.customer);
+    for (let t = 0; t < W; t++) {
+      expect(node.cutoffs, `minute ${t}`).to.equal(null); // not mapped, not scored, before W minutes with traffic
+      const v = Float64Array.from(raw.subarray(t * S, (t + 1) * S));
+      v[0] += 1; // every minute has traffic
+      table.push(new Map([['203.0.113.77', v]]));
+    }
+    expect(node.mappedTo).to.be.a('number');
+    expect(table.scorable()).to.include(node);
+    const target = ds.manifest.nodes[node.mappedTo!];
+    expect(node.nodeId).to.equal(target.nodeId);
+    expect(Array.from(node.cutoffs!)).to.deep.equal(Array.from(ds.readCutoffs(node.mappedTo!)));
+    expect(node.distance).to.be.a('number').and.at.least(0);
+    // its window holds its history binned with the mapped node's cutoffs, zero minutes as bin 0
+    const win = new Uint8Array(W * table.F);
+    table.window(node, win, 0);
+    const F = table.F;
+    const nb = ds.manifest.nBins;
+    for (let t = 0; t < W; t++)
+      for (let f = 0; f < F; f++) {
+        const x = Math.fround(
+          raw[t * S + ds.manifest.featureIndices[f]] + (ds.manifest.featureIndices[f] === 0 ? 1 : 0),
+        );
+        const cut = node.cutoffs!.subarray(f * (nb - 1), (f + 1) * (nb - 1));
+        let b = 0;
+        if (x > 0) {
+          const finite = cut.filter((c) => c !== Infinity);
+          b = finite.findIndex((c) => x <= c);
+          b = b < 0 ? nb - 1 : b + 1;
+        }
+        expect(win[t * F + f], `minute ${t}, feature ${f}`).to.equal(b);
+      }
   });
 
   it('a watch stopped half-way and restarted from its state file neither repeats nor loses an alert', async () => {
