@@ -37,7 +37,7 @@ export const newAlertState = (): AlertState => ({
   active: false,
   since: -1,
   quiet: 0,
-  cooldownUntil: -Infinity,
+  cooldownUntil: 0, // epoch minute 0 (1970): always past; a finite number survives JSON (the state file)
   low: 1,
 });
 
