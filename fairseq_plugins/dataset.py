@@ -260,27 +260,19 @@ def window_spec(data: BinnedData, split: str, window: int = 0, feature_set: str 
     return WindowSpec(windows, length, select_features(data.features, feature_set, data.manifest_path))
 
 
-class NetflowWindowDataset(FairseqDataset):
-    """The windows of one split, as fairseq examples. One example = one window of `length` minutes."""
+class ShuffledFixedSizeDataset(FairseqDataset):
+    """The batching side shared by the pre-training windows and the EarlyDetect examples: every example has the
+    same size (`size` tokens), an item is its index (the collater reads whole batches from the memmap at once),
+    and with `shuffle` the order is a new permutation every epoch, fixed by (seed, epoch), so a resumed run sees
+    the same batches. Subclasses define __len__ and collater."""
 
-    def __init__(self, data: BinnedData, spec: WindowSpec, shuffle: bool, seed: int = 1):
+    def __init__(self, n: int, size: int, shuffle: bool, seed: int):
         super().__init__()
-        self.data, self.spec = data, spec
         self.shuffle, self.seed, self.epoch = shuffle, seed, 1
-        self.sizes = np.full(len(spec.windows), spec.length - 1, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return len(self.spec.windows)
+        self.sizes = np.full(n, size, dtype=np.int64)
 
     def __getitem__(self, index: int) -> int:
-        return int(index)  # the collater reads whole batches from the memmap at once
-
-    def collater(self, samples: list[int]) -> dict:
-        if not samples:
-            return {}
-        idx = np.asarray(samples, dtype=np.int64)
-        inputs = collate_windows(self.data, self.spec.windows[idx], self.spec.length, self.spec.features)
-        return make_sample(inputs, torch.from_numpy(idx))
+        return int(index)
 
     def num_tokens(self, index: int) -> int:
         return int(self.sizes[index])
@@ -299,7 +291,24 @@ class NetflowWindowDataset(FairseqDataset):
         self.epoch = epoch
 
     def ordered_indices(self) -> np.ndarray:
-        """A new permutation every epoch, fixed by (seed, epoch), so a resumed run sees the same batches."""
         if not self.shuffle:
             return np.arange(len(self), dtype=np.int64)
         return np.random.RandomState([self.seed, self.epoch]).permutation(len(self)).astype(np.int64)
+
+
+class NetflowWindowDataset(ShuffledFixedSizeDataset):
+    """The windows of one split, as fairseq examples. One example = one window of `length` minutes."""
+
+    def __init__(self, data: BinnedData, spec: WindowSpec, shuffle: bool, seed: int = 1):
+        super().__init__(len(spec.windows), spec.length - 1, shuffle, seed)
+        self.data, self.spec = data, spec
+
+    def __len__(self) -> int:
+        return len(self.spec.windows)
+
+    def collater(self, samples: list[int]) -> dict:
+        if not samples:
+            return {}
+        idx = np.asarray(samples, dtype=np.int64)
+        inputs = collate_windows(self.data, self.spec.windows[idx], self.spec.length, self.spec.features)
+        return make_sample(inputs, torch.from_numpy(idx))

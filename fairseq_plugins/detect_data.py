@@ -28,9 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from fairseq.data import FairseqDataset
 
-from .dataset import SPLITS, BinnedData, DatasetError, collate_windows, load_manifest
+from .dataset import SPLITS, BinnedData, DatasetError, ShuffledFixedSizeDataset, collate_windows, load_manifest
 
 COLUMNS = ("row", "start", "label", "onsetStep", "attackType", "alert")
 ROW, START, LABEL, ONSET, TYPE, ALERT = range(len(COLUMNS))
@@ -193,7 +192,7 @@ def collate_examples(data: EarlyDetectData, examples: np.ndarray, features: np.n
     }
 
 
-class DetectDataset(FairseqDataset):
+class DetectDataset(ShuffledFixedSizeDataset):
     """Some examples of one split (indices into its file), as fairseq examples. A batch is whole examples.
 
     The training split is shuffled every epoch with a permutation fixed by (seed, epoch), as in pre-training,
@@ -202,42 +201,16 @@ class DetectDataset(FairseqDataset):
     def __init__(
         self, data: EarlyDetectData, split: str, indices: np.ndarray, features: np.ndarray, shuffle: bool, seed: int = 1
     ):
-        super().__init__()
+        super().__init__(len(indices), data.window, shuffle, seed)
         self.data, self.split, self.features = data, split, features
         self.indices = np.asarray(indices, dtype=np.int64)
         self.examples = data.examples(split)[self.indices]
-        self.shuffle, self.seed, self.epoch = shuffle, seed, 1
-        self.sizes = np.full(len(self.indices), data.window, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.indices)
-
-    def __getitem__(self, index: int) -> int:
-        return int(index)  # the collater reads whole batches from the memmap at once
 
     def collater(self, samples: list[int]) -> dict:
         if not samples:
             return {}
         idx = np.asarray(samples, dtype=np.int64)
         return collate_examples(self.data, self.examples[idx], self.features, torch.from_numpy(idx))
-
-    def num_tokens(self, index: int) -> int:
-        return int(self.sizes[index])
-
-    def num_tokens_vec(self, indices: np.ndarray) -> np.ndarray:
-        return self.sizes[indices]
-
-    def size(self, index: int) -> int:
-        return int(self.sizes[index])
-
-    @property
-    def can_reuse_epoch_itr_across_epochs(self) -> bool:
-        return False
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def ordered_indices(self) -> np.ndarray:
-        if not self.shuffle:
-            return np.arange(len(self), dtype=np.int64)
-        return np.random.RandomState([self.seed, self.epoch]).permutation(len(self)).astype(np.int64)

@@ -25,16 +25,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN = os.path.join(ROOT, "fairseq_plugins")
 
-MODEL_OPTIONS = (
-    "decoder_layers",
-    "decoder_attention_heads",
-    "decoder_embed_dim",
-    "decoder_ffn_embed_dim",
-    "dropout",
-    "attention_dropout",
-    "activation_dropout",
-    "activation_fn",
-)
 TASK_OPTIONS = ("window", "feature_set")
 
 
@@ -68,9 +58,11 @@ def _arch_args(arch: str, overrides) -> Namespace:
     _load_plugin()
     from fairseq.models import ARCH_CONFIG_REGISTRY
 
+    from fairseq_plugins.models.netflowgen import MODEL_ARGS
+
     if arch not in _our_archs():
         raise ValueError(f"unknown architecture {arch!r}: known are {', '.join(_our_archs())}")
-    args = Namespace(**_options(overrides, MODEL_OPTIONS))
+    args = Namespace(**_options(overrides, MODEL_ARGS))
     ARCH_CONFIG_REGISTRY[arch](args)
     return args
 

@@ -45,6 +45,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from script_main import default_threads, run_script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.join(ROOT, "python") not in sys.path:
     sys.path.insert(0, os.path.join(ROOT, "python"))
@@ -407,16 +409,16 @@ def generate(args) -> dict:
 
 
 def main(argv=None):
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    default_threads()
     args = parse_args(argv)
-    try:
+
+    def body():
         import torch
 
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
         generate(args)
-    except (ValueError, FileNotFoundError) as e:  # DatasetError is a ValueError: name the file, no traceback
-        print(f"generate.py: {e}", file=sys.stderr)
-        sys.exit(1)
+
+    run_script("generate.py", body)
 
 
 if __name__ == "__main__":

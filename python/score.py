@@ -27,8 +27,9 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
+
+from script_main import default_threads, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -228,13 +229,9 @@ def score(args):
 
 
 def main(argv=None):
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    default_threads()
     args = parse_args(argv)
-    try:
-        score(args)
-    except (ValueError, FileNotFoundError) as e:  # DatasetError is a ValueError: name the file, no traceback
-        print(f"score.py: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_script("score.py", lambda: score(args))
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ the last line is the last split's "done".
 import argparse
 import json
 import os
-import sys
 import time
+
+from script_main import default_threads, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUTS = ("score.json", "survival.f32", "hazard.f32")
@@ -252,13 +253,9 @@ def score_split(args, model, task, arch, device, split, out):
 
 
 def main(argv=None):
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    default_threads()
     args = parse_args(argv)
-    try:
-        score(args)
-    except (ValueError, FileNotFoundError) as e:  # DatasetError is a ValueError: name the file, no traceback
-        print(f"score_detect.py: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_script("score_detect.py", lambda: score(args))
 
 
 if __name__ == "__main__":

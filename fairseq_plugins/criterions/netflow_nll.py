@@ -79,11 +79,7 @@ class NetflowNllCriterion(FairseqCriterion):
 
     @staticmethod
     def reduce_metrics(logging_outputs) -> None:
-        def total(key):
-            return sum(utils.item(log.get(key, 0)) for log in logging_outputs)
-
-        sample_size = total("sample_size")
-        metrics.log_scalar("loss", total("loss") / max(sample_size, 1), sample_size, round=4)
+        total = log_mean_loss(logging_outputs)
         metrics.log_derived("ppl", lambda meters: round(safe_exp(meters["loss"].avg), 4))
         keys = sorted({k for log in logging_outputs for k in log if k.startswith("_correct")})
         for key in keys:
@@ -96,6 +92,18 @@ class NetflowNllCriterion(FairseqCriterion):
     @staticmethod
     def logging_outputs_can_be_summed() -> bool:
         return True
+
+
+def log_mean_loss(logging_outputs):
+    """Logs `loss`, the summed loss over the summed sample_size of the workers' logging outputs, and returns
+    total(key): a key's sum over them (the criteria's reduce_metrics share it)."""
+
+    def total(key):
+        return sum(utils.item(log.get(key, 0)) for log in logging_outputs)
+
+    n = total("sample_size")
+    metrics.log_scalar("loss", total("loss") / max(n, 1), n, round=4)
+    return total
 
 
 def _ratio(num: str, den: str):

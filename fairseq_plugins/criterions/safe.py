@@ -26,8 +26,10 @@ from __future__ import annotations
 import math
 
 import torch
-from fairseq import metrics, utils
+from fairseq import metrics
 from fairseq.criterions import FairseqCriterion, register_criterion
+
+from .netflow_nll import log_mean_loss
 
 CLAMP = 1e-10
 LOG_HALF = math.log(2.0)  # S < 0.5  <=>  cumulative hazard > log 2
@@ -80,11 +82,7 @@ class SafeCriterion(FairseqCriterion):
 
     @staticmethod
     def reduce_metrics(logging_outputs) -> None:
-        def total(key):
-            return sum(utils.item(log.get(key, 0)) for log in logging_outputs)
-
-        n = total("sample_size")
-        metrics.log_scalar("loss", total("loss") / max(n, 1), n, round=4)
+        total = log_mean_loss(logging_outputs)
         for key in ("_correct", "_correct_last", "_count"):
             metrics.log_scalar_sum(key, total(key))
         metrics.log_derived("acc", _ratio("_correct"))

@@ -49,26 +49,18 @@ from torch import Tensor, nn
 
 from .netflowgen import (
     ARCHITECTURES,
-    DEFAULT_ARCH,
+    MODEL_ARGS,
     TIME_SIZES,
     NetflowGenDecoder,
     NetflowGenModel,
-    _sizes,
     build_decoder,
+    decoder_defaults,
+    register_sizes,
 )
 
 HEAD_HIDDEN = 512
 # What the frozen decoder's architecture copies from the pre-trained checkpoint's model arguments.
-BACKBONE_ARGS = (
-    "decoder_layers",
-    "decoder_attention_heads",
-    "decoder_embed_dim",
-    "decoder_ffn_embed_dim",
-    "dropout",
-    "attention_dropout",
-    "activation_dropout",
-    "activation_fn",
-)
+BACKBONE_ARGS = MODEL_ARGS
 
 
 class HazardHead(nn.Module):
@@ -255,23 +247,12 @@ class NetflowGenTFModel(BaseFairseqModel):
 @register_model_architecture("netflowgen_tf", "netflowgen_tf")
 def tf_architecture(args):
     """Defaults: the paper's 4-4-128-512 (the pre-trained model's shape), dropout 0.1."""
-    _sizes(args, *ARCHITECTURES[DEFAULT_ARCH])
     args.head_hidden = getattr(args, "head_hidden", None) or HEAD_HIDDEN
-    args.dropout = getattr(args, "dropout", 0.1)
-    args.attention_dropout = getattr(args, "attention_dropout", 0.0)
-    args.activation_dropout = getattr(args, "activation_dropout", 0.0)
-    args.activation_fn = getattr(args, "activation_fn", "relu")
-
-
-def _register_tf(name: str, sizes) -> None:
-    @register_model_architecture("netflowgen_tf", name)
-    def arch(args):
-        _sizes(args, *sizes)
-        tf_architecture(args)
+    decoder_defaults(args)
 
 
 for _name, _s in ARCHITECTURES.items():  # tf_tiny, tf_4_4_128_512, ...: the pre-training sizes
-    _register_tf("tf_" + _name[len("netflowgen_") :], _s)
+    register_sizes("netflowgen_tf", "tf_" + _name[len("netflowgen_") :], _s, tf_architecture)
 
 
 # ------------------------------------------------------------------------------------------- MS-LSTM

@@ -224,9 +224,22 @@ def _sizes(args, layers: int, heads: int, width: int, ffn: int) -> None:
     args.decoder_ffn_embed_dim = getattr(args, "decoder_ffn_embed_dim", ffn)
 
 
-@register_model_architecture("netflowgen", "netflowgen")
-def base_architecture(args):
-    """Defaults: the paper's 4-4-128-512 model, dropout 0.1 (Table 10 also uses 0.3), ReLU."""
+# The model arguments an architecture sets: what python/bridge.py passes through and what a detector's frozen
+# decoder copies from the pre-trained checkpoint (models/detect.py).
+MODEL_ARGS = (
+    "decoder_layers",
+    "decoder_attention_heads",
+    "decoder_embed_dim",
+    "decoder_ffn_embed_dim",
+    "dropout",
+    "attention_dropout",
+    "activation_dropout",
+    "activation_fn",
+)
+
+
+def decoder_defaults(args) -> None:
+    """Defaults of the decoder: the paper's 4-4-128-512 sizes, dropout 0.1 (Table 10 also uses 0.3), ReLU."""
     _sizes(args, *ARCHITECTURES[DEFAULT_ARCH])
     args.dropout = getattr(args, "dropout", 0.1)
     args.attention_dropout = getattr(args, "attention_dropout", 0.0)
@@ -234,12 +247,20 @@ def base_architecture(args):
     args.activation_fn = getattr(args, "activation_fn", "relu")
 
 
-def _register(name: str, sizes) -> None:
-    @register_model_architecture("netflowgen", name)
+@register_model_architecture("netflowgen", "netflowgen")
+def base_architecture(args):
+    """Defaults: the paper's 4-4-128-512 model, dropout 0.1 (Table 10 also uses 0.3), ReLU."""
+    decoder_defaults(args)
+
+
+def register_sizes(model: str, name: str, sizes, architecture) -> None:
+    """Registers architecture `name` of `model`: the given sizes, then `architecture`'s defaults."""
+
+    @register_model_architecture(model, name)
     def arch(args):
         _sizes(args, *sizes)
-        base_architecture(args)
+        architecture(args)
 
 
 for _name, _s in ARCHITECTURES.items():
-    _register(_name, _s)
+    register_sizes("netflowgen", _name, _s, base_architecture)

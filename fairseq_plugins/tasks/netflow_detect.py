@@ -25,25 +25,23 @@ import logging
 from dataclasses import dataclass, field
 from typing import Optional
 
-from fairseq.dataclass import ChoiceEnum, FairseqDataclass
-from fairseq.tasks import FairseqTask, register_task
+from fairseq.dataclass import FairseqDataclass
+from fairseq.tasks import register_task
 from omegaconf import II
 
-from ..dataset import FEATURE_SETS, SPLITS, DatasetError, select_features
+from ..dataset import SPLITS, DatasetError
 from ..detect_data import DetectDataset, EarlyDetectData, holdout_split, select
+from .shape import FEATURE_SET_CHOICES, BinnedShapeTask, data_field
 
 logger = logging.getLogger(__name__)
 
 HOLDOUT = "holdout"
-FEATURE_SET_CHOICES = ChoiceEnum(list(FEATURE_SETS))
 
 
 @dataclass
 class NetflowDetectConfig(FairseqDataclass):
     # fairseq (interpret_dc_type) recognises typing.Optional in a config field, not `str | None`
-    data: Optional[str] = field(  # noqa: UP045
-        default=None, metadata={"help": "EarlyDetect folder (manifest.json, <split>.examples.i32, ...)"}
-    )
+    data: Optional[str] = data_field("EarlyDetect folder (manifest.json, <split>.examples.i32, ...)")  # noqa: UP045
     attack_types: str = field(
         default="", metadata={"help": "comma-separated attack types to keep (e.g. DNS,UDP,NTP); empty = all"}
     )
@@ -62,18 +60,14 @@ class NetflowDetectConfig(FairseqDataclass):
 
 
 @register_task("netflow_detect", dataclass=NetflowDetectConfig)
-class NetflowDetectTask(FairseqTask):
+class NetflowDetectTask(BinnedShapeTask):
     def __init__(self, cfg: NetflowDetectConfig, data: EarlyDetectData):
         super().__init__(cfg)
         self.data = data
         binned = data.binned
         self.window = data.window  # W: minutes of input per example
         self.detect_length = data.detect_length  # D: scored steps, the last D minutes
-        self.feature_columns = select_features(binned.features, cfg.feature_set, binned.manifest_path)
-        self.n_features = len(self.feature_columns)
-        self.n_bins = binned.n_bins
-        self.n_node_ids = binned.n_node_ids
-        self.n_customers = binned.n_customers
+        self.set_shape(binned, cfg.feature_set)
         self.types = data.type_indices(cfg.attack_types)
         self.valid_subsets = [s for s in str(cfg.valid_subset or "").split(",") if s]
         check_subsets(str(cfg.train_subset), self.valid_subsets, bool(cfg.disable_validation))
@@ -111,17 +105,6 @@ class NetflowDetectTask(FairseqTask):
         self.datasets[split] = DetectDataset(
             self.data, source, indices, self.feature_columns, shuffle=shuffle, seed=int(self.cfg.seed)
         )
-
-    def max_positions(self):
-        return self.window
-
-    @property
-    def source_dictionary(self):
-        return None
-
-    @property
-    def target_dictionary(self):
-        return None
 
 
 def check_subsets(train: str, valid: list, disable_validation: bool) -> None:

@@ -11,30 +11,18 @@ splits are the dataset's `train`, `valid` and `test` windows; one example is one
 from dataclasses import dataclass, field
 from typing import Optional
 
-from fairseq.dataclass import ChoiceEnum, FairseqDataclass
-from fairseq.tasks import FairseqTask, register_task
+from fairseq.dataclass import FairseqDataclass
+from fairseq.tasks import register_task
 from omegaconf import II
 
-from ..dataset import (
-    FEATURE_SETS,
-    SPLITS,
-    BinnedData,
-    DatasetError,
-    NetflowWindowDataset,
-    resolve_window,
-    select_features,
-    window_spec,
-)
-
-FEATURE_SET_CHOICES = ChoiceEnum(list(FEATURE_SETS))
+from ..dataset import SPLITS, BinnedData, DatasetError, NetflowWindowDataset, resolve_window, window_spec
+from .shape import FEATURE_SET_CHOICES, BinnedShapeTask, data_field
 
 
 @dataclass
 class NetflowPretrainConfig(FairseqDataclass):
     # fairseq (interpret_dc_type) recognises typing.Optional in a config field, not `str | None`
-    data: Optional[str] = field(  # noqa: UP045
-        default=None, metadata={"help": "binned dataset folder (manifest.json, bins.u8, time.u8, windows.*.i32)"}
-    )
+    data: Optional[str] = data_field("binned dataset folder (manifest.json, bins.u8, time.u8, windows.*.i32)")  # noqa: UP045
     window: int = field(
         default=0,
         metadata={
@@ -48,16 +36,12 @@ class NetflowPretrainConfig(FairseqDataclass):
 
 
 @register_task("netflow_pretrain", dataclass=NetflowPretrainConfig)
-class NetflowPretrainTask(FairseqTask):
+class NetflowPretrainTask(BinnedShapeTask):
     def __init__(self, cfg: NetflowPretrainConfig, data: BinnedData):
         super().__init__(cfg)
         self.data = data
         self.window = resolve_window(cfg.window, data.window_length)
-        self.feature_columns = select_features(data.features, cfg.feature_set, data.manifest_path)
-        self.n_features = len(self.feature_columns)
-        self.n_bins = data.n_bins
-        self.n_node_ids = data.n_node_ids
-        self.n_customers = data.n_customers
+        self.set_shape(data, cfg.feature_set)
         # The group of every selected feature, for the criterion's acc_<group>.
         self.feature_groups: list[str] = [data.groups[i] for i in self.feature_columns]
         self.feature_names: list[str] = [data.features[i] for i in self.feature_columns]
@@ -77,14 +61,3 @@ class NetflowPretrainTask(FairseqTask):
         if len(spec.windows) == 0:
             raise DatasetError(f"{self.data.manifest_path}: the {split} split has no windows of {self.window} minutes")
         self.datasets[split] = NetflowWindowDataset(self.data, spec, shuffle=(split == "train"), seed=self.cfg.seed)
-
-    def max_positions(self):
-        return self.window
-
-    @property
-    def source_dictionary(self):
-        return None
-
-    @property
-    def target_dictionary(self):
-        return None

@@ -35,6 +35,21 @@ SPLITS = ("train", "valid", "test")
 START_MINUTE = 27_000_000  # 2021-05-03T00:00Z (a Monday), minutes since the epoch
 
 
+def training_batches(data, updates: int, batch_size: int):
+    """The batches of a plain training loop like fairseq's: epoch after epoch (set_epoch, then the dataset's
+    ordered_indices cut into batch_size pieces), `updates` batches in all."""
+    update, epoch = 0, 0
+    while update < updates:
+        epoch += 1
+        data.set_epoch(epoch)
+        order = data.ordered_indices()
+        for a in range(0, len(order), batch_size):
+            yield data.collater(order[a : a + batch_size].tolist())
+            update += 1
+            if update == updates:
+                return
+
+
 def catalogue() -> list[tuple]:
     """(name, group) of the 86 features, in the order of ts/catalogue/features.ts."""
     out = [(f"{d}.{m}", "volume") for d in DIRECTIONS for m in MEASURES]

@@ -15,6 +15,7 @@ import pytest
 import score_detect
 import torch
 from conftest import ROOT
+from fixtures import training_batches
 
 from fairseq_plugins.criterions.safe import safe_loss, survival
 from fairseq_plugins.tasks.netflow_detect import NetflowDetectConfig, NetflowDetectTask
@@ -68,23 +69,18 @@ def task_for(ed, train="valid", valid="test", **kw):
 def fine_tune(task, model, updates, lr=3e-3, batch_size=16):
     """A plain loop like fairseq's: every parameter is handed to Adam; frozen ones have no gradient."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    data = task.datasets[str(task.cfg.train_subset)]
-    update, epoch = 0, 0
     model.train()
-    while update < updates:
-        epoch += 1
-        data.set_epoch(epoch)
-        order = data.ordered_indices()
-        for a in range(0, len(order), batch_size):
-            sample = data.collater(order[a : a + batch_size].tolist())
-            loss = safe_loss(model(**sample["net_input"]), sample["target"]["label"], sample["target"]["onset"]).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            update += 1
-            if update == updates:
-                break
+    for sample in training_batches(task.datasets[str(task.cfg.train_subset)], updates, batch_size):
+        loss = safe_loss(model(**sample["net_input"]), sample["target"]["label"], sample["target"]["onset"]).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     return model.eval()
+
+
+def score_args(ckpt, ed, out):
+    """score_detect.py's arguments for the test split of EarlyDetect folder `ed`."""
+    return ["--checkpoint", ckpt, "--data", ed, "--split", "test", "--out", out]
 
 
 def separation(task, model):
@@ -185,14 +181,7 @@ def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival
         [
             sys.executable,
             os.path.join(ROOT, "python", "score_detect.py"),
-            "--checkpoint",
-            ckpt,
-            "--data",
-            fixture["ed"],
-            "--split",
-            "test",
-            "--out",
-            score_out,
+            *score_args(ckpt, fixture["ed"], score_out),
             "--batch-size",
             "7",
         ]
@@ -223,20 +212,7 @@ def test_fairseq_train_keeps_the_decoder_frozen_and_score_detect_writes_survival
     # --attack-types changes what mean_loss averages over, not which rows are written.
     # (In this process: a second start of Python and torch would cost seconds.)
     result = score_detect.score(
-        score_detect.parse_args(
-            [
-                "--checkpoint",
-                ckpt,
-                "--data",
-                fixture["ed"],
-                "--split",
-                "test",
-                "--out",
-                score_out,
-                "--attack-types",
-                "DNS",
-            ]
-        )
+        score_detect.parse_args([*score_args(ckpt, fixture["ed"], score_out), "--attack-types", "DNS"])
     )
     meta = json.load(open(os.path.join(score_out, "score.json")))
     assert result == meta

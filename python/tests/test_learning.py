@@ -9,6 +9,7 @@ import fixtures
 import numpy as np
 import pytest
 import torch
+from fixtures import training_batches
 
 from fairseq_plugins.criterions.netflow_nll import nll_and_correct
 from fairseq_plugins.tasks.netflow_pretrain import NetflowPretrainConfig, NetflowPretrainTask
@@ -22,22 +23,12 @@ def train(folder, updates, lr=3e-3, batch_size=8, seed=0):
     task.load_dataset("valid")
     model = task.build_model(Namespace(arch="netflowgen_tiny", _name="netflowgen_tiny", dropout=0.0))
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98))
-    data = task.datasets["train"]
-    update, epoch = 0, 0
-    while update < updates:
-        epoch += 1
-        data.set_epoch(epoch)
-        order = data.ordered_indices()
-        for a in range(0, len(order), batch_size):
-            sample = data.collater(order[a : a + batch_size].tolist())
-            logits, _ = model(**sample["net_input"])
-            nll, _ = nll_and_correct(logits, sample["target"])
-            opt.zero_grad()
-            nll.mean().backward()
-            opt.step()
-            update += 1
-            if update == updates:
-                break
+    for sample in training_batches(task.datasets["train"], updates, batch_size):
+        logits, _ = model(**sample["net_input"])
+        nll, _ = nll_and_correct(logits, sample["target"])
+        opt.zero_grad()
+        nll.mean().backward()
+        opt.step()
     return task, model.eval()
 
 
