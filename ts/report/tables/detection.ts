@@ -11,6 +11,7 @@ import type { Cell, Fmt, TableRow } from '../model.js';
 import type { PlannedModel, PlannedTable } from '../plan.js';
 import type { SourceReader } from '../source.js';
 import { cell, derived, mean } from './cells.js';
+import type { ChainRecipe, CollectContext, Collected, TableModule } from './types.js';
 
 /** The file an evaluate-detect stage writes: {evaluation, figure} of evaluateRun. */
 export type EvaluationFile = Awaited<ReturnType<typeof evaluateRun>>;
@@ -167,4 +168,50 @@ export function detectionNote(evals: LoadedEval[], bound: number, split: string)
     `Overhead bound ${Math.round(bound * 1000) / 10}% of the customers (each by its worst example)${budget !== undefined ? `, overhead budget ${budget}` : ''}; ${how} (SPEC §7).${seeds} ` +
     `Effectiveness, FPR and FNR in percent, overhead as a share of the traffic. Test examples: ${sizes}. From each model's evaluation.json (netflowgen evaluate-detect).`
   );
+}
+
+/** What a detection table's collect gets: its bound (default 80%), each model's evaluation, the note and warnings. */
+export interface DetectionInputs {
+  bound: number;
+  evals: LoadedEval[];
+  /** detectionNote of the models at the bound on the table's split (default test). */
+  note: string;
+  warnings: string[];
+}
+
+/**
+ * A results table of detection models (Tables 5, 6, 9): trained, read with the table's summary.json over
+ * the seeds, whose paired comparisons the report lists; `collect` gets the models' evaluations loaded.
+ */
+export function detectionTable<K extends string>(
+  m: { kind: K; chain: ChainRecipe; paper: unknown },
+  collect: (d: DetectionInputs, ctx: CollectContext, t: PlannedTable) => Collected,
+): TableModule<K> {
+  return {
+    ...m,
+    section: 'results',
+    trained: true,
+    summary: true,
+    comparisons: true,
+    collect(ctx, t) {
+      const bound = t.bound ?? 0.8;
+      const evals = (t.models ?? []).map((x) => loadEval(ctx.r, x, ctx.dirs, t));
+      const note = detectionNote(evals, bound, t.split ?? 'test');
+      return collect({ bound, evals, note, warnings: evalWarnings(evals) }, ctx, t);
+    },
+  };
+}
+
+/** The rows of a table with one column per model: training samples (the paper's, by model), the metrics, the summary's. */
+export function modelColumnRows(
+  r: SourceReader,
+  evals: LoadedEval[],
+  metrics: TableRow[],
+  paperSamples: (e: LoadedEval) => string | undefined = () => undefined,
+): TableRow[] {
+  return [
+    { label: ['Training samples'], cells: evals.map((e) => samplesCell(r, e, paperSamples(e))) },
+    ...metrics.map(({ label, cells }) => ({ label, cells })),
+    ...summaryRows(r, evals),
+  ];
 }

@@ -2,10 +2,9 @@
  * Table 1: statistics of the pre-training data, raw and after the activity filter, in node-windows
  * (netflowgen bin's manifest.json, its `table1` and `filters`).
  */
-import { join } from 'node:path';
 import { DATASET_MANIFEST, type BinnedManifest } from '../../datasets/binned.js';
 import { cell, countList } from './cells.js';
-import type { TableModule } from './types.js';
+import { dataTable, type TableModule } from './types.js';
 
 /** The paper's Table 1 (node-windows of 512 minutes). The paper prints no test size. */
 export const PAPER_TABLE1: Record<'customers' | 'nodes' | 'train' | 'valid', { raw: string; filtered: string }> = {
@@ -24,15 +23,9 @@ const ROWS: { label: string; pick: (c: Column) => number; paper?: keyof typeof P
   { label: 'Test Size', pick: (c) => c.windows.test },
 ];
 
-export const table1: TableModule<'table1'> = {
-  kind: 'table1',
-  section: 'data',
-  chain: 'data',
-  trained: false,
-  paper: PAPER_TABLE1,
-  collect({ r, plan, need }, t) {
-    const m = join(need(plan.data.bin, t.id), DATASET_MANIFEST);
-    const man = r.json<BinnedManifest>(m);
+export const table1: TableModule<'table1'> = dataTable<'table1', BinnedManifest>(
+  { kind: 'table1', chain: 'data', paper: PAPER_TABLE1, stage: (plan) => plan.data.bin, file: DATASET_MANIFEST },
+  (man, m, { r }, t) => {
     const minutes = man.table1.minutes;
     return {
       table: {
@@ -62,4 +55,4 @@ export const table1: TableModule<'table1'> = {
       },
     };
   },
-};
+);

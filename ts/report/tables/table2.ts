@@ -2,12 +2,11 @@
  * Table 2: the EarlyDetect examples per split (netflowgen detect-dataset's manifest.json: `table2`,
  * the alerts kept and dropped, and the CUSUM onsets against the true ones).
  */
-import { join } from 'node:path';
 import { EARLYDETECT_MANIFEST, type EarlyDetectManifest } from '../../earlydetect/build.js';
 import type { AttackType } from '../../splits/alerts.js';
 import type { HeadCell } from '../model.js';
 import { cell, countList } from './cells.js';
-import type { TableModule } from './types.js';
+import { dataTable, type TableModule } from './types.js';
 
 /** The paper's Table 2, per split. */
 export const PAPER_TABLE2: Record<
@@ -22,15 +21,15 @@ export const PAPER_TABLE2: Record<
 const SPLITS = ['train', 'valid', 'test'] as const;
 const NAMES: Record<(typeof SPLITS)[number], string> = { train: 'Train', valid: 'Val', test: 'Test' };
 
-export const table2: TableModule<'table2'> = {
-  kind: 'table2',
-  section: 'data',
-  chain: 'detect-data',
-  trained: false,
-  paper: PAPER_TABLE2,
-  collect({ r, plan, need }, t) {
-    const m = join(need(plan.data.detect, t.id), EARLYDETECT_MANIFEST);
-    const man = r.json<EarlyDetectManifest>(m);
+export const table2: TableModule<'table2'> = dataTable<'table2', EarlyDetectManifest>(
+  {
+    kind: 'table2',
+    chain: 'detect-data',
+    paper: PAPER_TABLE2,
+    stage: (plan) => plan.data.detect,
+    file: EARLYDETECT_MANIFEST,
+  },
+  (man, m, { r }, t) => {
     const types = man.selectedAttackTypes as AttackType[];
     const anyUnseen = SPLITS.some((s) => man.table2[s].unseenExamples > 0);
     const onset = man.onsetError;
@@ -90,4 +89,4 @@ export const table2: TableModule<'table2'> = {
       },
     };
   },
-};
+);

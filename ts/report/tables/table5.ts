@@ -9,15 +9,7 @@ import type { HeadCell, ReportData, ReportTable } from '../model.js';
 import type { ReportPlan } from '../plan.js';
 import type { SourceReader } from '../source.js';
 import { cell, cellText, derived } from './cells.js';
-import {
-  detectionNote,
-  evalWarnings,
-  loadEval,
-  metricRows,
-  samplesCell,
-  summaryRows,
-  type PaperMetrics,
-} from './detection.js';
+import { detectionTable, metricRows, modelColumnRows, type PaperMetrics } from './detection.js';
 import type { TableModule } from './types.js';
 
 /** The paper's Table 5 (SPEC §8): all attack types, overhead bound 80%. Keys are the paper's model names. */
@@ -30,17 +22,9 @@ export const PAPER_TABLE5: Record<string, PaperMetrics & { samples: string }> = 
   'MS-LSTM_MoreData': { samples: '1606', effectiveness: '100.00', overhead: '0.08', fpr: '8.87', fnr: '0.49', f1: '0.96' },
 };
 
-export const table5: TableModule<'table5'> = {
-  kind: 'table5',
-  section: 'results',
-  chain: 'detection',
-  trained: true,
-  summary: true,
-  comparisons: true,
-  paper: PAPER_TABLE5,
-  collect({ r, dirs }, t) {
-    const bound = t.bound ?? 0.8;
-    const evals = (t.models ?? []).map((m) => loadEval(r, m, dirs, t));
+export const table5: TableModule<'table5'> = detectionTable(
+  { kind: 'table5', chain: 'detection', paper: PAPER_TABLE5 },
+  ({ bound, evals, note, warnings }, { r }, t) => {
     const groups: HeadCell[] = [];
     for (const e of evals) {
       const g = e.m.group ?? e.m.name;
@@ -58,29 +42,22 @@ export const table5: TableModule<'table5'> = {
         id: t.id,
         kind: t.kind,
         caption: t.caption,
-        note: detectionNote(evals, bound, t.split ?? 'test'),
+        note,
         blocks: [
           {
             head: [
               [{ text: '' }, ...groups],
               [{ text: 'Name' }, ...evals.map((e) => ({ text: e.m.name }))],
             ],
-            rows: [
-              {
-                label: ['Training samples'],
-                cells: evals.map((e) => samplesCell(r, e, PAPER_TABLE5[e.m.name]?.samples)),
-              },
-              ...metrics.map(({ label, cells }) => ({ label, cells })),
-              ...summaryRows(r, evals),
-            ],
+            rows: modelColumnRows(r, evals, metrics, (e) => PAPER_TABLE5[e.m.name]?.samples),
           },
         ],
-        warnings: evalWarnings(evals),
+        warnings,
       },
       headline: [line('F1 at the 80% bound', 'f1'), line('effectiveness', 'effectiveness')],
     };
   },
-};
+);
 
 /** Effectiveness against the overhead budget at each bound, from the first Table 5 with a summary. */
 export function operatingPoints(

@@ -1,13 +1,5 @@
 /** Table 6: each detection model fine-tuned and evaluated on one attack type at a time (detection.ts). */
-import {
-  detectionNote,
-  evalWarnings,
-  loadEval,
-  metricRows,
-  samplesCell,
-  summaryRows,
-  type PaperMetrics,
-} from './detection.js';
+import { detectionTable, metricRows, modelColumnRows, type PaperMetrics } from './detection.js';
 import type { TableModule } from './types.js';
 
 /** The paper's Table 6: per attack type (models NetFlowGen, Transformer, LSTM, trained on the small split). */
@@ -29,17 +21,9 @@ export const PAPER_TABLE6: Record<string, Record<string, PaperMetrics>> = {
   },
 };
 
-export const table6: TableModule<'table6'> = {
-  kind: 'table6',
-  section: 'results',
-  chain: 'detection-per-type',
-  trained: true,
-  summary: true,
-  comparisons: true,
-  paper: PAPER_TABLE6,
-  collect({ r, dirs }, t) {
-    const bound = t.bound ?? 0.8;
-    const evals = (t.models ?? []).map((m) => loadEval(r, m, dirs, t));
+export const table6: TableModule<'table6'> = detectionTable(
+  { kind: 'table6', chain: 'detection-per-type', paper: PAPER_TABLE6 },
+  ({ bound, evals, note, warnings }, { r }, t) => {
     const types = [...new Set(evals.map((e) => e.m.attackType ?? ''))];
     const metrics = metricRows(r, evals, bound, (e) => PAPER_TABLE6[e.m.attackType ?? '']?.[e.m.name]);
     return {
@@ -47,7 +31,7 @@ export const table6: TableModule<'table6'> = {
         id: t.id,
         kind: t.kind,
         caption: t.caption,
-        note: `Each model fine-tuned and evaluated on one attack type's examples. ${detectionNote(evals, bound, t.split ?? 'test')}`,
+        note: `Each model fine-tuned and evaluated on one attack type's examples. ${note}`,
         blocks: [
           {
             head: [
@@ -57,15 +41,11 @@ export const table6: TableModule<'table6'> = {
               ],
               [{ text: '' }, ...evals.map((e) => ({ text: e.m.name }))],
             ],
-            rows: [
-              { label: ['Training samples'], cells: evals.map((e) => samplesCell(r, e)) },
-              ...metrics.map(({ label, cells }) => ({ label, cells })),
-              ...summaryRows(r, evals),
-            ],
+            rows: modelColumnRows(r, evals, metrics),
           },
         ],
         warnings: [
-          ...evalWarnings(evals),
+          ...warnings,
           ...(t.leftOut?.length
             ? [
                 `Attack types ${t.leftOut.join(', ')} are not in this preset's data (data.detect.attackTypes): left out.`,
@@ -75,4 +55,4 @@ export const table6: TableModule<'table6'> = {
       },
     };
   },
-};
+);

@@ -2,11 +2,10 @@
  * Table 7: the training nodes the unseen nodes map to (netflowgen bin --unseen's unseen.json,
  * `table7`), beside the paper's own two.
  */
-import { join } from 'node:path';
 import { UNSEEN_FILE, type UnseenReport } from '../../datasets/binned.js';
 import { text, type TableBlock } from '../model.js';
 import { cell } from './cells.js';
-import { PAPER_SOURCE, type TableModule } from './types.js';
+import { dataTable, PAPER_SOURCE, type TableModule } from './types.js';
 
 /** The paper's Table 7: training nodes unseen validation nodes map to. */
 export const PAPER_TABLE7: { node: string; attacks: string; mapped: string }[] = [
@@ -26,15 +25,10 @@ function publishedTable7(): TableBlock {
   };
 }
 
-export const table7: TableModule<'table7'> = {
-  kind: 'table7',
-  section: 'data',
-  chain: 'data',
-  trained: false,
-  paper: PAPER_TABLE7,
-  collect({ r, plan, need }, t) {
-    const u = join(need(plan.data.bin, t.id), UNSEEN_FILE);
-    const rows = r.json<UnseenReport>(u).table7 ?? [];
+export const table7: TableModule<'table7'> = dataTable<'table7', UnseenReport>(
+  { kind: 'table7', chain: 'data', paper: PAPER_TABLE7, stage: (plan) => plan.data.bin, file: UNSEEN_FILE },
+  (unseen, u, { r }, t) => {
+    const rows = unseen.table7 ?? [];
     const shown = rows.slice(0, 6);
     const blocks: TableBlock[] = [];
     const warnings: string[] = [];
@@ -64,4 +58,4 @@ export const table7: TableModule<'table7'> = {
       },
     };
   },
-};
+);

@@ -1,9 +1,7 @@
 /** Table 9: NetFlowGen on the 86 features against NetFlowGen_Light on the 6 volume features (detection.ts). */
 import { cell, cellText } from './cells.js';
 import {
-  detectionNote,
-  evalWarnings,
-  loadEval,
+  detectionTable,
   METRICS,
   metricCell,
   summaryRows,
@@ -18,17 +16,9 @@ export const PAPER_TABLE9: Record<'full' | 'light', PaperMetrics & { features: s
   light: { features: '6', effectiveness: '99.96', overhead: '0.06', fpr: '12.81', fnr: '2.96', f1: '0.92' },
 };
 
-export const table9: TableModule<'table9'> = {
-  kind: 'table9',
-  section: 'results',
-  chain: 'detection',
-  trained: true,
-  summary: true,
-  comparisons: true,
-  paper: PAPER_TABLE9,
-  collect({ r, dirs }, t) {
-    const bound = t.bound ?? 0.8;
-    const evals = (t.models ?? []).map((m) => loadEval(r, m, dirs, t));
+export const table9: TableModule<'table9'> = detectionTable(
+  { kind: 'table9', chain: 'detection', paper: PAPER_TABLE9 },
+  ({ bound, evals, note, warnings }, { r }, t) => {
     const rows = evals.map((e) => {
       const paper = PAPER_TABLE9[e.data.evaluation.featureSet === 'light' ? 'light' : 'full'];
       const f1 = metricCell(
@@ -58,7 +48,7 @@ export const table9: TableModule<'table9'> = {
         id: t.id,
         kind: t.kind,
         caption: t.caption,
-        note: `NetFlowGen_Light is pre-trained and fine-tuned on the 6 volume features only (feature_set light). ${detectionNote(evals, bound, t.split ?? 'test')}`,
+        note: `NetFlowGen_Light is pre-trained and fine-tuned on the 6 volume features only (feature_set light). ${note}`,
         blocks: [
           {
             head: [[{ text: '' }, { text: 'Traffic feats' }, ...METRICS.map((m) => ({ text: m.label }))]],
@@ -74,9 +64,9 @@ export const table9: TableModule<'table9'> = {
               ]
             : []),
         ],
-        warnings: evalWarnings(evals),
+        warnings,
       },
       headline: [`Table 9, F1: ${rows.map((x) => `${x.row.label[0]} ${cellText(x.f1)}`).join(', ')}.`],
     };
   },
-};
+);

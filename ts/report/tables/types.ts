@@ -6,6 +6,7 @@
  * collects its numbers from those stages' files (`collect`, through the writers' own file names and
  * types), and carries the paper's published numbers for it.
  */
+import { join } from 'node:path';
 import type { SourceReader } from '../source.js';
 import type { GenerationReport, ReportFigure, ReportTable } from '../model.js';
 import type { PlannedTable, ReportPlan } from '../plan.js';
@@ -57,3 +58,24 @@ export interface TableModule<K extends string = string> {
 
 /** The paper the published numbers come from. */
 export const PAPER_SOURCE = 'NetFlowGen paper (private ISP NetFlow, 3 months, 16K alerts)';
+
+/**
+ * A table of the data section (Tables 1, 2, 7): exact counts, no training; its numbers come from one
+ * file (`file`) of the data stage the plan names (`stage`), handed to `collect` parsed, with its path.
+ */
+export function dataTable<K extends string, D>(
+  m: { kind: K; chain: ChainRecipe; paper: unknown; stage: (plan: ReportPlan) => string | undefined; file: string },
+  collect: (doc: D, path: string, ctx: CollectContext, t: PlannedTable) => Collected,
+): TableModule<K> {
+  return {
+    kind: m.kind,
+    section: 'data',
+    chain: m.chain,
+    trained: false,
+    paper: m.paper,
+    collect(ctx, t) {
+      const path = join(ctx.need(m.stage(ctx.plan), t.id), m.file);
+      return collect(ctx.r.json<D>(path), path, ctx, t);
+    },
+  };
+}
