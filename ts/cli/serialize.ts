@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { INPUT_FORMATS, type InputFormat } from '../ingest/record.js';
 import { DEFAULT_MAX_REJECT_SHARE, RejectShareError, serialize } from '../serialize/serialize.js';
 import type { SeriesStoreManifest } from '../serialize/store.js';
+import { LAYOUT_CHOICES, convertStoreLayout, layoutOf, type LayoutChoice } from '../serialize/layout.js';
 import { interruptSignal, FORCE_OPTION, QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
@@ -21,6 +22,7 @@ interface Args {
   'max-reject-share': number;
   'allow-large': boolean;
   quiet: boolean;
+  layout: LayoutChoice;
 }
 
 export const serializeCommand: CommandModule<object, Args> = {
@@ -96,6 +98,12 @@ export const serializeCommand: CommandModule<object, Args> = {
         describe: 'hours to add to the inputs\u2019 naive timestamps to reach UTC',
       })
       .option('quiet', QUIET_OPTION)
+      .option('layout', {
+        choices: LAYOUT_CHOICES,
+        default: 'dense' as LayoutChoice,
+        describe:
+          'dense: series.f32, float32 nodes x minutes x features (fastest for small stores); zarr: series.zarr, chunked and gzip-compressed (disk grows with traffic; docs/series-store.md)',
+      })
       .example('$0 serialize -i flows/ -n nodes.csv -o store', 'all flow files under flows/, nodes from an inventory')
       .example(
         '$0 serialize -i capture.csv --prefix 10.10.10.0/24=victim -o store --strict',
@@ -146,6 +154,7 @@ export const serializeCommand: CommandModule<object, Args> = {
       failure = e;
       m = e.manifest;
     }
+    if (a.layout !== 'dense') m = await convertStoreLayout(a.out, layoutOf(a.layout));
     if (!a.quiet || failure) {
       const r = m.records;
       const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);

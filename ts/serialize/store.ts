@@ -9,6 +9,10 @@
  *   x = np.memmap('STORE/series.f32', dtype='<f4', mode='r',
  *                 shape=(len(m['nodes']), m['minutes'], len(m['features'])))
  * float32 holds every integer count exactly up to 2^24 (16.7M); larger counts keep 7 significant digits.
+ *
+ * Or, with layout 'zarr' (serialize --layout zarr; ./layout-zarr.ts), STORE/series.zarr: the same
+ * array chunked and gzip'd, for zarr-python alone: x = zarr.open_array('STORE/series.zarr', mode='r').
+ * SeriesStore reads both; every stage reads a store through it.
  */
 import { openSync, closeSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +20,7 @@ import { readFully, readManifest } from '../common/files.js';
 import { validateWithSchema } from '../common/schema.js';
 import { writeFileAtomic, withAtomicDir } from '../common/atomic.js';
 import type { InputFormat } from '../ingest/record.js';
+import { DEFAULT_CHUNKING, ZARR_DIR, ZarrSeriesReader, writeZarrSeries, type ZarrChunking } from './layout-zarr.js';
 
 export const MANIFEST = 'manifest.json';
 export const DATA_FILE = 'series.f32';
@@ -70,9 +75,13 @@ export interface SeriesStoreManifest {
   createdBy: string;
   features: string[];
   dtype: 'float32';
-  layout: 'node-major';
+  /** node-major: dataFile is dense float32 (series.f32); zarr: dataFile is a Zarr v3 array folder (series.zarr). */
+  layout: StoreLayout;
   dataFile: string;
+  /** nodes x minutes x features x 4, whatever the layout (the bytes on disk of the dense layout). */
   dataBytes: number;
+  /** The zarr layout's chunk grid and codec (present exactly when layout is zarr). */
+  chunks?: ZarrChunking;
   /** First minute, minutes since the Unix epoch (UTC). */
   startMinute: number;
   /** The same minute as ISO 8601, e.g. 2021-09-21T15:45:00Z. */
@@ -87,6 +96,9 @@ export interface SeriesStoreManifest {
   records: RecordCounts;
   options: Record<string, unknown>;
 }
+
+/** How the numbers lie on disk: 'node-major' = dense series.f32 (the default), 'zarr' = series.zarr. */
+export type StoreLayout = 'node-major' | 'zarr';
 
 export function minuteToIso(minute: number): string {
   return new Date(minute * 60_000).toISOString().replace(/\.000Z$/, 'Z');
@@ -105,6 +117,7 @@ export class SeriesStore {
   readonly nMinutes: number;
   readonly nFeatures: number;
   private readonly byAddress: Map<string, number>;
+  private readonly zarr: ZarrSeriesReader | null;
 
   private constructor(
     readonly dir: string,
@@ -114,6 +127,10 @@ export class SeriesStore {
     this.nMinutes = manifest.minutes;
     this.nFeatures = manifest.features.length;
     this.byAddress = new Map(manifest.nodes.map((n) => [n.address, n.id]));
+    this.zarr =
+      manifest.layout === 'zarr'
+        ? new ZarrSeriesReader(join(dir, manifest.dataFile), this.nNodes, this.nMinutes, this.nFeatures)
+        : null;
   }
 
   static open(dir: string): SeriesStore {
@@ -122,7 +139,13 @@ export class SeriesStore {
     const expected = m.nodes.length * m.minutes * m.features.length * 4;
     if (m.dataBytes !== expected)
       throw new Error(`${path}: dataBytes ${m.dataBytes} != nodes x minutes x features x 4 = ${expected}`);
+    if ((m.layout === 'zarr') !== (m.chunks !== undefined))
+      throw new Error(`${path}: 'chunks' belongs with layout zarr (layout ${m.layout})`);
     return new SeriesStore(dir, m);
+  }
+
+  get layout(): StoreLayout {
+    return this.manifest.layout;
   }
 
   get startMinute(): number {
@@ -141,6 +164,7 @@ export class SeriesStore {
     to = Math.min(this.nMinutes, to);
     const out = new Float32Array(Math.max(0, to - from) * this.nFeatures);
     if (out.length === 0) return out;
+    if (this.zarr) return this.zarr.readNode(node, from, to);
     const fd = openSync(join(this.dir, this.manifest.dataFile), 'r');
     try {
       const pos = (node * this.nMinutes + from) * this.nFeatures * 4;
@@ -168,9 +192,9 @@ export async function writeSeriesStore(
   dir: string,
   parts: Omit<
     SeriesStoreManifest,
-    'kind' | 'schemaVersion' | 'dtype' | 'layout' | 'dataFile' | 'dataBytes' | 'firstMinute' | 'createdBy'
+    'kind' | 'schemaVersion' | 'dtype' | 'layout' | 'dataFile' | 'dataBytes' | 'firstMinute' | 'createdBy' | 'chunks'
   > & { data: Float32Array; createdBy?: string },
-  opts: { overwrite?: boolean } = {},
+  opts: { overwrite?: boolean; layout?: StoreLayout; chunks?: ZarrChunking } = {},
 ): Promise<SeriesStoreManifest> {
   const { data, ...rest } = parts;
   const expected = rest.nodes.length * rest.minutes * rest.features.length;
@@ -181,9 +205,10 @@ export async function writeSeriesStore(
     schemaVersion: 1,
     createdBy: rest.createdBy ?? 'netflowgen',
     dtype: 'float32',
-    layout: 'node-major',
-    dataFile: DATA_FILE,
+    layout: opts.layout ?? 'node-major',
+    dataFile: opts.layout === 'zarr' ? ZARR_DIR : DATA_FILE,
     dataBytes: data.byteLength,
+    ...(opts.layout === 'zarr' ? { chunks: opts.chunks ?? DEFAULT_CHUNKING } : {}),
     firstMinute: minuteToIso(rest.startMinute),
     ...rest,
   };
@@ -191,10 +216,35 @@ export async function writeSeriesStore(
   await withAtomicDir(
     dir,
     async (tmp) => {
-      await fsp.writeFile(join(tmp, DATA_FILE), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      if (manifest.chunks) {
+        const F = rest.features.length;
+        const T = rest.minutes;
+        await writeZarrSeries(
+          join(tmp, ZARR_DIR),
+          { nodes: rest.nodes.length, minutes: T, features: F },
+          manifest.chunks,
+          (n0, nn, t0, nt) => {
+            const out = new Float32Array(nn * nt * F);
+            for (let i = 0; i < nn; i++)
+              out.set(data.subarray(((n0 + i) * T + t0) * F, ((n0 + i) * T + t0 + nt) * F), i * nt * F);
+            return out;
+          },
+          zarrAttributes(manifest),
+        );
+      } else await fsp.writeFile(join(tmp, DATA_FILE), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       await writeFileAtomic(join(tmp, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
     },
     opts,
   );
   return manifest;
+}
+
+/** What a zarr reader without the manifest needs: feature names and the first minute (series.zarr's attributes). */
+export function zarrAttributes(m: SeriesStoreManifest): Record<string, unknown> {
+  return {
+    netflowgen: 'series store data; the rest is in ../manifest.json (docs/series-store.md)',
+    features: m.features,
+    startMinute: m.startMinute,
+    firstMinute: m.firstMinute,
+  };
 }
