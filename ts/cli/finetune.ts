@@ -8,7 +8,7 @@ import { loadFinetuneSpec, planFinetuneCommand } from '../train/finetune-spec.js
 import { commandText } from '../train/render.js';
 import { refuseInputsInside } from '../common/atomic.js';
 import { trainInterruptSignal } from './pretrain.js';
-import { run } from './util.js';
+import { PRECISION_OPTIONS, runCommand, runFolderOptions } from './util.js';
 
 interface Args {
   spec: string;
@@ -79,32 +79,12 @@ export const finetuneCommand: CommandModule<object, Args> = {
         array: true,
         describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-3 attack_types=["DNS"]',
       })
-      .option('device', {
-        type: 'string',
-        choices: ['cpu', 'cuda'],
-        describe: 'device (default: the spec\u2019s, cpu)',
-      })
-      .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' })
-      .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
+      .options(PRECISION_OPTIONS)
       .option('threads', {
         type: 'number',
         describe: 'OMP_NUM_THREADS of fairseq-train and the scorer (default: OMP_NUM_THREADS or the number of cores)',
       })
-      .option('resume', {
-        type: 'boolean',
-        default: true,
-        describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)',
-      })
-      .option('force', {
-        type: 'boolean',
-        default: false,
-        describe: 'start over even when the run folder holds a run of a different spec',
-      })
-      .option('check', {
-        type: 'boolean',
-        default: true,
-        describe: "check the command with fairseq's parser first (--no-check skips)",
-      })
+      .options(runFolderOptions("check the command with fairseq's parser"))
       .option('score', {
         type: 'boolean',
         default: true,
@@ -125,29 +105,28 @@ export const finetuneCommand: CommandModule<object, Args> = {
         '$0 finetune experiments/finetune/per-type/netflowgen-dns.json',
         'fine-tune on DNS attacks only (Table 6)',
       ) as unknown as Argv<Args>,
-  handler: (a) =>
-    run(async () => {
-      const { spec } = loadFinetuneSpec(findSpecFile(a.spec), finetuneOverrides(a));
-      const runDir = resolve(join(a.out, spec.name));
-      if (a['dry-run']) {
-        process.stdout.write(commandText(planFinetuneCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
-        return;
-      }
-      if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.pretrained, spec.dataset]);
-      const outcome = await runFinetune(spec, {
-        runDir,
-        resume: a.resume,
-        force: a.force,
-        check: a.check,
-        threads: a.threads,
-        score: a.score ? undefined : [],
-        signal: trainInterruptSignal(),
-      });
-      if (outcome.status === 'skipped')
-        process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
-      const scores = spec.eval_splits.filter(() => a.score).map((s) => join(runDir, 'eval', s, 'survival.f32'));
-      process.stdout.write(
-        `${finetuneResultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n${scores.map((s) => `  ${s}\n`).join('')}`,
-      );
-    }),
+  handler: runCommand(async (a) => {
+    const { spec } = loadFinetuneSpec(findSpecFile(a.spec), finetuneOverrides(a));
+    const runDir = resolve(join(a.out, spec.name));
+    if (a['dry-run']) {
+      process.stdout.write(commandText(planFinetuneCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
+      return;
+    }
+    if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.pretrained, spec.dataset]);
+    const outcome = await runFinetune(spec, {
+      runDir,
+      resume: a.resume,
+      force: a.force,
+      check: a.check,
+      threads: a.threads,
+      score: a.score ? undefined : [],
+      signal: trainInterruptSignal(),
+    });
+    if (outcome.status === 'skipped')
+      process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
+    const scores = spec.eval_splits.filter(() => a.score).map((s) => join(runDir, 'eval', s, 'survival.f32'));
+    process.stdout.write(
+      `${finetuneResultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n${scores.map((s) => `  ${s}\n`).join('')}`,
+    );
+  }),
 };

@@ -7,7 +7,7 @@ import { planCommand, runPretrain, type RunResult } from '../train/run.js';
 import { loadSpec } from '../train/spec.js';
 import { pythonEnv, defaultThreads } from '../bridge/python.js';
 import { refuseInputsInside } from '../common/atomic.js';
-import { interruptSignal, run } from './util.js';
+import { interruptSignal, PRECISION_OPTIONS, runCommand, runFolderOptions } from './util.js';
 
 /** Ctrl-C stops fairseq-train; the same command resumes from the last checkpoint. */
 export const trainInterruptSignal = (): AbortSignal =>
@@ -44,29 +44,13 @@ export function trainOptions<T>(y: Argv<T>) {
       array: true,
       describe: 'override a spec key: key=value (JSON value), e.g. learning_rate=1e-4 model.layers=6',
     })
-    .option('device', { type: 'string', choices: ['cpu', 'cuda'], describe: 'device (default: the spec\u2019s, cpu)' })
-    .option('bf16', { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' })
-    .option('fp16', { type: 'boolean', describe: 'train in float16 (cuda)' })
+    .options(PRECISION_OPTIONS)
     .option('world-size', { type: 'number', describe: 'GPUs for distributed training (--distributed-world-size)' })
     .option('threads', {
       type: 'number',
       describe: 'OMP_NUM_THREADS of fairseq-train (default: OMP_NUM_THREADS or the number of cores)',
     })
-    .option('resume', {
-      type: 'boolean',
-      default: true,
-      describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)',
-    })
-    .option('force', {
-      type: 'boolean',
-      default: false,
-      describe: 'start over even when the run folder holds a run of a different spec',
-    })
-    .option('check', {
-      type: 'boolean',
-      default: true,
-      describe: "check the command with fairseq's parser and count parameters first (--no-check skips)",
-    })
+    .options(runFolderOptions("check the command with fairseq's parser and count parameters"))
     .conflicts('bf16', 'fp16');
 }
 
@@ -117,25 +101,24 @@ export const pretrainCommand: CommandModule<object, Args> = {
         '$0 pretrain experiments/pretrain/tiny.json --set learning_rate=1e-3 --set max_epoch=20 --force',
         'change the spec from the command line',
       ) as unknown as Argv<Args>,
-  handler: (a) =>
-    run(async () => {
-      const { spec } = loadSpec(findSpecFile(a.spec), cliOverrides(a));
-      const runDir = resolve(join(a.out, spec.name));
-      if (a['dry-run']) {
-        process.stdout.write(commandText(planCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
-        return;
-      }
-      if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.dataset]);
-      const outcome = await runPretrain(spec, {
-        runDir,
-        resume: a.resume,
-        force: a.force,
-        check: a.check,
-        threads: a.threads,
-        signal: trainInterruptSignal(),
-      });
-      if (outcome.status === 'skipped')
-        process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
-      process.stdout.write(`${resultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n`);
-    }),
+  handler: runCommand(async (a) => {
+    const { spec } = loadSpec(findSpecFile(a.spec), cliOverrides(a));
+    const runDir = resolve(join(a.out, spec.name));
+    if (a['dry-run']) {
+      process.stdout.write(commandText(planCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
+      return;
+    }
+    if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.dataset]);
+    const outcome = await runPretrain(spec, {
+      runDir,
+      resume: a.resume,
+      force: a.force,
+      check: a.check,
+      threads: a.threads,
+      signal: trainInterruptSignal(),
+    });
+    if (outcome.status === 'skipped')
+      process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
+    process.stdout.write(`${resultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n`);
+  }),
 };

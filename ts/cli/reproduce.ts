@@ -2,20 +2,16 @@
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { formatSeconds } from '../reproduce/progress.js';
-import { reproduce } from '../reproduce/reproduce.js';
+import { reproduce, type ReproduceOptions } from '../reproduce/reproduce.js';
 import { interruptSignal, runCommand } from './util.js';
 
-interface Args {
-  preset: string;
-  only?: string[];
-  set?: string[];
-  out?: string;
-  threads?: number;
-  jobs?: number;
+/** The command line: the reproduce options under their own names, and the flags the CLI turns into options. */
+interface Args extends Pick<
+  ReproduceOptions,
+  'preset' | 'only' | 'set' | 'out' | 'threads' | 'jobs' | 'redo' | 'device'
+> {
   'save-results': boolean;
   check: boolean;
-  redo?: string[];
-  device?: 'cpu' | 'cuda';
   bf16?: boolean;
   fp16?: boolean;
   'dry-run': boolean;

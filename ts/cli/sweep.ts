@@ -5,7 +5,7 @@ import { composeSpec } from '../train/spec.js';
 import { runSweep } from '../train/sweep.js';
 import { table10Markdown } from '../train/tables.js';
 import { cliOverrides, trainInterruptSignal, trainOptions, type TrainArgs } from './pretrain.js';
-import { run } from './util.js';
+import { runCommand } from './util.js';
 
 interface Args extends TrainArgs {
   'table-only': boolean;
@@ -33,20 +33,19 @@ export const sweepCommand: CommandModule<object, Args> = {
         '$0 sweep experiments/sweeps/table10.json --dataset out/binned --table-only',
         'the table of whatever has finished so far',
       ) as unknown as Argv<Args>,
-  handler: (a) =>
-    run(async () => {
-      const composed = composeSpec(findSpecFile(a.spec), cliOverrides(a));
-      const out = await runSweep(composed, {
-        out: resolve(a.out),
-        resume: a.resume,
-        force: a.force,
-        check: a.check,
-        threads: a.threads,
-        tableOnly: a['table-only'],
-        signal: trainInterruptSignal(),
-      });
-      process.stdout.write(
-        `${table10Markdown(out.rows)}\n${out.trained} trained, ${out.skipped} already done; wrote ${out.files.md} and ${out.files.json}\n`,
-      );
-    }),
+  handler: runCommand(async (a) => {
+    const composed = composeSpec(findSpecFile(a.spec), cliOverrides(a));
+    const out = await runSweep(composed, {
+      out: resolve(a.out),
+      resume: a.resume,
+      force: a.force,
+      check: a.check,
+      threads: a.threads,
+      tableOnly: a['table-only'],
+      signal: trainInterruptSignal(),
+    });
+    process.stdout.write(
+      `${table10Markdown(out.rows)}\n${out.trained} trained, ${out.skipped} already done; wrote ${out.files.md} and ${out.files.json}\n`,
+    );
+  }),
 };

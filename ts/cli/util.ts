@@ -70,3 +70,30 @@ export function numberOptions<K extends string>(
     Object.entries<string>(describe).map(([k, d]) => [k, { type: 'number' as const, describe: d }]),
   ) as Record<K, { type: 'number'; describe: string }>;
 }
+
+/** --device, --bf16 and --fp16 of the training commands (bf16 and fp16 exclude each other: `.conflicts('bf16', 'fp16')`). */
+export const PRECISION_OPTIONS = {
+  device: { type: 'string', choices: ['cpu', 'cuda'], describe: 'device (default: the spec\u2019s, cpu)' },
+  bf16: { type: 'boolean', describe: 'train in bfloat16 (cuda, or the cpu with --device cpu)' },
+  fp16: { type: 'boolean', describe: 'train in float16 (cuda)' },
+} as const;
+
+/**
+ * --resume, --force and --check of a resumable run folder (OUT/<spec name>); `checked` says what --check
+ * does before training.
+ */
+export function runFolderOptions(checked: string) {
+  return {
+    resume: {
+      type: 'boolean',
+      default: true,
+      describe: 'resume from checkpoint_last.pt when the run folder holds the same spec (--no-resume starts over)',
+    },
+    force: {
+      type: 'boolean',
+      default: false,
+      describe: 'start over even when the run folder holds a run of a different spec',
+    },
+    check: { type: 'boolean', default: true, describe: `${checked} first (--no-check skips)` },
+  } as const;
+}

@@ -66,3 +66,16 @@ export function createProgress(
     stop: () => bar.stop(),
   };
 }
+
+/**
+ * The onRecord of a Python script whose progress lines count `unit`: `{"event": "progress", <unit>: total,
+ * <unit>_done: done}` sets the bar's total and position (other records leave it alone).
+ */
+export function progressRecords(bar: Progress, unit: string): (r: Record<string, unknown>) => void {
+  return (r) => {
+    if (r.event === 'progress' && Number(r[unit]) > 0) {
+      bar.setTotal(Number(r[unit]));
+      bar.update(Number(r[`${unit}_done`] ?? 0));
+    }
+  };
+}

@@ -153,6 +153,19 @@ export function checkResolved(c: ComposedSpec, data: Record<string, unknown>, sc
   return data;
 }
 
+/** How a kind of spec is loaded: composed from `file` and the override layers, then resolved (paths against `cwd`). */
+export type SpecLoader<T> = (
+  file: string,
+  overrides?: OverrideLayer[],
+  cwd?: string,
+) => { spec: T; composed: ComposedSpec };
+
+/** A resolved spec in its schema's key order, or a SpecError naming every problem found in it. */
+export function acceptSpec<T extends object>(spec: T, problems: string[], schemaName: string): T {
+  if (problems.length) throw new SpecError(problems);
+  return inSchemaOrder(spec, schemaName);
+}
+
 /** The spec's keys in the schema's order, so that spec.resolved.json reads like the schema. */
 export function inSchemaOrder<T extends object>(spec: T, schemaName: string): T {
   const order = Object.keys(getValidators(schemaName).schema.properties ?? {});

@@ -78,44 +78,37 @@ export function jsonLines(text: string): Map<string, number> {
     i++;
     return JSON.parse(text.slice(start, i)) as string;
   };
+  /** The members of an object or array at its opening bracket: `member(k)` for each, comma-separated, up to `close`. */
+  const members = (close: '}' | ']', member: (k: number) => void): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (let k = 0; ; k++) {
+      member(k);
+      ws();
+      const next = text[i++];
+      if (next === close) return;
+      if (next !== ',')
+        fail(next === undefined ? 'unexpected end of the text' : `expected ',' or '${close}', found '${next}'`);
+    }
+  };
   const value = (ptr: string, at: number): void => {
     ws();
     if (!lines.has(ptr)) lines.set(ptr, at || line);
     const c = text[i];
     if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
+      members('}', () => {
         ws();
         const keyLine = line;
         const key = str();
         expectChar(':');
         value(`${ptr}/${escapePointer(key)}`, keyLine);
-        ws();
-        const next = text[i++];
-        if (next === '}') return;
-        if (next !== ',')
-          fail(next === undefined ? 'unexpected end of the text' : `expected ',' or '}', found '${next}'`);
-      }
+      });
     } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (let k = 0; ; k++) {
-        value(`${ptr}/${k}`, 0);
-        ws();
-        const next = text[i++];
-        if (next === ']') return;
-        if (next !== ',')
-          fail(next === undefined ? 'unexpected end of the text' : `expected ',' or ']', found '${next}'`);
-      }
+      members(']', (k) => value(`${ptr}/${k}`, 0));
     } else if (c === '"') {
       str();
     } else {

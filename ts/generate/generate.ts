@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
-import { createProgress } from '../common/progress.js';
+import { createProgress, progressRecords } from '../common/progress.js';
 import { Rng } from '../common/rng.js';
 import { validateWithSchema } from '../common/schema.js';
 import { VERSION } from '../common/version.js';
@@ -141,12 +141,7 @@ export async function runSampler(
   const res = await runPythonScript('generate.py', [...args, '--out', out], {
     threads: opts.threads,
     signal: opts.signal,
-    onRecord: (r) => {
-      if (r.event === 'progress' && Number(r.node_minutes) > 0) {
-        bar.setTotal(Number(r.node_minutes));
-        bar.update(Number(r.node_minutes_done ?? 0));
-      }
-    },
+    onRecord: progressRecords(bar, 'node_minutes'),
   });
   bar.stop();
   if (res.canceled) throw new RunInterrupted('interrupted while sampling; nothing was written');

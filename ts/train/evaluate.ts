@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
-import { createProgress } from '../common/progress.js';
+import { createProgress, progressRecords } from '../common/progress.js';
 import { VERSION } from '../common/version.js';
 import { runBigram } from '../baseline/run.js';
 import { BinnedDataset } from '../datasets/binned.js';
@@ -66,12 +66,7 @@ export async function scoreSplit(
   const res = await runPythonScript('score.py', args, {
     threads: opts.threads,
     signal: opts.signal,
-    onRecord: (r) => {
-      if (r.event === 'progress' && Number(r.windows) > 0) {
-        bar.setTotal(Number(r.windows));
-        bar.update(Number(r.windows_done ?? 0));
-      }
-    },
+    onRecord: progressRecords(bar, 'windows'),
   });
   bar.stop();
   if (res.canceled)

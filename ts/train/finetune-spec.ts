@@ -8,13 +8,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
+  acceptSpec,
   checkResolved,
   composeLayers,
-  inSchemaOrder,
   specHash,
-  SpecError,
   type ComposedSpec,
-  type OverrideLayer,
+  type SpecLoader,
 } from '../config/compose.js';
 import type { AttackType } from '../splits/alerts.js';
 import type { SplitName } from '../splits/splits.js';
@@ -84,19 +83,14 @@ export function resolveFinetuneSpec(c: ComposedSpec, cwd = process.cwd()): Finet
     problems.push(
       `${c.file}: calibration_split ${spec.calibration_split} is the training split (train_split): the threshold must be chosen on examples the model did not train on; choose ${spec.train_split === 'valid' ? 'train' : 'valid'} (or leave it out)`,
     );
-  if (problems.length) throw new SpecError(problems);
-  return inSchemaOrder(spec, FINETUNE_SCHEMA);
+  return acceptSpec(spec, problems, FINETUNE_SCHEMA);
 }
 
 /** Composes (schemas/finetune.schema.json) and resolves a fine-tuning spec. */
-export function loadFinetuneSpec(
-  file: string,
-  overrides: OverrideLayer[] = [],
-  cwd = process.cwd(),
-): { spec: FinetuneSpec; composed: ComposedSpec } {
+export const loadFinetuneSpec: SpecLoader<FinetuneSpec> = (file, overrides = [], cwd = process.cwd()) => {
   const composed = composeLayers(file, overrides, FINETUNE_SCHEMA);
   return { spec: resolveFinetuneSpec(composed, cwd), composed };
-}
+};
 
 export function finetuneHash(spec: FinetuneSpec): string {
   return specHash(spec);

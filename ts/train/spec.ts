@@ -7,13 +7,14 @@
  */
 import { resolve } from 'node:path';
 import {
+  acceptSpec,
   checkResolved,
   composeLayers,
-  inSchemaOrder,
   mergeSpecs,
   SpecError,
   type ComposedSpec,
   type OverrideLayer,
+  type SpecLoader,
 } from '../config/compose.js';
 import type { TrainingSettings } from './settings.js';
 
@@ -73,21 +74,16 @@ export function resolveSpec(
     problems.push(`${c.file}: world_size ${spec.world_size} needs device cuda`);
   if (spec.model?.width !== undefined && spec.model.width % (spec.model.heads ?? ARCH_SIZES[spec.arch].heads) !== 0)
     problems.push(`${c.file}: model width ${spec.model.width} is not a multiple of the number of heads`);
-  if (problems.length) throw new SpecError(problems);
-  return inSchemaOrder(spec, EXPERIMENT_SCHEMA);
+  return acceptSpec(spec, problems, EXPERIMENT_SCHEMA);
 }
 
 /** Composes and resolves a spec for one run; refuses a sweep spec. */
-export function loadSpec(
-  file: string,
-  overrides: OverrideLayer[] = [],
-  cwd = process.cwd(),
-): { spec: ExperimentSpec; composed: ComposedSpec } {
+export const loadSpec: SpecLoader<ExperimentSpec> = (file, overrides = [], cwd = process.cwd()) => {
   const composed = composeSpec(file, overrides);
   if (composed.data.grid !== undefined)
     throw new SpecError([`${composed.file}: this is a sweep spec (it has a 'grid'): run it with netflowgen sweep`]);
   return { spec: resolveSpec(composed, {}, cwd), composed };
-}
+};
 
 // ---------------------------------------------------------------- sweeps
 
