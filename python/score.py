@@ -29,18 +29,9 @@ import math
 import os
 import time
 
-from script_main import default_threads, run_script
+from script_main import default_threads, load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def load_plugin():
-    """Register the netflowgen task, model and criterion with fairseq, as --user-dir does."""
-    from argparse import Namespace
-
-    from fairseq import utils
-
-    utils.import_user_module(Namespace(user_dir=os.path.join(ROOT, "fairseq_plugins")))
 
 
 def parse_args(argv=None):

@@ -9,6 +9,17 @@ import os
 import sys
 from collections.abc import Callable
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_plugin() -> None:
+    """Register the plugin's tasks, models and criteria with fairseq, as --user-dir does."""
+    from argparse import Namespace
+
+    from fairseq import utils
+
+    utils.import_user_module(Namespace(user_dir=os.path.join(ROOT, "fairseq_plugins")))
+
 
 def default_threads() -> None:
     """OMP_NUM_THREADS=1 unless the caller set it (runPython always does)."""

@@ -62,8 +62,7 @@ class NetflowDetectConfig(FairseqDataclass):
 @register_task("netflow_detect", dataclass=NetflowDetectConfig)
 class NetflowDetectTask(BinnedShapeTask):
     def __init__(self, cfg: NetflowDetectConfig, data: EarlyDetectData):
-        super().__init__(cfg)
-        self.data = data
+        super().__init__(cfg, data)
         binned = data.binned
         self.window = data.window  # W: minutes of input per example
         self.detect_length = data.detect_length  # D: scored steps, the last D minutes

@@ -38,8 +38,7 @@ class NetflowPretrainConfig(FairseqDataclass):
 @register_task("netflow_pretrain", dataclass=NetflowPretrainConfig)
 class NetflowPretrainTask(BinnedShapeTask):
     def __init__(self, cfg: NetflowPretrainConfig, data: BinnedData):
-        super().__init__(cfg)
-        self.data = data
+        super().__init__(cfg, data)
         self.window = resolve_window(cfg.window, data.window_length)
         self.set_shape(data, cfg.feature_set)
         # The group of every selected feature, for the criterion's acc_<group>.

@@ -26,6 +26,10 @@ class BinnedShapeTask(FairseqTask):
 
     window: int
 
+    def __init__(self, cfg, data):
+        super().__init__(cfg)
+        self.data = data
+
     def set_shape(self, binned: BinnedData, feature_set: str) -> None:
         self.feature_columns = select_features(binned.features, feature_set, binned.manifest_path)
         self.n_features = len(self.feature_columns)
