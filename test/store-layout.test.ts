@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
 import { convertStoreLayout, diskBytes } from '../ts/serialize/layout.js';
+import { mergeStores } from '../ts/serialize/merge.js';
 import { SeriesStore, writeSeriesStore } from '../ts/serialize/store.js';
 import { FEATURE_NAMES } from '../ts/catalogue/features.js';
 import { synth } from '../ts/synth/index.js';
@@ -121,6 +122,15 @@ describe('series store: the zarr layout', function () {
     }
     expect(sha(readFileSync(p('ds-zarr/bins.u8')))).to.equal(sha(readFileSync(p('ds-dense/bins.u8'))));
     expect(sha(readFileSync(p('ds-zarr/cutoffs.f64')))).to.equal(sha(readFileSync(p('ds-dense/cutoffs.f64'))));
+  });
+
+  it('merge refuses zarr partitions, naming the layout', async () => {
+    const err = await mergeStores({ stores: [p('dense'), p('zarr')], out: p('merged') }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.match(/has layout zarr: merge joins dense stores/);
+    expect(existsSync(p('merged/manifest.json'))).to.equal(false);
   });
 
   it('converts back to dense with the same bytes, and the zarr store is smaller on disk', async () => {

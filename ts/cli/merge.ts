@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { mergeStores } from '../serialize/merge.js';
+import { LAYOUT_CHOICES, convertStoreLayout, layoutOf, type LayoutChoice } from '../serialize/layout.js';
 import { QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
@@ -7,6 +8,7 @@ interface Args {
   out: string;
   force: boolean;
   quiet: boolean;
+  layout: LayoutChoice;
 }
 
 export const mergeCommand: CommandModule<object, Args> = {
@@ -29,12 +31,18 @@ export const mergeCommand: CommandModule<object, Args> = {
           'replace a previous netflowgen output (its manifest says so); a folder holding an input store, or anything else, is never replaced',
       })
       .option('quiet', QUIET_OPTION)
+      .option('layout', {
+        choices: LAYOUT_CHOICES,
+        default: 'dense' as LayoutChoice,
+        describe: 'layout of the merged store (the partitions are dense): dense or zarr (docs/series-store.md)',
+      })
       .example(
         '$0 merge -o store parts/day-*',
         'one store from the daily partitions of a job array (docs/series-store.md)',
       ),
   handler: runCommand(async (a) => {
-    const m = await mergeStores({ stores: a.stores, out: a.out, force: a.force });
+    let m = await mergeStores({ stores: a.stores, out: a.out, force: a.force });
+    if (a.layout !== 'dense') m = await convertStoreLayout(a.out, layoutOf(a.layout));
     if (!a.quiet) {
       const r = m.records;
       const rej = Object.values(r.rejected).reduce((x, y) => x + y, 0);

@@ -71,6 +71,11 @@ export async function mergeStores(opts: MergeOptions): Promise<SeriesStoreManife
   const m0 = first.store.manifest;
 
   // ---- 1. may they be merged?
+  for (const { dir, store } of parts)
+    if (store.layout !== 'node-major')
+      throw new MergeError(
+        `${dir} has layout ${store.layout}: merge joins dense stores; serialize the partitions without --layout and merge with --layout`,
+      );
   for (const { dir, store } of parts) {
     const m = store.manifest;
     const tr = m.options.timeRange as { source?: string } | undefined;
