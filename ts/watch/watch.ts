@@ -58,6 +58,10 @@ export interface WatchOptions {
   log?: (msg: string) => void;
   /** Every scored minute: the nodes (in row order of the scores) and their curves [n, D]. */
   onScores?: (minute: number, nodes: readonly WatchNode[], survival: Float32Array, hazard: Float32Array) => void;
+  /** Every detector's survival S_{D-1} for every scored node and minute, alerting or not (bench:watch's logs). */
+  onSurvival?: (detector: DetectorName, minute: number, node: string, survival: number) => void;
+  /** The wait between minutes at --speed (default: a timer; tests observe the pacing through it). */
+  pace?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   /** Called once the model is loaded (tests read its pid). */
   onModel?: (info: WatchModel['info']) => void;
 }
@@ -175,9 +179,10 @@ export async function watch(opts: WatchOptions): Promise<WatchSummary> {
         summary.nodeScores += n;
         summary.modelSeconds += s.seconds;
         opts.onScores?.(minute, nodes, s.survival, s.hazard);
-        nodes.forEach((x, i) =>
-          step('model', x, minute, s.survival[i * D + D - 1], s.hazard[i * D + D - 1], setup.tau.tau, alerts),
-        );
+        nodes.forEach((x, i) => {
+          opts.onSurvival?.('model', minute, x.address, s.survival[i * D + D - 1]);
+          step('model', x, minute, s.survival[i * D + D - 1], s.hazard[i * D + D - 1], setup.tau.tau, alerts);
+        });
       } catch (e) {
         if (!(e instanceof ModelCallError)) throw e;
         summary.errors++;
@@ -186,10 +191,14 @@ export async function watch(opts: WatchOptions): Promise<WatchSummary> {
       if (simple) {
         const st = setup.detectorTaus.static;
         const ct = setup.detectorTaus['ewma-cusum'];
+        const all = Boolean(opts.onSurvival); // logged: computed even without a tau
         for (const x of nodes) {
-          const sv = st !== undefined ? simple.staticSurvival(table, x) : null;
+          const sv = st !== undefined || all ? simple.staticSurvival(table, x) : null;
+          if (sv !== null) opts.onSurvival?.('static', minute, x.address, sv);
           if (sv !== null && st !== undefined) step('static', x, minute, sv, null, st, alerts);
-          if (ct !== undefined) step('ewma-cusum', x, minute, simple.cusumSurvival(table, x), null, ct, alerts);
+          const cv = ct !== undefined || all ? simple.cusumSurvival(table, x) : null;
+          if (cv !== null) opts.onSurvival?.('ewma-cusum', minute, x.address, cv);
+          if (cv !== null && ct !== undefined) step('ewma-cusum', x, minute, cv, null, ct, alerts);
         }
       }
     }
@@ -205,7 +214,7 @@ export async function watch(opts: WatchOptions): Promise<WatchSummary> {
     if (statePath) await writeState(statePath, stateOf());
     status.show(minute, agg.newestMinute(), table.nodes.size, summary.alerts);
     if (opts.replay && opts.speed && opts.speed > 0)
-      await sleep(60_000 / opts.speed, undefined, { signal: opts.signal });
+      await (opts.pace ?? ((ms, signal) => sleep(ms, undefined, { signal })))(60_000 / opts.speed, opts.signal);
     return true;
   };
 
