@@ -23,12 +23,14 @@ import { evaluateDetect } from '../ts/evaluate/evaluate.js';
 import { finalCheckpointPath, runFinetune } from '../ts/train/finetune.js';
 import { loadFinetuneSpec } from '../ts/train/finetune-spec.js';
 import { alertStep, newAlertState, type WatchAlert } from '../ts/watch/alerts.js';
+import { attackEvents, judge, logScore, matchRate, type ScoreLog } from '../ts/watch/operating.js';
 import { ModelDeadError } from '../ts/watch/model.js';
 import { NodeTable } from '../ts/watch/nodes.js';
-import { SeriesStore } from '../ts/serialize/store.js';
+import { minuteToIso, SeriesStore } from '../ts/serialize/store.js';
 import { nameMinute } from '../ts/watch/source.js';
 import { findTau } from '../ts/watch/tau.js';
 import { watch, type WatchOptions } from '../ts/watch/watch.js';
+import { netflowgen } from './helpers/cli.js';
 import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -312,5 +314,166 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
     const stdin = readFileSync(`${calls}.stdin`, 'utf8').trim().split('\n');
     expect(stdin.map((l) => (JSON.parse(l) as WatchAlert).id)).to.deep.equal(written.map((a) => a.id));
     expect(written.every((a) => a.tau === 0.999999)).to.equal(true);
+  });
+
+  it('a replayed micro run: the static detector alerts on the attack, at its onset, and never on a quiet node', async () => {
+    // two of the dataset's nodes at 1 packet of 1 byte a minute (at or below anything they had in training,
+    // or within one floor step of it: S >= 1 / (2 (n + 1)) > tau); node A takes 1e8 packets a minute for 10
+    // minutes (S ~ max / ((n + 1) x) << tau). Every other node has no traffic (S = 1).
+    const flows = join(tmp.dir, 'chain/synth/flows');
+    const sample = readFileSync(join(flows, readdirSync(flows).sort()[0]), 'utf8').split('\n', 2);
+    const cols = sample[0].split(',');
+    const D = chain.manifest.detectLength;
+    const W = chain.manifest.windowLength;
+    const [A, B] = [ds.manifest.nodes[0].address, ds.manifest.nodes[1].address];
+    const onset = from + 20;
+    const end = onset + 9;
+    const until = end + D + 15;
+    const stamp = (m: number) => minuteToIso(m).replace('T', ' ').replace('Z', '').slice(0, 19);
+    const line = (m: number, node: string, pkt: number, byt: number) => {
+      const v = sample[1].split(',');
+      const set = (c: string, x: string | number) => (v[cols.indexOf(c)] = String(x));
+      set('ts', stamp(m));
+      set('te', stamp(m));
+      set('td', '0.000');
+      set('sa', '203.0.113.9');
+      set('da', node);
+      set('ipkt', pkt);
+      set('ibyt', byt);
+      set('opkt', 0);
+      set('obyt', 0);
+      return v.join(',');
+    };
+    const rows = [sample[0]];
+    for (let m = from - W; m < until; m++) {
+      rows.push(line(m, B, 1, 1));
+      rows.push(m >= onset && m <= end ? line(m, A, 1e8, 1e11) : line(m, A, 1, 1));
+    }
+    const micro = join(tmp.dir, 'micro');
+    mkdirSync(micro);
+    const d = new Date((from - W) * 60_000).toISOString();
+    writeFileSync(
+      join(micro, `flows-${d.slice(0, 10).replace(/-/g, '')}-${d.slice(11, 16).replace(':', '')}.csv`),
+      rows.join('\n') + '\n',
+    );
+    const alerts = join(tmp.dir, 'alerts-micro.jsonl');
+    const log: ScoreLog = new Map();
+    const s = await watch({
+      ...base(),
+      flowDir: micro,
+      from,
+      to: until,
+      alerts,
+      detectors: true,
+      detectorTaus: { static: 1e-5 },
+      onSurvival: (det, minute, node, sv) => det === 'static' && logScore(log, node, minute, sv),
+    });
+    expect(s.minutesScored).to.equal(until - from);
+    const stat = readAlerts(alerts).filter((a) => a.detector === 'static');
+    expect(stat.map((a) => `${a.node}:${a.epochMinute - onset}:${a.event}`)).to.deep.equal([
+      `${A}:0:attack`,
+      `${A}:${end + D - 1 + 5 - onset}:end`, // the attack leaves the D-minute window, then 5 quiet minutes
+    ]);
+    expect(log.get(B)!.survival.every((v) => v > 1e-5)).to.equal(true);
+    // the bench's judge reads the same: 1 of 1 alerted at delay 0, no false alert
+    const j = judge(attackEvents(log, 1e-5, { cooldown: 15, endAfter: 5 }), [{ node: A, onset, end }], D, 1);
+    expect([j.alerted, j.medianDelay, j.falseAlerts]).to.deep.equal([1, 0, 0]);
+  });
+
+  it('--speed N paces the replay: one wait of 60/N seconds after each scored minute, none without it', async () => {
+    const events: string[] = [];
+    const opts = {
+      ...base(),
+      to: from + 3,
+      onScores: (m: number) => events.push(`score ${m - from}`),
+      pace: async (ms: number) => events.push(`wait ${ms}`),
+    };
+    await watch({ ...opts, speed: 600 });
+    expect(events).to.deep.equal(['score 0', 'wait 100', 'score 1', 'wait 100', 'score 2', 'wait 100']);
+    events.length = 0;
+    await watch(opts);
+    expect(events).to.deep.equal(['score 0', 'score 1', 'score 2']);
+  });
+
+  it('the status line is drawn on a terminal and not in a pipe', async () => {
+    const args = ['watch', join(tmp.dir, 'chain/synth/flows'), '--model', run, '--replay', '--threads', '2'];
+    args.push(
+      '--from',
+      minuteToIso(from),
+      '--to',
+      minuteToIso(from + 2),
+      '--alerts',
+      join(tmp.dir, 'alerts-cli.jsonl'),
+    );
+    // stderr is a pipe here; CI unset so that only the pipe can silence it
+    const piped = await netflowgen(args, undefined, { NETFLOWGEN_PROGRESS: '', CI: '' });
+    expect(piped.exitCode, piped.stderr).to.equal(0);
+    expect(piped.stderr)
+      .to.not.include('\r')
+      .and.not.match(/min behind the newest record/);
+    // the same run with the status line forced on (as on a terminal): the line is there, so its absence above is the pipe's
+    const forced = await netflowgen(args, undefined, { NETFLOWGEN_PROGRESS: '1' });
+    expect(forced.exitCode, forced.stderr).to.equal(0);
+    expect(forced.stderr).to.match(/\rwatch \S+ \| \d+ min behind the newest record/);
+  });
+});
+
+describe('watch: detectors judged and compared at a matched false-alert rate (operating.ts)', () => {
+  // two nodes over one week each (2 node-weeks): q quiet but for two blips (S 0.1 at minute 100, 0.05 at 500),
+  // a attacked at 300..305 (S 0.2 at 302, then 0.01 at 303..310); D = 10
+  const week = 10_080;
+  const log: ScoreLog = new Map();
+  for (let m = 0; m < week; m++) {
+    logScore(log, 'q', m, m === 100 ? 0.1 : m === 500 ? 0.05 : 1);
+    logScore(log, 'a', m, m === 302 ? 0.2 : m >= 303 && m <= 310 ? 0.01 : 1);
+  }
+  const truth = [{ node: 'a', onset: 300, end: 305 }];
+  const rules = { cooldown: 15, endAfter: 5 };
+
+  it('judges events against the truth: alerted share, delays, false alerts per node-week', () => {
+    const j = judge(attackEvents(log, 0.3, rules), truth, 10, 2, 0.3);
+    expect(j).to.include({ attacks: 1, alerted: 1, medianDelay: 2, p90Delay: 2, attackEvents: 3, falseAlerts: 2 });
+    expect(j.falsePerNodeWeek).to.equal(1);
+  });
+
+  it('at a target rate: the best-detecting threshold among those within it, by hand', () => {
+    // <= 1 false alert per node-week (2 here): tau = 1 alerts at 302 (delay 2) with both blips; lower taus
+    // alert at 303 (delay 3); above 1 every node alerts once at minute 0 and never ends (no attack caught)
+    expect(matchRate(log, truth, 10, 1, rules)).to.include({ tau: 1, alerted: 1, medianDelay: 2, falseAlerts: 2 });
+    // <= 0.5 (1 false alert): tau 0.05 and 0.1 both catch it at delay 3; 0.05 has no false alert
+    expect(matchRate(log, truth, 10, 0.5, rules)).to.include({ tau: 0.05, alerted: 1, medianDelay: 3, falseAlerts: 0 });
+    expect(matchRate(log, truth, 10, 0, rules)).to.include({ tau: 0.05, falseAlerts: 0 });
+  });
+
+  it('finds the same operating point as trying every threshold', () => {
+    // 6 nodes: S = x^0.2 (x uniform: S < 0.3 about once in 400 minutes), during each node's attack x * 0.6;
+    // brute force over every distinct value (and one above all), ranked as matchRate ranks
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const noisy: ScoreLog = new Map();
+    const t2 = [];
+    for (let n = 0; n < 6; n++) {
+      const onset = 300 * n + 50;
+      for (let m = 0; m < 2000; m++) {
+        const x = rnd();
+        logScore(noisy, `n${n}`, m, Math.round((m >= onset + 2 && m <= onset + 10 ? x * 0.6 : x ** 0.2) * 200) / 200);
+      }
+      t2.push({ node: `n${n}`, onset, end: onset + 10 });
+    }
+    const all = [...new Set([...noisy.values()].flatMap((s) => s.survival))].sort((x, y) => x - y);
+    const seen = new Set<string>();
+    for (const target of [0, 2, 10, 20, 40]) {
+      const got = matchRate(noisy, t2, 10, target, rules);
+      let best: [number, number] = [0, Infinity];
+      for (const tau of [...all, 2]) {
+        const j = judge(attackEvents(noisy, tau, rules), t2, 10, (6 * 2000) / week, tau);
+        const key: [number, number] = [j.alerted, j.medianDelay ?? Infinity];
+        if (j.falsePerNodeWeek <= target && (key[0] > best[0] || (key[0] === best[0] && key[1] < best[1]))) best = key;
+      }
+      expect(got.falsePerNodeWeek).to.be.at.most(target);
+      expect([got.alerted, got.medianDelay ?? Infinity], `target ${target}`).to.deep.equal(best);
+      seen.add(best.join());
+    }
+    expect(seen.size, 'the targets give different operating points').to.be.at.least(3);
   });
 });
