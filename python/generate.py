@@ -45,7 +45,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from script_main import default_threads, run_script
+from script_main import run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.join(ROOT, "python") not in sys.path:
@@ -409,16 +409,13 @@ def generate(args) -> dict:
 
 
 def main(argv=None):
-    default_threads()
-    args = parse_args(argv)
-
-    def body():
+    def body(args):
         import torch
 
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
         generate(args)
 
-    run_script("generate.py", body)
+    run_script("generate.py", body, parse_args, argv)
 
 
 if __name__ == "__main__":

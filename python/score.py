@@ -29,7 +29,7 @@ import math
 import os
 import time
 
-from script_main import default_threads, load_plugin, run_script
+from script_main import load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -220,9 +220,7 @@ def score(args):
 
 
 def main(argv=None):
-    default_threads()
-    args = parse_args(argv)
-    run_script("score.py", lambda: score(args))
+    run_script("score.py", score, parse_args, argv)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import json
 import os
 import time
 
-from script_main import default_threads, load_plugin, run_script
+from script_main import load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUTS = ("score.json", "survival.f32", "hazard.f32")
@@ -244,9 +244,7 @@ def score_split(args, model, task, arch, device, split, out):
 
 
 def main(argv=None):
-    default_threads()
-    args = parse_args(argv)
-    run_script("score_detect.py", lambda: score(args))
+    run_script("score_detect.py", score, parse_args, argv)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ defaults to 1 when the caller set none, before torch is imported.
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,10 +27,13 @@ def default_threads() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def run_script(name: str, body: Callable[[], object]) -> None:
-    """Runs body(); a ValueError or FileNotFoundError becomes `name: message` on stderr and exit status 1."""
+def run_script(name: str, body: Callable[[Any], object], parse_args: Callable[[Any], Any], argv=None) -> None:
+    """Runs body(parse_args(argv)) with OMP_NUM_THREADS defaulting to 1; a ValueError or FileNotFoundError in
+    body becomes `name: message` on stderr and exit status 1."""
+    default_threads()
+    args = parse_args(argv)
     try:
-        body()
+        body(args)
     except (ValueError, FileNotFoundError) as e:
         print(f"{name}: {e}", file=sys.stderr)
         sys.exit(1)
