@@ -1,13 +1,10 @@
 import { join, resolve } from 'node:path';
 import { findSpecFile } from './spec-file.js';
 import type { Argv, CommandModule } from 'yargs';
-import { defaultThreads, pythonEnv } from '../bridge/python.js';
 import { parseSetArgs, type OverrideLayer } from '../config/compose.js';
 import { runFinetune, type FinetuneResult } from '../train/finetune.js';
 import { loadFinetuneSpec, planFinetuneCommand } from '../train/finetune-spec.js';
-import { commandText } from '../train/render.js';
-import { refuseInputsInside } from '../common/atomic.js';
-import { trainInterruptSignal } from './pretrain.js';
+import { trainRun } from './pretrain.js';
 import { PRECISION_OPTIONS, runCommand, runFolderOptions } from './util.js';
 
 interface Args {
@@ -107,23 +104,12 @@ export const finetuneCommand: CommandModule<object, Args> = {
       ) as unknown as Argv<Args>,
   handler: runCommand(async (a) => {
     const { spec } = loadFinetuneSpec(findSpecFile(a.spec), finetuneOverrides(a));
-    const runDir = resolve(join(a.out, spec.name));
-    if (a['dry-run']) {
-      process.stdout.write(commandText(planFinetuneCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
-      return;
-    }
-    if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.pretrained, spec.dataset]);
-    const outcome = await runFinetune(spec, {
-      runDir,
-      resume: a.resume,
-      force: a.force,
-      check: a.check,
-      threads: a.threads,
-      score: a.score ? undefined : [],
-      signal: trainInterruptSignal(),
+    const { runDir, outcome } = await trainRun(a, spec, {
+      plan: planFinetuneCommand,
+      inputs: [spec.pretrained, spec.dataset],
+      run: (s, opts) => runFinetune(s, { ...opts, score: a.score ? undefined : [] }),
     });
-    if (outcome.status === 'skipped')
-      process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
+    if (!outcome) return;
     const scores = spec.eval_splits.filter(() => a.score).map((s) => join(runDir, 'eval', s, 'survival.f32'));
     process.stdout.write(
       `${finetuneResultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n${scores.map((s) => `  ${s}\n`).join('')}`,

@@ -2,7 +2,8 @@ import { join, resolve } from 'node:path';
 import { findSpecFile } from './spec-file.js';
 import type { Argv, CommandModule } from 'yargs';
 import { parseSetArgs, type OverrideLayer } from '../config/compose.js';
-import { commandText } from '../train/render.js';
+import { commandText, type RenderedCommand } from '../train/render.js';
+import type { JobOptions } from '../train/job.js';
 import { planCommand, runPretrain, type RunResult } from '../train/run.js';
 import { loadSpec } from '../train/spec.js';
 import { pythonEnv, defaultThreads } from '../bridge/python.js';
@@ -79,6 +80,33 @@ interface Args extends TrainArgs {
   'dry-run': boolean;
 }
 
+/**
+ * The steps a training command shares (pretrain, finetune): the run folder OUT/<spec name>; --dry-run
+ * prints the fairseq-train command and stops (no outcome); --force and --no-resume never start over in
+ * a folder holding one of the spec's inputs; a finished run of the same spec is skipped, and said so.
+ */
+export async function trainRun<S extends { name: string }, O extends { status: string }>(
+  a: Pick<TrainArgs, 'out' | 'threads' | 'resume' | 'force' | 'check'> & { 'dry-run': boolean },
+  spec: S,
+  job: {
+    plan: (spec: S, runDir: string) => RenderedCommand;
+    inputs: (string | undefined)[];
+    run: (spec: S, opts: JobOptions) => Promise<O>;
+  },
+): Promise<{ runDir: string; outcome?: O }> {
+  const runDir = resolve(join(a.out, spec.name));
+  if (a['dry-run']) {
+    process.stdout.write(commandText(job.plan(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
+    return { runDir };
+  }
+  if (a.force || !a.resume) await refuseInputsInside(runDir, job.inputs);
+  const { resume, force, check, threads } = a;
+  const outcome = await job.run(spec, { runDir, resume, force, check, threads, signal: trainInterruptSignal() });
+  if (outcome.status === 'skipped')
+    process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
+  return { runDir, outcome };
+}
+
 export const pretrainCommand: CommandModule<object, Args> = {
   command: 'pretrain <spec>',
   describe: 'Pre-train the model of an experiment spec with fairseq-train (resumable; run folder OUT/<name>)',
@@ -103,22 +131,11 @@ export const pretrainCommand: CommandModule<object, Args> = {
       ) as unknown as Argv<Args>,
   handler: runCommand(async (a) => {
     const { spec } = loadSpec(findSpecFile(a.spec), cliOverrides(a));
-    const runDir = resolve(join(a.out, spec.name));
-    if (a['dry-run']) {
-      process.stdout.write(commandText(planCommand(spec, runDir), pythonEnv(a.threads ?? defaultThreads())));
-      return;
-    }
-    if (a.force || !a.resume) await refuseInputsInside(runDir, [spec.dataset]);
-    const outcome = await runPretrain(spec, {
-      runDir,
-      resume: a.resume,
-      force: a.force,
-      check: a.check,
-      threads: a.threads,
-      signal: trainInterruptSignal(),
+    const { runDir, outcome } = await trainRun(a, spec, {
+      plan: planCommand,
+      inputs: [spec.dataset],
+      run: runPretrain,
     });
-    if (outcome.status === 'skipped')
-      process.stderr.write(`${runDir} already holds this finished run (--force to train again)\n`);
-    process.stdout.write(`${resultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n`);
+    if (outcome) process.stdout.write(`${resultLine(outcome.result)}\n  ${join(runDir, 'result.json')}\n`);
   }),
 };

@@ -41,15 +41,8 @@ import {
   trimEnd,
 } from './fields.js';
 import { ProtocolLookup } from './protocols.js';
-import type { FlowReader } from './record.js';
-import {
-  columnIndex,
-  HeaderParser,
-  headerReader,
-  shown,
-  type HeaderArgs,
-  type RecordLineParser,
-} from './text-records.js';
+import type { FlowReader, FlowRecord } from './record.js';
+import { HeaderParser, headerReader, shown, type HeaderArgs, type RecordLineParser } from './text-records.js';
 
 /** Flag bit of each letter of an Argus TCP state (F FIN, S SYN, R RST, P PSH, A ACK, U URG, E ECE, C CWR); -1 for any other byte. */
 const STATE_FLAG_BITS = new Int16Array(256).fill(-1);
@@ -124,22 +117,33 @@ export function estimateForward(
   return { pkts, bytes: Math.min(Math.round((totBytes * pkts) / totPkts), pkts * FORWARD_PACKET_BYTES) };
 }
 
+/**
+ * The columns a record needs, then the optional ones: the packet and byte totals may be absent when
+ * both directions' counts are there (checked after), ports are absent for some protocols.
+ */
+const NEEDED = { start: 'StartTime', proto: 'Proto', src: 'SrcAddr', dst: 'DstAddr' } as const;
+// prettier-ignore
+const OPTIONAL = {
+  totPkts: 'TotPkts', totBytes: 'TotBytes', srcBytes: 'SrcBytes', srcPkts: 'SrcPkts', dstBytes: 'DstBytes', dstPkts: 'DstPkts',
+  dur: 'Dur', sport: 'Sport', dport: 'Dport', dir: 'Dir', state: 'State',
+} as const;
+
+/** The fields that trade places when a record is read the other way round. */
+// prettier-ignore
+const REVERSED = [['src4', 'dst4'], ['src6', 'dst6'], ['sp', 'dp'], ['flags', 'rflags'], ['pkts', 'rpkts'], ['bytes', 'rbytes']] as const;
+
+/** Turns a record around: source and destination, and forward and reverse flags and counts, trade places. */
+export function reverseDirection(rec: FlowRecord): void {
+  const r = rec as unknown as Record<string, unknown>;
+  for (const [a, b] of REVERSED) {
+    const t = r[a];
+    r[a] = r[b];
+    r[b] = t;
+  }
+}
+
 class ArgusParser extends HeaderParser implements RecordLineParser {
-  private readonly iStart: number;
-  private readonly iDur: number;
-  private readonly iProto: number;
-  private readonly iSrc: number;
-  private readonly iSport: number;
-  private readonly iDir: number;
-  private readonly iDst: number;
-  private readonly iDport: number;
-  private readonly iState: number;
-  private readonly iTotPkts: number;
-  private readonly iTotBytes: number;
-  private readonly iSrcBytes: number;
-  private readonly iSrcPkts: number;
-  private readonly iDstBytes: number;
-  private readonly iDstPkts: number;
+  private readonly c: Readonly<Record<keyof typeof NEEDED | keyof typeof OPTIONAL, number>>;
   /** Last payload column (srcUdata/dstUdata), -1 when none: columns after it count from the line's end. */
   private readonly udLast: number;
   private readonly protocols = new ProtocolLookup('iana');
@@ -149,24 +153,10 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
   constructor(...args: HeaderArgs) {
     super(args, 'Argus CSV', true);
     const names = this.names;
-    const need = this.need;
-    this.iStart = need('StartTime');
-    this.iProto = need('Proto');
-    this.iSrc = need('SrcAddr');
-    this.iDst = need('DstAddr');
-    this.iTotPkts = columnIndex(names, 'TotPkts');
-    this.iTotBytes = columnIndex(names, 'TotBytes');
-    this.iSrcBytes = columnIndex(names, 'SrcBytes');
-    this.iSrcPkts = columnIndex(names, 'SrcPkts');
-    this.iDstBytes = columnIndex(names, 'DstBytes');
-    this.iDstPkts = columnIndex(names, 'DstPkts');
-    if (this.iTotPkts < 0 && (this.iSrcPkts < 0 || this.iDstPkts < 0)) need('TotPkts');
-    if (this.iTotBytes < 0 && (this.iSrcBytes < 0 || this.iDstBytes < 0)) need('TotBytes');
-    this.iDur = columnIndex(names, 'Dur');
-    this.iSport = columnIndex(names, 'Sport');
-    this.iDport = columnIndex(names, 'Dport');
-    this.iDir = columnIndex(names, 'Dir');
-    this.iState = columnIndex(names, 'State');
+    this.c = this.locate(NEEDED, OPTIONAL);
+    const c = this.c;
+    if (c.totPkts < 0 && (c.srcPkts < 0 || c.dstPkts < 0)) this.need('TotPkts');
+    if (c.totBytes < 0 && (c.srcBytes < 0 || c.dstBytes < 0)) this.need('TotBytes');
     const ud = names.map((n, i) => (/udata$/i.test(n) ? i : -1)).filter((i) => i >= 0);
     this.udLast = ud.length ? ud[ud.length - 1] : -1;
   }
@@ -214,7 +204,7 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
     this.shift = n - this.ncols;
     const rec = this.rec;
 
-    let a = this.from(this.iProto);
+    let a = this.from(this.c.proto);
     let b = this.fieldEnd;
     const proto = this.protocols.lookup(buf, skipSpaces(buf, a, b), trimEnd(buf, a, b));
     if (proto < 0)
@@ -226,7 +216,7 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
       );
     rec.proto = proto;
 
-    a = this.from(this.iStart);
+    a = this.from(this.c.start);
     b = this.fieldEnd;
     a = skipSpaces(buf, a, b);
     b = trimEnd(buf, a, b);
@@ -242,8 +232,8 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
       );
     rec.startMs = t;
     rec.endMs = NaN;
-    if (this.iDur >= 0) {
-      a = this.from(this.iDur);
+    if (this.c.dur >= 0) {
+      a = this.from(this.c.dur);
       b = this.fieldEnd;
       const text = fieldText(buf, a, b);
       if (text !== '') {
@@ -254,12 +244,12 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
       }
     }
 
-    if (!this.addressAt(0, this.iSrc, 'SrcAddr', buf, terminated)) return;
-    if (!this.addressAt(1, this.iDst, 'DstAddr', buf, terminated)) return;
+    if (!this.addressAt(0, this.c.src, 'SrcAddr', buf, terminated)) return;
+    if (!this.addressAt(1, this.c.dst, 'DstAddr', buf, terminated)) return;
 
-    const sp = this.iSport >= 0 ? this.portAt(this.iSport, 'Sport', buf, terminated) : 0;
+    const sp = this.c.sport >= 0 ? this.portAt(this.c.sport, 'Sport', buf, terminated) : 0;
     if (sp < 0) return;
-    const dp = this.iDport >= 0 ? this.portAt(this.iDport, 'Dport', buf, terminated) : 0;
+    const dp = this.c.dport >= 0 ? this.portAt(this.c.dport, 'Dport', buf, terminated) : 0;
     if (dp < 0) return;
 
     // counts: Tot*, Src*, Dst* as the file has them (two of three give the third)
@@ -273,17 +263,17 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
       }
       return v;
     };
-    let totPkts = count(this.iTotPkts, 'TotPkts', 'packet');
+    let totPkts = count(this.c.totPkts, 'TotPkts', 'packet');
     if (totPkts < 0) return;
-    let srcPkts = count(this.iSrcPkts, 'SrcPkts', 'packet');
+    let srcPkts = count(this.c.srcPkts, 'SrcPkts', 'packet');
     if (srcPkts < 0) return;
-    const dstPkts = count(this.iDstPkts, 'DstPkts', 'packet');
+    const dstPkts = count(this.c.dstPkts, 'DstPkts', 'packet');
     if (dstPkts < 0) return;
-    let totBytes = count(this.iTotBytes, 'TotBytes', 'byte');
+    let totBytes = count(this.c.totBytes, 'TotBytes', 'byte');
     if (totBytes < 0) return;
-    let srcBytes = count(this.iSrcBytes, 'SrcBytes', 'byte');
+    let srcBytes = count(this.c.srcBytes, 'SrcBytes', 'byte');
     if (srcBytes < 0) return;
-    const dstBytes = count(this.iDstBytes, 'DstBytes', 'byte');
+    const dstBytes = count(this.c.dstBytes, 'DstBytes', 'byte');
     if (dstBytes < 0) return;
     if (totPkts !== totPkts) totPkts = srcPkts + dstPkts;
     else if (srcPkts !== srcPkts && dstPkts === dstPkts) srcPkts = totPkts - dstPkts;
@@ -293,21 +283,21 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
       return this.bad(
         terminated,
         'bad_count',
-        this.iSrcBytes >= 0 ? 'SrcBytes' : 'DstBytes',
+        this.c.srcBytes >= 0 ? 'SrcBytes' : 'DstBytes',
         `forward bytes ${srcBytes} are not between 0 and TotBytes (${totBytes})`,
       );
     if (srcPkts === srcPkts && (srcPkts < 0 || srcPkts > totPkts))
       return this.bad(
         terminated,
         'bad_count',
-        this.iSrcPkts >= 0 ? 'SrcPkts' : 'DstPkts',
+        this.c.srcPkts >= 0 ? 'SrcPkts' : 'DstPkts',
         `forward packets ${srcPkts} are not between 0 and TotPkts (${totPkts})`,
       );
     if (srcBytes !== srcBytes) {
       // no per-direction bytes: both directions from the documented estimate
       let oneWay = totPkts <= 1;
-      if (!oneWay && this.iState >= 0) {
-        const x = skipSpaces(buf, this.from(this.iState), this.fieldEnd);
+      if (!oneWay && this.c.state >= 0) {
+        const x = skipSpaces(buf, this.from(this.c.state), this.fieldEnd);
         const y = trimEnd(buf, x, this.fieldEnd);
         oneWay =
           (y - x === 3 && buf[x] === 73 && buf[x + 1] === 78 && buf[x + 2] === 84) /* INT */ ||
@@ -325,8 +315,8 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
 
     let flags = -1;
     let rflags = -1;
-    if (proto === 6 && this.iState >= 0) {
-      a = this.from(this.iState);
+    if (proto === 6 && this.c.state >= 0) {
+      a = this.from(this.c.state);
       b = this.fieldEnd;
       a = skipSpaces(buf, a, b);
       b = trimEnd(buf, a, b);
@@ -340,8 +330,8 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
 
     // who sent the forward bytes: swap when only the destination side of the arrow is marked
     let swap = false;
-    if (this.iDir >= 0) {
-      a = this.from(this.iDir);
+    if (this.c.dir >= 0) {
+      a = this.from(this.c.dir);
       b = this.fieldEnd;
       let lt = false;
       let gt = false;
@@ -351,31 +341,15 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
       }
       swap = lt && !gt;
     }
-    if (!swap) {
-      rec.sp = sp;
-      rec.dp = dp;
-      rec.flags = flags;
-      rec.rflags = rflags;
-      rec.pkts = srcPkts;
-      rec.bytes = srcBytes;
-      rec.rpkts = totPkts - srcPkts;
-      rec.rbytes = totBytes - srcBytes;
-    } else {
-      const s4 = rec.src4;
-      const s6 = rec.src6;
-      rec.src4 = rec.dst4;
-      rec.src6 = rec.dst6;
-      rec.dst4 = s4;
-      rec.dst6 = s6;
-      rec.sp = dp;
-      rec.dp = sp;
-      rec.flags = rflags;
-      rec.rflags = flags;
-      rec.pkts = totPkts - srcPkts;
-      rec.bytes = totBytes - srcBytes;
-      rec.rpkts = srcPkts;
-      rec.rbytes = srcBytes;
-    }
+    rec.sp = sp;
+    rec.dp = dp;
+    rec.flags = flags;
+    rec.rflags = rflags;
+    rec.pkts = srcPkts;
+    rec.bytes = srcBytes;
+    rec.rpkts = totPkts - srcPkts;
+    rec.rbytes = totBytes - srcBytes;
+    if (swap) reverseDirection(rec);
     if (proto === 1 || proto === 58) {
       // Argus: Sport = code << 8 | type; nfdump's convention: sp 0, dp = type << 8 | code
       rec.sp = 0;

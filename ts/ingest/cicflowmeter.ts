@@ -71,36 +71,24 @@ export function parseDayFirstTimestamp(text: string): number {
   return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000 + ms;
 }
 
+/** The columns a record needs: CICFlowMeter's names, then CSE-CIC-IDS2018's short ones. */
+// prettier-ignore
+const NEEDED = {
+  src: ['Source IP', 'Src IP'], dst: ['Destination IP', 'Dst IP'],
+  sport: ['Source Port', 'Src Port'], dport: ['Destination Port', 'Dst Port'], proto: 'Protocol', time: 'Timestamp',
+  fwdPkts: ['Total Fwd Packets', 'Tot Fwd Pkts'], bwdPkts: ['Total Backward Packets', 'Tot Bwd Pkts'],
+  fwdBytes: ['Total Length of Fwd Packets', 'TotLen Fwd Pkts'], bwdBytes: ['Total Length of Bwd Packets', 'TotLen Bwd Pkts'],
+} as const;
+
 class CicParser extends HeaderParser implements RecordLineParser {
-  private readonly iSrc: number;
-  private readonly iDst: number;
-  private readonly iSport: number;
-  private readonly iDport: number;
-  private readonly iProto: number;
-  private readonly iTime: number;
-  private readonly iDur: number;
-  private readonly iFwdPkts: number;
-  private readonly iBwdPkts: number;
-  private readonly iFwdBytes: number;
-  private readonly iBwdBytes: number;
+  private readonly c: Readonly<Record<keyof typeof NEEDED | 'dur', number>>;
   private readonly flagCols: Int32Array;
   private readonly flagBits: Int32Array;
 
   constructor(...args: HeaderArgs) {
     super(args, 'CICFlowMeter CSV');
     const names = this.names;
-    const need = this.need;
-    this.iSrc = need('Source IP', 'Src IP');
-    this.iDst = need('Destination IP', 'Dst IP');
-    this.iSport = need('Source Port', 'Src Port');
-    this.iDport = need('Destination Port', 'Dst Port');
-    this.iProto = need('Protocol');
-    this.iTime = need('Timestamp');
-    this.iFwdPkts = need('Total Fwd Packets', 'Tot Fwd Pkts');
-    this.iBwdPkts = need('Total Backward Packets', 'Tot Bwd Pkts');
-    this.iFwdBytes = need('Total Length of Fwd Packets', 'TotLen Fwd Pkts');
-    this.iBwdBytes = need('Total Length of Bwd Packets', 'TotLen Bwd Pkts');
-    this.iDur = columnIndex(names, 'Flow Duration');
+    this.c = this.locate(NEEDED, { dur: 'Flow Duration' });
     const cols: number[] = [];
     const bits: number[] = [];
     for (const [candidates, bit] of FLAG_COLUMNS) {
@@ -122,7 +110,7 @@ class CicParser extends HeaderParser implements RecordLineParser {
     const rec = this.rec;
     const names = this.names;
 
-    let c = this.iTime;
+    let c = this.c.time;
     const a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
     const b = trimEnd(buf, a, pos[c + 1] - 1);
     let t = parseTimestamp(buf, a, b);
@@ -136,17 +124,18 @@ class CicParser extends HeaderParser implements RecordLineParser {
       );
     rec.startMs = t + this.offsetMs;
     rec.endMs = NaN;
-    if (this.iDur >= 0) {
-      const dur = parseDecimal(buf, pos[this.iDur], pos[this.iDur + 1] - 1); // microseconds
+    if (this.c.dur >= 0) {
+      const dur = parseDecimal(buf, pos[this.c.dur], pos[this.c.dur + 1] - 1); // microseconds
       if (dur >= 0) rec.endMs = rec.startMs + Math.round(dur / 1000);
     }
 
-    if (!this.endpoints(buf, names, terminated, this.iSrc, this.iDst, this.iSport, this.iDport, this.iProto)) return;
+    if (!this.endpoints(buf, names, terminated, this.c.src, this.c.dst, this.c.sport, this.c.dport, this.c.proto))
+      return;
 
-    if ((rec.pkts = this.countAt(this.iFwdPkts, buf, terminated, names[this.iFwdPkts], 'packet')) < 0) return;
-    if ((rec.bytes = this.countAt(this.iFwdBytes, buf, terminated, names[this.iFwdBytes], 'byte')) < 0) return;
-    if ((rec.rpkts = this.countAt(this.iBwdPkts, buf, terminated, names[this.iBwdPkts], 'packet')) < 0) return;
-    if ((rec.rbytes = this.countAt(this.iBwdBytes, buf, terminated, names[this.iBwdBytes], 'byte')) < 0) return;
+    if ((rec.pkts = this.countAt(this.c.fwdPkts, buf, terminated, names[this.c.fwdPkts], 'packet')) < 0) return;
+    if ((rec.bytes = this.countAt(this.c.fwdBytes, buf, terminated, names[this.c.fwdBytes], 'byte')) < 0) return;
+    if ((rec.rpkts = this.countAt(this.c.bwdPkts, buf, terminated, names[this.c.bwdPkts], 'packet')) < 0) return;
+    if ((rec.rbytes = this.countAt(this.c.bwdBytes, buf, terminated, names[this.c.bwdBytes], 'byte')) < 0) return;
 
     let flags = this.flagCols.length > 0 ? 0 : -1;
     for (let k = 0; k < this.flagCols.length; k++) {

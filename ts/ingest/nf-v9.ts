@@ -25,30 +25,27 @@ import {
   type RecordLineParser,
 } from './text-records.js';
 
+/** The columns a record needs (the IPv6 ones where the IPv4 ones are absent), then the optional ones. */
+// prettier-ignore
+const NEEDED = {
+  src: ['IPV4_SRC_ADDR', 'IPV6_SRC_ADDR'], dst: ['IPV4_DST_ADDR', 'IPV6_DST_ADDR'],
+  sport: 'L4_SRC_PORT', dport: 'L4_DST_PORT', proto: 'PROTOCOL', inBytes: 'IN_BYTES', inPkts: 'IN_PKTS',
+} as const;
+// prettier-ignore
+const OPTIONAL = {
+  outBytes: 'OUT_BYTES', outPkts: 'OUT_PKTS',
+  flags: 'TCP_FLAGS', clientFlags: 'CLIENT_TCP_FLAGS', serverFlags: 'SERVER_TCP_FLAGS',
+  end: 'FLOW_END_MILLISECONDS', dur: 'FLOW_DURATION_MILLISECONDS',
+} as const;
+
 class NfV9Parser extends HeaderParser implements RecordLineParser {
-  private readonly iSrc: number;
-  private readonly iDst: number;
-  private readonly iSport: number;
-  private readonly iDport: number;
-  private readonly iProto: number;
-  private readonly iInBytes: number;
-  private readonly iInPkts: number;
-  private readonly iOutBytes: number;
-  private readonly iOutPkts: number;
-  private readonly iFlags: number;
-  private readonly iClientFlags: number;
-  private readonly iServerFlags: number;
-  private readonly iStart: number;
-  private readonly iEnd: number;
-  private readonly iDur: number;
+  private readonly c: Readonly<Record<keyof typeof NEEDED | keyof typeof OPTIONAL | 'start', number>>;
 
   constructor(...args: HeaderArgs) {
     super(args, 'NetFlow v9 CSV');
-    const names = this.names;
-    const need = this.need;
     const [, , file, headerLine] = args;
-    this.iStart = columnIndex(names, 'FLOW_START_MILLISECONDS');
-    if (this.iStart < 0) {
+    const start = columnIndex(this.names, 'FLOW_START_MILLISECONDS');
+    if (start < 0) {
       throw new InputError(
         'format',
         { file, line: headerLine },
@@ -56,20 +53,7 @@ class NfV9Parser extends HeaderParser implements RecordLineParser {
         'this NetFlow v9 CSV has no timestamp column (FLOW_START_MILLISECONDS): the NF-*-v1/v2 datasets carry no flow times, so their flows cannot be placed in minutes; use a v3 dataset (NF-*-v3 has FLOW_START_MILLISECONDS)',
       );
     }
-    this.iSrc = need('IPV4_SRC_ADDR', 'IPV6_SRC_ADDR');
-    this.iDst = need('IPV4_DST_ADDR', 'IPV6_DST_ADDR');
-    this.iSport = need('L4_SRC_PORT');
-    this.iDport = need('L4_DST_PORT');
-    this.iProto = need('PROTOCOL');
-    this.iInBytes = need('IN_BYTES');
-    this.iInPkts = need('IN_PKTS');
-    this.iOutBytes = columnIndex(names, 'OUT_BYTES');
-    this.iOutPkts = columnIndex(names, 'OUT_PKTS');
-    this.iFlags = columnIndex(names, 'TCP_FLAGS');
-    this.iClientFlags = columnIndex(names, 'CLIENT_TCP_FLAGS');
-    this.iServerFlags = columnIndex(names, 'SERVER_TCP_FLAGS');
-    this.iEnd = columnIndex(names, 'FLOW_END_MILLISECONDS');
-    this.iDur = columnIndex(names, 'FLOW_DURATION_MILLISECONDS');
+    this.c = { ...this.locate(NEEDED, OPTIONAL), start };
   }
 
   /** Epoch milliseconds from column c; reports `bad_timestamp` and returns -1 when the field is none. */
@@ -108,29 +92,30 @@ class NfV9Parser extends HeaderParser implements RecordLineParser {
     const rec = this.rec;
     const names = this.names;
 
-    const t = this.epochMs(this.iStart, buf, terminated);
+    const t = this.epochMs(this.c.start, buf, terminated);
     if (t < 0) return;
     rec.startMs = t;
     rec.endMs = NaN;
-    if (this.iEnd >= 0) {
-      if ((rec.endMs = this.epochMs(this.iEnd, buf, terminated)) < 0) return;
-    } else if (this.iDur >= 0) {
-      const d = parseDecimal(buf, pos[this.iDur], pos[this.iDur + 1] - 1);
+    if (this.c.end >= 0) {
+      if ((rec.endMs = this.epochMs(this.c.end, buf, terminated)) < 0) return;
+    } else if (this.c.dur >= 0) {
+      const d = parseDecimal(buf, pos[this.c.dur], pos[this.c.dur + 1] - 1);
       if (d >= 0) rec.endMs = t + Math.round(d);
     }
 
-    if (!this.endpoints(buf, names, terminated, this.iSrc, this.iDst, this.iSport, this.iDport, this.iProto)) return;
+    if (!this.endpoints(buf, names, terminated, this.c.src, this.c.dst, this.c.sport, this.c.dport, this.c.proto))
+      return;
 
-    if ((rec.bytes = this.countAt(this.iInBytes, buf, terminated, names[this.iInBytes], 'byte')) < 0) return;
-    if ((rec.pkts = this.countAt(this.iInPkts, buf, terminated, names[this.iInPkts], 'packet')) < 0) return;
-    if ((rec.rbytes = this.countAt(this.iOutBytes, buf, terminated, names[this.iOutBytes], 'byte')) < 0) return;
-    if ((rec.rpkts = this.countAt(this.iOutPkts, buf, terminated, names[this.iOutPkts], 'packet')) < 0) return;
+    if ((rec.bytes = this.countAt(this.c.inBytes, buf, terminated, names[this.c.inBytes], 'byte')) < 0) return;
+    if ((rec.pkts = this.countAt(this.c.inPkts, buf, terminated, names[this.c.inPkts], 'packet')) < 0) return;
+    if ((rec.rbytes = this.countAt(this.c.outBytes, buf, terminated, names[this.c.outBytes], 'byte')) < 0) return;
+    if ((rec.rpkts = this.countAt(this.c.outPkts, buf, terminated, names[this.c.outPkts], 'packet')) < 0) return;
 
-    if (this.iClientFlags >= 0) {
-      if ((rec.flags = this.flagByte(this.iClientFlags, buf, terminated)) === -2) return;
-      if ((rec.rflags = this.flagByte(this.iServerFlags, buf, terminated)) === -2) return;
+    if (this.c.clientFlags >= 0) {
+      if ((rec.flags = this.flagByte(this.c.clientFlags, buf, terminated)) === -2) return;
+      if ((rec.rflags = this.flagByte(this.c.serverFlags, buf, terminated)) === -2) return;
     } else {
-      if ((rec.flags = this.flagByte(this.iFlags, buf, terminated)) === -2) return;
+      if ((rec.flags = this.flagByte(this.c.flags, buf, terminated)) === -2) return;
       rec.rflags = -1;
     }
     this.sink.record(rec, this.loc);

@@ -228,7 +228,25 @@ export class HeaderParser extends ParserBase {
     this.ncols = names.length;
     this.need = columnFinder(names, file, headerLine, format, listFound);
   }
+
+  /**
+   * The header's index of each column of a format's table, by role: `needed` ones through need() (in
+   * the table's order, so the first one missing is the format error), `optional` ones -1 when absent.
+   */
+  protected locate<N extends ColumnNames, O extends ColumnNames>(
+    needed: N,
+    optional: O,
+  ): Readonly<Record<keyof N | keyof O, number>> {
+    const out: Record<string, number> = {};
+    const candidates = (c: string | readonly string[]) => (typeof c === 'string' ? [c] : [...c]);
+    for (const [k, c] of Object.entries(needed)) out[k] = this.need(...candidates(c));
+    for (const [k, c] of Object.entries(optional)) out[k] = columnIndex(this.names, ...candidates(c));
+    return out as Record<keyof N | keyof O, number>;
+  }
 }
+
+/** A format's columns by role: the column's name, or alternatives tried in order (columnIndex). */
+export type ColumnNames = Record<string, string | readonly string[]>;
 
 /**
  * `need(...candidates)`: the index of a column the format cannot do without (columnIndex), or a

@@ -12,6 +12,12 @@ import type { AttackTemplate } from './overlay.js';
 import { PROTO } from './roles.js';
 import { Rng } from '../common/rng.js';
 
+/** The reflection attacks' answers: the service's source port, and the packet size as a share of pktSize (uniform). */
+const REFLECTORS: Record<'DNS' | 'NTP', { port: number; size: [number, number] }> = {
+  DNS: { port: 53, size: [0.9, 1.1] },
+  NTP: { port: 123, size: [0.98, 1.02] },
+};
+
 /** Target incoming bytes of attack minute i (0-based), before the per-minute noise. */
 export function attackCurve(
   a: Pick<AttackPlan, 'duration' | 'ramp' | 'decay' | 'startBytes' | 'peakBytes' | 'pulse'>,
@@ -107,21 +113,20 @@ export class AttackRun {
         const randomDst = a.dstPort >= 0 ? a.dstPort : 1024 + r.int(64512);
         switch (a.type) {
           case 'DNS':
+          case 'NTP':
             proto = PROTO.UDP;
-            if (r.chance(a.fragments)) {
+            if (a.type === 'DNS' && r.chance(a.fragments)) {
               sp = dp = 0;
               size = 1500;
             } else {
-              sp = 53;
+              const {
+                port,
+                size: [lo, hi],
+              } = REFLECTORS[a.type];
+              sp = port;
               dp = randomDst;
-              size = a.pktSize * r.uniform(0.9, 1.1);
+              size = a.pktSize * r.uniform(lo, hi);
             }
-            break;
-          case 'NTP':
-            proto = PROTO.UDP;
-            sp = 123;
-            dp = randomDst;
-            size = a.pktSize * r.uniform(0.98, 1.02);
             break;
           case 'SYN':
             proto = PROTO.TCP;

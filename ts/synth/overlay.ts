@@ -11,6 +11,7 @@ import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { AttackType } from './config.js';
 import { parseFlagString, protoNumber } from './nfdump.js';
+import type { FlowRecord } from '../ingest/record.js';
 
 export interface AttackTemplate {
   file: string;
@@ -37,17 +38,11 @@ export interface AttackTemplate {
   bytes: Float64Array;
 }
 
-interface RawFlow {
-  t: number;
-  src: string;
-  dst: string;
-  sp: number;
-  dp: number;
-  proto: number;
-  flags: number;
-  pkts: number;
-  bytes: number;
-}
+/** A flow line of the overlay's nfdump CSV: start minute `t`, addresses as written, the record's ports, protocol, flags and forward counts. */
+type RawFlow = { t: number; src: string; dst: string } & Pick<
+  FlowRecord,
+  'sp' | 'dp' | 'proto' | 'flags' | 'pkts' | 'bytes'
+>;
 
 const NEEDED = ['ts', 'sa', 'da', 'sp', 'dp', 'pr', 'flg', 'ipkt', 'ibyt'] as const;
 

@@ -106,26 +106,21 @@ export const SINGLE_INIT_FLAGS: FlagMix = [[2, 0.4], [16, 0.35], [24, 0.15], [17
 // prettier-ignore
 export const SINGLE_RESP_FLAGS: FlagMix = [[18, 0.35], [16, 0.35], [24, 0.18], [17, 0.06], [4, 0.06]];
 
-const dnsClient = (weight: number): TrafficClass => ({
-  name: 'dns-client',
-  weight,
-  kind: 'client',
-  proto: PROTO.UDP,
-  ports: [53],
-  init: { pkts: 1, sigma: 0.25, size: 74 },
-  resp: { p: 0.99, pkts: 1, sigma: 0.25, size: 170 },
-  duration: [0.02, 1],
-});
-const ntpClient = (weight: number): TrafficClass => ({
-  name: 'ntp-client',
-  weight,
-  kind: 'client',
-  proto: PROTO.UDP,
-  ports: [123],
-  init: { pkts: 1, sigma: 0, size: 76 },
-  resp: { p: 0.99, pkts: 1, sigma: 0, size: 76 },
-  duration: [0.02, 1],
-});
+/** A UDP query client: one packet each way (answered 99% of the time), `sigma` the size spread of both. */
+const udpQueryClient =
+  (name: string, port: number, sigma: number, querySize: number, answerSize: number) =>
+  (weight: number): TrafficClass => ({
+    name,
+    weight,
+    kind: 'client',
+    proto: PROTO.UDP,
+    ports: [port],
+    init: { pkts: 1, sigma, size: querySize },
+    resp: { p: 0.99, pkts: 1, sigma, size: answerSize },
+    duration: [0.02, 1],
+  });
+const dnsClient = udpQueryClient('dns-client', 53, 0.25, 74, 170);
+const ntpClient = udpQueryClient('ntp-client', 123, 0, 76, 76);
 const httpsClient = (weight: number, init: Leg, resp: Leg): TrafficClass => ({
   name: 'https-client',
   weight,

@@ -61,6 +61,30 @@ export function legPackets(leg: Leg, pktScale: number, rng: Rng): number {
   );
 }
 
+/** A conversation's flag mixes per side: [one-packet leg, longer leg], the defaults where the class sets none. */
+const LEG_FLAGS = {
+  init: (c: TrafficClass) => [c.singleInitFlags ?? SINGLE_INIT_FLAGS, c.initFlags ?? SINGLE_INIT_FLAGS],
+  resp: (c: TrafficClass) => [c.singleRespFlags ?? SINGLE_RESP_FLAGS, c.respFlags ?? SINGLE_RESP_FLAGS],
+} as const;
+
+/**
+ * One leg (`side`) of a conversation, drawn in this order: packets, bytes, then (TCP only) the flag
+ * byte from the side's mix for a one-packet leg or for a longer one (LEG_FLAGS). Other protocols: flags 0.
+ */
+function drawLeg(
+  c: TrafficClass,
+  side: 'init' | 'resp',
+  tcp: boolean,
+  pktScale: number,
+  rng: Rng,
+): [pkts: number, bytes: number, flags: number] {
+  const leg = side === 'init' ? c.init : c.resp!;
+  const pkts = legPackets(leg, pktScale, rng);
+  const bytes = legBytes(leg, pkts, rng);
+  const [single, multi] = LEG_FLAGS[side](c);
+  return [pkts, bytes, tcp ? pickFlags(pkts === 1 ? single : multi, rng) : 0];
+}
+
 /** Bytes of `pkts` packets of a leg: the per-packet size jittered +-15% (within 28..1500 bytes). */
 export function legBytes(leg: Leg, pkts: number, rng: Rng): number {
   const size = Math.min(1500, Math.max(28, leg.size * (1 + 0.15 * Math.max(-2, Math.min(2, rng.normal())))));
@@ -148,12 +172,8 @@ export function emitConversation(
   const start = minuteStartMs + offset;
 
   // Initiator: peer -> node (server) or node -> peer (client).
-  const p1 = legPackets(c.init, node.pktScale, rng);
-  const b1 = legBytes(c.init, p1, rng);
-  const f1 =
-    proto === PROTO.TCP
-      ? pickFlags(p1 === 1 ? (c.singleInitFlags ?? SINGLE_INIT_FLAGS) : (c.initFlags ?? SINGLE_INIT_FLAGS), rng)
-      : 0;
+  const tcp = proto === PROTO.TCP;
+  const [p1, b1, f1] = drawLeg(c, 'init', tcp, node.pktScale, rng);
   const d1 = durationMs(c, p1, rng);
   const reqPort = icmp ? icmpCode(v6, service) : ported ? service : 0;
   if (c.kind === 'server')
@@ -161,12 +181,7 @@ export function emitConversation(
   else buf.add(rng, start, d1, node.address, peer, ownPort, reqPort, proto, f1, p1, b1, -1);
 
   if (!c.resp || !rng.chance(c.resp.p)) return;
-  const p2 = legPackets(c.resp, node.pktScale, rng);
-  const b2 = legBytes(c.resp, p2, rng);
-  const f2 =
-    proto === PROTO.TCP
-      ? pickFlags(p2 === 1 ? (c.singleRespFlags ?? SINGLE_RESP_FLAGS) : (c.respFlags ?? SINGLE_RESP_FLAGS), rng)
-      : 0;
+  const [p2, b2, f2] = drawLeg(c, 'resp', tcp, node.pktScale, rng);
   // The answer leaves a few milliseconds later, still within the minute.
   const offset2 = Math.min(59_999, offset + 1 + rng.int(200));
   const d2 = durationMs(c, p2, rng);
