@@ -2,10 +2,11 @@
  * `npm run bench:store`: the series store's two layouts, dense (series.f32) and zarr (series.zarr,
  * chunked and gzip'd), on two stores:
  *   - tiny: synth's tiny preset (its defaults), serialized;
- *   - large: a synthetic store of BENCH_NODES (48) x BENCH_MINUTES (10,080: a week) x 86, written from
+ *   - large: a synthetic store of BENCH_NODES (96) x BENCH_MINUTES (20,160: two weeks) x 86, written from
  *     a seeded generator: each node active in its own daily hours (about a third of the minutes), and in
  *     an active minute about half the features non-zero with heavy-tailed integer counts.
- * For each: bytes on disk, the time to write the zarr copy (once), and over BENCH_REPEATS (5) repeats,
+ * Zarr twice: the default chunks (8 nodes x 1440 minutes) and one node per chunk (1 x 1440), the
+ * trade-off between file count and one-node reads. For each: bytes on disk, the time to write the zarr copy (once), and over BENCH_REPEATS (5) repeats,
  * each with a freshly opened store (no decoded chunk cached; the OS page cache is warm for both
  * layouts, so this is decoding and copying, not disk): a full read (every node's whole series) and one
  * node's whole series. Prints medians and the spread (min..max). Numbers are checked equal first.
@@ -15,12 +16,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FEATURE_NAMES } from '../ts/catalogue/features.js';
 import { convertStoreLayout, diskBytes } from '../ts/serialize/layout.js';
+import { DEFAULT_CHUNKING } from '../ts/serialize/layout-zarr.js';
 import { serialize } from '../ts/serialize/serialize.js';
 import { SeriesStore, writeSeriesStore } from '../ts/serialize/store.js';
 import { synth } from '../ts/synth/index.js';
 
-const NODES = Number(process.env.BENCH_NODES ?? 48);
-const MINUTES = Number(process.env.BENCH_MINUTES ?? 10080);
+const NODES = Number(process.env.BENCH_NODES ?? 96);
+const MINUTES = Number(process.env.BENCH_MINUTES ?? 20160);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const F = FEATURE_NAMES.length;
 
@@ -67,27 +69,29 @@ const fmt = (xs: number[]) =>
   `${median(xs).toFixed(1)} ms (${Math.min(...xs).toFixed(1)}..${Math.max(...xs).toFixed(1)})`;
 
 async function measure(name: string, dense: string, tmp: string): Promise<string[]> {
-  const zdir = join(tmp, `${name}-zarr`);
-  cpSync(dense, zdir, { recursive: true });
-  const t0 = process.hrtime.bigint();
-  await convertStoreLayout(zdir, 'zarr');
-  const writeMs = ms(t0);
-  const d0 = SeriesStore.open(dense);
-  const z0 = SeriesStore.open(zdir);
-  let zeros = 0;
-  for (let n = 0; n < d0.nNodes; n++) {
-    const a = d0.readNode(n);
-    const b = z0.readNode(n);
-    if (!Buffer.from(a.buffer).equals(Buffer.from(b.buffer))) throw new Error(`${name}: node ${n} differs`);
-    zeros += a.filter((v) => v === 0).length;
+  const variants: [string, string, number][] = [['dense', dense, 0]];
+  for (const cn of [DEFAULT_CHUNKING.nodes, 1]) {
+    const zdir = join(tmp, `${name}-zarr-${cn}`);
+    cpSync(dense, zdir, { recursive: true });
+    const t0 = process.hrtime.bigint();
+    await convertStoreLayout(zdir, 'zarr', { ...DEFAULT_CHUNKING, nodes: cn });
+    variants.push([`zarr ${cn}x${DEFAULT_CHUNKING.minutes}`, zdir, ms(t0)]);
   }
+  const d0 = SeriesStore.open(dense);
+  let zeros = 0;
+  for (const [, dir] of variants.slice(1)) {
+    const z0 = SeriesStore.open(dir);
+    for (let n = 0; n < d0.nNodes; n++) {
+      const a = d0.readNode(n);
+      if (!Buffer.from(a.buffer).equals(Buffer.from(z0.readNode(n).buffer)))
+        throw new Error(`${dir}: node ${n} differs`);
+    }
+  }
+  for (let n = 0; n < d0.nNodes; n++) zeros += d0.readNode(n).filter((v) => v === 0).length;
   const one = Math.floor(d0.nNodes / 2);
   const rows: string[] = [];
   const shape = `${d0.nNodes} x ${d0.nMinutes} x ${d0.nFeatures}, ${((100 * zeros) / (d0.nNodes * d0.nMinutes * d0.nFeatures)).toFixed(0)}% zeros`;
-  for (const [layout, dir] of [
-    ['dense', dense],
-    ['zarr', zdir],
-  ] as const) {
+  for (const [layout, dir, writeMs] of variants) {
     const full = time(() => {
       const s = SeriesStore.open(dir);
       for (let n = 0; n < s.nNodes; n++) s.readNode(n);
@@ -96,7 +100,7 @@ async function measure(name: string, dense: string, tmp: string): Promise<string
     const bytes = diskBytes(join(dir, SeriesStore.open(dir).manifest.dataFile));
     const mbs = (d0.manifest.dataBytes / 1e6 / (median(full) / 1000)).toFixed(0);
     rows.push(
-      `| ${name} (${shape}) | ${layout} | ${(bytes / 1e6).toFixed(2)} MB | ${(d0.manifest.dataBytes / bytes).toFixed(1)}x | ${layout === 'zarr' ? `${writeMs.toFixed(0)} ms` : '-'} | ${fmt(full)} (${mbs} MB/s) | ${fmt(node)} |`,
+      `| ${name} (${shape}) | ${layout} | ${(bytes / 1e6).toFixed(2)} MB | ${(d0.manifest.dataBytes / bytes).toFixed(1)}x | ${writeMs ? `${writeMs.toFixed(0)} ms` : '-'} | ${fmt(full)} (${mbs} MB/s) | ${fmt(node)} |`,
     );
   }
   return rows;
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
     ];
     const [l1, l5, l15] = loadavg().map((x) => x.toFixed(2));
     console.log(
-      `series store layouts: ${REPEATS} repeats, median (min..max); zarr chunks 8 nodes x 1440 minutes, gzip level 5; load average ${l1} ${l5} ${l15}`,
+      `series store layouts: ${REPEATS} repeats, median (min..max); zarr NxM = N nodes x M minutes per chunk, gzip level 5; page cache warm; load average ${l1} ${l5} ${l15}`,
     );
     console.log('| store | layout | on disk | dense / this | write (zarr copy) | full read | one node |');
     console.log('|---|---|---|---|---|---|---|');
