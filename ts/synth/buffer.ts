@@ -5,10 +5,10 @@
  * packets. Totals are kept in real units (sampled counts times N), the units of a store serialized
  * with `--sampling N`.
  */
-import type { NfdumpCsvEncoder } from './nfdump.js';
+import type { FlowColumns, NfdumpCsvEncoder } from './nfdump.js';
 import type { Rng } from '../common/rng.js';
 
-export class FlowBuffer {
+export class FlowBuffer implements FlowColumns {
   n = 0;
   private cap = 0;
   startMs = new Float64Array(0);
@@ -117,22 +117,7 @@ export class FlowBuffer {
   /** The minute's records as nfdump CSV lines, in start-time order, into an encoder. */
   encode(enc: NfdumpCsvEncoder, minuteStartMs: number): void {
     const order = this.order(minuteStartMs);
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k];
-      enc.line(
-        this.startMs[i],
-        this.durMs[i],
-        this.exportMs[i],
-        this.src[i],
-        this.dst[i],
-        this.sp[i],
-        this.dp[i],
-        this.proto[i],
-        this.flags[i],
-        this.pkts[i],
-        this.bytes[i],
-      );
-    }
+    for (let k = 0; k < order.length; k++) enc.line(this, order[k]);
   }
 
   private grow(cap: number): void {

@@ -149,21 +149,29 @@ export class TimeFormatter {
 const MIDDLE =
   ',0,0,0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,';
 
-/** One CSV line (without the newline). Times in epoch ms; `flags` is the TCP flag byte (0 for other protocols). */
-export function formatFlowLine(
-  tf: TimeFormatter,
-  startMs: number,
-  durMs: number,
-  exportMs: number,
-  src: string,
-  dst: string,
-  sp: number,
-  dp: number,
-  proto: number,
-  flags: number,
-  pkts: number,
-  bytes: number,
-): string {
+/**
+ * Flow records in columns, record `i` at index `i` of each (FlowBuffer is one): what a CSV line is
+ * written from. Times in epoch ms, `exportMs` after the flow's end; `flags` is the TCP flag byte (0
+ * for other protocols); `proto` the IP protocol number.
+ */
+export interface FlowColumns {
+  readonly startMs: ArrayLike<number>;
+  readonly durMs: ArrayLike<number>;
+  readonly exportMs: ArrayLike<number>;
+  readonly src: ArrayLike<string>;
+  readonly dst: ArrayLike<string>;
+  readonly sp: ArrayLike<number>;
+  readonly dp: ArrayLike<number>;
+  readonly proto: ArrayLike<number>;
+  readonly flags: ArrayLike<number>;
+  readonly pkts: ArrayLike<number>;
+  readonly bytes: ArrayLike<number>;
+}
+
+/** Record `i` of `f` as one CSV line (without the newline). */
+export function formatFlowLine(tf: TimeFormatter, f: FlowColumns, i: number): string {
+  const startMs = f.startMs[i];
+  const durMs = f.durMs[i];
   const endMs = startMs + durMs;
   return (
     tf.seconds(startMs) +
@@ -172,23 +180,23 @@ export function formatFlowLine(
     ',' +
     (durMs / 1000).toFixed(3) +
     ',' +
-    src +
+    f.src[i] +
     ',' +
-    dst +
+    f.dst[i] +
     ',' +
-    sp +
+    f.sp[i] +
     ',' +
-    dp +
+    f.dp[i] +
     ',' +
-    protoName(proto) +
+    protoName(f.proto[i]) +
     ',' +
-    FLAG_STRINGS[flags & 255] +
+    FLAG_STRINGS[f.flags[i] & 255] +
     ',0,0,' +
-    pkts +
+    f.pkts[i] +
     ',' +
-    bytes +
+    f.bytes[i] +
     MIDDLE +
-    tf.millis(endMs + exportMs)
+    tf.millis(endMs + f.exportMs[i])
   );
 }
 
@@ -234,20 +242,11 @@ export class NfdumpCsvEncoder {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  line(
-    startMs: number,
-    durMs: number,
-    exportMs: number,
-    src: string,
-    dst: string,
-    sp: number,
-    dp: number,
-    proto: number,
-    flags: number,
-    pkts: number,
-    bytes: number,
-  ): void {
+  /** Record `i` of `f`, as formatFlowLine writes it, and a newline. */
+  line(f: FlowColumns, i: number): void {
     this.ensure(640);
+    const startMs = f.startMs[i];
+    const durMs = f.durMs[i];
     const endMs = startMs + durMs;
     this.time(startMs, false);
     this.byte(C_COMMA);
@@ -257,23 +256,23 @@ export class NfdumpCsvEncoder {
     this.byte(C_DOT);
     this.digits3(durMs % 1000);
     this.byte(C_COMMA);
-    this.pos += this.buf.write(src, this.pos, 'latin1');
+    this.pos += this.buf.write(f.src[i], this.pos, 'latin1');
     this.byte(C_COMMA);
-    this.pos += this.buf.write(dst, this.pos, 'latin1');
+    this.pos += this.buf.write(f.dst[i], this.pos, 'latin1');
     this.byte(C_COMMA);
-    this.uint(sp);
+    this.uint(f.sp[i]);
     this.byte(C_COMMA);
-    this.uint(dp);
+    this.uint(f.dp[i]);
     this.byte(C_COMMA);
-    this.copy(PROTO_BYTES[proto & 255]);
+    this.copy(PROTO_BYTES[f.proto[i] & 255]);
     this.byte(C_COMMA);
-    this.copy(FLAG_BYTES[flags & 255]);
+    this.copy(FLAG_BYTES[f.flags[i] & 255]);
     this.copy(ZERO_ZERO);
-    this.uint(pkts);
+    this.uint(f.pkts[i]);
     this.byte(C_COMMA);
-    this.uint(bytes);
+    this.uint(f.bytes[i]);
     this.copy(MIDDLE_BYTES);
-    this.time(endMs + exportMs, true);
+    this.time(endMs + f.exportMs[i], true);
     this.byte(C_NL);
   }
 
