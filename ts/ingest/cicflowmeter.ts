@@ -13,16 +13,7 @@
  *   (day first), no zone: read as UTC + utcOffsetHours. End = start + `Flow Duration` microseconds.
  * - Protocol is a number.
  */
-import {
-  daysFromCivil,
-  fieldText,
-  parseCount,
-  parseDecimal,
-  parseTimestamp,
-  skipSpaces,
-  splitFieldsQuoted,
-  trimEnd,
-} from './fields.js';
+import { daysFromCivil, fieldText, parseCount, parseDecimal, parseTimestamp, skipSpaces, trimEnd } from './fields.js';
 import type { FlowReader } from './record.js';
 import {
   columnIndex,
@@ -103,10 +94,8 @@ class CicParser extends HeaderParser implements RecordLineParser {
   }
 
   line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
-    this.loc.line = lineNo;
+    if (!this.splitLine(buf, start, end, lineNo, terminated)) return;
     const pos = this.pos;
-    const n = splitFieldsQuoted(buf, start, end, pos);
-    if (n !== this.ncols) return this.fieldCount(terminated, this.ncols, n);
     const rec = this.rec;
     const names = this.names;
 
@@ -129,8 +118,7 @@ class CicParser extends HeaderParser implements RecordLineParser {
       if (dur >= 0) rec.endMs = rec.startMs + Math.round(dur / 1000);
     }
 
-    if (!this.endpoints(buf, names, terminated, this.c.src, this.c.dst, this.c.sport, this.c.dport, this.c.proto))
-      return;
+    if (!this.endpoints(buf, terminated, this.c)) return;
 
     if ((rec.pkts = this.countAt(this.c.fwdPkts, buf, terminated, names[this.c.fwdPkts], 'packet')) < 0) return;
     if ((rec.bytes = this.countAt(this.c.fwdBytes, buf, terminated, names[this.c.fwdBytes], 'byte')) < 0) return;

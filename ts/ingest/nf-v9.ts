@@ -14,16 +14,9 @@
  *   refused with a format error.
  * - IPV6_SRC_ADDR / IPV6_DST_ADDR are used when the IPv4 columns are absent.
  */
-import { fieldText, parseCount, parseDecimal, splitFieldsQuoted } from './fields.js';
+import { fieldText, parseCount, parseDecimal } from './fields.js';
 import { InputError, type FlowReader } from './record.js';
-import {
-  columnIndex,
-  HeaderParser,
-  headerReader,
-  shown,
-  type HeaderArgs,
-  type RecordLineParser,
-} from './text-records.js';
+import { HeaderParser, headerReader, shown, type HeaderArgs, type RecordLineParser } from './text-records.js';
 
 /** The columns a record needs (the IPv6 ones where the IPv4 ones are absent), then the optional ones. */
 // prettier-ignore
@@ -44,7 +37,8 @@ class NfV9Parser extends HeaderParser implements RecordLineParser {
   constructor(...args: HeaderArgs) {
     super(args, 'NetFlow v9 CSV');
     const [, , file, headerLine] = args;
-    const start = columnIndex(this.names, 'FLOW_START_MILLISECONDS');
+    // Before the other columns: the one a v1/v2 file lacks, with its own message.
+    const { start } = this.locate({}, { start: 'FLOW_START_MILLISECONDS' });
     if (start < 0) {
       throw new InputError(
         'format',
@@ -85,10 +79,8 @@ class NfV9Parser extends HeaderParser implements RecordLineParser {
   }
 
   line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
-    this.loc.line = lineNo;
+    if (!this.splitLine(buf, start, end, lineNo, terminated)) return;
     const pos = this.pos;
-    const n = splitFieldsQuoted(buf, start, end, pos);
-    if (n !== this.ncols) return this.fieldCount(terminated, this.ncols, n);
     const rec = this.rec;
     const names = this.names;
 
@@ -103,8 +95,7 @@ class NfV9Parser extends HeaderParser implements RecordLineParser {
       if (d >= 0) rec.endMs = t + Math.round(d);
     }
 
-    if (!this.endpoints(buf, names, terminated, this.c.src, this.c.dst, this.c.sport, this.c.dport, this.c.proto))
-      return;
+    if (!this.endpoints(buf, terminated, this.c)) return;
 
     if ((rec.bytes = this.countAt(this.c.inBytes, buf, terminated, names[this.c.inBytes], 'byte')) < 0) return;
     if ((rec.pkts = this.countAt(this.c.inPkts, buf, terminated, names[this.c.inPkts], 'packet')) < 0) return;

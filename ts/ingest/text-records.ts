@@ -4,7 +4,7 @@
  * reports a bad record, so that a cut-short last line is always counted as `truncated_line`.
  */
 import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
-import { fieldText, headerNames, parseCount, parsePort, skipSpaces, trimEnd } from './fields.js';
+import { fieldText, headerNames, parseCount, parsePort, skipSpaces, splitFieldsQuoted, trimEnd } from './fields.js';
 import { readLines, type LineHandler } from './lines.js';
 import {
   emptyRecord,
@@ -130,62 +130,6 @@ export class ParserBase {
   }
 
   /**
-   * Source and destination address, ports and a numeric protocol (columns given by index), as the
-   * bidirectional CSV formats (CICFlowMeter, NF-v9) carry them. Reports the first bad field and
-   * returns false.
-   */
-  endpoints(
-    buf: Buffer,
-    names: readonly string[],
-    terminated: boolean,
-    iSrc: number,
-    iDst: number,
-    iSport: number,
-    iDport: number,
-    iProto: number,
-  ): boolean {
-    const pos = this.pos;
-    const rec = this.rec;
-    for (const [which, c] of [
-      [0, iSrc],
-      [1, iDst],
-    ] as const) {
-      if (!this.address(which, buf, pos[c], pos[c + 1] - 1)) {
-        this.bad(
-          terminated,
-          'bad_address',
-          names[c],
-          `${shown(fieldText(buf, pos[c], pos[c + 1] - 1))} is not an IPv4 or IPv6 address`,
-        );
-        return false;
-      }
-    }
-    for (const c of [iSport, iDport]) {
-      const a = skipSpaces(buf, pos[c], pos[c + 1] - 1);
-      const b = trimEnd(buf, a, pos[c + 1] - 1);
-      const port = parsePort(buf, a, b);
-      if (port < 0) {
-        this.bad(terminated, 'bad_port', names[c], `${shown(fieldText(buf, a, b))} is not a port number`);
-        return false;
-      }
-      if (c === iSport) rec.sp = port;
-      else rec.dp = port;
-    }
-    const proto = parseCount(buf, pos[iProto], pos[iProto + 1] - 1);
-    if (proto < 0 || proto > 255) {
-      this.bad(
-        terminated,
-        'unknown_protocol',
-        names[iProto],
-        `${shown(fieldText(buf, pos[iProto], pos[iProto + 1] - 1))} is not a protocol number (0-255)`,
-      );
-      return false;
-    }
-    rec.proto = proto;
-    return true;
-  }
-
-  /**
    * A packet or byte count from column c (`what`: 'packet' or 'byte'); 0 when the column is absent
    * (c < 0). Reports `bad_count` naming `field` and returns -1 when the field is no count.
    */
@@ -230,6 +174,18 @@ export class HeaderParser extends ParserBase {
   }
 
   /**
+   * Starts line `lineNo`: splits its quoted CSV fields into `pos`; false, reported, when it has not
+   * the header's number of fields.
+   */
+  protected splitLine(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): boolean {
+    this.loc.line = lineNo;
+    const n = splitFieldsQuoted(buf, start, end, this.pos);
+    if (n === this.ncols) return true;
+    this.fieldCount(terminated, this.ncols, n);
+    return false;
+  }
+
+  /**
    * The header's index of each column of a format's table, by role: `needed` ones through need() (in
    * the table's order, so the first one missing is the format error), `optional` ones -1 when absent.
    */
@@ -243,7 +199,58 @@ export class HeaderParser extends ParserBase {
     for (const [k, c] of Object.entries(optional)) out[k] = columnIndex(this.names, ...candidates(c));
     return out as Record<keyof N | keyof O, number>;
   }
+
+  /**
+   * Source and destination address, ports and a numeric protocol (the header's columns `c` names),
+   * as the bidirectional CSV formats (CICFlowMeter, NF-v9) carry them. Reports the first bad field
+   * and returns false.
+   */
+  protected endpoints(buf: Buffer, terminated: boolean, c: Readonly<Record<EndpointRole, number>>): boolean {
+    const pos = this.pos;
+    const rec = this.rec;
+    const names = this.names;
+    for (const [which, i] of [
+      [0, c.src],
+      [1, c.dst],
+    ] as const) {
+      if (!this.address(which, buf, pos[i], pos[i + 1] - 1)) {
+        this.bad(
+          terminated,
+          'bad_address',
+          names[i],
+          `${shown(fieldText(buf, pos[i], pos[i + 1] - 1))} is not an IPv4 or IPv6 address`,
+        );
+        return false;
+      }
+    }
+    for (const i of [c.sport, c.dport]) {
+      const a = skipSpaces(buf, pos[i], pos[i + 1] - 1);
+      const b = trimEnd(buf, a, pos[i + 1] - 1);
+      const port = parsePort(buf, a, b);
+      if (port < 0) {
+        this.bad(terminated, 'bad_port', names[i], `${shown(fieldText(buf, a, b))} is not a port number`);
+        return false;
+      }
+      if (i === c.sport) rec.sp = port;
+      else rec.dp = port;
+    }
+    const proto = parseCount(buf, pos[c.proto], pos[c.proto + 1] - 1);
+    if (proto < 0 || proto > 255) {
+      this.bad(
+        terminated,
+        'unknown_protocol',
+        names[c.proto],
+        `${shown(fieldText(buf, pos[c.proto], pos[c.proto + 1] - 1))} is not a protocol number (0-255)`,
+      );
+      return false;
+    }
+    rec.proto = proto;
+    return true;
+  }
 }
+
+/** The columns endpoints() reads. */
+export type EndpointRole = 'src' | 'dst' | 'sport' | 'dport' | 'proto';
 
 /** A format's columns by role: the column's name, or alternatives tried in order (columnIndex). */
 export type ColumnNames = Record<string, string | readonly string[]>;
