@@ -18,22 +18,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { assignBins, computeCutoffs } from '../ts/discretize/cutoffs.js';
 import { packageRoot } from '../ts/common/paths.js';
+import { prng } from './stats.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 500);
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 20000);
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 86);
 const NBINS = Number(process.env.BENCH_BINS ?? 10);
-
-/** xorshift32 stream in [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One node's block, minute-major: heavy-tailed counts (Pareto-like, c / u), zero with a per-feature

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { pythonBin, pythonEnv, pythonScript } from '../ts/bridge/python.js';
 import { makePatternDataset } from '../test/train-fixture.js';
+import { spread, type Spread } from './stats.js';
 
 const env = process.env;
 const ARCHS = (env.BENCH_ARCHS ?? 'netflowgen_tiny,netflowgen_4_4_128_512').split(',').filter(Boolean);
@@ -35,17 +36,12 @@ const DEVICE = env.BENCH_DEVICE ?? 'cpu';
 const BATCH = Number(env.BENCH_BATCH ?? 64);
 const NO_CACHE = (env.BENCH_NO_CACHE ?? '1') === '1';
 
-interface Stats {
-  median: number;
-  min: number;
-  max: number;
+interface Stats extends Spread {
   runs: number[];
 }
 
 function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1], runs: xs };
+  return { ...spread(xs), runs: xs };
 }
 
 async function sampleOnce(

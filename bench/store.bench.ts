@@ -20,21 +20,12 @@ import { DEFAULT_CHUNKING } from '../ts/serialize/layout-zarr.js';
 import { serialize } from '../ts/serialize/serialize.js';
 import { SeriesStore, writeSeriesStore } from '../ts/serialize/store.js';
 import { synth } from '../ts/synth/index.js';
+import { median, prng } from './stats.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 96);
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 20160);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const F = FEATURE_NAMES.length;
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 function largeData(): Float32Array {
   const data = new Float32Array(NODES * MINUTES * F);
@@ -52,7 +43,6 @@ function largeData(): Float32Array {
   return data;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 function time(fn: () => void): number[] {

@@ -35,6 +35,7 @@ import { renderCommand } from '../ts/train/render.js';
 import { ARCH_SIZES, loadSpec, type Arch } from '../ts/train/spec.js';
 import { packageRoot } from '../ts/common/paths.js';
 import { makePatternDataset } from '../test/train-fixture.js';
+import { spread, type Spread } from './stats.js';
 
 const env = process.env;
 const ARCH = (env.BENCH_ARCH ?? 'netflowgen_4_4_128_512') as Arch;
@@ -198,23 +199,18 @@ try {
       fs.push(await runF(i));
     }
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
-  const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
   const summary = (xs: Rate[]) => ({
-    steady: stats(xs.map((x) => x.steady)),
-    endToEnd: stats(xs.map((x) => x.endToEnd)),
-    seconds: stats(xs.map((x) => x.seconds)),
+    steady: spread(xs.map((x) => x.steady)),
+    endToEnd: spread(xs.map((x) => x.endToEnd)),
+    seconds: spread(xs.map((x) => x.seconds)),
   });
   const f = summary(fs);
   const b = summary(bare);
   const overhead = b.steady.median / f.steady.median - 1;
-  const paired = stats(fs.map((x, i) => bare[i].steady / x.steady - 1));
+  const paired = spread(fs.map((x, i) => bare[i].steady / x.steady - 1));
   const flops = flopsPerTimestep(86, 10);
   const mfu = (rate: number) => (PEAK_TFLOPS > 0 ? (rate * flops) / (PEAK_TFLOPS * 1e12) : null);
-  const round = (x: { median: number; min: number; max: number }, digits = 0) => ({
+  const round = (x: Spread, digits = 0) => ({
     median: Number(x.median.toFixed(digits)),
     min: Number(x.min.toFixed(digits)),
     max: Number(x.max.toFixed(digits)),
@@ -247,8 +243,7 @@ try {
     peakTflops: PEAK_TFLOPS || null,
   };
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const rate = (x: { median: number; min: number; max: number }) =>
-    `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`;
+  const rate = (x: Spread) => `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`;
   process.stdout.write(
     [
       `${ARCH} (${Object.values(ARCH_SIZES[ARCH]).join('-')}), ${DEVICE}${BF16 ? ' bf16' : ''}, ${THREADS} threads (OMP/MKL_NUM_THREADS, both sides), batch ${BATCH} x ${WINDOW - 1} steps, ${UPDATES} updates, ${REPEAT} interleaved rounds; timesteps/s median [min-max]`,
