@@ -2,6 +2,9 @@
  * What the benchmarks share: a seeded stream for generated inputs, and the median and spread (min,
  * max) of repeated measurements, the numbers every bench prints.
  */
+import { median } from '../ts/common/stats.js';
+
+export { median };
 
 /** xorshift32 stream in [0, 1) (seed 0 is taken as 1). */
 export function prng(seed: number): () => number {
@@ -12,13 +15,6 @@ export function prng(seed: number): () => number {
     s ^= s << 5;
     return (s >>> 0) / 4294967296;
   };
-}
-
-/** The median: the middle value, or the mean of the two middle ones for an even count. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Median and spread of repeated measurements. */

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { GroundTruthLine } from '../catalogue/alerts.js';
 import { N_FEATURES } from '../catalogue/features.js';
+import { median } from '../common/stats.js';
 import { serialize } from '../serialize/serialize.js';
 import { MANIFEST as STORE_MANIFEST, SeriesStore, isoToMinute, minuteToIso } from '../serialize/store.js';
 import { FLOWS_DIR, SYNTH_MANIFEST, type SynthManifest } from './synth.js';
@@ -128,14 +129,6 @@ export function hourlyFigures(hourly: ArrayLike<number>, startHour: number): Ser
     peakHour: peakHour(hourly, startHour),
     weekendRatio: weekendRatio(hourly, startHour),
   };
-}
-
-/** Median of the finite values (NaN when there are none). */
-export function median(values: readonly number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 // ---- synthetic series from a series store ------------------------------------------------------
