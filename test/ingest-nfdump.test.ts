@@ -1,13 +1,21 @@
 import { expect } from 'chai';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { NFDUMP_CSV_COLUMNS, NfdumpCsvParser, nfdumpCsvReader } from '../ts/ingest/nfdump-csv.js';
+import {
+  NFDUMP_CSV_COLUMNS,
+  NFDUMP_FMT,
+  NFDUMP_FMT_COLUMNS,
+  NfdumpCsvParser,
+  nfdumpCsvReader,
+  nfdumpFmtParserFactory,
+} from '../ts/ingest/nfdump-csv.js';
 import { detectFormat } from '../ts/ingest/detect.js';
 import { nfcapdReader } from '../ts/ingest/nfcapd.js';
-import { InputError, type FlowRecord } from '../ts/ingest/record.js';
+import { InputError, type FlowRecord, type RecordSink } from '../ts/ingest/record.js';
+import { readTextFile } from '../ts/ingest/text-records.js';
 import { addrOf, CollectSink, FIXTURES, REAL, expectStrictStop, urlCanonicalIPv6 } from './ingest-helpers.js';
 
 const NFDUMP_CSVS = [
@@ -18,6 +26,62 @@ const NFDUMP_CSVS = [
   `${REAL}/cicddos2019-pcap/CIC-DDoS-2019-SynFlood.pcap.flows.csv`,
 ];
 const NFCAPD = `${REAL}/stratosphere/test1-malicious.nfdump`;
+const PCAPS = [
+  `${REAL}/stopddos/amp.dns.RRSIG.fragmented.pcap`,
+  `${REAL}/stopddos/amp.UDP.snmp.src161.pcapng`,
+  `${REAL}/stopddos/amp.TCP.reflection.SYNACK.pcap`,
+  `${REAL}/stopddos/pkt.TCP.synflood.spoofed.pcap`,
+  `${REAL}/cicddos2019-pcap/CIC-DDoS-2019-SynFlood.pcap`,
+];
+
+/** Reads a saved nfdump NFDUMP_FMT output as the nfcapd reader reads nfdump's stdout. */
+const fmtTextReader = {
+  read: (path: string, sink: RecordSink): Promise<void> =>
+    readTextFile(path, sink, undefined, nfdumpFmtParserFactory(sink, path, undefined)),
+};
+
+/**
+ * Damages record lines at random (a byte replaced, deleted or inserted, mostly in the first 150
+ * bytes) and feeds each to two parsers: one through line() (fast path, checked path on failure),
+ * the other straight to the checked path. Both must give the same records and rejects.
+ */
+function expectFastAndCheckedAgree(seeds: string[], columns: readonly string[], fmt: boolean): void {
+  const alphabet = ',.:-0123456789abcdefABCDEFSUP ';
+  let s = 12345;
+  const rand = (n: number): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % n;
+  };
+  type Checked = { checked(buf: Buffer, start: number, end: number, terminated: boolean): void };
+  const viaLine = new CollectSink();
+  const viaChecked = new CollectSink();
+  const p1 = new NfdumpCsvParser(columns, viaLine, 'x', 1, undefined, !fmt, fmt);
+  const p2 = new NfdumpCsvParser(columns, viaChecked, 'x', 1, undefined, !fmt, fmt);
+  for (let t = 0; t < 20000; t++) {
+    let l = seeds[rand(seeds.length)];
+    for (let k = rand(3); k >= 0; k--) {
+      const at = rand(Math.min(l.length, 150));
+      const op = rand(3);
+      const ch = alphabet[rand(alphabet.length)];
+      l =
+        op === 0
+          ? l.slice(0, at) + ch + l.slice(at + 1)
+          : op === 1
+            ? l.slice(0, at) + l.slice(at + 1)
+            : l.slice(0, at) + ch + l.slice(at);
+    }
+    const buf = Buffer.from(`pad${l}pad`, 'latin1');
+    p1.line(buf, 3, buf.length - 3, t, true);
+    (p2 as unknown as Checked).checked(buf, 3, buf.length - 3, true);
+  }
+  const accepted = viaLine.records.length;
+  expect(viaLine.recs()).to.deep.equal(viaChecked.recs());
+  expect(viaLine.rejects.map((r) => [r.reason, r.field, r.detail])).to.deep.equal(
+    viaChecked.rejects.map((r) => [r.reason, r.field, r.detail]),
+  );
+  expect(accepted).to.be.greaterThan(1000); // both kinds of outcome were exercised
+  expect(viaLine.rejects.length).to.be.greaterThan(1000);
+}
 
 /** What a record should be, from one CSV line split the simple way. */
 function expectedFromLine(cols: string[], line: string, offsetMs = 0): Partial<FlowRecord> {
@@ -215,48 +279,81 @@ describe('ingest/nfdump-csv: bad input', () => {
   });
 
   it('the fast path and the checked path agree on thousands of damaged lines', () => {
-    // every record line of the mixed fixture, damaged at random: one byte replaced, deleted or inserted
+    // every record line of the mixed fixture, damaged at random
     const text = readFileSync(mixed, 'latin1');
     const seeds = text
       .split('\n')
       .slice(1, 13)
       .filter((l) => l !== '');
-    const alphabet = ',.:-0123456789abcdefABCDEFSUP ';
-    let s = 12345;
-    const rand = (n: number): number => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return s % n;
-    };
-    type Checked = { checked(buf: Buffer, start: number, end: number, terminated: boolean): void };
-    const viaLine = new CollectSink();
-    const viaChecked = new CollectSink();
-    const p1 = new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, viaLine, 'x', 1, undefined);
-    const p2 = new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, viaChecked, 'x', 1, undefined);
-    for (let t = 0; t < 20000; t++) {
-      let l = seeds[rand(seeds.length)];
-      for (let k = rand(3); k >= 0; k--) {
-        // damage mostly the first 150 bytes, where the parsed columns are
-        const at = rand(Math.min(l.length, 150));
-        const op = rand(3);
-        const ch = alphabet[rand(alphabet.length)];
-        l =
-          op === 0
-            ? l.slice(0, at) + ch + l.slice(at + 1)
-            : op === 1
-              ? l.slice(0, at) + l.slice(at + 1)
-              : l.slice(0, at) + ch + l.slice(at);
-      }
-      const buf = Buffer.from(`pad${l}pad`, 'latin1');
-      p1.line(buf, 3, buf.length - 3, t, true);
-      (p2 as unknown as Checked).checked(buf, 3, buf.length - 3, true);
-    }
-    const accepted = viaLine.records.length;
-    expect(viaLine.recs()).to.deep.equal(viaChecked.recs());
-    expect(viaLine.rejects.map((r) => [r.reason, r.field, r.detail])).to.deep.equal(
-      viaChecked.rejects.map((r) => [r.reason, r.field, r.detail]),
+    expectFastAndCheckedAgree(seeds, NFDUMP_CSV_COLUMNS, false);
+  });
+});
+
+describe("ingest/nfdump-csv: the short output the nfcapd reader asks for (nfdump -N -6 -o 'fmt:...')", () => {
+  const fixture = join(FIXTURES, 'nfdump-fmt.txt');
+
+  it('asks for the 12 fields the features need', () => {
+    expect(NFDUMP_FMT).to.equal('fmt:%ts,%te,%sa,%da,%sp,%dp,%pr,%flg,%ipkt,%ibyt,%opkt,%obyt');
+  });
+
+  it('reads padded fields, drops the milliseconds, ICMP type.code as the CSV number; rejects with line and field; stops at Summary:', async () => {
+    const sink = new CollectSink();
+    await fmtTextReader.read(fixture, sink);
+    expect(sink.rejects.map((r) => [r.reason, r.line, r.field])).to.deep.equal([
+      ['bad_address', 4, 'sa'],
+      ['bad_port', 6, 'dp'],
+      ['bad_count', 10, 'ibyt'], // what nfdump prints without -N
+      ['malformed_line', 11, ''],
+    ]);
+    expect(sink.rejects[0].detail).to.contain("'10.0.0.256'");
+    expect(sink.rejects[1].detail).to.contain("'3.300' is not a port number (0-65535) or an ICMP type.code");
+    expect(sink.rejects[3].detail).to.contain('expected 12 fields');
+    expect(sink.records.map((k) => k.line)).to.deep.equal([2, 3, 5, 7, 8, 9]);
+    const [udp, v6, icmp, tcp, aggregated, reverse] = sink.recs();
+    expect(udp).to.deep.equal({
+      startMs: Date.UTC(2021, 8, 21, 15, 45, 24), // .430 dropped, as nfdump's CSV prints it
+      endMs: Date.UTC(2021, 8, 21, 15, 45, 24),
+      src4: 45 * 2 ** 24 + 179 * 2 ** 16 + 193 * 2 ** 8 + 111,
+      src6: '',
+      dst4: 10 * 2 ** 24 + 10 * 2 ** 16 + 10 * 2 ** 8 + 10,
+      dst6: '',
+      sp: 53,
+      dp: 22,
+      proto: 17,
+      flags: 0,
+      pkts: 1,
+      bytes: 3950,
+      rpkts: 0,
+      rbytes: 0,
+      rflags: -1,
+    });
+    expect([v6.src4, v6.src6, v6.dst6, v6.dp]).to.deep.equal([
+      -1,
+      '2a01:4f8:0:1::add:9898',
+      '2a01:4f8:221:17d3::2',
+      22966,
+    ]);
+    expect([icmp.proto, icmp.sp, icmp.dp]).to.deep.equal([1, 0, 3 * 256 + 10]);
+    expect([tcp.proto, tcp.flags, tcp.sp]).to.deep.equal([6, 18, 80]);
+    expect([aggregated.pkts, aggregated.bytes, aggregated.endMs]).to.deep.equal([
+      37841,
+      1513640,
+      Date.UTC(2021, 3, 28, 10, 30, 44),
+    ]);
+    expect([reverse.pkts, reverse.bytes, reverse.rpkts, reverse.rbytes]).to.deep.equal([0, 0, 1, 54]);
+  });
+
+  it('in strict mode stops at the first bad record with an InputError naming file:line and field', async () => {
+    await expectStrictStop(fmtTextReader, fixture, /nfdump-fmt\.txt:4: bad_address in field 'sa'/, 2);
+  });
+
+  it('the fast path and the checked path agree on thousands of damaged lines', () => {
+    const lines = readFileSync(fixture, 'latin1').split('\n');
+    expectFastAndCheckedAgree(
+      [2, 3, 5, 7, 8, 9].map((n) => lines[n - 1]),
+      NFDUMP_FMT_COLUMNS,
+      true,
     );
-    expect(accepted).to.be.greaterThan(1000); // both kinds of outcome were exercised
-    expect(viaLine.rejects.length).to.be.greaterThan(1000);
   });
 });
 
@@ -306,6 +403,57 @@ describe('ingest/nfcapd: binary files through nfdump', function () {
       pkts: 1,
       bytes: 60,
     });
+  });
+
+  it('reads the same records (and lines) through the short fmt output as through the full CSV, from every capture nfpcapd converts', async function () {
+    const probe = await execa('nfpcapd', ['-h'], { reject: false });
+    if ((probe as { code?: string }).code === 'ENOENT') this.skip(); // nfpcapd comes with Debian's nfdump
+    const files = [NFCAPD];
+    for (const pcap of PCAPS) {
+      const out = join(dir, basename(pcap));
+      mkdirSync(out);
+      await execa('nfpcapd', ['-r', pcap, '-w', out]);
+      files.push(...readdirSync(out).map((f) => join(out, f)));
+    }
+    // aggregated records: counts past 1,000,000, which nfdump's fmt output scales (1.5 M) without -N
+    const aggregated = join(dir, 'aggregated');
+    await execa('nfdump', ['-r', files[4], '-A', 'proto,dstip', '-w', aggregated]);
+    files.push(aggregated);
+    let tunnelled = 0;
+    let compared = 0;
+    for (const f of files) {
+      const viaFmt = new CollectSink();
+      const viaCsv = new CollectSink();
+      await nfcapdReader.read(f, viaFmt);
+      process.env.NETFLOWGEN_NFDUMP_OUTPUT = 'csv';
+      try {
+        await nfcapdReader.read(f, viaCsv);
+      } finally {
+        delete process.env.NETFLOWGEN_NFDUMP_OUTPUT;
+      }
+      expect(viaFmt.rejects, f).to.deep.equal([]);
+      expect(viaCsv.rejects, f).to.deep.equal([]);
+      expect(
+        viaFmt.records.map((k) => k.line),
+        f,
+      ).to.deep.equal(viaCsv.records.map((k) => k.line));
+      const a = viaFmt.recs();
+      const b = viaCsv.recs();
+      for (let i = 0; i < b.length; i++) {
+        // A GRE-tunnelled record (nfpcapd's tunnel element): nfdump 1.7.1 prints it as protocol 47 with
+        // no packets either way, with 0.0.0.0 addresses in its CSV and the tunnel's in fmt output.
+        if (b[i].proto === 47 && b[i].src4 === 0 && b[i].dst4 === 0 && a[i].src4 !== 0) {
+          expect({ ...a[i], src4: 0, dst4: 0 }).to.deep.equal(b[i]);
+          tunnelled++;
+        } else expect(a[i], `${f} record ${i}`).to.deep.equal(b[i]);
+      }
+      compared += b.length;
+    }
+    expect(compared).to.be.greaterThan(60000);
+    expect(tunnelled).to.equal(1);
+    const big = new CollectSink();
+    await nfcapdReader.read(aggregated, big);
+    expect(Math.max(...big.recs().map((r) => r.bytes))).to.be.greaterThan(1_000_000);
   });
 
   it('detects and reads a layout-2 file as nfdump 1.7 writes it (LZO compressed)', async () => {

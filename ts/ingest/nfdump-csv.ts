@@ -12,6 +12,14 @@
  * - A `Summary` line ends the records (the block nfdump prints without `-q`); `No matching flows`
  *   and blank lines are skipped.
  * - A file without a header (`-q`) whose first line is a record is read with nfdump 1.7's columns.
+ *
+ * The same parser reads the shorter output the nfcapd reader asks for (`fmt`, NFDUMP_FMT): only the
+ * 12 fields the features need, as `nfdump -N -6 -o fmt:%ts,%te,...` prints them. Differences from the
+ * CSV, all handled here so that the records are the same as from nfdump's full CSV of the same file:
+ * fields padded with spaces to a fixed width; `ts`/`te` with milliseconds, dropped (nfdump 1.7.1's
+ * CSV prints whole seconds, truncated); `pr` a number (`-N`); `dp` of ICMP as `type.code` (the CSV's
+ * `type * 256 + code`); the header a line of titles (`Date first seen ...`); the summary block starts
+ * with `Summary:` (a line with commas).
  */
 import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
 import {
@@ -20,8 +28,11 @@ import {
   headerNames,
   parsePort,
   parseTimestamp,
+  parseUint,
+  skipSpaces,
   splitFields,
   TimestampParser,
+  trimEnd,
 } from './fields.js';
 import { ProtocolLookup } from './protocols.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
@@ -34,6 +45,15 @@ import {
   type ParserFactory,
   type RecordLineParser,
 } from './text-records.js';
+
+/** The fields the 86 features need, in the order the nfcapd reader asks nfdump to print them. */
+export const NFDUMP_FMT_COLUMNS = ['ts', 'te', 'sa', 'da', 'sp', 'dp', 'pr', 'flg', 'ipkt', 'ibyt', 'opkt', 'obyt'];
+
+/** nfdump's `-o` argument for those fields (run with `-N`: plain numbers, and `-6`: whole IPv6 addresses). */
+export const NFDUMP_FMT = `fmt:${NFDUMP_FMT_COLUMNS.map((c) => `%${c}`).join(',')}`;
+
+/** The start of the title line nfdump prints first for NFDUMP_FMT. */
+const FMT_TITLE = Buffer.from('Date first seen');
 
 /** The columns nfdump 1.7.1 prints with `-o csv` (and omits, with the header, under `-q`). */
 export const NFDUMP_CSV_COLUMNS =
@@ -48,6 +68,15 @@ function startsWithBytes(buf: Uint8Array, start: number, end: number, word: Uint
   if (end - start < word.length) return false;
   for (let i = 0; i < word.length; i++) if (buf[start + i] !== word[i]) return false;
   return true;
+}
+
+/** ICMP type and code as nfdump's fmt output prints a destination port (`3.10`): type * 256 + code, or -1. */
+export function parseIcmpTypeCode(buf: Uint8Array, start: number, end: number): number {
+  const dot = buf.indexOf(46, start);
+  if (dot < 0 || dot >= end) return -1;
+  const type = parseUint(buf, start, dot);
+  const code = parseUint(buf, dot + 1, end);
+  return type >= 0 && type <= 255 && code >= 0 && code <= 255 ? type * 256 + code : -1;
 }
 
 /** TCP flag byte of an nfdump `flg` field (`...A..S.`, or a number), or -1. */
@@ -105,11 +134,14 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
   private readonly tsParser = new TimestampParser();
   private readonly teParser = new TimestampParser();
   private ended = false;
+  /** The line with its fields' padding removed, for the checked path of `fmt` output. */
+  private compact: Buffer = Buffer.alloc(0);
 
   /**
    * @param columns the header's column names
    * @param headerLine line number of the header, for errors about it
    * @param applyOffset false when the times are already UTC (nfcapd read through nfdump with TZ=UTC)
+   * @param fmt the lines are NFDUMP_FMT output (padded fields, ICMP `type.code`, whole seconds kept)
    */
   constructor(
     columns: readonly string[],
@@ -118,6 +150,7 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     headerLine: number,
     opts: ReadOptions | undefined,
     applyOffset = true,
+    private readonly fmt = false,
   ) {
     super(sink, file, applyOffset ? opts : { ...opts, utcOffsetHours: 0 }, columns.length);
     const need = columnFinder(columns, file, headerLine, 'nfdump CSV', true);
@@ -162,9 +195,11 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     const roles = this.roles;
     const rec = this.rec;
     const off = this.offsetMs;
+    const fmt = this.fmt;
     let i = start;
     for (let k = 0; k < this.wanted; k++) {
       if (i > end) return false; // fewer fields than the header
+      if (fmt) while (i < end && buf[i] === 32) i++;
       let j = i;
       const role = roles[k];
       if (role === R_SKIP) {
@@ -177,7 +212,24 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
           if (d < 0 || d > 9) break;
           v = v * 10 + d;
         }
-        if (j === i || j - i > 15 || (j < end && buf[j] !== 44)) return false;
+        if (j === i || j - i > 15) return false;
+        if (fmt) {
+          if (role === R_DP && j < end && buf[j] === 46) {
+            // ICMP type.code
+            if (v > 255) return false;
+            let code = 0;
+            const c0 = ++j;
+            for (; j < end; j++) {
+              const d = buf[j] - 48;
+              if (d < 0 || d > 9) break;
+              code = code * 10 + d;
+            }
+            if (j === c0 || j - c0 > 3 || code > 255) return false;
+            v = v * 256 + code;
+          }
+          while (j < end && buf[j] === 32) j++;
+        }
+        if (j < end && buf[j] !== 44) return false;
         if (role === R_SP) {
           if (v > 65535) return false;
           rec.sp = v;
@@ -208,6 +260,7 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
             dots++;
           } else break;
         }
+        if (fmt) while (j < end && buf[j] === 32) j++;
         if ((j === end || buf[j] === 44) && dots === 3 && digits > 0 && digits <= 3 && part <= 255) {
           v = v * 256 + part;
           if (role === R_SA) {
@@ -219,7 +272,9 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
           }
         } else {
           while (j < end && buf[j] !== 44) j++;
-          const v6 = canonicalIPv6Cached(buf.toString('latin1', i, j));
+          let e = j;
+          if (fmt) while (e > i && buf[e - 1] === 32) e--;
+          const v6 = canonicalIPv6Cached(buf.toString('latin1', i, e));
           if (v6 === null) return false;
           if (role === R_SA) {
             rec.src4 = -1;
@@ -246,19 +301,22 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
             scale /= 10;
           }
           if (j === f) return false;
-          ms = Math.floor(ms);
+          ms = fmt ? 0 : Math.floor(ms);
         }
+        if (fmt) while (j < end && buf[j] === 32) j++;
         if (j < end && buf[j] !== 44) return false;
         if (role === R_TS) rec.startMs = base + ms + off;
         else rec.endMs = base + ms + off;
       } else {
         while (j < end && buf[j] !== 44) j++;
+        let e = j;
+        if (fmt) while (e > i && buf[e - 1] === 32) e--;
         if (role === R_PR) {
-          const proto = this.protocols.lookup(buf, i, j);
+          const proto = this.protocols.lookup(buf, i, e);
           if (proto < 0) return false;
           rec.proto = proto;
         } else {
-          const flags = parseNfdumpFlags(buf, i, j);
+          const flags = parseNfdumpFlags(buf, i, e);
           if (flags < 0) return false;
           rec.flags = flags;
         }
@@ -302,9 +360,10 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
   private checkedTime(parser: TimestampParser, c: number, field: string, buf: Buffer, terminated: boolean): number {
     const a = this.pos[c];
     const b = this.pos[c + 1] - 1;
-    const t = parser.parse(buf, a, b);
+    let t = parser.parse(buf, a, b);
     if (t !== t)
       this.bad(terminated, 'bad_timestamp', field, `${shown(fieldText(buf, a, b))} is not YYYY-MM-DD hh:mm:ss[.mmm]`);
+    if (this.fmt) t = Math.floor(t / 1000) * 1000;
     return t + this.offsetMs;
   }
 
@@ -312,14 +371,47 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
   private checkedPort(c: number, field: string, buf: Buffer, terminated: boolean): number {
     const a = this.pos[c];
     const b = this.pos[c + 1] - 1;
-    const port = parsePort(buf, a, b);
+    let port = parsePort(buf, a, b);
+    if (port < 0 && this.fmt && field === 'dp') port = parseIcmpTypeCode(buf, a, b);
     if (port < 0)
-      this.bad(terminated, 'bad_port', field, `${shown(fieldText(buf, a, b))} is not a port number (0-65535)`);
+      this.bad(
+        terminated,
+        'bad_port',
+        field,
+        `${shown(fieldText(buf, a, b))} is not a port number (0-65535)${this.fmt && field === 'dp' ? ' or an ICMP type.code' : ''}`,
+      );
     return port;
+  }
+
+  /** Copies the line into `compact` with the spaces around each field removed; returns its length. */
+  private unpad(buf: Buffer, start: number, end: number): number {
+    if (this.compact.length < end - start) this.compact = Buffer.alloc(2 * (end - start));
+    const out = this.compact;
+    let n = 0;
+    let i = start;
+    while (i <= end) {
+      let j = i;
+      while (j < end && buf[j] !== 44) j++;
+      const a = skipSpaces(buf, i, j);
+      const b = trimEnd(buf, a, j);
+      if (i > start) out[n++] = 44;
+      n += buf.copy(out, n, a, b);
+      i = j + 1;
+    }
+    return n;
   }
 
   /** The checked path: parses a line field by field and reports the first problem. */
   private checked(buf: Buffer, start: number, end: number, terminated: boolean): void {
+    if (this.fmt) {
+      if (startsWithBytes(buf, start, end, SUMMARY)) {
+        this.ended = true;
+        return;
+      }
+      end = this.unpad(buf, start, end);
+      buf = this.compact;
+      start = 0;
+    }
     const pos = this.pos;
     const n = splitFields(buf, start, end, pos);
     if (n !== this.ncols) {
@@ -405,6 +497,26 @@ export function nfdumpCsvParserFactory(
       '',
       `not an nfdump CSV header (expected ts,te,td,sa,da,...; found ${shown(fieldText(buf, start, end))})`,
     );
+  };
+}
+
+/**
+ * A parser factory for NFDUMP_FMT output (what the nfcapd reader asks nfdump for): the first line is
+ * nfdump's title line, the records follow with the NFDUMP_FMT_COLUMNS.
+ */
+export function nfdumpFmtParserFactory(sink: RecordSink, file: string, opts: ReadOptions | undefined): ParserFactory {
+  return (buf, start, end, lineNo) => {
+    if (!startsWithBytes(buf, start, end, FMT_TITLE))
+      throw new InputError(
+        'format',
+        { file, line: lineNo },
+        '',
+        `nfdump printed no title line for ${NFDUMP_FMT} (found ${shown(fieldText(buf, start, end))})`,
+      );
+    return {
+      parser: new NfdumpCsvParser(NFDUMP_FMT_COLUMNS, sink, file, lineNo, opts, false, true),
+      firstLineIsData: false,
+    };
   };
 }
 
