@@ -4,6 +4,7 @@
  * share it), the stage versions, the seeds, the override layers, and the pre-training stages by name.
  */
 import { basename } from 'node:path';
+import type { JobOptions } from '../../train/job.js';
 import type { RunRecord } from '../../train/log.js';
 import { archSizes, runPretrain } from '../../train/run.js';
 import { SpecError, type OverrideLayer } from '../../config/compose.js';
@@ -67,9 +68,26 @@ export function trainingProgress(ctx: StageContext, maxEpoch: number): (r: RunRe
   };
 }
 
+/** A training stage's run name: its id, made a safe folder name. */
+export const runName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/**
+ * How a training stage runs its job: in the stage folder, with the chain's --check (off by default)
+ * and --threads, the stage's signal and log, and progress from the run records.
+ */
+export function stageJobOptions(b: ChainBuilder, ctx: StageContext, maxEpoch: number): JobOptions {
+  return {
+    runDir: ctx.dir,
+    check: b.opts.check ?? false,
+    threads: b.opts.threads,
+    signal: ctx.signal,
+    log: ctx.log,
+    onRecord: trainingProgress(ctx, maxEpoch),
+  };
+}
+
 /** A pre-training stage: runPretrain in the stage folder, on the bin stage's dataset. */
 export function pretrainStageSpec(b: ChainBuilder, id: string, label: string, spec: ExperimentSpec): StageSpec {
-  const opts = b.opts;
   return {
     id,
     kind: 'pretrain',
@@ -79,15 +97,8 @@ export function pretrainStageSpec(b: ChainBuilder, id: string, label: string, sp
     inputs: { dataset: 'bin' },
     resumable: true,
     run: async (ctx) => {
-      const s: ExperimentSpec = { ...spec, name: id.replace(/[^A-Za-z0-9._-]/g, '_'), dataset: ctx.input('dataset') };
-      await runPretrain(s, {
-        runDir: ctx.dir,
-        check: opts.check ?? false,
-        threads: opts.threads,
-        signal: ctx.signal,
-        log: ctx.log,
-        onRecord: trainingProgress(ctx, s.max_epoch),
-      });
+      const s: ExperimentSpec = { ...spec, name: runName(id), dataset: ctx.input('dataset') };
+      await runPretrain(s, stageJobOptions(b, ctx, s.max_epoch));
     },
   };
 }

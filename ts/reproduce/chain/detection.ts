@@ -19,7 +19,7 @@ import { archSizes } from '../../train/run.js';
 import { SpecError, type OverrideLayer } from '../../config/compose.js';
 import type { PlannedModel, PlannedTable } from '../../report/plan.js';
 import { tableModels, type TableModel, type TableSpec } from '../config.js';
-import { specConfig, trainingProgress, type ChainBuilder } from './builder.js';
+import { runName, specConfig, stageJobOptions, type ChainBuilder } from './builder.js';
 
 /** The stages of detection tables, with the bounds of every table of the preset (so --only does not change them). */
 export function detectionRecipes(b: ChainBuilder) {
@@ -163,18 +163,11 @@ export function detectionRecipes(b: ChainBuilder) {
         run: async (ctx) => {
           const s: FinetuneSpec = {
             ...spec,
-            name: key.replace(/[^A-Za-z0-9._-]/g, '_'),
+            name: runName(key),
             dataset: ctx.input('earlydetect'),
             ...(pre ? { pretrained: ctx.input('pretrained') } : {}),
           };
-          await runFinetune(s, {
-            runDir: ctx.dir,
-            check: opts.check ?? false,
-            threads: opts.threads,
-            signal: ctx.signal,
-            log: ctx.log,
-            onRecord: trainingProgress(ctx, s.max_epoch),
-          });
+          await runFinetune(s, stageJobOptions(b, ctx, s.max_epoch));
         },
       });
       const evId = evaluateStage(`evaluate-detect:${key}`, `evaluate-detect ${what}`, ftId, evalSplit);
