@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { DEFAULT_BOUNDS, defaultOut, evaluateDetect, type EvalSplit } from '../evaluate/evaluate.js';
 import { DEFAULT_OVERHEAD_BUDGET } from '../evaluate/metrics.js';
 import { trainInterruptSignal } from './pretrain.js';
@@ -56,10 +56,15 @@ export const evaluateDetectCommand: CommandModule<object, Args> = {
         describe: 'overhead bounds: shares of the customers kept within the selected overhead',
       })
       .option('table-bound', { type: 'number', describe: 'the bound of Tables 5, 6, 9 and 8 (default 0.8)' })
-      .option('split', { type: 'string', choices: ['test', 'valid'], default: 'test', describe: 'evaluation split' })
+      .option('split', {
+        type: 'string',
+        choices: ['test', 'valid'] as const,
+        default: 'test' as const,
+        describe: 'evaluation split',
+      })
       .option('select-split', {
         type: 'string',
-        choices: ['train', 'valid', 'test'],
+        choices: ['train', 'valid', 'test'] as const,
         describe:
           "split the threshold is chosen on (default: each run's calibration split: train for a model fine-tuned on valid, valid for one fine-tuned on train; test gives the optimistic oracle tau, which results.json always keeps beside it as 'oracle')",
       })
@@ -86,7 +91,7 @@ export const evaluateDetectCommand: CommandModule<object, Args> = {
       .example(
         '$0 evaluate-detect runs/netflowgen-dns runs/tf-dns runs/ms-lstm-dns --bounds 0.8',
         'Table 6 for DNS attacks',
-      ) as unknown as Argv<Args>,
+      ),
   handler: runCommand(async (a) => {
     const bounds = parseBounds(a.bounds);
     const out = resolve(a.out ?? defaultOut(a.runs));

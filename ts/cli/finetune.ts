@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { findSpecFile } from './spec-file.js';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { parseSetArgs, type OverrideLayer } from '../config/compose.js';
 import { runFinetune, type FinetuneResult } from '../train/finetune.js';
 import { loadFinetuneSpec, planFinetuneCommand } from '../train/finetune-spec.js';
@@ -101,7 +101,7 @@ export const finetuneCommand: CommandModule<object, Args> = {
       .example(
         '$0 finetune experiments/finetune/per-type/netflowgen-dns.json',
         'fine-tune on DNS attacks only (Table 6)',
-      ) as unknown as Argv<Args>,
+      ),
   handler: runCommand(async (a) => {
     const { spec } = loadFinetuneSpec(findSpecFile(a.spec), finetuneOverrides(a));
     const { runDir, outcome } = await trainRun(a, spec, {

@@ -128,7 +128,7 @@ export const pretrainCommand: CommandModule<object, Args> = {
       .example(
         '$0 pretrain experiments/pretrain/tiny.json --set learning_rate=1e-3 --set max_epoch=20 --force',
         'change the spec from the command line',
-      ) as unknown as Argv<Args>,
+      ),
   handler: runCommand(async (a) => {
     const { spec } = loadSpec(findSpecFile(a.spec), cliOverrides(a));
     const { runDir, outcome } = await trainRun(a, spec, {

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { runSimpleDetector, SIMPLE_DETECTORS, type SimpleDetectorName } from '../baseline/detector-run.js';
 import { DEFAULT_EWMA_CUSUM } from '../baseline/detectors.js';
 import type { SplitName } from '../splits/splits.js';
@@ -81,7 +81,7 @@ export const simpleDetectCommand: CommandModule<object, Args> = {
       .example(
         '$0 evaluate-detect runs/netflowgen runs/static-threshold runs/ewma-cusum',
         'score them beside the fine-tuned models (tau chosen on the train split)',
-      ) as unknown as Argv<Args>,
+      ),
   handler: runCommand(async (a) => {
     const splits = a.splits?.flatMap((s) => s.split(',')).filter(Boolean);
     const { result, out } = await runSimpleDetector({

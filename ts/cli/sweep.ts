@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { findSpecFile } from './spec-file.js';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { composeSpec } from '../train/spec.js';
 import { runSweep } from '../train/sweep.js';
 import { table10Markdown } from '../train/tables.js';
@@ -32,7 +32,7 @@ export const sweepCommand: CommandModule<object, Args> = {
       .example(
         '$0 sweep experiments/sweeps/table10.json --dataset out/binned --table-only',
         'the table of whatever has finished so far',
-      ) as unknown as Argv<Args>,
+      ),
   handler: runCommand(async (a) => {
     const composed = composeSpec(findSpecFile(a.spec), cliOverrides(a));
     const out = await runSweep(composed, {

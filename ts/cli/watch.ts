@@ -131,7 +131,7 @@ export const watchCommand: CommandModule<object, Args> = {
       .example(
         '$0 watch data/synth/flows --model runs/netflowgen --replay --speed 60',
         'replay past data, an hour per minute',
-      ) as unknown as Argv<Args>,
+      ),
   handler: (a) =>
     run(async () => {
       const signal = interruptSignal('stopping the watch; the state file holds the last minute');
