@@ -128,6 +128,16 @@ const OPTIONAL = {
   dur: 'Dur', sport: 'Sport', dport: 'Dport', dir: 'Dir', state: 'State',
 } as const;
 
+/** The two measures with a total and per-direction columns (TotPkts, SrcPkts, DstPkts; TotBytes, ...). */
+const MEASURES = ['Pkts', 'Bytes'] as const;
+type Measure = (typeof MEASURES)[number];
+
+/** A measure's total and forward count (NaN when unknown). */
+interface Directed {
+  tot: number;
+  src: number;
+}
+
 /** The fields that trade places when a record is read the other way round. */
 // prettier-ignore
 const REVERSED = [['src4', 'dst4'], ['src6', 'dst6'], ['sp', 'dp'], ['flags', 'rflags'], ['pkts', 'rpkts'], ['bytes', 'rbytes']] as const;
@@ -149,14 +159,16 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
   private readonly protocols = new ProtocolLookup('iana');
   /** Extra fields of the current line (commas inside payload columns). */
   private shift = 0;
+  /** The current line's packets and bytes (reused: no allocation per line). */
+  private readonly pkts: Directed = { tot: 0, src: 0 };
+  private readonly bytes: Directed = { tot: 0, src: 0 };
 
   constructor(...args: HeaderArgs) {
     super(args, 'Argus CSV', true);
     const names = this.names;
     this.c = this.locate(NEEDED, OPTIONAL);
     const c = this.c;
-    if (c.totPkts < 0 && (c.srcPkts < 0 || c.dstPkts < 0)) this.need('TotPkts');
-    if (c.totBytes < 0 && (c.srcBytes < 0 || c.dstBytes < 0)) this.need('TotBytes');
+    for (const m of MEASURES) if (c[`tot${m}`] < 0 && (c[`src${m}`] < 0 || c[`dst${m}`] < 0)) this.need(`Tot${m}`);
     const ud = names.map((n, i) => (/udata$/i.test(n) ? i : -1)).filter((i) => i >= 0);
     this.udLast = ud.length ? ud[ud.length - 1] : -1;
   }
@@ -194,6 +206,41 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
     const port = x === y ? 0 : parsePort(buf, x, y);
     if (port < 0) this.bad(terminated, 'bad_port', field, `${shown(fieldText(buf, a, b))} is not a port number`);
     return port;
+  }
+
+  /** A count from column c (NaN when the column is absent); reports `bad_count` naming `field` and returns -1. */
+  private countOf(c: number, field: string, what: string, buf: Buffer, terminated: boolean): number {
+    if (c < 0) return NaN;
+    const x = this.from(c);
+    const v = parseCount(buf, x, this.fieldEnd);
+    if (v < 0)
+      this.bad(terminated, 'bad_count', field, `${shown(fieldText(buf, x, this.fieldEnd))} is not a ${what} count`);
+    return v;
+  }
+
+  /**
+   * One measure's total and forward count into `d` from its Tot, Src and Dst columns, as the file has
+   * them: two of three give the third; `src` stays NaN when it cannot be known. False when a field is
+   * no count (reported).
+   */
+  private directed(m: Measure, what: string, d: Directed, buf: Buffer, terminated: boolean): boolean {
+    const tot = this.countOf(this.c[`tot${m}`], `Tot${m}`, what, buf, terminated);
+    if (tot < 0) return false;
+    const src = this.countOf(this.c[`src${m}`], `Src${m}`, what, buf, terminated);
+    if (src < 0) return false;
+    const dst = this.countOf(this.c[`dst${m}`], `Dst${m}`, what, buf, terminated);
+    if (dst < 0) return false;
+    d.tot = tot !== tot ? src + dst : tot;
+    d.src = tot === tot && src !== src && dst === dst ? tot - dst : src;
+    return true;
+  }
+
+  /** False, reported as `bad_count`, when a measure's forward count is known and not within 0..Tot. */
+  private forwardWithin(m: Measure, what: string, d: Directed, terminated: boolean): boolean {
+    if (d.src !== d.src || (d.src >= 0 && d.src <= d.tot)) return true;
+    const field = this.c[`src${m}`] >= 0 ? `Src${m}` : `Dst${m}`;
+    this.bad(terminated, 'bad_count', field, `forward ${what}s ${d.src} are not between 0 and Tot${m} (${d.tot})`);
+    return false;
   }
 
   line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
@@ -253,46 +300,18 @@ class ArgusParser extends HeaderParser implements RecordLineParser {
     if (dp < 0) return;
 
     // counts: Tot*, Src*, Dst* as the file has them (two of three give the third)
-    const count = (c: number, name: string, what: string): number => {
-      if (c < 0) return NaN;
-      const x = this.from(c);
-      const v = parseCount(buf, x, this.fieldEnd);
-      if (v < 0) {
-        this.bad(terminated, 'bad_count', name, `${shown(fieldText(buf, x, this.fieldEnd))} is not a ${what} count`);
-        return -1;
-      }
-      return v;
-    };
-    let totPkts = count(this.c.totPkts, 'TotPkts', 'packet');
-    if (totPkts < 0) return;
-    let srcPkts = count(this.c.srcPkts, 'SrcPkts', 'packet');
-    if (srcPkts < 0) return;
-    const dstPkts = count(this.c.dstPkts, 'DstPkts', 'packet');
-    if (dstPkts < 0) return;
-    let totBytes = count(this.c.totBytes, 'TotBytes', 'byte');
-    if (totBytes < 0) return;
-    let srcBytes = count(this.c.srcBytes, 'SrcBytes', 'byte');
-    if (srcBytes < 0) return;
-    const dstBytes = count(this.c.dstBytes, 'DstBytes', 'byte');
-    if (dstBytes < 0) return;
-    if (totPkts !== totPkts) totPkts = srcPkts + dstPkts;
-    else if (srcPkts !== srcPkts && dstPkts === dstPkts) srcPkts = totPkts - dstPkts;
-    if (totBytes !== totBytes) totBytes = srcBytes + dstBytes;
-    else if (srcBytes !== srcBytes && dstBytes === dstBytes) srcBytes = totBytes - dstBytes;
-    if (srcBytes === srcBytes && (srcBytes < 0 || srcBytes > totBytes))
-      return this.bad(
-        terminated,
-        'bad_count',
-        this.c.srcBytes >= 0 ? 'SrcBytes' : 'DstBytes',
-        `forward bytes ${srcBytes} are not between 0 and TotBytes (${totBytes})`,
-      );
-    if (srcPkts === srcPkts && (srcPkts < 0 || srcPkts > totPkts))
-      return this.bad(
-        terminated,
-        'bad_count',
-        this.c.srcPkts >= 0 ? 'SrcPkts' : 'DstPkts',
-        `forward packets ${srcPkts} are not between 0 and TotPkts (${totPkts})`,
-      );
+    const { pkts, bytes } = this;
+    if (!this.directed('Pkts', 'packet', pkts, buf, terminated)) return;
+    if (!this.directed('Bytes', 'byte', bytes, buf, terminated)) return;
+    if (
+      !this.forwardWithin('Bytes', 'byte', bytes, terminated) ||
+      !this.forwardWithin('Pkts', 'packet', pkts, terminated)
+    )
+      return;
+    const totPkts = pkts.tot;
+    const totBytes = bytes.tot;
+    let srcPkts = pkts.src;
+    let srcBytes = bytes.src;
     if (srcBytes !== srcBytes) {
       // no per-direction bytes: both directions from the documented estimate
       let oneWay = totPkts <= 1;
