@@ -48,6 +48,30 @@ export interface PythonRun {
   tail: string[];
 }
 
+/** A fork server (python/forkserver.py, run by forkserver.ts): its socket, and whether it is ready (the first call starts it). */
+interface ActiveForkServer {
+  readonly socket: string;
+  ready(): Promise<boolean>;
+}
+
+let forkServer: ActiveForkServer | undefined;
+
+/** Sets (or, with undefined, clears) the fork server that jobArgv routes Python jobs through. */
+export function setForkServer(server: ActiveForkServer | undefined): void {
+  forkServer = server;
+}
+
+/**
+ * The argv that runs a Python job (`python SCRIPT.py ...` or `fairseq-train ...`): through the fork server
+ * when one is ready (python/forkrun.py SOCKET ARGV..., which takes the job's place: same output, exit
+ * status, signals), else argv itself.
+ */
+export async function jobArgv(argv: readonly string[]): Promise<string[]> {
+  const server = forkServer;
+  if (!server || !(await server.ready())) return [...argv];
+  return [pythonBin(), pythonScript('forkrun.py'), server.socket, ...argv];
+}
+
 /**
  * Runs a script of python/ with the project's interpreter and thread count, handing each JSON line it
  * prints (an object) to onRecord as it arrives. Resolves when the process ends, whatever its exit
@@ -58,7 +82,8 @@ export async function runPythonScript(
   args: readonly string[],
   opts: { threads?: number; signal?: AbortSignal; onRecord?: (r: Record<string, unknown>) => void } = {},
 ): Promise<PythonRun> {
-  const child = execa(pythonBin(), [pythonScript(script), ...args], {
+  const [bin, ...argv] = await jobArgv([pythonBin(), pythonScript(script), ...args]);
+  const child = execa(bin, argv, {
     env: pythonEnv(opts.threads),
     all: true,
     buffer: false,

@@ -20,6 +20,7 @@ import type { ReportPlan } from '../report/plan.js';
 import type { ReportData } from '../report/model.js';
 import { execa } from 'execa';
 import { packageRoot } from '../common/paths.js';
+import { forkServerEnabled, withForkServer } from '../bridge/forkserver.js';
 import { presetResults, resultsMarkdown } from '../report/results.js';
 import { buildChain, stageTimes } from './chain.js';
 import { loadPreset, selectTables } from './config.js';
@@ -147,7 +148,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   const view = opts.view ?? createChainView();
   let outcomes: StageOutcome[];
   try {
-    outcomes = await runPlan(plan, { redo, jobs, signal: opts.signal, onEvent: (e: StageEvent) => view.onEvent(e) });
+    const run = () => runPlan(plan, { redo, jobs, signal: opts.signal, onEvent: (e: StageEvent) => view.onEvent(e) });
+    // The training and scoring runs start in forks of one Python that imported torch and fairseq once.
+    outcomes = forkServerEnabled() ? await withForkServer(run) : await run();
   } finally {
     view.stop();
     unlock();

@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import { writeFileAtomic } from '../common/atomic.js';
 import { createProgress } from '../common/progress.js';
 import { VERSION } from '../common/version.js';
-import { pythonBin } from '../bridge/python.js';
+import { jobArgv, pythonBin } from '../bridge/python.js';
 import {
   COMMAND_FILE,
   LAST_CHECKPOINT,
@@ -129,7 +129,8 @@ export async function launchTraining(job: TrainingLaunch): Promise<RunSummary> {
 
   const tail: string[] = [];
   const trainLog = join(runDir, TRAIN_LOG);
-  const child = execa(pythonBin(), ['-c', DIE_WITH_PARENT, String(process.pid), ...cmd.argv], {
+  const argv = await jobArgv(cmd.argv);
+  const child = execa(pythonBin(), ['-c', DIE_WITH_PARENT, String(process.pid), ...argv], {
     env,
     all: true,
     buffer: false,
