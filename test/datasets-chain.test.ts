@@ -9,12 +9,11 @@ import { buildEarlyDetect, type EarlyDetectManifest } from '../ts/earlydetect/bu
 import { serialize } from '../ts/serialize/serialize.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { synth, type SynthManifest } from '../ts/synth/index.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 
 describe('datasets: the chain on tiny synthetic data', function () {
   this.timeout(120_000);
-  const tmp = tempDir('netflowgen-chain-');
-  after(() => tmp.cleanup());
+  const tmp = useTempDir('netflowgen-chain-');
   const p = (n: string) => join(tmp.dir, n);
   let sm: SynthManifest;
   let store: SeriesStore;

@@ -14,14 +14,13 @@ import { FEATURE_NAMES } from '../ts/catalogue/features.js';
 import { synth } from '../ts/synth/index.js';
 import { netflowgen } from './helpers/cli.js';
 import { PY_ENV, PYTHON, requirePython, ROOT } from './helpers/python.js';
-import { tempDir } from './helpers/tmp.js';
+import { useTempDir } from './helpers/tmp.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('series store: the zarr layout', function () {
   this.timeout(300_000);
-  const tmp = tempDir('netflowgen-layout-');
-  after(() => tmp.cleanup());
+  const tmp = useTempDir('netflowgen-layout-');
   const p = (n: string) => join(tmp.dir, n);
   let dense: Buffer;
 
