@@ -6,8 +6,9 @@
  *    columns nfdump writes) over one day: about 500 nodes in 10.0.0.0/16 (the paper has 520), mixed
  *    protocols, ports and flags. The store is dense (nodes x minutes x 86), so its size does not depend
  *    on the number of records: fewer nodes means more records per node-minute, as in ISP data.
- * 2. netflowgen serialize (single-threaded today) in its own process, pinned to one core with taskset
- *    when available: records/s and peak RSS.
+ * 2. netflowgen serialize in its own process at each thread count (--threads: the file is cut into
+ *    one byte range per thread), pinned with taskset to as many cores when available: records/s and
+ *    peak RSS (worker threads included: same process).
  * 3. DuckDB (@duckdb/node-api, in this process), each at SET threads=1 and threads=2:
  *    - grouped, one scan: read only the 9 needed columns (all 48 declared, no sniffing), one
  *      GROUP BY with a grouping set per direction on (node, minute, protocol, port class, flag string),
@@ -18,17 +19,18 @@
  *    Each query's time includes materializing its result in a DuckDB temp table (in memory); the
  *    rows are read into JS afterwards, untimed, for the check.
  * 4. BENCH_REPEAT rounds (default 3), each side once per round, interleaved; prints median and
- *    min-max of seconds and records/s, and every ratio netflowgen / peer at the same thread count
- *    (netflowgen uses one thread in both).
+ *    min-max of seconds and records/s, every ratio netflowgen / peer at the same thread count, and the
+ *    1-minute load average after each round (the machine may be shared).
  * 5. Checks that both grouped queries agree with netflowgen (every feature's grand total, and about
- *    2,000 sampled node-minutes exactly, all 86 features).
+ *    2,000 sampled node-minutes exactly, all 86 features), and that netflowgen's stores at every thread
+ *    count are byte-identical.
  * BENCH_DIR picks the scratch folder (default: the OS temp folder); it is removed afterwards.
- * BENCH_THREADS (default "1,2") lists DuckDB's thread counts.
+ * BENCH_THREADS (default "1,2") lists the thread counts (netflowgen's and DuckDB's).
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { execa } from 'execa';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FEATURES, PORT_CLASSES } from '../ts/catalogue/features.js';
 import { SeriesStore } from '../ts/serialize/store.js';
@@ -215,22 +217,29 @@ try {
 
   const child = new URL('./serialize-child.js', import.meta.url).pathname;
   const pin = (await execa('taskset', ['-c', '0', 'true'], { reject: false })).exitCode === 0;
-  const cmd = pin ? ['taskset', '-c', '0', 'node', child] : ['node', child];
+  const cmd = (th: number) => (pin ? ['taskset', '-c', `0-${th - 1}`, 'node', child] : ['node', child]);
   const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await inst.connect();
 
   type Ours = { seconds: number; records: number; used: number; nodes: number; minutes: number; maxRssMB: number };
-  const ours: Ours[] = [];
+  const ours = new Map<number, Ours[]>(THREADS.map((th) => [th, []]));
+  const loads: number[] = [];
   const peers = new Map<string, number[]>(); // "query @ threads" -> seconds
   const results = new Map<string, Map<string, number[]>>(); // query -> rows (threads=1, first round)
   const label = (q: string, th: number) => `${q} (threads=${th})`;
   for (let round = 0; round < REPEAT; round++) {
-    ours.push(
-      JSON.parse(
-        (await execa(cmd[0], [...cmd.slice(1), csv, '10.0.0.0/16=bench', join(dir, `store-${round}`)])).stdout,
-      ) as Ours,
-    );
-    if (round > 0) rmSync(join(dir, `store-${round}`), { recursive: true, force: true });
+    for (const th of THREADS) {
+      const store = join(dir, `store-${th}-${round}`);
+      const c = cmd(th);
+      ours
+        .get(th)!
+        .push(
+          JSON.parse(
+            (await execa(c[0], [...c.slice(1), csv, '10.0.0.0/16=bench', store, 'nfdump-csv', String(th)])).stdout,
+          ) as Ours,
+        );
+      if (round > 0) rmSync(store, { recursive: true, force: true });
+    }
     for (const th of THREADS) {
       await conn.run(`SET threads = ${th}`);
       for (const q of QUERIES) {
@@ -240,41 +249,43 @@ try {
         (peers.get(key) ?? peers.set(key, []).get(key)!).push(r.seconds);
       }
     }
+    loads.push(loadavg()[0]);
     process.stderr.write(`round ${round + 1}/${REPEAT} done\n`);
   }
   const duckRssMB = process.resourceUsage().maxRSS / 1024;
 
-  const ourSec = ours.map((o) => o.seconds);
-  const ourMed = median(ourSec);
+  const ourSec = (th: number) => ours.get(th)!.map((o) => o.seconds);
+  const ourMed = (th: number) => median(ourSec(th));
   const line = (name: string, secs: number[]) =>
     `${name.padEnd(50)} ${median(secs).toFixed(2).padStart(7)} s  [${Math.min(...secs).toFixed(2)}-${Math.max(...secs).toFixed(2)}]  ${fmt(N / median(secs)).padStart(11)} rec/s  [${fmt(N / Math.max(...secs))}-${fmt(N / Math.min(...secs))}]`;
   console.log(`\n${N.toLocaleString('en')} records, ${REPEAT} rounds; median [min-max]`);
-  console.log(
-    line(`netflowgen serialize (1 thread${pin ? ', taskset -c 0' : ''})`, ourSec) +
-      `  peak RSS ${median(ours.map((o) => o.maxRssMB)).toFixed(0)} MB`,
-  );
+  for (const th of THREADS)
+    console.log(
+      line(`netflowgen serialize --threads ${th}${pin ? `, taskset -c 0-${th - 1}` : ''}`, ourSec(th)) +
+        `  peak RSS ${median(ours.get(th)!.map((o) => o.maxRssMB)).toFixed(0)} MB`,
+    );
   for (const th of THREADS)
     for (const q of QUERIES) console.log(line(label(q.name, th), peers.get(label(q.name, th))!));
   console.log(`DuckDB process peak RSS over all its queries: ${duckRssMB.toFixed(0)} MB`);
-  console.log(
-    `\nratios netflowgen / peer (records/s, medians; netflowgen is single-threaded, so at threads=2 it is 1 thread vs 2):`,
-  );
+  console.log(`1-minute load average after each round: ${loads.map((l) => l.toFixed(2)).join(', ')}`);
+  console.log(`\nratios netflowgen / peer at the same thread count (records/s, medians):`);
   for (const th of THREADS)
     for (const q of QUERIES)
       console.log(
-        `  vs ${label(q.name, th).padEnd(47)} ${(median(peers.get(label(q.name, th))!) / ourMed).toFixed(2)}`,
+        `  --threads ${th} vs ${label(q.name, th).padEnd(47)} ${(median(peers.get(label(q.name, th))!) / ourMed(th)).toFixed(2)}`,
       );
-  const ourRate = N / ourMed;
+  const top = Math.max(...THREADS);
+  const ourRate = N / ourMed(top);
   const bestGrouped = Math.min(
-    ...THREADS.map((th) => median(peers.get(label(QUERIES[0].name, th))!)),
-    ...THREADS.map((th) => median(peers.get(label(QUERIES[1].name, th))!)),
+    median(peers.get(label(QUERIES[0].name, top))!),
+    median(peers.get(label(QUERIES[1].name, top))!),
   );
   console.log(
-    `goal >= 1,000,000 records/s: ${ourRate >= 1e6 ? 'met' : 'not met'} (${fmt(ourRate)}); ahead of the best grouped DuckDB query at any thread count: ${ourMed < bestGrouped ? 'yes' : 'no'}`,
+    `goal >= 1,000,000 records/s at ${top} threads: ${ourRate >= 1e6 ? 'met' : 'not met'} (${fmt(ourRate)}); ahead of the best grouped DuckDB query at ${top} threads: ${ourMed(top) < bestGrouped ? 'yes' : 'no'}`,
   );
 
   // Agreement of each grouped query with netflowgen's store (round 1).
-  const store = SeriesStore.open(join(dir, 'store-0'));
+  const store = SeriesStore.open(join(dir, `store-${THREADS[0]}-0`));
   const F = store.nFeatures;
   const ourTotals = new Float64Array(F);
   const nodes: Float32Array[] = [];
@@ -283,7 +294,13 @@ try {
     nodes.push(x);
     for (let i = 0; i < x.length; i++) ourTotals[i % F] += x[i];
   }
-  let agree = ours.every((o) => o.used === N);
+  let agree = [...ours.values()].every((os) => os.every((o) => o.used === N));
+  const series = (th: number) => readFileSync(join(dir, `store-${th}-0`, 'series.f32'));
+  for (const th of THREADS.slice(1)) {
+    const same = series(th).equals(series(THREADS[0]));
+    agree &&= same;
+    console.log(`store at --threads ${th} byte-identical to --threads ${THREADS[0]}: ${same ? 'yes' : 'NO'}`);
+  }
   for (const [name, rows] of results) {
     const duckTotals = new Float64Array(F);
     for (const v of rows.values()) for (let f = 0; f < F; f++) duckTotals[f] += v[f];
@@ -308,7 +325,9 @@ try {
       `agreement with ${name}: ${sampled} sampled node-minutes x ${F} features, ${mismatches} mismatches; ${F - totalsOff}/${F} feature totals equal; ${ok ? 'OK' : 'DISAGREE'}`,
     );
   }
-  console.log(`records used by netflowgen in every round: ${ours.map((o) => o.used).join(', ')} of ${N}`);
+  console.log(
+    `records used by netflowgen in every round: ${[...ours.values()].flatMap((os) => os.map((o) => o.used)).join(', ')} of ${N}`,
+  );
   conn.closeSync();
   if (!agree) process.exitCode = 1;
 } finally {

@@ -3,6 +3,7 @@ import { INPUT_FORMATS, type InputFormat } from '../ingest/record.js';
 import { DEFAULT_MAX_REJECT_SHARE, RejectShareError, serialize } from '../serialize/serialize.js';
 import type { SeriesStoreManifest } from '../serialize/store.js';
 import { LAYOUT_CHOICES, convertStoreLayout, layoutOf, type LayoutChoice } from '../serialize/layout.js';
+import { MAX_DEFAULT_THREADS } from '../serialize/split.js';
 import { interruptSignal, FORCE_OPTION, QUIET_OPTION, runCommand } from './util.js';
 
 interface Args {
@@ -21,6 +22,7 @@ interface Args {
   'utc-offset': number;
   'max-reject-share': number;
   'allow-large': boolean;
+  threads?: number;
   quiet: boolean;
   layout: LayoutChoice;
 }
@@ -81,6 +83,10 @@ export const serializeCommand: CommandModule<object, Args> = {
         describe: 'stop at the first bad record or skipped file instead of counting it',
       })
       .option('force', FORCE_OPTION)
+      .option('threads', {
+        type: 'number',
+        describe: `threads that read and aggregate (default: the available cores, at most ${MAX_DEFAULT_THREADS}); files are spread over them, a large nfdump CSV file is cut into one byte range per thread; the store is the same whatever the number`,
+      })
       .option('spread', {
         type: 'boolean',
         default: false,
@@ -134,6 +140,7 @@ export const serializeCommand: CommandModule<object, Args> = {
         utcOffsetHours: a['utc-offset'],
         maxRejectShare: a['max-reject-share'],
         allowLarge: a['allow-large'],
+        threads: a.threads,
         signal: interruptSignal(),
         onReject: (ex) => {
           if (a.quiet || shown >= 5) return;

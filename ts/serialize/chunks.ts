@@ -1,16 +1,20 @@
 /**
- * Bounded-memory accumulation of node-minute feature vectors.
+ * Bounded-memory accumulation of node-minute feature vectors, in two parts.
  *
- * Records arrive roughly in time order. Minutes are grouped in chunks of `chunkMinutes`; only the
- * chunks inside the reorder window are open in memory (one dense block per node active in them).
- * A chunk that falls behind the window is spilled to a scratch file as float32 blocks. At the end the
- * blocks are written into the node-major series file. Memory grows with the nodes active in the open
- * chunks, never with the number of records or the length of the span.
+ * ChunkWindow (one per read job: a file, or a byte range of one): records arrive roughly in time
+ * order. Minutes are grouped in chunks of `chunkMinutes`; only the chunks inside the job's reorder
+ * window are open in memory (one dense float64 block per node active in them). A chunk that falls
+ * behind the window leaves it: its blocks go to `onSpill` (and back to the pool). Memory grows with the
+ * nodes active in the open chunks, never with the number of records or the length of the span.
  *
- * The window belongs to one input file (`beginFile` starts a new one): a later file may go back in
- * time, e.g. a second exporter's file of the same hours. A chunk it reopens after it was spilled
- * gets a new block, and blocks of the same node and chunk are summed when the series is written
- * (in float64, from their float32 values), so overlapping files merge whatever their order.
+ * SeriesMerge (one per run, in the main thread): sums the blocks every job sends, per node and
+ * chunk, in float64, keeping at most `budgetBytes` of them in memory; beyond, the oldest chunks go to a
+ * scratch file (float32 where that is exact, else float64). At the end, blocks of the same node and
+ * chunk are summed in float64 and the node-major series file is written in float32. Since every
+ * value is a sum of integers (packets, bytes, flows; times an integer sampling rate), float64 sums are
+ * exact whatever the order, so the series does not depend on how the records were split between jobs,
+ * threads or blocks (with --spread-long-flows or a fractional sampling rate serialize uses one
+ * thread, and the order is fixed).
  */
 import { closeSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { readFully } from '../common/files.js';
@@ -67,50 +71,46 @@ export class Chunk {
   }
 }
 
-export interface ChunkStats {
-  spilledBlocks: number;
-  peakOpenChunks: number;
-  peakOpenSlots: number;
-}
+/** Where a job's window sends a chunk that leaves it: its start minute, its nodes and their blocks. */
+export type SpillSink = (start: number, nodes: readonly number[], blocks: readonly Float64Array[]) => void;
 
-export class ChunkedAccumulator {
+export class ChunkWindow {
   private readonly open = new Map<number, Chunk>();
   private readonly pool: Float64Array[] = [];
   private last: Chunk | null = null;
   private maxMinute = -Infinity;
-  /** Spill index: for each block, its chunk start, node and byte offset in the spill file. */
-  private blockStart: number[] = [];
-  private blockNode: number[] = [];
-  private spillFd: number;
-  private spillBytes = 0;
-  readonly stats: ChunkStats = { spilledBlocks: 0, peakOpenChunks: 0, peakOpenSlots: 0 };
+  peakOpenChunks = 0;
   /** Smallest and largest minute that received data. */
   minMinute = Infinity;
   lastMinute = -Infinity;
 
   constructor(
-    private readonly spillPath: string,
     readonly chunkMinutes: number,
     readonly features: number,
     /** How far (in minutes) a record may lag behind the newest one seen and still be accepted. */
     readonly reorderMinutes: number,
+    private readonly onSpill: SpillSink,
   ) {
     if (!(chunkMinutes >= 1) || !Number.isInteger(chunkMinutes))
       throw new Error(`chunk minutes must be a positive integer, got ${chunkMinutes}`);
     if (!(reorderMinutes >= 0)) throw new Error(`reorder minutes must be >= 0, got ${reorderMinutes}`);
-    this.spillFd = openSync(spillPath, 'w+');
   }
 
-  /** A new input file: its records may go back in time; the window restarts from its first record. */
-  beginFile(): void {
+  /** The newest minute seen since the last restart (what the window follows); -Infinity before any. */
+  get newest(): number {
+    return this.maxMinute;
+  }
+
+  /** Restarts the window from the next record (the late records' replay, in time order). */
+  restart(): void {
     this.maxMinute = -Infinity;
     this.last = null;
   }
 
   /**
    * The open chunk holding `minute`, or null when the minute is older than the reorder window allows
-   * (the caller keeps the record aside, or rejects it as out of order). `advance` false opens a chunk ahead of the
-   * newest record without moving the window (the tail of a long flow spread over later minutes).
+   * (the caller keeps the record aside). `advance` false opens a chunk ahead of the newest record
+   * without moving the window (the tail of a long flow spread over later minutes).
    */
   chunkFor(minute: number, advance = true): Chunk | null {
     const last = this.last;
@@ -125,7 +125,7 @@ export class ChunkedAccumulator {
     if (!chunk) {
       chunk = new Chunk(start, this.chunkMinutes, this.features, this.pool);
       this.open.set(start, chunk);
-      this.stats.peakOpenChunks = Math.max(this.stats.peakOpenChunks, this.open.size);
+      this.peakOpenChunks = Math.max(this.peakOpenChunks, this.open.size);
     }
     this.last = chunk;
     return chunk;
@@ -148,66 +148,143 @@ export class ChunkedAccumulator {
   }
 
   private spill(chunk: Chunk): void {
-    let slots = 0;
-    for (const c of this.open.values()) slots += c.nodes.length;
-    this.stats.peakOpenSlots = Math.max(this.stats.peakOpenSlots, slots);
-    // All of a chunk's blocks in one write, converted to float32 natively by TypedArray.set.
-    const block = this.chunkMinutes * this.features;
-    const f32 = new Float32Array(block * chunk.blocks.length);
-    for (let s = 0; s < chunk.blocks.length; s++) {
-      f32.set(chunk.blocks[s], s * block);
-      this.blockStart.push(chunk.start);
-      this.blockNode.push(chunk.nodes[s]);
-    }
-    writeAll(this.spillFd, new Uint8Array(f32.buffer), this.spillBytes);
-    this.spillBytes += f32.byteLength;
-    this.stats.spilledBlocks += chunk.blocks.length;
+    if (chunk.blocks.length > 0) this.onSpill(chunk.start, chunk.nodes, chunk.blocks);
     chunk.release();
   }
 
-  /**
-   * Spills what is still open, then writes the node-major series file [nodes][minutes][features] for
-   * minutes [start, start + minutes). `finalId` maps a temporary node id to its row (or -1 to drop it).
-   * Blocks of the same node and chunk (a chunk reopened by a later file) are summed. `onBlock`
-   * reports progress. The spill file is removed.
-   */
-  writeSeries(
-    path: string,
-    finalId: Int32Array,
-    nNodes: number,
-    start: number,
-    minutes: number,
-    onBlock?: (done: number, total: number) => void,
-  ): number {
+  /** Sends every chunk still open, oldest first. */
+  finish(): void {
     for (const chunk of [...this.open.values()].sort((a, b) => a.start - b.start)) this.spill(chunk);
     this.open.clear();
     this.last = null;
+  }
+}
+
+/** Blocks held in memory by SeriesMerge at most, by default. */
+export const DEFAULT_MERGE_BUDGET_BYTES = 128 * 1024 * 1024;
+
+export class SeriesMerge {
+  /** Chunk start -> node -> summed block. */
+  private readonly open = new Map<number, Map<number, Float64Array>>();
+  private heldBytes = 0;
+  /** Spill index: for each block, its chunk start, node, byte offset and whether it is float64. */
+  private readonly blockStart: number[] = [];
+  private readonly blockNode: number[] = [];
+  private readonly blockPos: number[] = [];
+  private readonly blockF64: boolean[] = [];
+  private spillFd: number;
+  private spillBytes = 0;
+  private readonly blockValues: number;
+  minMinute = Infinity;
+  lastMinute = -Infinity;
+
+  constructor(
+    private readonly spillPath: string,
+    readonly chunkMinutes: number,
+    readonly features: number,
+    private readonly budgetBytes = DEFAULT_MERGE_BUDGET_BYTES,
+  ) {
+    this.blockValues = chunkMinutes * features;
+    this.spillFd = openSync(spillPath, 'w+');
+  }
+
+  /**
+   * Adds a job's block of `node` for the chunk at `start` (`values` from `offset`, chunkMinutes x
+   * features). `owned`: the caller hands `values` over (a worker's message), so a new block may be a
+   * view of it instead of a copy.
+   */
+  add(start: number, node: number, values: Float64Array, offset = 0, owned = false): void {
+    let chunk = this.open.get(start);
+    if (!chunk) {
+      chunk = new Map();
+      this.open.set(start, chunk);
+    }
+    const n = this.blockValues;
+    const mine = chunk.get(node);
+    if (mine === undefined) {
+      chunk.set(node, owned ? values.subarray(offset, offset + n) : values.slice(offset, offset + n));
+      this.heldBytes += n * 8;
+      if (this.heldBytes > this.budgetBytes) this.spillOldest(start);
+    } else for (let i = 0; i < n; i++) mine[i] += values[offset + i];
+  }
+
+  /** Notes the minutes that received data (a job's first and last). */
+  touch(first: number, last: number): void {
+    if (first < this.minMinute) this.minMinute = first;
+    if (last > this.lastMinute) this.lastMinute = last;
+  }
+
+  /** Spills chunks, oldest first, until the held blocks fit in half the budget (never the chunk `keep`). */
+  private spillOldest(keep: number): void {
+    const starts = [...this.open.keys()].sort((a, b) => a - b);
+    for (const s of starts) {
+      if (this.heldBytes <= this.budgetBytes / 2) break;
+      if (s !== keep) this.spillChunk(s);
+    }
+  }
+
+  private spillChunk(start: number): void {
+    const chunk = this.open.get(start);
+    if (!chunk) return;
+    const n = this.blockValues;
+    // all of the chunk's blocks in one write: float32 where exact, else float64
+    const out = new Uint8Array(chunk.size * n * 8);
+    let used = 0;
+    for (const [node, block] of chunk) {
+      const f32 = new Float32Array(out.buffer, used, n);
+      f32.set(block);
+      let exact = true;
+      for (let i = 0; i < n; i++)
+        if (f32[i] !== block[i]) {
+          exact = false;
+          break;
+        }
+      if (!exact) new Float64Array(out.buffer, used, n).set(block);
+      this.blockStart.push(start);
+      this.blockNode.push(node);
+      this.blockPos.push(this.spillBytes + used);
+      this.blockF64.push(!exact);
+      used += exact ? n * 4 : n * 8;
+      this.heldBytes -= n * 8;
+    }
+    writeAll(this.spillFd, out.subarray(0, used), this.spillBytes);
+    this.spillBytes += used;
+    this.open.delete(start);
+  }
+
+  /** Blocks written to the scratch file so far (for tests). */
+  get spilledBlocks(): number {
+    return this.blockStart.length;
+  }
+
+  /**
+   * Spills what is still held, then writes the node-major series file [nodes][minutes][features] for
+   * minutes [start, start + minutes), float32. `finalId` maps a merge node id to its row (or -1 to drop
+   * it). Blocks of the same node and chunk are summed in float64 first. The scratch file is removed.
+   */
+  writeSeries(path: string, finalId: Int32Array, nNodes: number, start: number, minutes: number): number {
+    for (const s of [...this.open.keys()].sort((a, b) => a - b)) this.spillChunk(s);
     const F = this.features;
     const C = this.chunkMinutes;
+    const n = this.blockValues;
     const fd = openSync(path, 'w');
     const total = nNodes * minutes * F * 4;
     try {
       ftruncateSync(fd, total);
-      const block = new Uint8Array(C * F * 4);
-      const n = this.blockStart.length;
-      // Blocks in spill order, except that blocks of one node and chunk come together (summed).
-      const order = Array.from({ length: n }, (_, b) => b);
-      const seen = new Map<string, number>();
-      let dup = false;
-      for (let b = 0; b < n; b++) {
-        const key = `${this.blockNode[b]}:${this.blockStart[b]}`;
-        if (seen.has(key)) dup = true;
-        else seen.set(key, b);
-      }
-      if (dup)
-        order.sort((x, y) => this.blockNode[x] - this.blockNode[y] || this.blockStart[x] - this.blockStart[y] || x - y);
-      const f32 = new Float32Array(block.buffer);
-      const sum = dup ? new Float64Array(C * F) : null;
-      for (let i = 0; i < n;) {
+      const raw = new Uint8Array(n * 8);
+      const as32 = new Float32Array(raw.buffer, 0, n);
+      const as64 = new Float64Array(raw.buffer);
+      const sum = new Float64Array(n);
+      const out = new Float32Array(n);
+      const outBytes = new Uint8Array(out.buffer);
+      const count = this.blockStart.length;
+      const order = Array.from({ length: count }, (_, b) => b);
+      order.sort((x, y) => this.blockNode[x] - this.blockNode[y] || this.blockStart[x] - this.blockStart[y] || x - y);
+      for (let i = 0; i < count;) {
         const b = order[i];
         let j = i + 1;
         while (
-          j < n &&
+          j < count &&
           this.blockNode[order[j]] === this.blockNode[b] &&
           this.blockStart[order[j]] === this.blockStart[b]
         )
@@ -217,22 +294,26 @@ export class ChunkedAccumulator {
         const from = Math.max(cs, start);
         const to = Math.min(cs + C, start + minutes);
         if (row >= 0 && from < to) {
-          readFully(this.spillFd, block, b * block.length, 'spill file ended early');
-          if (j > i + 1) {
-            sum!.set(f32);
-            for (let k = i + 1; k < j; k++) {
-              readFully(this.spillFd, block, order[k] * block.length, 'spill file ended early');
-              for (let x = 0; x < sum!.length; x++) sum![x] += f32[x];
+          sum.fill(0);
+          for (let k = i; k < j; k++) {
+            const o = order[k];
+            if (this.blockF64[o]) {
+              readFully(this.spillFd, raw, this.blockPos[o], 'spill file ended early');
+              for (let x = 0; x < n; x++) sum[x] += as64[x];
+            } else {
+              readFully(this.spillFd, raw.subarray(0, n * 4), this.blockPos[o], 'spill file ended early');
+              for (let x = 0; x < n; x++) sum[x] += as32[x];
             }
-            f32.set(sum!);
           }
-          const src = block.subarray((from - cs) * F * 4, (to - cs) * F * 4);
-          writeAll(fd, src, (row * minutes + (from - start)) * F * 4);
+          out.set(sum);
+          writeAll(
+            fd,
+            outBytes.subarray((from - cs) * F * 4, (to - cs) * F * 4),
+            (row * minutes + (from - start)) * F * 4,
+          );
         }
-        if (onBlock && (i & 1023) === 0) onBlock(i, n);
         i = j;
       }
-      onBlock?.(n, n);
     } finally {
       closeSync(fd);
       this.close();

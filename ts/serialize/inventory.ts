@@ -147,6 +147,12 @@ export class NodeRegistry {
     return id;
   }
 
+  /** The address of a node (an id of node4/node6): IPv4 as uint32 (v6 ''), or IPv6 canonical (v4 -1). */
+  addressOf(id: number): { v4: number; v6: string } {
+    const n = this.infos[id];
+    return n.v4 >= 0 ? { v4: n.v4, v6: '' } : { v4: -1, v6: n.address };
+  }
+
   /** The customer of a node (an id of node4/node6). */
   customerOf(id: number): string {
     return this.infos[id].customer;

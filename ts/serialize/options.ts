@@ -38,8 +38,19 @@ export interface SerializeOptions {
   /** Without --from/--to, a store larger than this (bytes, default 4 GiB) needs `allowLarge`. */
   maxStoreBytes?: number;
   allowLarge?: boolean;
+  /**
+   * Threads that read and aggregate (default: the available cores, at most 8). Files are spread over
+   * them, and a large plain nfdump CSV file is cut into one byte range per thread; the store is the
+   * same whatever the number. --spread-long-flows and a fractional --sampling use one thread.
+   */
+  threads?: number;
+  /** A plain nfdump CSV file at least this large is cut into byte ranges when threads > 1 (default 32 MiB; tests set it low). */
+  splitMinBytes?: number;
   signal?: AbortSignal;
-  /** Called with each bad record (the CLI prints the first ones). */
+  /**
+   * Called with the bad records that can become examples: the first `maxExamples` of each reason in
+   * each file, or byte range of one (the CLI prints the first ones). With threads, after the read.
+   */
   onReject?: (example: RejectExample) => void;
   /** Called with each skipped file. */
   onSkip?: (skipped: SkippedFile) => void;

@@ -15,6 +15,15 @@
  *    (up to `maxLateRecords`; beyond, `out_of_order`).
  * 4. Truth: no record used is an error naming the likely cause; a share of rejected records above
  *    `maxRejectShare` (default 1%) is an error after the store is written (RejectShareError).
+ * 5. Threads (`threads`, default the available cores up to 8): both passes run as read jobs (job.ts)
+ *    on worker threads (parallel.ts): one per file, or per byte range of a large plain nfdump CSV file
+ *    (split.ts). Jobs send their chunks' float64 blocks as they leave their windows; SeriesMerge sums
+ *    them (exact: integer sums), so the series does not depend on the split. Each job's result (counts,
+ *    rejects with lines relative to the job, nodes in first-seen order, late records) is taken in job
+ *    order, so the manifest is that of one thread reading the files in order. Where a split read
+ *    cannot give it (more late records than `maxLateRecords`, a `Summary` line or a read error before
+ *    the end of a cut file), the run starts again on one thread. One thread runs the same jobs in
+ *    order, without workers.
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -25,22 +34,19 @@ import {
   REJECT_REASONS,
   SKIP_REASONS,
   type EstimateKind,
-  type FlowRecord,
   type InputFormat,
-  type RecordSink,
-  type RejectReason,
   type SkipReason,
-  type SourceLocation,
 } from '../ingest/record.js';
-import { detectFormat, expandInputs, firstRecordMinute, nfcapdNameMinute, readerFor } from '../ingest/index.js';
+import { detectFormat, expandInputs, firstRecordMinute, nfcapdNameMinute } from '../ingest/index.js';
 import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { validateWithSchema } from '../common/schema.js';
 import { createProgress } from '../common/progress.js';
-import { addRecord } from './aggregate.js';
-import { ChunkedAccumulator } from './chunks.js';
+import { SeriesMerge } from './chunks.js';
 import { NodeRegistry, loadInventory, parsePrefixOptions } from './inventory.js';
-import { LateRecords } from './late.js';
-import { timeHistogram, type Planned } from './scan.js';
+import { SerialRerun, type ByteRange, type ErrorData, type JobContext, type JobResult, type JobSpec } from './job.js';
+import { runJobs } from './parallel.js';
+import { defaultThreads, splitFile } from './split.js';
+import type { Planned } from './scan.js';
 import {
   DEFAULT_MAX_LATE_RECORDS,
   DEFAULT_MAX_REJECT_SHARE,
@@ -92,18 +98,36 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
   const rangeGiven = opts.from !== undefined && opts.to !== undefined;
 
   await checkOutputDir(opts.out, { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] });
-  const registry = new NodeRegistry();
-  if (opts.nodes) await loadInventory(opts.nodes, registry);
-  if (opts.prefixes?.length) parsePrefixOptions(opts.prefixes, registry);
-  if (registry.isEmpty())
+  const inventory = new NodeRegistry();
+  if (opts.nodes) await loadInventory(opts.nodes, inventory);
+  if (opts.prefixes?.length) parsePrefixOptions(opts.prefixes, inventory);
+  if (inventory.isEmpty())
     throw new Error('no nodes: give a node inventory (--nodes inventory.csv) or --prefix CIDR[=CUSTOMER]');
 
   const found = await expandInputs(opts.inputs);
   if (found.length === 0) throw new Error(`no input files found in ${opts.inputs.join(', ')}`);
 
+  const threadsWanted = opts.threads ?? defaultThreads();
+  if (!(Number.isInteger(threadsWanted) && threadsWanted >= 1))
+    throw new Error(`--threads must be a positive integer, got ${opts.threads}`);
+  // Fractions (shares of spread flows, a fractional sampling rate) make float sums depend on their order: one thread.
+  const threadsUsable = opts.spreadLongFlows || !Number.isInteger(sampling) ? 1 : threadsWanted;
+
   return withAtomicDir(
     opts.out,
     async (tmp) => {
+      try {
+        return await build(tmp, threadsUsable);
+      } catch (e) {
+        if (!(e instanceof SerialRerun)) throw e;
+        return build(tmp, 1);
+      }
+    },
+    { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] },
+  ).then((manifest) => checkRejectShare(manifest, opts.out, maxRejectShare));
+
+  async function build(tmp: string, threads: number): Promise<SeriesStoreManifest> {
+    {
       const counts = { read: 0, used: 0, unmatched: 0, outsideRange: 0 };
       const rejected: Record<string, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0]));
       const examples: RejectExample[] = [];
@@ -115,18 +139,29 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       const inputs: StoreInput[] = [];
       const skipped: SkippedFile[] = [];
       const skippedPaths = new Set<string>();
+      const registry = new NodeRegistry();
+      if (opts.nodes) await loadInventory(opts.nodes, registry);
+      if (opts.prefixes?.length) parsePrefixOptions(opts.prefixes, registry);
+      // With threads, what the user is told waits until the run is known not to be read again on one thread.
+      const told: (() => void)[] = [];
+      const tell = (fn: () => void): void => void (threads > 1 ? told.push(fn) : fn());
+      const tellAll = (): void => {
+        for (const fn of told.splice(0)) fn();
+      };
 
       const skip = (path: string, reason: SkipReason, err: unknown, recordsKept = 0): void => {
         const detail =
           err instanceof InputError ? err.message.replace(/^[^:]*(:\d+)?: (io|format): /, '') : (err as Error).message;
-        if (opts.strict)
+        if (opts.strict) {
+          tellAll();
           throw err instanceof InputError
             ? err
             : new InputError(reason === 'unreadable_file' ? 'io' : 'format', { file: path }, '', detail);
+        }
         const s: SkippedFile = { path, reason, detail, ...(recordsKept > 0 ? { recordsKept } : {}) };
         skipped.push(s);
         skippedPaths.add(path);
-        opts.onSkip?.(s);
+        tell(() => opts.onSkip?.(s));
       };
       const whySkipped = (format: InputFormat | null, e: InputError): SkipReason =>
         e.reason === 'io' || format === 'nfcapd' ? 'unreadable_file' : 'not_flow_data';
@@ -146,6 +181,77 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         planned.push({ path, bytes: (await fsp.stat(path)).size, format, orderMinute: nfcapdNameMinute(path) ?? NaN });
       }
       const totalBytes = planned.reduce((a, f) => a + f.bytes, 0);
+      const ranges = new Map<string, ByteRange[] | null>();
+      const rangesOf = async (f: Planned): Promise<ByteRange[] | null> => {
+        if (!ranges.has(f.path))
+          ranges.set(f.path, threads > 1 ? await splitFile(f, threads, opts.splitMinBytes) : null);
+        return ranges.get(f.path)!;
+      };
+      const ctx: JobContext = {
+        nodes: opts.nodes,
+        prefixes: opts.prefixes,
+        utcOffsetHours: opts.utcOffsetHours,
+        spreadLongFlows: Boolean(opts.spreadLongFlows),
+        givenFrom,
+        givenTo,
+        lo: givenFrom,
+        hi: givenTo,
+        reorder,
+        chunkMinutes,
+        sampling,
+        strict: Boolean(opts.strict),
+        maxExamples,
+        maxLate,
+      };
+      /** The jobs over some files: one per file, or one per byte range of a large nfdump CSV file. */
+      const jobsFor = async (
+        kind: JobSpec['kind'],
+        fs: readonly Planned[],
+      ): Promise<{ specs: JobSpec[]; fileOf: number[]; last: boolean[] }> => {
+        const specs: JobSpec[] = [];
+        const fileOf: number[] = [];
+        const last: boolean[] = [];
+        for (let i = 0; i < fs.length; i++) {
+          const rs = await rangesOf(fs[i]);
+          const parts = rs ?? [null];
+          parts.forEach((range, k) => {
+            fileOf.push(i);
+            last.push(k === parts.length - 1);
+            specs.push({
+              kind,
+              index: specs.length,
+              path: fs[i].path,
+              format: fs[i].format,
+              range,
+              // with threads this thread hashes (it mostly waits); alone, the job hashes while it reads
+              hash: kind === 'aggregate' && k === 0 && threads === 1,
+              lateBudget: maxLate,
+            });
+          });
+        }
+        return { specs, fileOf, last };
+      };
+      /** Calls `each` with the results in job order, as soon as the earlier ones are in. */
+      const inOrder = (each: (r: JobResult, thread: number) => void) => {
+        const waiting = new Map<number, [JobResult, number]>();
+        let next = 0;
+        return (r: JobResult, thread: number): void => {
+          waiting.set(r.index, [r, thread]);
+          for (let w = waiting.get(next); w !== undefined; w = waiting.get(next)) {
+            waiting.delete(next++);
+            each(w[0], w[1]);
+          }
+        };
+      };
+      const jobBytes: number[] = [];
+      let doneBytes = 0;
+      const bytesSoFar = (index: number, bytes: number): number => {
+        doneBytes += bytes - (jobBytes[index] ?? 0);
+        jobBytes[index] = bytes;
+        return doneBytes;
+      };
+      const errorOf = (e: ErrorData): InputError =>
+        new InputError(e.reason, { file: e.file, line: e.line }, e.field, e.detail);
 
       // ---- 2. time range: given, or the bulk of the data from a first pass over the records' times
       let lo = givenFrom;
@@ -153,9 +259,58 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       let bulk: ReturnType<typeof bulkRange> = null;
       let active = NaN;
       if (!rangeGiven) {
-        const hist = await timeHistogram(planned, totalBytes, opts, givenFrom, givenTo, (f, e) =>
-          skip(f.path, whySkipped(f.format, e), e),
+        const hist = new Map<number, number>();
+        const { specs, fileOf, last } = await jobsFor('scan', planned);
+        const scanBar = createProgress(
+          'serialize: times',
+          totalBytes,
+          '{bar} {percentage}% | {mb} MB | ETA {eta_formatted}',
         );
+        let fileHist = new Map<number, number>();
+        let fileFirst = NaN;
+        let failedAt = -1;
+        try {
+          await runJobs(
+            specs,
+            ctx,
+            threads,
+            {
+              nodes() {},
+              blocks() {},
+              prepare: (spec) => spec,
+              progress(index, bytes) {
+                const b = bytesSoFar(index, bytes);
+                scanBar.update(b, { mb: (b / 1e6).toFixed(1) });
+              },
+              done: inOrder((r) => {
+                const i = fileOf[r.index];
+                const f = planned[i];
+                if (failedAt === i) {
+                  if (r.read > 0) throw new SerialRerun(`${f.path}: read on past a read error`);
+                } else if (r.error !== null) {
+                  failedAt = i;
+                  skip(f.path, whySkipped(f.format, errorOf(r.error)), errorOf(r.error));
+                } else {
+                  if (!last[r.index] && r.summaryLine > 0)
+                    throw new SerialRerun(`${f.path}: a Summary line before its end`);
+                  for (const [m, n] of r.hist) fileHist.set(m, (fileHist.get(m) ?? 0) + n);
+                  if (fileFirst !== fileFirst) fileFirst = r.firstMinute;
+                }
+                if (last[r.index]) {
+                  if (failedAt !== i) {
+                    for (const [m, n] of fileHist) hist.set(m, (hist.get(m) ?? 0) + n);
+                    if (f.orderMinute !== f.orderMinute) f.orderMinute = fileFirst;
+                  }
+                  fileHist = new Map();
+                  fileFirst = NaN;
+                }
+              }),
+            },
+            opts.signal,
+          );
+        } finally {
+          scanBar.stop();
+        }
         bulk = bulkRange(hist);
         if (bulk) {
           if (!Number.isFinite(lo)) lo = bulk.start;
@@ -194,175 +349,207 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       };
       sizeCheck(registry.size);
 
-      // ---- 4. the records, file by file
-      const acc = new ChunkedAccumulator(join(tmp, 'spill.tmp'), chunkMinutes, N_FEATURES, reorder);
-      const late = new LateRecords();
+      // ---- 4. the records: jobs (files, or ranges of one) on threads, blocks merged as they come, results in order
+      ctx.lo = lo;
+      ctx.hi = hi;
+      const merge = new SeriesMerge(join(tmp, 'spill.tmp'), chunkMinutes, N_FEATURES);
       const progress = createProgress(
         'serialize',
         totalBytes,
         '{bar} {percentage}% | {rate} rec/s | {mb} MB | ETA {eta_formatted}',
       );
       const t0 = Date.now();
-      let bytesBefore = 0;
+      jobBytes.length = 0;
+      doneBytes = 0;
+      // merge node ids: one per address, in the order blocks name them; threads' own ids map to them
+      const mergeId4 = new Map<number, number>();
+      const mergeId6 = new Map<string, number>();
+      const mergeAddr: { v4: number; v6: string }[] = [];
+      const threadIds: number[][] = [];
+      const threadAddr: { v4: number; v6: string }[][] = [];
+      let lateRecords = 0;
+      let peakOpenChunks = 0;
+      const { specs, fileOf, last } = await jobsFor('aggregate', files);
+      let cur = -1; // the file whose ranges are being taken in
+      let lineOffset = 0;
+      let newest = -Infinity;
       let fileRecords = 0;
-
-      const noteReject = (reason: RejectReason, loc: SourceLocation, field: string, detail: string): void => {
-        rejected[reason]++;
-        const ex = { reason, file: loc.file, line: loc.line, field, detail };
-        if ((examplesOf[reason] = (examplesOf[reason] ?? 0) + 1) <= maxExamples) examples.push(ex);
-        opts.onReject?.(ex);
-        if (opts.strict) throw new InputError(reason, { file: loc.file, line: loc.line }, field, detail);
-      };
-      const reject = (reason: RejectReason, loc: SourceLocation, field: string, detail: string): void => {
-        counts.read++;
-        fileRecords++;
-        noteReject(reason, loc, field, detail);
-      };
-      const rangeText = () => `${minuteToIso(lo)} to ${minuteToIso(hi)}`;
-
-      /** Adds a record to its minutes; false when its minute is behind the window (the caller keeps it aside). */
-      const place = (rec: FlowRecord, s: number, d: number, minute: number): boolean => {
-        const chunk = acc.chunkFor(minute);
-        if (chunk === null) return false;
-        const endMinute =
-          opts.spreadLongFlows && rec.endMs > rec.startMs ? Math.min(Math.floor(rec.endMs / 60_000), hi - 1) : minute;
-        if (endMinute <= minute) {
-          const off = chunk.offset(minute);
-          addRecord(rec, s >= 0 ? chunk.block(s) : null, off, d >= 0 ? chunk.block(d) : null, off, sampling);
-          acc.touch(minute);
-        } else {
-          const dur = rec.endMs - rec.startMs;
-          for (let m = minute; m <= endMinute; m++) {
-            const c = m === minute ? chunk : acc.chunkFor(m, false);
-            if (c === null) continue;
-            const share = (Math.min(rec.endMs, (m + 1) * 60_000) - Math.max(rec.startMs, m * 60_000)) / dur;
-            const off = c.offset(m);
-            addRecord(
-              rec,
-              s >= 0 ? c.block(s) : null,
-              off,
-              d >= 0 ? c.block(d) : null,
-              off,
-              sampling,
-              share,
-              m === minute,
-            );
-            acc.touch(m);
-          }
-        }
-        return true;
-      };
-
-      const sink: RecordSink = {
-        record(rec: FlowRecord, loc: SourceLocation): void {
-          counts.read++;
-          fileRecords++;
-          const minute = Math.floor(rec.startMs / 60_000);
-          if (minute < givenFrom || minute >= givenTo) {
-            counts.outsideRange++;
-            return;
-          }
-          if (minute < lo || minute >= hi) {
-            noteReject(
-              'time_outlier',
-              loc,
-              'ts',
-              `flow starts at ${minuteToIso(minute)}, far outside the time range of the bulk of the data (${rangeText()}); a wrong clock? Give --from/--to to keep it`,
-            );
-            return;
-          }
-          const s = rec.src4 >= 0 ? registry.node4(rec.src4) : registry.node6(rec.src6);
-          const d = rec.dst4 >= 0 ? registry.node4(rec.dst4) : registry.node6(rec.dst6);
-          if (s < 0 && d < 0) {
-            counts.unmatched++;
-            return;
-          }
-          if (!place(rec, s, d, minute)) {
-            if (late.n >= maxLate) {
-              noteReject(
-                'out_of_order',
-                loc,
-                'ts',
-                `flow starts at ${minuteToIso(minute)}, more than ${reorder} minutes before the newest record of its file, and ${maxLate} such records are already kept aside (raise --reorder-minutes, or give the records in time order)`,
-              );
-              return;
-            }
-            late.push(rec, s, d);
-          }
-          counts.used++;
-        },
-        reject,
-        estimated(what: EstimateKind): void {
-          estimated[what]++;
-        },
-        progress(bytesRead: number): void {
-          const secs = (Date.now() - t0) / 1000;
-          progress.update(bytesBefore + bytesRead, {
-            rate: secs > 0 ? Math.round(counts.read / secs) : 0,
-            mb: ((bytesBefore + bytesRead) / 1e6).toFixed(1),
-          });
-        },
-      };
-
+      let failed = false;
+      let sha256: string | null = null;
+      const hashes = new Map<string, Promise<string>>();
+      const hashStop = new AbortController();
+      const hashed: { input: StoreInput; hash: Promise<string> }[] = [];
       try {
-        for (const f of files) {
-          if (opts.signal?.aborted) throw abortError();
-          fileRecords = 0;
-          acc.beginFile();
-          // Hash while reading (the file is read twice, concurrently, from the page cache); a failed read stops the hash.
-          const stopHash = new AbortController();
-          const hashing = sha256File(f.path, stopHash.signal);
-          try {
-            await readerFor(f.format).read(f.path, sink, { signal: opts.signal, utcOffsetHours: opts.utcOffsetHours });
-          } catch (e) {
-            stopHash.abort();
-            await hashing.catch(() => undefined);
-            if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format') || opts.signal?.aborted)
-              throw e;
-            // Damaged part-way (found now: no first pass with --from/--to): what was read before is kept and counted.
-            skip(f.path, whySkipped(f.format, e), e, fileRecords);
-            bytesBefore += f.bytes;
-            continue;
-          }
-          const sha256 = await hashing;
-          if (opts.signal?.aborted) throw abortError();
-          inputs.push({ path: f.path, format: f.format, bytes: f.bytes, sha256, records: fileRecords });
-          bytesBefore += f.bytes;
-        }
-        // the late records, in time order
-        acc.beginFile();
-        late.replay((rec, s, d) => void place(rec, s, d, Math.floor(rec.startMs / 60_000)));
+        await runJobs(
+          specs,
+          ctx,
+          threads,
+          {
+            nodes(thread, from, nodes) {
+              const ids = (threadIds[thread] ??= []);
+              const addr = (threadAddr[thread] ??= []);
+              nodes.forEach((a, k) => {
+                const known = a.v4 >= 0 ? mergeId4.get(a.v4) : mergeId6.get(a.v6);
+                let id = known;
+                if (id === undefined) {
+                  id = mergeAddr.length;
+                  mergeAddr.push(a);
+                  if (a.v4 >= 0) mergeId4.set(a.v4, id);
+                  else mergeId6.set(a.v6, id);
+                }
+                ids[from + k] = id;
+                addr[from + k] = a;
+              });
+            },
+            blocks(thread, _index, start, nodes, data) {
+              const ids = threadIds[thread];
+              const size = chunkMinutes * N_FEATURES;
+              // a worker's message is ours to keep; this thread's own blocks go back to its window's pool
+              for (let k = 0; k < nodes.length; k++) merge.add(start, ids[nodes[k]], data, k * size, threads > 1);
+            },
+            prepare: (spec) => {
+              if (threads === 1) {
+                // each file's late records may use what the files before left of --max-late-records
+                return { ...spec, lateBudget: maxLate - lateRecords };
+              }
+              if (spec.range === null || spec.range.header === null) {
+                const hash = sha256File(spec.path, hashStop.signal);
+                hash.catch(() => undefined); // awaited once the file is taken in (a skipped file's is not)
+                hashes.set(spec.path, hash);
+              }
+              return spec;
+            },
+            progress(index, bytes) {
+              const b = bytesSoFar(index, bytes);
+              const secs = (Date.now() - t0) / 1000;
+              progress.update(b, {
+                rate: secs > 0 ? Math.round(counts.read / secs) : 0,
+                mb: (b / 1e6).toFixed(1),
+              });
+            },
+            done: inOrder((r, thread) => {
+              const i = fileOf[r.index];
+              const f = files[i];
+              if (i !== cur) {
+                cur = i;
+                lineOffset = 0;
+                newest = -Infinity;
+                fileRecords = 0;
+                failed = false;
+                sha256 = null;
+              }
+              if (failed) {
+                if (r.read > 0) throw new SerialRerun(`${f.path}: read on past a read error`);
+              } else {
+                // nodes in the order the job first met them: the registry's order is the one-thread order
+                const addr = threadAddr[thread];
+                for (const id of r.seen) {
+                  const a = addr[id];
+                  if (a.v4 >= 0) registry.node4(a.v4);
+                  else registry.node6(a.v6);
+                }
+                // records late only with respect to an earlier range of the file (one thread would have kept them aside)
+                let late = r.late;
+                if (newest > -Infinity) for (const [m, n] of r.placed) if (m < newest - reorder) late += n;
+                newest = Math.max(newest, r.newest);
+                lateRecords += late;
+                if (threads > 1 && (lateRecords > maxLate || (r.rejected.out_of_order ?? 0) > 0))
+                  throw new SerialRerun(`more than ${maxLate} late records`);
+                const shown: Record<string, number> = {};
+                for (const ex of r.examples) {
+                  const e = { ...ex, line: ex.line + lineOffset };
+                  shown[e.reason] = (shown[e.reason] ?? 0) + 1;
+                  if ((examplesOf[e.reason] = (examplesOf[e.reason] ?? 0) + 1) <= maxExamples) examples.push(e);
+                  tell(() => opts.onReject?.(e));
+                }
+                for (const [reason, n] of Object.entries(r.rejected)) {
+                  rejected[reason] += n;
+                  examplesOf[reason] = (examplesOf[reason] ?? 0) + n - (shown[reason] ?? 0);
+                }
+                if (r.fatal !== null) {
+                  tellAll();
+                  throw errorOf({ ...r.fatal, line: (r.fatal.line ?? 0) + lineOffset });
+                }
+                for (const [what, n] of Object.entries(r.estimated)) estimated[what as EstimateKind] += n;
+                counts.read += r.read;
+                counts.used += r.used;
+                counts.unmatched += r.unmatched;
+                counts.outsideRange += r.outsideRange;
+                fileRecords += r.read;
+                if (Number.isFinite(r.minMinute)) merge.touch(r.minMinute, r.lastMinute);
+                peakOpenChunks = Math.max(peakOpenChunks, r.peakOpenChunks);
+                if (r.sha256 !== null) sha256 = r.sha256;
+                if (r.error !== null) {
+                  // damaged part-way: what was read before is kept and counted
+                  failed = true;
+                  const e = errorOf({
+                    ...r.error,
+                    line: r.error.line === undefined ? undefined : r.error.line + lineOffset,
+                  });
+                  skip(f.path, whySkipped(f.format, e), e, fileRecords);
+                } else if (!last[r.index] && r.summaryLine > 0)
+                  throw new SerialRerun(`${f.path}: a Summary line before its end`);
+                lineOffset += r.lines;
+              }
+              if (last[r.index] && !failed) {
+                const input = {
+                  path: f.path,
+                  format: f.format,
+                  bytes: f.bytes,
+                  sha256: sha256 ?? '',
+                  records: fileRecords,
+                };
+                inputs.push(input);
+                if (sha256 === null) hashed.push({ input, hash: hashes.get(f.path)! });
+              }
+            }),
+          },
+          opts.signal,
+        );
+        for (const h of hashed) h.input.sha256 = await h.hash;
         progress.update(totalBytes, {
           rate: Math.round(counts.read / Math.max(1e-3, (Date.now() - t0) / 1000)),
           mb: (totalBytes / 1e6).toFixed(1),
         });
       } catch (e) {
-        acc.close();
+        hashStop.abort();
+        await Promise.allSettled(hashes.values());
+        merge.close();
+        if (!(e instanceof SerialRerun)) tellAll();
         throw e;
       } finally {
         progress.stop();
       }
+      tellAll();
+      if (opts.signal?.aborted) {
+        merge.close();
+        throw abortError();
+      }
 
       const rejectedTotal = Object.values(rejected).reduce((a, b) => a + b, 0);
       if (counts.used === 0) {
-        acc.close();
+        merge.close();
         throw new Error(emptyMessage(opts, counts, rejectedTotal, rejected, skipped, files.length));
       }
 
       // Time range and node order.
-      const startMinute = Number.isFinite(lo) ? lo : acc.minMinute;
-      const endMinute = Number.isFinite(hi) ? hi : acc.lastMinute + 1;
+      const startMinute = Number.isFinite(lo) ? lo : merge.minMinute;
+      const endMinute = Number.isFinite(hi) ? hi : merge.lastMinute + 1;
       const minutes = Math.max(0, endMinute - startMinute);
       const { order, nodes } = registry.finalOrder();
       try {
         sizeCheck(nodes.length);
       } catch (e) {
-        acc.close();
+        merge.close();
         throw e;
       }
-      const finalId = new Int32Array(registry.size).fill(-1);
-      order.forEach((temp, row) => (finalId[temp] = row));
-      const dataBytes = acc.writeSeries(join(tmp, DATA_FILE), finalId, nodes.length, startMinute, minutes);
+      const rowOf = new Int32Array(registry.size).fill(-1);
+      order.forEach((temp, row) => (rowOf[temp] = row));
+      const finalId = Int32Array.from(
+        mergeAddr,
+        (a) => rowOf[a.v4 >= 0 ? registry.node4(a.v4) : registry.node6(a.v6)] ?? -1,
+      );
+      const dataBytes = merge.writeSeries(join(tmp, DATA_FILE), finalId, nodes.length, startMinute, minutes);
 
       const manifest: SeriesStoreManifest = {
         kind: 'netflowgen.series-store',
@@ -396,7 +583,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
                 ...(bulk ? { recordsInside: bulk.records } : {}),
               },
           reorderMinutes: reorder,
-          lateRecords: late.n,
+          lateRecords,
           chunkMinutes,
           spreadLongFlows: Boolean(opts.spreadLongFlows),
           utcOffsetHours: opts.utcOffsetHours ?? 0,
@@ -407,13 +594,12 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           fileOrder:
             'by time: the nfcapd name, else the first record; each file has its own reorder window, overlapping files are merged',
           inventory: { ...registry.stats(), rule: 'overlapping entries: the longest prefix wins' },
-          peakOpenChunks: acc.stats.peakOpenChunks,
+          peakOpenChunks,
         },
       };
       validateWithSchema(STORE_SCHEMA, manifest, `${opts.out}/${MANIFEST}`);
       await writeFileAtomic(join(tmp, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
       return manifest;
-    },
-    { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] },
-  ).then((manifest) => checkRejectShare(manifest, opts.out, maxRejectShare));
+    }
+  }
 }
