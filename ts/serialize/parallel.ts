@@ -58,6 +58,9 @@ export async function runJobs(
       const w = new Worker(workerUrl, { workerData: ctx });
       workers.push(w);
       w.on('error', stop);
+      w.on('exit', (code) => {
+        if (!failed) stop(new Error(`a serialize worker thread stopped (exit code ${code}) before its jobs were done`));
+      });
       w.on('message', (m: WorkerMessage) => {
         if (failed) return;
         try {
