@@ -279,6 +279,13 @@ export async function runJob(
   );
   const late = new LateRecords();
   const placed = new Map<number, number>();
+  // records come in runs of one minute: counted per run, added to `placed` when the minute changes
+  let runMinute = NaN;
+  let runCount = 0;
+  const flushRun = (): void => {
+    if (runCount > 0) placed.set(runMinute, (placed.get(runMinute) ?? 0) + runCount);
+    runCount = 0;
+  };
   const rejected: Partial<Record<RejectReason, number>> = {};
   const estimated: Partial<Record<EstimateKind, number>> = {};
   const rangeText = () => `${minuteToIso(lo)} to ${minuteToIso(hi)}`;
@@ -341,8 +348,13 @@ export async function runJob(
         res.unmatched++;
         return;
       }
-      if (place(rec, s, d, minute)) placed.set(minute, (placed.get(minute) ?? 0) + 1);
-      else if (late.n >= spec.lateBudget) {
+      if (place(rec, s, d, minute)) {
+        if (minute !== runMinute) {
+          flushRun();
+          runMinute = minute;
+        }
+        runCount++;
+      } else if (late.n >= spec.lateBudget) {
         noteReject(
           'out_of_order',
           loc,
@@ -381,6 +393,7 @@ export async function runJob(
     stopHash.abort();
     await hashing?.catch(() => undefined);
   } else if (hashing) res.sha256 = await hashing;
+  flushRun();
   res.summaryLine = summaryLine;
   res.newest = window.newest;
   // the late records, in time order
