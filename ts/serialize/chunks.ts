@@ -166,6 +166,8 @@ export const DEFAULT_MERGE_BUDGET_BYTES = 128 * 1024 * 1024;
 export class SeriesMerge {
   /** Chunk start -> node -> summed block. */
   private readonly open = new Map<number, Map<number, Float64Array>>();
+  /** Spilled blocks kept for reuse (so a long run does not churn the heap with freed blocks). */
+  private readonly pool: Float64Array[] = [];
   private heldBytes = 0;
   /** Spill index: for each block, its chunk start, node, byte offset and whether it is float64. */
   private readonly blockStart: number[] = [];
@@ -202,7 +204,13 @@ export class SeriesMerge {
     const n = this.blockValues;
     const mine = chunk.get(node);
     if (mine === undefined) {
-      chunk.set(node, owned ? values.subarray(offset, offset + n) : values.slice(offset, offset + n));
+      let block: Float64Array;
+      if (owned) block = values.subarray(offset, offset + n);
+      else {
+        block = this.pool.pop() ?? new Float64Array(n);
+        block.set(values.subarray(offset, offset + n));
+      }
+      chunk.set(node, block);
       this.heldBytes += n * 8;
       if (this.heldBytes > this.budgetBytes) this.spillOldest(start);
     } else for (let i = 0; i < n; i++) mine[i] += values[offset + i];
@@ -250,6 +258,13 @@ export class SeriesMerge {
     writeAll(this.spillFd, out.subarray(0, used), this.spillBytes);
     this.spillBytes += used;
     this.open.delete(start);
+    for (const block of chunk.values())
+      if (
+        block.byteOffset === 0 &&
+        block.buffer.byteLength === n * 8 &&
+        this.pool.length * n * 8 < this.budgetBytes / 2
+      )
+        this.pool.push(block);
   }
 
   /** Blocks written to the scratch file so far (for tests). */
