@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { CHUNK_BYTES, splitLines } from '../ts/ingest/lines.js';
-import { nfdumpCsvReader, nfdumpCsvParserFactory } from '../ts/ingest/nfdump-csv.js';
+import { nfdumpCsvReader, nfdumpCsvParserFactory } from '../ts/ingest/nfdump-reader.js';
 import type { FlowRecord, RecordSink } from '../ts/ingest/record.js';
 import { recordLineHandler } from '../ts/ingest/text-records.js';
 import { randomStream } from '../ts/common/rng.js';

@@ -20,7 +20,7 @@ import { execa } from 'execa';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NFDUMP_FMT } from '../ts/ingest/nfdump-csv.js';
+import { NFDUMP_FMT } from '../ts/ingest/nfdump-fields.js';
 import { randomStream } from '../ts/common/rng.js';
 
 const N = Number(process.argv[2] ?? process.env.BENCH_RECORDS ?? 1_000_000);

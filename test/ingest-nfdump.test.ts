@@ -4,14 +4,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import {
-  NFDUMP_CSV_COLUMNS,
-  NFDUMP_FMT,
-  NFDUMP_FMT_COLUMNS,
-  NfdumpCsvParser,
-  nfdumpCsvReader,
-  nfdumpFmtParserFactory,
-} from '../ts/ingest/nfdump-csv.js';
+import { NfdumpCsvParser } from '../ts/ingest/nfdump-csv.js';
+import { nfdumpCsvReader, nfdumpFmtParserFactory } from '../ts/ingest/nfdump-reader.js';
+import { NFDUMP_CSV_COLUMNS, NFDUMP_FMT, NFDUMP_FMT_COLUMNS } from '../ts/ingest/nfdump-fields.js';
 import { detectFormat } from '../ts/ingest/detect.js';
 import { nfcapdReader } from '../ts/ingest/nfcapd.js';
 import { InputError, type FlowRecord, type RecordSink } from '../ts/ingest/record.js';

@@ -13,7 +13,7 @@ import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { columnIndex } from './text-records.js';
 import { headerNames, parseTimestamp } from './fields.js';
 import { isNfcapdHeader } from './nfcapd.js';
-import { NFDUMP_CSV_COLUMNS } from './nfdump-csv.js';
+import { NFDUMP_CSV_COLUMNS } from './nfdump-fields.js';
 import { INPUT_FORMATS, InputError, type InputFormat } from './record.js';
 
 const SNIFF_BYTES = 64 * 1024;

@@ -8,7 +8,7 @@ import { argusReader } from './argus.js';
 import { cicflowmeterReader } from './cicflowmeter.js';
 import { detectFormat } from './detect.js';
 import { filesBelow, nfcapdReader } from './nfcapd.js';
-import { nfdumpCsvReader } from './nfdump-csv.js';
+import { nfdumpCsvReader } from './nfdump-reader.js';
 import { nfV9Reader } from './nf-v9.js';
 import {
   INPUT_FORMATS,

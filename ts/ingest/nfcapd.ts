@@ -22,7 +22,8 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { splitLines } from './lines.js';
-import { NFDUMP_FMT, nfdumpCsvParserFactory, nfdumpFmtParserFactory } from './nfdump-csv.js';
+import { nfdumpCsvParserFactory, nfdumpFmtParserFactory } from './nfdump-reader.js';
+import { NFDUMP_FMT } from './nfdump-fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { recordLineHandler } from './text-records.js';
 

@@ -22,79 +22,11 @@
  * with `Summary:` (a line with commas).
  */
 import { canonicalIPv6Cached, parseIPv4Bytes } from './address.js';
-import {
-  countCommas,
-  fieldText,
-  headerNames,
-  parsePort,
-  parseTimestamp,
-  parseUint,
-  skipSpaces,
-  splitFields,
-  TimestampParser,
-  trimEnd,
-} from './fields.js';
+import { countCommas, fieldText, parsePort, skipSpaces, splitFields, TimestampParser, trimEnd } from './fields.js';
+import { NO_MATCH, parseIcmpTypeCode, parseNfdumpFlags, startsWithBytes, SUMMARY } from './nfdump-fields.js';
 import { ProtocolLookup } from './protocols.js';
-import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
-import {
-  columnFinder,
-  columnIndex,
-  ParserBase,
-  readTextFile,
-  shown,
-  type ParserFactory,
-  type RecordLineParser,
-} from './text-records.js';
-
-/** The fields the 86 features need, in the order the nfcapd reader asks nfdump to print them. */
-export const NFDUMP_FMT_COLUMNS = ['ts', 'te', 'sa', 'da', 'sp', 'dp', 'pr', 'flg', 'ipkt', 'ibyt', 'opkt', 'obyt'];
-
-/** nfdump's `-o` argument for those fields (run with `-N`: plain numbers, and `-6`: whole IPv6 addresses). */
-export const NFDUMP_FMT = `fmt:${NFDUMP_FMT_COLUMNS.map((c) => `%${c}`).join(',')}`;
-
-/** The start of the title line nfdump prints first for NFDUMP_FMT. */
-const FMT_TITLE = Buffer.from('Date first seen');
-
-/** The columns nfdump 1.7.1 prints with `-o csv` (and omits, with the header, under `-q`). */
-export const NFDUMP_CSV_COLUMNS =
-  'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr'.split(
-    ',',
-  );
-
-const SUMMARY = Buffer.from('Summary');
-const NO_MATCH = Buffer.from('No matching flows');
-
-function startsWithBytes(buf: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
-  if (end - start < word.length) return false;
-  for (let i = 0; i < word.length; i++) if (buf[start + i] !== word[i]) return false;
-  return true;
-}
-
-/** ICMP type and code as nfdump's fmt output prints a destination port (`3.10`): type * 256 + code, or -1. */
-export function parseIcmpTypeCode(buf: Uint8Array, start: number, end: number): number {
-  const dot = buf.indexOf(46, start);
-  if (dot < 0 || dot >= end) return -1;
-  const type = parseUint(buf, start, dot);
-  const code = parseUint(buf, dot + 1, end);
-  return type >= 0 && type <= 255 && code >= 0 && code <= 255 ? type * 256 + code : -1;
-}
-
-/** TCP flag byte of an nfdump `flg` field (`...A..S.`, or a number), or -1. */
-export function parseNfdumpFlags(buf: Uint8Array, start: number, end: number): number {
-  if (end - start === 8) {
-    let flags = 0;
-    let i = 0;
-    for (; i < 8; i++) {
-      const c = buf[start + i];
-      if (c === 46) continue; // '.'
-      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) flags |= 128 >> i;
-      else break;
-    }
-    if (i === 8) return flags;
-  }
-  const p = parsePort(buf, start, end); // a number: decimal or 0x hex
-  return p >= 0 && p <= 255 ? p : -1;
-}
+import { type ReadOptions, type RecordSink } from './record.js';
+import { columnFinder, columnIndex, ParserBase, shown, type RecordLineParser } from './text-records.js';
 
 // column roles of the fast path; numbers from R_SP on are plain unsigned integers
 const R_SKIP = 0;
@@ -463,66 +395,3 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     this.sink.record(rec, this.loc);
   }
 }
-
-/**
- * A parser factory for nfdump CSV: the first line is the header, or (output of `nfdump -q`) already
- * a record, read with nfdump 1.7's column list.
- */
-export function nfdumpCsvParserFactory(
-  sink: RecordSink,
-  file: string,
-  opts: ReadOptions | undefined,
-  applyOffset = true,
-): ParserFactory {
-  return (buf, start, end, lineNo) => {
-    const names = headerNames(buf, start, end);
-    if (columnIndex(names, 'ts') >= 0) {
-      return { parser: new NfdumpCsvParser(names, sink, file, lineNo, opts, applyOffset), firstLineIsData: false };
-    }
-    const comma = buf.indexOf(44, start);
-    const firstEnd = comma >= 0 && comma < end ? comma : -1;
-    if (
-      names.length === NFDUMP_CSV_COLUMNS.length &&
-      firstEnd > 0 &&
-      parseTimestamp(buf, start, firstEnd) === parseTimestamp(buf, start, firstEnd)
-    ) {
-      return {
-        parser: new NfdumpCsvParser(NFDUMP_CSV_COLUMNS, sink, file, lineNo, opts, applyOffset),
-        firstLineIsData: true,
-      };
-    }
-    throw new InputError(
-      'format',
-      { file, line: lineNo },
-      '',
-      `not an nfdump CSV header (expected ts,te,td,sa,da,...; found ${shown(fieldText(buf, start, end))})`,
-    );
-  };
-}
-
-/**
- * A parser factory for NFDUMP_FMT output (what the nfcapd reader asks nfdump for): the first line is
- * nfdump's title line, the records follow with the NFDUMP_FMT_COLUMNS.
- */
-export function nfdumpFmtParserFactory(sink: RecordSink, file: string, opts: ReadOptions | undefined): ParserFactory {
-  return (buf, start, end, lineNo) => {
-    if (!startsWithBytes(buf, start, end, FMT_TITLE))
-      throw new InputError(
-        'format',
-        { file, line: lineNo },
-        '',
-        `nfdump printed no title line for ${NFDUMP_FMT} (found ${shown(fieldText(buf, start, end))})`,
-      );
-    return {
-      parser: new NfdumpCsvParser(NFDUMP_FMT_COLUMNS, sink, file, lineNo, opts, false, true),
-      firstLineIsData: false,
-    };
-  };
-}
-
-export const nfdumpCsvReader: FlowReader = {
-  format: 'nfdump-csv',
-  read(path: string, sink: RecordSink, opts?: ReadOptions): Promise<void> {
-    return readTextFile(path, sink, opts, nfdumpCsvParserFactory(sink, path, opts));
-  },
-};

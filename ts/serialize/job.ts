@@ -20,7 +20,7 @@ import { createReadStream } from 'node:fs';
 import { N_FEATURES } from '../catalogue/features.js';
 import { readerFor } from '../ingest/index.js';
 import { splitLines } from '../ingest/lines.js';
-import { nfdumpCsvParserFactory } from '../ingest/nfdump-csv.js';
+import { nfdumpCsvParserFactory } from '../ingest/nfdump-reader.js';
 import {
   InputError,
   type EstimateKind,
