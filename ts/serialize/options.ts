@@ -1,6 +1,6 @@
 /** What `netflowgen serialize` takes (ts/serialize/serialize.ts), and its defaults. */
 import type { InputFormat } from '../ingest/record.js';
-import type { RejectExample, SkippedFile } from './store.js';
+import { isoToMinute, type RejectExample, type SkippedFile } from './store.js';
 
 export interface SerializeOptions {
   /** Flow files or directories (directories: every flow file below, ordered by time). */
@@ -59,3 +59,26 @@ export interface SerializeOptions {
 export const DEFAULT_MAX_REJECT_SHARE = 0.01;
 export const DEFAULT_MAX_STORE_BYTES = 4 * 1024 ** 3;
 export const DEFAULT_MAX_LATE_RECORDS = 1_000_000;
+
+/** The settings a run uses: the options with their defaults, checked (an Error names the option). */
+export function serializeSettings(opts: SerializeOptions) {
+  const sampling = opts.sampling ?? 1;
+  if (!(sampling > 0)) throw new Error(`--sampling must be a positive number, got ${opts.sampling}`);
+  const maxRejectShare = opts.maxRejectShare ?? DEFAULT_MAX_REJECT_SHARE;
+  if (!(maxRejectShare >= 0 && maxRejectShare <= 1))
+    throw new Error(`--max-reject-share must be a share between 0 and 1, got ${opts.maxRejectShare}`);
+  const givenFrom = opts.from !== undefined ? isoToMinute(opts.from) : -Infinity;
+  const givenTo = opts.to !== undefined ? isoToMinute(opts.to) : Infinity;
+  if (givenFrom >= givenTo) throw new Error(`--from (${opts.from}) must be before --to (${opts.to})`);
+  return {
+    sampling,
+    reorder: opts.reorderMinutes ?? 60,
+    chunkMinutes: opts.chunkMinutes ?? 60,
+    maxExamples: opts.maxExamples ?? 20,
+    maxLate: opts.maxLateRecords ?? DEFAULT_MAX_LATE_RECORDS,
+    maxRejectShare,
+    givenFrom,
+    givenTo,
+    rangeGiven: opts.from !== undefined && opts.to !== undefined,
+  };
+}

@@ -15,19 +15,12 @@
  *    (up to `maxLateRecords`; beyond, `out_of_order`).
  * 4. Truth: no record used is an error naming the likely cause; a share of rejected records above
  *    `maxRejectShare` (default 1%) is an error after the store is written (RejectShareError).
- * 5. Threads (`threads`, default the available cores up to 8): both passes run as read jobs (job.ts)
- *    on worker threads (parallel.ts): one per file, or per byte range of a large plain nfdump CSV file
- *    (split.ts). Jobs send their chunks' float64 blocks as they leave their windows; SeriesMerge sums
- *    them (exact: integer sums), so the series does not depend on the split. Each job's result (counts,
- *    rejects with lines relative to the job, nodes in first-seen order, late records) is taken in job
- *    order, so the manifest is that of one thread reading the files in order. Where a split read
- *    cannot give it (more late records than `maxLateRecords`, a `Summary` line or a read error before
- *    the end of a cut file), the run starts again on one thread. One thread runs the same jobs in
- *    order, without workers.
+ * 5. Threads (`threads`, default the available cores up to 8): read jobs on worker threads, the
+ *    series and the manifest those of one thread reading the files in order (plan.ts says how).
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_NAMES, N_FEATURES } from '../catalogue/features.js';
+import { N_FEATURES } from '../catalogue/features.js';
 import {
   ESTIMATE_KINDS,
   InputError,
@@ -37,44 +30,30 @@ import {
   type InputFormat,
   type SkipReason,
 } from '../ingest/record.js';
-import { detectFormat, expandInputs, firstRecordMinute, nfcapdNameMinute } from '../ingest/index.js';
+import { detectFormat, expandInputs, nfcapdNameMinute } from '../ingest/index.js';
 import { checkOutputDir, withAtomicDir, writeFileAtomic } from '../common/atomic.js';
 import { validateWithSchema } from '../common/schema.js';
 import { createProgress } from '../common/progress.js';
 import { SeriesMerge } from './chunks.js';
 import { NodeRegistry, loadInventory, parsePrefixOptions } from './inventory.js';
-import { SerialRerun, type ByteRange, type ErrorData, type JobContext, type JobResult, type JobSpec } from './job.js';
+import { SerialRerun, type ByteRange, type ErrorData, type JobContext, type JobSpec } from './job.js';
 import { runJobs } from './parallel.js';
 import { defaultThreads, splitFile } from './split.js';
+import { byTime, inOrder, MergeIds, placeByFirstRecord, planJobs, ScanResults } from './plan.js';
 import type { Planned } from './scan.js';
-import {
-  DEFAULT_MAX_LATE_RECORDS,
-  DEFAULT_MAX_REJECT_SHARE,
-  DEFAULT_MAX_STORE_BYTES,
-  type SerializeOptions,
-} from './options.js';
+import { DEFAULT_MAX_STORE_BYTES, serializeSettings, type SerializeOptions } from './options.js';
 import { abortError, checkRejectShare, emptyMessage, sha256File } from './outcome.js';
-import {
-  OUTLIER_GAP_MINUTES,
-  OUTLIER_TAIL_SHARE,
-  STRETCH_EMPTY_MINUTES,
-  STRETCH_FACTOR,
-  activeMinutes,
-  bulkRange,
-  checkStoreSize,
-} from './range.js';
+import { activeMinutes, bulkRange, checkStoreSize } from './range.js';
 import {
   DATA_FILE,
   MANIFEST,
   STORE_SCHEMA,
-  isoToMinute,
-  minuteToIso,
   type RejectExample,
   type SeriesStoreManifest,
   type SkippedFile,
   type StoreInput,
 } from './store.js';
-import { VERSION } from '../common/version.js';
+import { storeManifest } from './manifest.js';
 
 // What moved out of this file stays importable from here.
 export * from './options.js';
@@ -83,19 +62,8 @@ export * from './range.js';
 export { SKIP_REASONS };
 
 export async function serialize(opts: SerializeOptions): Promise<SeriesStoreManifest> {
-  const sampling = opts.sampling ?? 1;
-  if (!(sampling > 0)) throw new Error(`--sampling must be a positive number, got ${opts.sampling}`);
-  const reorder = opts.reorderMinutes ?? 60;
-  const chunkMinutes = opts.chunkMinutes ?? 60;
-  const maxExamples = opts.maxExamples ?? 20;
-  const maxLate = opts.maxLateRecords ?? DEFAULT_MAX_LATE_RECORDS;
-  const maxRejectShare = opts.maxRejectShare ?? DEFAULT_MAX_REJECT_SHARE;
-  if (!(maxRejectShare >= 0 && maxRejectShare <= 1))
-    throw new Error(`--max-reject-share must be a share between 0 and 1, got ${opts.maxRejectShare}`);
-  const givenFrom = opts.from !== undefined ? isoToMinute(opts.from) : -Infinity;
-  const givenTo = opts.to !== undefined ? isoToMinute(opts.to) : Infinity;
-  if (givenFrom >= givenTo) throw new Error(`--from (${opts.from}) must be before --to (${opts.to})`);
-  const rangeGiven = opts.from !== undefined && opts.to !== undefined;
+  const { sampling, reorder, chunkMinutes, maxExamples, maxLate, maxRejectShare, givenFrom, givenTo, rangeGiven } =
+    serializeSettings(opts);
 
   await checkOutputDir(opts.out, { overwrite: opts.force, inputs: [...opts.inputs, opts.nodes] });
   const inventory = new NodeRegistry();
@@ -203,46 +171,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
         maxExamples,
         maxLate,
       };
-      /** The jobs over some files: one per file, or one per byte range of a large nfdump CSV file. */
-      const jobsFor = async (
-        kind: JobSpec['kind'],
-        fs: readonly Planned[],
-      ): Promise<{ specs: JobSpec[]; fileOf: number[]; last: boolean[] }> => {
-        const specs: JobSpec[] = [];
-        const fileOf: number[] = [];
-        const last: boolean[] = [];
-        for (let i = 0; i < fs.length; i++) {
-          const rs = await rangesOf(fs[i]);
-          const parts = rs ?? [null];
-          parts.forEach((range, k) => {
-            fileOf.push(i);
-            last.push(k === parts.length - 1);
-            specs.push({
-              kind,
-              index: specs.length,
-              path: fs[i].path,
-              format: fs[i].format,
-              range,
-              // with threads this thread hashes (it mostly waits); alone, the job hashes while it reads
-              hash: kind === 'aggregate' && k === 0 && threads === 1,
-              lateBudget: maxLate,
-            });
-          });
-        }
-        return { specs, fileOf, last };
-      };
-      /** Calls `each` with the results in job order, as soon as the earlier ones are in. */
-      const inOrder = (each: (r: JobResult, thread: number) => void) => {
-        const waiting = new Map<number, [JobResult, number]>();
-        let next = 0;
-        return (r: JobResult, thread: number): void => {
-          waiting.set(r.index, [r, thread]);
-          for (let w = waiting.get(next); w !== undefined; w = waiting.get(next)) {
-            waiting.delete(next++);
-            each(w[0], w[1]);
-          }
-        };
-      };
+      const jobsFor = (kind: JobSpec['kind'], fs: readonly Planned[]) => planJobs(kind, fs, rangesOf, threads, maxLate);
       const jobBytes: number[] = [];
       let doneBytes = 0;
       const bytesSoFar = (index: number, bytes: number): number => {
@@ -259,16 +188,15 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       let bulk: ReturnType<typeof bulkRange> = null;
       let active = NaN;
       if (!rangeGiven) {
-        const hist = new Map<number, number>();
         const { specs, fileOf, last } = await jobsFor('scan', planned);
         const scanBar = createProgress(
           'serialize: times',
           totalBytes,
           '{bar} {percentage}% | {mb} MB | ETA {eta_formatted}',
         );
-        let fileHist = new Map<number, number>();
-        let fileFirst = NaN;
-        let failedAt = -1;
+        const scan = new ScanResults(planned, { fileOf, last }, (f, e) =>
+          skip(f.path, whySkipped(f.format, errorOf(e)), errorOf(e)),
+        );
         try {
           await runJobs(
             specs,
@@ -282,35 +210,14 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
                 const b = bytesSoFar(index, bytes);
                 scanBar.update(b, { mb: (b / 1e6).toFixed(1) });
               },
-              done: inOrder((r) => {
-                const i = fileOf[r.index];
-                const f = planned[i];
-                if (failedAt === i) {
-                  if (r.read > 0) throw new SerialRerun(`${f.path}: read on past a read error`);
-                } else if (r.error !== null) {
-                  failedAt = i;
-                  skip(f.path, whySkipped(f.format, errorOf(r.error)), errorOf(r.error));
-                } else {
-                  if (!last[r.index] && r.summaryLine > 0)
-                    throw new SerialRerun(`${f.path}: a Summary line before its end`);
-                  for (const [m, n] of r.hist) fileHist.set(m, (fileHist.get(m) ?? 0) + n);
-                  if (fileFirst !== fileFirst) fileFirst = r.firstMinute;
-                }
-                if (last[r.index]) {
-                  if (failedAt !== i) {
-                    for (const [m, n] of fileHist) hist.set(m, (hist.get(m) ?? 0) + n);
-                    if (f.orderMinute !== f.orderMinute) f.orderMinute = fileFirst;
-                  }
-                  fileHist = new Map();
-                  fileFirst = NaN;
-                }
-              }),
+              done: inOrder((r) => scan.take(r)),
             },
             opts.signal,
           );
         } finally {
           scanBar.stop();
         }
+        const hist = scan.hist;
         bulk = bulkRange(hist);
         if (bulk) {
           if (!Number.isFinite(lo)) lo = bulk.start;
@@ -318,29 +225,11 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           active = activeMinutes(hist, lo, hi);
         }
       } else {
-        for (const f of planned) {
-          if (f.orderMinute === f.orderMinute) continue;
-          try {
-            f.orderMinute =
-              (await firstRecordMinute(f.path, f.format, {
-                signal: opts.signal,
-                utcOffsetHours: opts.utcOffsetHours,
-              })) ?? NaN;
-          } catch (e) {
-            if (opts.signal?.aborted) throw abortError();
-            if (!(e instanceof InputError) || (e.reason !== 'io' && e.reason !== 'format')) throw e;
-            skip(f.path, whySkipped(f.format, e), e);
-          }
-        }
+        await placeByFirstRecord(planned, opts, (f, e) => skip(f.path, whySkipped(f.format, e), e));
       }
       const files = planned.filter((f) => !skippedPaths.has(f.path));
       // ---- 3. order: by time across subfolders (files without a record last), then by path
-      files.sort(
-        (a, b) =>
-          (a.orderMinute === a.orderMinute ? a.orderMinute : Infinity) -
-            (b.orderMinute === b.orderMinute ? b.orderMinute : Infinity) ||
-          (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
-      );
+      files.sort(byTime);
 
       const rangeKnown = Number.isFinite(lo) && Number.isFinite(hi);
       const sizeCheck = (nodes: number): void => {
@@ -362,11 +251,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       jobBytes.length = 0;
       doneBytes = 0;
       // merge node ids: one per address, in the order blocks name them; threads' own ids map to them
-      const mergeId4 = new Map<number, number>();
-      const mergeId6 = new Map<string, number>();
-      const mergeAddr: { v4: number; v6: string }[] = [];
-      const threadIds: number[][] = [];
-      const threadAddr: { v4: number; v6: string }[][] = [];
+      const ids = new MergeIds();
       let lateRecords = 0;
       let peakOpenChunks = 0;
       const { specs, fileOf, last } = await jobsFor('aggregate', files);
@@ -385,27 +270,12 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
           ctx,
           threads,
           {
-            nodes(thread, from, nodes) {
-              const ids = (threadIds[thread] ??= []);
-              const addr = (threadAddr[thread] ??= []);
-              nodes.forEach((a, k) => {
-                const known = a.v4 >= 0 ? mergeId4.get(a.v4) : mergeId6.get(a.v6);
-                let id = known;
-                if (id === undefined) {
-                  id = mergeAddr.length;
-                  mergeAddr.push(a);
-                  if (a.v4 >= 0) mergeId4.set(a.v4, id);
-                  else mergeId6.set(a.v6, id);
-                }
-                ids[from + k] = id;
-                addr[from + k] = a;
-              });
-            },
+            nodes: (thread, from, nodes) => ids.add(thread, from, nodes),
             blocks(thread, _index, start, nodes, data) {
-              const ids = threadIds[thread];
               const size = chunkMinutes * N_FEATURES;
               // a worker's message is ours to keep; this thread's own blocks go back to its window's pool
-              for (let k = 0; k < nodes.length; k++) merge.add(start, ids[nodes[k]], data, k * size, threads > 1);
+              for (let k = 0; k < nodes.length; k++)
+                merge.add(start, ids.ids[thread][nodes[k]], data, k * size, threads > 1);
             },
             prepare: (spec) => {
               if (threads === 1) {
@@ -442,7 +312,7 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
                 if (r.read > 0) throw new SerialRerun(`${f.path}: read on past a read error`);
               } else {
                 // nodes in the order the job first met them: the registry's order is the one-thread order
-                const addr = threadAddr[thread];
+                const addr = ids.addr[thread];
                 for (const id of r.seen) {
                   const a = addr[id];
                   if (a.v4 >= 0) registry.node4(a.v4);
@@ -546,57 +416,30 @@ export async function serialize(opts: SerializeOptions): Promise<SeriesStoreMani
       const rowOf = new Int32Array(registry.size).fill(-1);
       order.forEach((temp, row) => (rowOf[temp] = row));
       const finalId = Int32Array.from(
-        mergeAddr,
+        ids.all,
         (a) => rowOf[a.v4 >= 0 ? registry.node4(a.v4) : registry.node6(a.v6)] ?? -1,
       );
       const dataBytes = merge.writeSeries(join(tmp, DATA_FILE), finalId, nodes.length, startMinute, minutes);
 
-      const manifest: SeriesStoreManifest = {
-        kind: 'netflowgen.series-store',
-        schemaVersion: 1,
-        createdBy: `netflowgen ${VERSION}`,
-        features: [...FEATURE_NAMES],
-        dtype: 'float32',
-        layout: 'node-major',
-        dataFile: DATA_FILE,
-        dataBytes,
+      const manifest = storeManifest(opts, {
         startMinute,
-        firstMinute: minuteToIso(startMinute),
+        endMinute,
         minutes,
         nodes,
-        customers: [...new Set(nodes.map((n) => n.customer))],
-        sampling,
+        dataBytes,
         inputs,
         skipped,
         records: { ...counts, rejected, examples, estimated },
-        options: {
-          format: opts.format ?? 'detect',
-          from: opts.from ?? null,
-          to: opts.to ?? null,
-          timeRange: rangeGiven
-            ? { source: '--from/--to', from: minuteToIso(startMinute), to: minuteToIso(endMinute) }
-            : {
-                source: 'bulk of the data',
-                from: minuteToIso(startMinute),
-                to: minuteToIso(endMinute),
-                rule: `at most max(1, ${OUTLIER_TAIL_SHARE * 100}% of the records) at each end, separated from the rest by more than ${OUTLIER_GAP_MINUTES} minutes, are time outliers; a store more than ${STRETCH_FACTOR}x longer than its hours with records (and over ${STRETCH_EMPTY_MINUTES} minutes longer) needs --allow-large`,
-                ...(bulk ? { recordsInside: bulk.records } : {}),
-              },
-          reorderMinutes: reorder,
-          lateRecords,
-          chunkMinutes,
-          spreadLongFlows: Boolean(opts.spreadLongFlows),
-          utcOffsetHours: opts.utcOffsetHours ?? 0,
-          maxRejectShare,
-          timeRule: opts.spreadLongFlows
-            ? 'packets and bytes spread over the minutes a flow spans; flow counted in its start minute'
-            : 'flow counted in the minute of its start time',
-          fileOrder:
-            'by time: the nfcapd name, else the first record; each file has its own reorder window, overlapping files are merged',
-          inventory: { ...registry.stats(), rule: 'overlapping entries: the longest prefix wins' },
-          peakOpenChunks,
-        },
-      };
+        sampling,
+        rangeGiven,
+        bulk,
+        lateRecords,
+        peakOpenChunks,
+        reorder,
+        chunkMinutes,
+        maxRejectShare,
+        inventory: registry.stats(),
+      });
       validateWithSchema(STORE_SCHEMA, manifest, `${opts.out}/${MANIFEST}`);
       await writeFileAtomic(join(tmp, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
       return manifest;
