@@ -10,8 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize } from '../ts/serialize/serialize.js';
 import { mergeStores } from '../ts/serialize/merge.js';
-import { synth } from '../ts/synth/synth.js';
 import type { SeriesStoreManifest } from '../ts/serialize/store.js';
+import { twoDaySynth } from './helpers/store.js';
 import { useTempDir } from './helpers/tmp.js';
 
 const CLI = new URL('../ts/cli/main.js', import.meta.url).pathname;
@@ -51,17 +51,7 @@ describe('merge: time partitions equal one whole run (issue 15)', function () {
 
   before(async () => {
     const s = join(tmp.dir, 'synth');
-    await synth({
-      out: s,
-      preset: 'tiny',
-      seed: 5,
-      customers: 2,
-      nodes: 6,
-      minutes: 2 * 1440,
-      attacks: 2,
-      gzip: false,
-      progress: false,
-    });
+    await twoDaySynth(s, 5);
     flows = join(s, 'flows');
     nodes = join(s, 'nodes.csv');
   });

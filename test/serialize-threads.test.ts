@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { serialize } from '../ts/serialize/serialize.js';
 import type { SerializeOptions } from '../ts/serialize/options.js';
 import type { SeriesStoreManifest } from '../ts/serialize/store.js';
-import { synth } from '../ts/synth/synth.js';
+import { twoDaySynth } from './helpers/store.js';
 import { useTempDir } from './helpers/tmp.js';
 
 const bytes = (dir: string) => readFileSync(join(dir, 'series.f32'));
@@ -32,17 +32,7 @@ describe('serialize on several threads writes the store of one thread (issue 15)
 
   before(async () => {
     const s = join(tmp.dir, 'synth');
-    await synth({
-      out: s,
-      preset: 'tiny',
-      seed: 7,
-      customers: 2,
-      nodes: 6,
-      minutes: 2 * 1440,
-      attacks: 2,
-      gzip: false,
-      progress: false,
-    });
+    await twoDaySynth(s, 7);
     nodes = join(s, 'nodes.csv');
     victim = readFileSync(nodes, 'utf8').split('\n')[1].split(',')[0].replace(/\/32$/, '');
     // Several exporters and damage: a second router's copy of day 1 (overlapping hours), bad lines,

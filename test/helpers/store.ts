@@ -1,5 +1,6 @@
 import { FEATURE_NAMES } from '../../ts/catalogue/features.js';
 import { writeSeriesStore, type StoreNode } from '../../ts/serialize/store.js';
+import { synth } from '../../ts/synth/synth.js';
 
 /**
  * A series store written straight from an array, for tests that make their data by hand: every
@@ -21,5 +22,23 @@ export async function writeHandMadeStore(
     records: { read: 0, used: 0, unmatched: 0, outsideRange: 0, rejected: {}, examples: [] },
     options: {},
     data: o.data,
+  });
+}
+
+/**
+ * Synth's tiny preset cut down to two customers, 6 nodes, two days and 2 attacks, as uncompressed
+ * daily nfdump CSV files: a small real chain input for the serialize tests (merge, threads).
+ */
+export function twoDaySynth(out: string, seed: number): ReturnType<typeof synth> {
+  return synth({
+    out,
+    preset: 'tiny',
+    seed,
+    customers: 2,
+    nodes: 6,
+    minutes: 2 * 1440,
+    attacks: 2,
+    gzip: false,
+    progress: false,
   });
 }
