@@ -8,7 +8,9 @@ this file and nothing outside the package is needed:
     feature-sets.json    named feature subsets besides `full` (light: the 6 volume features), feature names;
                          ts/catalogue/features.ts reads the same file.
     *.schema.json        the JSON Schemas of the files the stages exchange; `schema_problems` checks a document
-                         against one of them with the jsonschema package, as ajv does on the TypeScript side.
+                         against one of them with the jsonschema package, as ajv does on the TypeScript side;
+                         `event_problems` checks a JSON line of a python/ script against
+                         python-events.schema.json, as ts/bridge/events.ts does when it reads the line.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ def feature_sets() -> dict[str, tuple[str, ...]]:
 
 
 @cache
-def _validator(schema: str):
-    """A draft-07 validator of schemas/SCHEMA; references to the other schema files resolve through their $id."""
+def _validator(schema: str, pointer: str = ""):
+    """A draft-07 validator of schemas/SCHEMA, or of the part of it at the JSON pointer `pointer`
+    ("/definitions/score"); references to the other schema files resolve through their $id."""
     from jsonschema import Draft7Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT7
@@ -84,7 +87,9 @@ def _validator(schema: str):
     for file in sorted(SCHEMAS.glob("*.schema.json")):
         doc = read_json(file.name)
         resources.append((doc.get("$id", file.name), Resource.from_contents(doc, default_specification=DRAFT7)))
-    return Draft7Validator(read_json(schema), registry=Registry().with_resources(resources))
+    root = read_json(schema)
+    document = {"$ref": f"{root.get('$id', schema)}#{pointer}"} if pointer else root
+    return Draft7Validator(document, registry=Registry().with_resources(resources))
 
 
 def _where(path) -> str:
@@ -104,14 +109,34 @@ def _describe(e) -> str:
     return e.message
 
 
-def schema_problems(document: Any, schema: str, limit: int = 5) -> list[str]:
-    """What is wrong with `document` against schemas/SCHEMA (jsonschema's best match first, then in document
-    order), each naming the field: "field 'nodes[1].nodeId': -1 is less than the minimum of 0". Empty if valid."""
+def schema_problems(document: Any, schema: str, limit: int = 5, pointer: str = "") -> list[str]:
+    """What is wrong with `document` against schemas/SCHEMA, or the part of it at `pointer` (jsonschema's best
+    match first, then in document order), each naming the field: "field 'nodes[1].nodeId': -1 is less than the
+    minimum of 0". Empty if valid."""
     from jsonschema.exceptions import best_match
 
-    errors = list(_validator(schema).iter_errors(document))
+    errors = list(_validator(schema, pointer).iter_errors(document))
     if not errors:
         return []
     best = best_match(errors)
     rest = sorted((e for e in errors if e is not best), key=lambda e: [str(p) for p in e.absolute_path])
     return [_describe(e) for e in [best, *rest][:limit]]
+
+
+EVENTS_SCHEMA = "python-events.schema.json"
+
+
+def event_problems(script: str, record: Any) -> list[str]:
+    """What is wrong with one JSON line that python/SCRIPT.py writes on stdout (script: score, score_detect,
+    generate), against its definition in python-events.schema.json: the alternative its "event" names is the one
+    checked, so a wrong field is named ("field 'windows': -1 is less than the minimum of 0"), not "not valid under
+    any of the given schemas". Empty if valid. ts/bridge/events.ts does the same on the reading side."""
+    definitions = read_json(EVENTS_SCHEMA)["definitions"]
+    if script not in definitions or "oneOf" not in definitions[script]:
+        raise ValueError(f"{EVENTS_SCHEMA}: no definition of the events of {script}.py")
+    alternatives = definitions[script]["oneOf"]
+    names = [a["properties"]["event"]["const"] for a in alternatives]
+    event = record.get("event") if isinstance(record, dict) else None
+    if event not in names:
+        return [f"field 'event': {json.dumps(event)} is not one of {', '.join(names)}"]
+    return schema_problems(record, EVENTS_SCHEMA, pointer=f"/definitions/{script}/oneOf/{names.index(event)}")

@@ -33,7 +33,8 @@ Writes to DIR:
     sample.json  schemas/generate-sample.schema.json: what ran, and timings. Written last, atomically:
                  a DIR without it is incomplete.
 stdout: JSON lines {"event": "progress", "node_minutes_done", "node_minutes", "seconds"}, then
-{"event": "done", "out", "rows", "minutes", "node_minutes_per_s", "sample_seconds"}.
+{"event": "done", "out", "rows", "minutes", "node_minutes_per_s", "sample_seconds"} (schemas/python-events.schema.json,
+"generate").
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from script_main import run_script
+from script_main import emit, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.join(ROOT, "python") not in sys.path:
@@ -327,16 +328,14 @@ def generate(args) -> dict:
                 now = time.time()
                 if now - last_report >= 0.5:
                     last_report = now
-                    print(
-                        json.dumps(
-                            {
-                                "event": "progress",
-                                "node_minutes_done": _a * N + _B * (i + 1),
-                                "node_minutes": total,
-                                "seconds": round(now - started, 2),
-                            }
-                        ),
-                        flush=True,
+                    emit(
+                        "generate",
+                        {
+                            "event": "progress",
+                            "node_minutes_done": _a * N + _B * (i + 1),
+                            "node_minutes": total,
+                            "seconds": round(now - started, 2),
+                        },
                     )
 
             t0 = time.perf_counter()
@@ -392,18 +391,16 @@ def generate(args) -> dict:
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     os.replace(tmp, os.path.join(out_dir, "sample.json"))
-    print(
-        json.dumps(
-            {
-                "event": "done",
-                "out": out_dir,
-                "rows": len(rows),
-                "minutes": N,
-                "node_minutes_per_s": rate,
-                "sample_seconds": sample_seconds,
-            }
-        ),
-        flush=True,
+    emit(
+        "generate",
+        {
+            "event": "done",
+            "out": out_dir,
+            "rows": len(rows),
+            "minutes": N,
+            "node_minutes_per_s": rate,
+            "sample_seconds": sample_seconds,
+        },
     )
     return result
 

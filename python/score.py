@@ -20,7 +20,7 @@ and writes to DIR (default: CKPT's folder/score-<split>):
 Step t of step_loss (t = 0..L-2) is the prediction of minute t+1 of the window from minutes 0..t.
 loss / acc are means over all predicted (window, step, feature) elements, as the criterion logs them.
 score.json is written last: while it is missing, the folder is incomplete. Progress goes to stdout as
-JSON lines ({"event": "progress", ...}, then {"event": "done", ...}).
+JSON lines ({"event": "progress", ...}, then {"event": "done", ...}; schemas/python-events.schema.json, "score").
 """
 
 import argparse
@@ -29,7 +29,7 @@ import math
 import os
 import time
 
-from script_main import load_plugin, run_script
+from script_main import emit, load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -170,12 +170,8 @@ def score(args):
             now = time.time()
             if now - last_report >= 0.5 or b == n:
                 last_report = now
-                print(
-                    json.dumps(
-                        {"event": "progress", "windows_done": b, "windows": n, "seconds": round(now - started, 2)}
-                    ),
-                    flush=True,
-                )
+                progress = {"event": "progress", "windows_done": b, "windows": n, "seconds": round(now - started, 2)}
+                emit("score", progress)
 
     for arr in (step_loss, step_acc, hidden):
         if arr is not None:
@@ -214,8 +210,8 @@ def score(args):
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     os.replace(tmp, done_marker)
-    summary = {k: result[k] for k in result if k.startswith(("loss", "ppl", "acc")) and not k.endswith("by_feature")}
-    print(json.dumps({"event": "done", "out": out, "windows": n, "steps": steps, **summary}), flush=True)
+    summary = {k: result[k] for k in ("loss", "ppl", "acc")}
+    emit("score", {"event": "done", "out": out, "windows": n, "steps": steps, **summary})
     return result
 
 

@@ -28,7 +28,7 @@ are deleted before anything is scored, and each split's score.json is written la
 score.json is complete (after a failure or an interruption, the splits scored before it are complete and the
 others have no score.json). stdout carries JSON lines {"event": "progress", "split", "examples_done",
 "examples", "seconds"} and, after each split, {"event": "done", "split", "out", "n", "D", "mean_loss", "seconds"};
-the last line is the last split's "done".
+the last line is the last split's "done" (schemas/python-events.schema.json, "score_detect").
 """
 
 import argparse
@@ -36,7 +36,7 @@ import json
 import os
 import time
 
-from script_main import load_plugin, run_script
+from script_main import emit, load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUTS = ("score.json", "survival.f32", "hazard.f32")
@@ -191,17 +191,15 @@ def score_split(args, model, task, arch, device, split, out):
             now = time.time()
             if now - last_report >= 0.5 or b == n:
                 last_report = now
-                print(
-                    json.dumps(
-                        {
-                            "event": "progress",
-                            "split": split,
-                            "examples_done": b,
-                            "examples": n,
-                            "seconds": round(now - started, 2),
-                        }
-                    ),
-                    flush=True,
+                emit(
+                    "score_detect",
+                    {
+                        "event": "progress",
+                        "split": split,
+                        "examples_done": b,
+                        "examples": n,
+                        "seconds": round(now - started, 2),
+                    },
                 )
     survival.flush()
     hazard.flush()
@@ -239,7 +237,7 @@ def score_split(args, model, task, arch, device, split, out):
         "mean_loss": result["mean_loss"],
         "seconds": round(time.time() - started, 2),
     }
-    print(json.dumps(done), flush=True)
+    emit("score_detect", done)
     return result
 
 

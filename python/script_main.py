@@ -1,10 +1,14 @@
 """The shared entry point of the scripts the TypeScript side starts (score.py, score_detect.py, generate.py).
 
+A script's progress and result lines on stdout go through emit(): each is checked against the script's
+definition in schemas/python-events.schema.json, which ts/bridge/events.ts checks again when it reads them.
 A script's data errors (DatasetError is a ValueError, a missing file a FileNotFoundError) end it with one line
 `<script>: <message>` on stderr and exit status 1, no traceback: the message names the file. OMP_NUM_THREADS
 defaults to 1 when the caller set none, before torch is imported.
 """
 
+import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -37,3 +41,32 @@ def run_script(name: str, body: Callable[[Any], object], parse_args: Callable[[A
     except (ValueError, FileNotFoundError) as e:
         print(f"{name}: {e}", file=sys.stderr)
         sys.exit(1)
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every non-finite float as None (JSON has no NaN or Infinity; the schema says null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def emit(script: str, record: dict) -> None:
+    """Writes one event line on stdout, `record` with non-finite numbers as null, after checking it against
+    the definition of `script` (score, score_detect, generate) in schemas/python-events.schema.json. A line
+    that breaks the contract is a bug of the script, not of its data: RuntimeError, with the field."""
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    from fairseq_plugins.contracts import event_problems
+
+    line = _finite(record)
+    problems = event_problems(script, line)
+    if problems:
+        raise RuntimeError(
+            f"{script}.py: the line {json.dumps(line)} does not match schemas/python-events.schema.json "
+            f"(definitions/{script}): {'; '.join(problems)}"
+        )
+    print(json.dumps(line, allow_nan=False), flush=True)

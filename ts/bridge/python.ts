@@ -7,6 +7,14 @@ import { availableParallelism } from 'node:os';
 import { execa } from 'execa';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
+import {
+  EVENTS_SCHEMA,
+  eventProblems,
+  eventValidators,
+  scriptName,
+  type PythonEvents,
+  type PythonScriptName,
+} from './events.js';
 
 export function pythonBin(): string {
   return process.env.NETFLOWGEN_PYTHON || join(packageRoot(), '.venv', 'bin', 'python');
@@ -73,15 +81,20 @@ export async function jobArgv(argv: readonly string[]): Promise<string[]> {
 }
 
 /**
- * Runs a script of python/ with the project's interpreter and thread count, handing each JSON line it
- * prints (an object) to onRecord as it arrives. Resolves when the process ends, whatever its exit
- * code: the caller turns a failure or a cancellation into its own error with `tail`.
+ * Runs a script of python/ with the project's interpreter and thread count, handing each event line it
+ * prints (a JSON object with an "event" key) to onEvent as it arrives, after checking it against the script's
+ * definition in schemas/python-events.schema.json. A line that does not match stops the script and rejects,
+ * naming the script, the line and the field: the script and its reader disagree about the contract.
+ * Otherwise resolves when the process ends, whatever its exit code: the caller turns a failure or a
+ * cancellation into its own error with `tail`.
  */
-export async function runPythonScript(
-  script: string,
+export async function runPythonScript<S extends PythonScriptName>(
+  script: `${S}.py`,
   args: readonly string[],
-  opts: { threads?: number; signal?: AbortSignal; onRecord?: (r: Record<string, unknown>) => void } = {},
+  opts: { threads?: number; signal?: AbortSignal; onEvent?: (e: PythonEvents[S]) => void } = {},
 ): Promise<PythonRun> {
+  const name = scriptName(script);
+  eventValidators(name); // a script without a definition fails before it starts
   const [bin, ...argv] = await jobArgv([pythonBin(), pythonScript(script), ...args]);
   const child = execa(bin, argv, {
     env: pythonEnv(opts.threads),
@@ -92,22 +105,38 @@ export async function runPythonScript(
     cancelSignal: opts.signal,
   });
   const tail: string[] = [];
+  let broken: string | undefined;
+  let lineNo = 0;
   try {
     for await (const line of child.iterable({ from: 'all' })) {
+      lineNo++;
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      if (!opts.onRecord || !line.startsWith('{')) continue;
-      let r: unknown;
-      try {
-        r = JSON.parse(line);
-      } catch {
-        continue; // not a JSON line
+      const r = eventLine(line);
+      if (!r) continue;
+      const problems = eventProblems(name, r);
+      if (problems.length) {
+        broken = `python/${script}, output line ${lineNo}: ${line}\ndoes not match schemas/${EVENTS_SCHEMA} (definitions/${name}):\n${problems.join('\n')}`;
+        child.kill();
+        break;
       }
-      if (r && typeof r === 'object') opts.onRecord(r as Record<string, unknown>);
+      opts.onEvent?.(r as PythonEvents[S]);
     }
   } catch {
     // cancelled: the result says so
   }
   const res = await child;
+  if (broken) throw new Error(broken);
   return { exitCode: res.exitCode, canceled: Boolean(opts.signal?.aborted || res.isCanceled), tail };
+}
+
+/** A JSON object with an "event" key, or undefined for any other line (warnings, fairseq's log lines). */
+function eventLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const r = JSON.parse(line) as unknown;
+    return r && typeof r === 'object' && !Array.isArray(r) && 'event' in r ? (r as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // not a JSON line
+  }
 }

@@ -3,15 +3,33 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { schemaPath } from './paths.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-const cache = new Map<string, ValidateFunction>();
+const ids = new Map<string, string>();
+
+/** The key ajv knows a schema file by (its $id), adding the file the first time. */
+function schemaKey(schemaFile: string): string {
+  let key = ids.get(schemaFile);
+  if (!key) {
+    const schema = JSON.parse(readFileSync(schemaPath(schemaFile), 'utf8')) as { $id?: string };
+    key = schema.$id ?? schemaFile;
+    ajv.addSchema(schema, schema.$id ? undefined : schemaFile);
+    ids.set(schemaFile, key);
+  }
+  return key;
+}
+
+/**
+ * The validator of a schema file of schemas/, or of the part of it at a JSON pointer ("/definitions/score"),
+ * compiled once.
+ */
+export function schemaDefinition(schemaFile: string, pointer = ''): ValidateFunction {
+  const validate = ajv.getSchema(pointer ? `${schemaKey(schemaFile)}#${pointer}` : schemaKey(schemaFile));
+  if (!validate) throw new Error(`schemas/${schemaFile}: nothing at ${pointer || 'the root'}`);
+  return validate;
+}
 
 /** Validates `data` against a JSON schema of schemas/; throws naming the source and every wrong key. */
 export function validateWithSchema<T>(schemaFile: string, data: unknown, source: string): T {
-  let validate = cache.get(schemaFile);
-  if (!validate) {
-    validate = ajv.compile(JSON.parse(readFileSync(schemaPath(schemaFile), 'utf8')));
-    cache.set(schemaFile, validate);
-  }
+  const validate = schemaDefinition(schemaFile);
   if (!validate(data))
     throw new Error(`${source}: does not match ${schemaFile}:\n${formatAjvErrors(validate.errors ?? [])}`);
   return data as T;

@@ -141,7 +141,7 @@ export async function runSampler(
   const res = await runPythonScript('generate.py', [...args, '--out', out], {
     threads: opts.threads,
     signal: opts.signal,
-    onRecord: progressRecords(bar, 'node_minutes'),
+    onEvent: progressRecords(bar, 'node_minutes'),
   });
   bar.stop();
   if (res.canceled) throw new RunInterrupted('interrupted while sampling; nothing was written');

@@ -66,7 +66,7 @@ export async function scoreSplit(
   const res = await runPythonScript('score.py', args, {
     threads: opts.threads,
     signal: opts.signal,
-    onRecord: progressRecords(bar, 'windows'),
+    onEvent: progressRecords(bar, 'windows'),
   });
   bar.stop();
   if (res.canceled)

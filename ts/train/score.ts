@@ -84,18 +84,14 @@ async function runScorer(
   const res = await runPythonScript('score_detect.py', args, {
     threads: opts.threads,
     signal: opts.signal,
-    onRecord: (r) => {
-      const split = typeof r.split === 'string' ? r.split : splits[0];
-      if (r.event === 'done') done.push(split);
-      // python/score_detect.py's progress lines: {"event": "progress", "split", "examples_done", "examples"}
-      const n = Number(r.examples_done);
-      const of = Number(r.examples);
-      if (r.event === 'progress' && of > 0 && Number.isFinite(n)) {
-        if (!counts.get(split)) {
-          counts.set(split, of);
+    onEvent: (e) => {
+      if (e.event === 'done') done.push(e.split);
+      else if (e.examples > 0) {
+        if (!counts.get(e.split)) {
+          counts.set(e.split, e.examples);
           bar.setTotal(total());
         }
-        bar.update(offset(split) + n, { split });
+        bar.update(offset(e.split) + e.examples_done, { split: e.split });
       }
     },
   });

@@ -1,0 +1,86 @@
+/**
+ * The JSON lines the scripts of python/ write on stdout, as schemas/python-events.schema.json defines them
+ * (one definition per script: its progress lines and its done line). Python checks each line it writes
+ * against the same definition (python/script_main.py emit, fairseq_plugins/contracts.py event_problems);
+ * runPythonScript checks each line it reads here, so a script and its reader cannot drift apart silently.
+ * The types below are checked against the schema by test/schema-types.test.ts.
+ */
+import { readFileSync } from 'node:fs';
+import type { ValidateFunction } from 'ajv';
+import { schemaPath } from '../common/paths.js';
+import { formatAjvErrors, schemaDefinition } from '../common/schema.js';
+
+export const EVENTS_SCHEMA = 'python-events.schema.json';
+
+/** A non-finite number (a loss that overflowed) is written as null. */
+type Metric = number | null;
+
+export type ScoreEvent =
+  | { event: 'progress'; windows_done: number; windows: number; seconds: number }
+  | { event: 'done'; out: string; windows: number; steps: number; loss: Metric; ppl: Metric; acc: Metric };
+
+export type ScoreDetectEvent =
+  | { event: 'progress'; split: string; examples_done: number; examples: number; seconds: number }
+  | { event: 'done'; split: string; out: string; n: number; D: number; mean_loss: Metric; seconds: number };
+
+export type GenerateEvent =
+  | { event: 'progress'; node_minutes_done: number; node_minutes: number; seconds: number }
+  | {
+      event: 'done';
+      out: string;
+      rows: number;
+      minutes: number;
+      node_minutes_per_s: Metric;
+      sample_seconds: number;
+    };
+
+/** Each script of python/ that runPythonScript starts, by file name without .py, and the lines it writes. */
+export interface PythonEvents {
+  score: ScoreEvent;
+  score_detect: ScoreDetectEvent;
+  generate: GenerateEvent;
+}
+
+export type PythonScriptName = keyof PythonEvents;
+
+interface Alternative {
+  properties: { event: { const: string } };
+}
+
+const checkers = new Map<string, Map<string, ValidateFunction>>();
+
+/** The validators of a script's lines, by the value of their "event" key; throws for a script without a definition. */
+export function eventValidators(script: string): Map<string, ValidateFunction> {
+  let byEvent = checkers.get(script);
+  if (byEvent) return byEvent;
+  const schema = JSON.parse(readFileSync(schemaPath(EVENTS_SCHEMA), 'utf8')) as {
+    definitions: Record<string, { oneOf?: Alternative[] }>;
+  };
+  const alts = schema.definitions[script]?.oneOf;
+  if (!alts) throw new Error(`schemas/${EVENTS_SCHEMA}: no definition of the events of python/${script}.py`);
+  byEvent = new Map(
+    alts.map((a, i) => [
+      a.properties.event.const,
+      schemaDefinition(EVENTS_SCHEMA, `/definitions/${script}/oneOf/${i}`),
+    ]),
+  );
+  checkers.set(script, byEvent);
+  return byEvent;
+}
+
+/**
+ * What is wrong with one line of python/SCRIPT.py against its definition: the alternative its "event" names
+ * is the one checked, so the message names the field. Empty when the line is valid.
+ */
+export function eventProblems(script: PythonScriptName, record: unknown): string[] {
+  const byEvent = eventValidators(script);
+  const event = record && typeof record === 'object' ? (record as { event?: unknown }).event : undefined;
+  const validate = typeof event === 'string' ? byEvent.get(event) : undefined;
+  if (!validate) return [`  - /event: ${JSON.stringify(event)} is not one of ${[...byEvent.keys()].join(', ')}`];
+  return validate(record) ? [] : formatAjvErrors(validate.errors ?? []).split('\n');
+}
+
+/** The script name runPythonScript's checks use: 'score_detect.py' -> 'score_detect'. */
+export function scriptName<S extends PythonScriptName>(file: `${S}.py`): S {
+  return file.slice(0, -3) as S;
+}
