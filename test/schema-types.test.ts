@@ -235,7 +235,10 @@ function objectDisagreements(t: Extract<Shape, { k: 'object' }>, s: Extract<Shap
   return out;
 }
 
-/** Unions: the same primitive members and literals; object/array members paired by kind (objects by their `kind` literal). */
+/**
+ * Unions: the same primitive members and literals; object/array members paired by kind (objects by their `kind`
+ * literal, or their `event` literal: the scripts' JSON lines).
+ */
 function unionDisagreements(tm: Shape[], sm: Shape[], path: string): string[] {
   const key = (m: Shape) => (m.k === 'literal' ? `=${JSON.stringify(m.value)}` : m.k);
   const simple = (m: Shape) => !['object', 'array', 'tuple'].includes(m.k);
@@ -252,7 +255,7 @@ function unionDisagreements(tm: Shape[], sm: Shape[], path: string): string[] {
   if (tc.length !== sc.length)
     return [...out, `${path}: TypeScript ${tm.map(show).join(' | ')}, schema ${sm.map(show).join(' | ')}`];
   const tag = (m: Shape) => {
-    const kind = m.k === 'object' ? m.props.get('kind')?.shape : undefined;
+    const kind = m.k === 'object' ? (m.props.get('kind') ?? m.props.get('event'))?.shape : undefined;
     return kind?.k === 'literal' ? `${m.k}:${String(kind.value)}` : m.k;
   };
   for (const t of tc) {
@@ -271,6 +274,15 @@ const TYPES = [
   { schema: 'generated-series.schema.json', file: 'ts/generate/generate.ts', type: 'GeneratedManifest' },
   { schema: 'alerts.schema.json', file: 'ts/catalogue/alerts.ts', type: 'AlertLine' },
   { schema: 'ground-truth.schema.json', file: 'ts/catalogue/alerts.ts', type: 'GroundTruthLine' },
+  { schema: 'watch-alert.schema.json', file: 'ts/watch/alerts.ts', type: 'WatchAlert' },
+  { schema: 'generate-sample.schema.json', file: 'ts/generate/series.ts', type: 'SampleRecord' },
+  { schema: 'python-events.schema.json#/definitions/score', file: 'ts/bridge/events.ts', type: 'ScoreEvent' },
+  {
+    schema: 'python-events.schema.json#/definitions/score_detect',
+    file: 'ts/bridge/events.ts',
+    type: 'ScoreDetectEvent',
+  },
+  { schema: 'python-events.schema.json#/definitions/generate', file: 'ts/bridge/events.ts', type: 'GenerateEvent' },
 ];
 
 /**
@@ -286,6 +298,7 @@ const KNOWN: Record<string, string[]> = {
   ],
   // the schema says three dimensions; the interface says number[]
   GeneratedManifest: ['$.files.bins.shape: TypeScript number[], schema [number, number, number]'],
+  SampleRecord: ['$.files.bins.shape: TypeScript number[], schema [number, number, number]'],
 };
 
 const readSchema = (name: string) => JSON.parse(readFileSync(schemaPath(name), 'utf8')) as Schema;
@@ -295,10 +308,25 @@ describe('TypeScript types agree with schemas/', function () {
 
   for (const { schema, file, type } of TYPES) {
     it(`${type} (${file}) is ${schema}`, () => {
-      const s = readSchema(schema);
-      expect(disagreements(typeShape(file, type), schemaShape(s, s))).to.deep.equal(KNOWN[type] ?? []);
+      const [name, pointer] = schema.split('#');
+      const s = readSchema(name);
+      const shape = schemaShape(pointer ? { $ref: `#${pointer}` } : s, s);
+      expect(disagreements(typeShape(file, type), shape)).to.deep.equal(KNOWN[type] ?? []);
     });
   }
+
+  it("pairs a script's lines by their event: a field renamed in one of them is found there", () => {
+    const t = typeShape('ts/bridge/events.ts', 'ScoreDetectEvent');
+    const s = readSchema('python-events.schema.json');
+    const progress = ((s.definitions as Schema).score_detect as { oneOf: Schema[] }).oneOf[0];
+    const props = progress.properties as Schema;
+    props.examples_finished = props.examples_done;
+    delete props.examples_done;
+    expect(disagreements(t, schemaShape({ $ref: '#/definitions/score_detect' }, s))).to.deep.equal([
+      '$<object:progress>.examples_done: in TypeScript, not in the schema',
+      '$<object:progress>.examples_finished: in the schema, not in TypeScript',
+    ]);
+  });
 
   it('catches a schema that drifts: a renamed, retyped, newly required or removed field, a changed enum', () => {
     const t = typeShape('ts/datasets/binned.ts', 'BinnedManifest');
