@@ -5,7 +5,8 @@
 
 Every fairseq-train run and every script of python/ pays the start-up of Python, torch and fairseq (a few
 seconds of CPU each; the tiny preset starts about a hundred of them). This process pays it once: it
-imports what they import, prints {"event": "ready", "pid", "seconds"} on stdout, and listens on the Unix
+imports what they import, prints {"event": "ready", "pid", "seconds"} on stdout (schemas/python-events.schema.json,
+"forkserver"), and listens on the Unix
 socket SOCKET. python/forkrun.py is the client that takes a job's place: it sends its argv, environment,
 working folder and its stdin, stdout and stderr (as file descriptors), and the server forks a child that
 runs the job with them, as if started afresh:
@@ -41,6 +42,8 @@ import socket
 import sys
 import threading
 import time
+
+from script_main import emit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_REQUEST = 1 << 20
@@ -273,7 +276,7 @@ def reaper(pid, conn):
 
 
 def serve(path):
-    started = time.time()
+    started = time.monotonic()
     die_with_parent()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # Ctrl-C reaches the whole process group: the jobs take it (as fresh processes would), netflowgen ends
@@ -289,14 +292,14 @@ def serve(path):
     listener.listen(64)
     open_conns = set()
     lock = threading.Lock()
-    print(json.dumps({"event": "ready", "pid": os.getpid(), "seconds": round(time.time() - started, 2)}), flush=True)
+    emit("forkserver", {"event": "ready", "pid": os.getpid(), "seconds": round(time.monotonic() - started, 2)})
     try:
         while True:
             conn, _ = listener.accept()
             try:
                 request, fds, _ = read_line(conn, b"")
             except (OSError, ValueError) as e:
-                print(json.dumps({"event": "bad-request", "error": str(e)}), flush=True)
+                emit("forkserver", {"event": "bad-request", "error": str(e)})
                 conn.close()
                 continue
             if request is None or len(fds) != 3 or not request.get("argv"):

@@ -46,7 +46,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from script_main import emit, run_script
+from script_main import emit, event_line, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.join(ROOT, "python") not in sys.path:
@@ -306,7 +306,7 @@ def generate(args) -> dict:
     )
     generator = torch.Generator().manual_seed(args.seed)
     total = len(rows) * N
-    done, reprimes, last_report, started = 0, 0, 0.0, time.time()
+    done, reprimes, last_report, started = 0, 0, 0.0, time.monotonic()
     sample_seconds = 0.0
     with torch.inference_mode():
         for a in range(0, len(rows), args.batch_size):
@@ -325,7 +325,7 @@ def generate(args) -> dict:
 
             def progress(i, _a=a, _B=B):
                 nonlocal last_report
-                now = time.time()
+                now = time.monotonic()
                 if now - last_report >= 0.5:
                     last_report = now
                     emit(
@@ -387,11 +387,7 @@ def generate(args) -> dict:
         "nodeMinutesPerSecond": rate,
         "files": {"bins": {"file": "bins.u8", "dtype": "uint8", "shape": [len(rows), N, F]}},
     }
-    tmp = os.path.join(out_dir, "sample.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(tmp, os.path.join(out_dir, "sample.json"))
-    emit(
+    done = event_line(
         "generate",
         {
             "event": "done",
@@ -401,7 +397,12 @@ def generate(args) -> dict:
             "node_minutes_per_s": rate,
             "sample_seconds": sample_seconds,
         },
-    )
+    )  # checked before sample.json marks the folder complete
+    tmp = os.path.join(out_dir, "sample.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, os.path.join(out_dir, "sample.json"))
+    print(done, flush=True)
     return result
 
 

@@ -29,7 +29,7 @@ import math
 import os
 import time
 
-from script_main import emit, load_plugin, run_script
+from script_main import emit, event_line, load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -150,7 +150,7 @@ def score(args):
     groups = group_columns(task.feature_groups)
     nll_by_feature = torch.zeros(F, dtype=torch.float64)
     correct_by_feature = torch.zeros(F, dtype=torch.float64)
-    last_report, started = 0.0, time.time()
+    last_report, started = 0.0, time.monotonic()
     with torch.inference_mode():
         for a in range(0, n, args.batch_size):
             b = min(n, a + args.batch_size)
@@ -167,7 +167,7 @@ def score(args):
             step_acc[a:b] = correct.float().mean(dim=-1).cpu().numpy()
             nll_by_feature += nll.double().sum(dim=(0, 1)).cpu()
             correct_by_feature += correct.double().sum(dim=(0, 1)).cpu()
-            now = time.time()
+            now = time.monotonic()
             if now - last_report >= 0.5 or b == n:
                 last_report = now
                 progress = {"event": "progress", "windows_done": b, "windows": n, "seconds": round(now - started, 2)}
@@ -206,12 +206,14 @@ def score(args):
             },
         }
     )
+    summary = {k: result[k] for k in ("loss", "ppl", "acc")}
+    # checked before score.json marks the folder complete
+    done = event_line("score", {"event": "done", "out": out, "windows": n, "steps": steps, **summary})
     tmp = done_marker + ".tmp"
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     os.replace(tmp, done_marker)
-    summary = {k: result[k] for k in ("loss", "ppl", "acc")}
-    emit("score", {"event": "done", "out": out, "windows": n, "steps": steps, **summary})
+    print(done, flush=True)
     return result
 
 

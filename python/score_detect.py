@@ -36,7 +36,7 @@ import json
 import os
 import time
 
-from script_main import emit, load_plugin, run_script
+from script_main import emit, event_line, load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUTS = ("score.json", "survival.f32", "hazard.f32")
@@ -178,7 +178,7 @@ def score_split(args, model, task, arch, device, split, out):
     survival = np.memmap(os.path.join(out, "survival.f32"), dtype="<f4", mode="w+", shape=(n, D))
     hazard = np.memmap(os.path.join(out, "hazard.f32"), dtype="<f4", mode="w+", shape=(n, D))
 
-    loss_sum, last_report, started = 0.0, 0.0, time.time()
+    loss_sum, last_report, started = 0.0, 0.0, time.monotonic()
     with torch.inference_mode():
         for a in range(0, n, args.batch_size):
             b = min(n, a + args.batch_size)
@@ -188,7 +188,7 @@ def score_split(args, model, task, arch, device, split, out):
             hazard[a:b] = lam.cpu().numpy()
             survival[a:b] = surv.cpu().numpy()
             loss_sum += float(losses.double().cpu().numpy()[selected[a:b]].sum())
-            now = time.time()
+            now = time.monotonic()
             if now - last_report >= 0.5 or b == n:
                 last_report = now
                 emit(
@@ -223,21 +223,24 @@ def score_split(args, model, task, arch, device, split, out):
             "hazard": {"file": "hazard.f32", "dtype": "float32", "shape": [n, D]},
         },
     }
+    done = event_line(
+        "score_detect",
+        {
+            "event": "done",
+            "split": split,
+            "out": out,
+            "n": n,
+            "D": D,
+            "mean_loss": result["mean_loss"],
+            "seconds": round(time.monotonic() - started, 2),
+        },
+    )  # checked before score.json marks the folder complete
     done_marker = os.path.join(out, "score.json")
     tmp = done_marker + ".tmp"
     with open(tmp, "w") as f:
         json.dump(result, f, indent=1)
     os.replace(tmp, done_marker)
-    done = {
-        "event": "done",
-        "split": split,
-        "out": out,
-        "n": n,
-        "D": D,
-        "mean_loss": result["mean_loss"],
-        "seconds": round(time.time() - started, 2),
-    }
-    emit("score_detect", done)
+    print(done, flush=True)
     return result
 
 

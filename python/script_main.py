@@ -1,6 +1,6 @@
 """The shared entry point of the scripts the TypeScript side starts (score.py, score_detect.py, generate.py).
 
-A script's progress and result lines on stdout go through emit(): each is checked against the script's
+A script's progress and result lines on stdout go through emit() (event_line()): each is checked against the script's
 definition in schemas/python-events.schema.json, which ts/bridge/events.ts checks again when it reads them.
 A script's data errors (DatasetError is a ValueError, a missing file a FileNotFoundError) end it with one line
 `<script>: <message>` on stderr and exit status 1, no traceback: the message names the file. OMP_NUM_THREADS
@@ -54,10 +54,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def emit(script: str, record: dict) -> None:
-    """Writes one event line on stdout, `record` with non-finite numbers as null, after checking it against
-    the definition of `script` (score, score_detect, generate) in schemas/python-events.schema.json. A line
-    that breaks the contract is a bug of the script, not of its data: RuntimeError, with the field."""
+def event_line(script: str, record: dict) -> str:
+    """One event line of `script` (score, score_detect, generate, forkserver): `record` with non-finite numbers
+    as null, as JSON, after checking it against the script's definition in schemas/python-events.schema.json.
+    A line that breaks the contract is a bug of the script, not of its data: RuntimeError, with the field.
+    A script checks its done line this way before it renames its output into place, so that an output that
+    looks complete never ends in a contract error."""
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
     from fairseq_plugins.contracts import event_problems
@@ -69,4 +71,9 @@ def emit(script: str, record: dict) -> None:
             f"{script}.py: the line {json.dumps(line)} does not match schemas/python-events.schema.json "
             f"(definitions/{script}): {'; '.join(problems)}"
         )
-    print(json.dumps(line, allow_nan=False), flush=True)
+    return json.dumps(line, allow_nan=False)
+
+
+def emit(script: str, record: dict) -> None:
+    """Writes one checked event line (event_line) on stdout."""
+    print(event_line(script, record), flush=True)

@@ -30,10 +30,12 @@ const CASES: [PythonScriptName, unknown][] = [
   ['score', PROGRESS],
   ['generate', { event: 'progress', node_minutes_done: 0, node_minutes: 5, seconds: 0 }],
   ['generate', { event: 'done', out: '/x', rows: 2, minutes: 5, node_minutes_per_s: 'fast', sample_seconds: 1 }],
+  ['forkserver', { event: 'ready', pid: 4242, seconds: 3.5 }],
+  ['forkserver', { event: 'ready', seconds: 3.5 }],
 ];
 
 describe('python-events: the JSON lines of the python/ scripts', function () {
-  this.timeout(60_000);
+  this.timeout(300_000); // a safety net, not a bound: the Python side imports fairseq
   const tmp = useTempDir();
 
   it('names the wrong field of a line', () => {
@@ -62,7 +64,7 @@ describe('python-events: the JSON lines of the python/ scripts', function () {
     const python = JSON.parse(r.stdout) as boolean[];
     const ours = lines.map((c) => eventProblems(c.script, c.record).length === 0);
     expect(ours).to.deep.equal(python);
-    expect(ours.filter(Boolean)).to.have.length(5); // both kinds of verdict are in the comparison
+    expect(ours.filter(Boolean)).to.have.length(6); // both kinds of verdict are in the comparison
   });
 
   /** Runs fn with a stand-in interpreter that prints `lines` and then runs `then` (a shell command). */

@@ -7,7 +7,7 @@ import json
 from contextlib import redirect_stdout
 
 import pytest
-from script_main import emit
+from script_main import emit, event_line
 
 from fairseq_plugins.contracts import event_problems
 
@@ -20,6 +20,23 @@ def test_valid_lines_have_no_problems():
     assert event_problems("score", DONE) == []
     generate = {"event": "progress", "node_minutes_done": 0, "node_minutes": 5, "seconds": 0}
     assert event_problems("generate", generate) == []
+
+
+def test_the_fork_servers_lines():
+    assert event_problems("forkserver", {"event": "ready", "pid": 12, "seconds": 3.5}) == []
+    assert event_problems("forkserver", {"event": "bad-request", "error": "short read"}) == []
+    assert event_problems("forkserver", {"event": "ready", "pid": 0, "seconds": 3.5}) == [
+        "field 'pid': 0 is less than the minimum of 1"
+    ]
+
+
+def test_event_line_checks_without_writing():
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        line = event_line("score", DONE)
+        with pytest.raises(RuntimeError, match="field 'steps' is missing"):
+            event_line("score", {k: v for k, v in DONE.items() if k != "steps"})
+    assert json.loads(line) == DONE and buf.getvalue() == ""
 
 
 def test_a_wrong_field_is_named():

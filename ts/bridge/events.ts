@@ -2,7 +2,8 @@
  * The JSON lines the scripts of python/ write on stdout, as schemas/python-events.schema.json defines them
  * (one definition per script: its progress lines and its done line). Python checks each line it writes
  * against the same definition (python/script_main.py emit, fairseq_plugins/contracts.py event_problems);
- * runPythonScript checks each line it reads here, so a script and its reader cannot drift apart silently.
+ * runPythonScript (and the fork server's reader) checks each line it reads here, so a script and its reader
+ * cannot drift apart silently.
  * The types below are checked against the schema by test/schema-types.test.ts.
  */
 import { readFileSync } from 'node:fs';
@@ -34,11 +35,16 @@ export type GenerateEvent =
       sample_seconds: number;
     };
 
-/** Each script of python/ that runPythonScript starts, by file name without .py, and the lines it writes. */
+/** python/forkserver.py (ts/bridge/forkserver.ts): ready once it listens; a connection it could not read. */
+export type ForkServerEvent =
+  { event: 'ready'; pid: number; seconds: number } | { event: 'bad-request'; error: string };
+
+/** Each script of python/ whose JSON lines TypeScript reads, by file name without .py, and the lines it writes. */
 export interface PythonEvents {
   score: ScoreEvent;
   score_detect: ScoreDetectEvent;
   generate: GenerateEvent;
+  forkserver: ForkServerEvent;
 }
 
 export type PythonScriptName = keyof PythonEvents;
@@ -83,4 +89,18 @@ export function eventProblems(script: PythonScriptName, record: unknown): string
 /** The script name runPythonScript's checks use: 'score_detect.py' -> 'score_detect'. */
 export function scriptName<S extends PythonScriptName>(file: `${S}.py`): S {
   return file.slice(0, -3) as S;
+}
+
+/**
+ * A line of a script's output that is an event (a JSON object with an "event" key), or undefined for any
+ * other line (warnings, fairseq's log lines, stderr: the readers see stdout and stderr merged).
+ */
+export function eventLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const r = JSON.parse(line) as unknown;
+    return r && typeof r === 'object' && !Array.isArray(r) && 'event' in r ? (r as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // not a JSON line
+  }
 }

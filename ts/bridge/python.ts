@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
 import {
   EVENTS_SCHEMA,
+  eventLine,
   eventProblems,
   eventValidators,
   scriptName,
@@ -128,15 +129,4 @@ export async function runPythonScript<S extends PythonScriptName>(
   const res = await child;
   if (broken) throw new Error(broken);
   return { exitCode: res.exitCode, canceled: Boolean(opts.signal?.aborted || res.isCanceled), tail };
-}
-
-/** A JSON object with an "event" key, or undefined for any other line (warnings, fairseq's log lines). */
-function eventLine(line: string): Record<string, unknown> | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const r = JSON.parse(line) as unknown;
-    return r && typeof r === 'object' && !Array.isArray(r) && 'event' in r ? (r as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined; // not a JSON line
-  }
 }

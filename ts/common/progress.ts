@@ -68,14 +68,20 @@ export function createProgress(
 }
 
 /**
- * The onRecord of a Python script whose progress lines count `unit`: `{"event": "progress", <unit>: total,
- * <unit>_done: done}` sets the bar's total and position (other records leave it alone).
+ * The onEvent of a Python script whose progress lines count `unit` (schemas/python-events.schema.json):
+ * `{"event": "progress", <unit>: total, <unit>_done: done}` sets the bar's total and position; its done line
+ * leaves it alone. Typed so that a script whose progress line lacks those two numbers does not compile.
  */
-export function progressRecords(bar: Progress, unit: string): (r: Record<string, unknown>) => void {
-  return (r) => {
-    if (r.event === 'progress' && Number(r[unit]) > 0) {
-      bar.setTotal(Number(r[unit]));
-      bar.update(Number(r[`${unit}_done`] ?? 0));
+export function progressEvents<U extends string>(
+  bar: Progress,
+  unit: U,
+): (e: ({ event: 'progress' } & Record<U | `${U}_done`, number>) | { event: 'done' }) => void {
+  return (e) => {
+    if (e.event !== 'progress') return;
+    const p = e as Record<U | `${U}_done`, number>;
+    if (p[unit] > 0) {
+      bar.setTotal(p[unit]);
+      bar.update(p[`${unit}_done`]);
     }
   };
 }

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { withAtomicDir, writeFileAtomic } from '../common/atomic.js';
-import { createProgress, progressRecords } from '../common/progress.js';
+import { createProgress, progressEvents } from '../common/progress.js';
 import { Rng } from '../common/rng.js';
 import { validateWithSchema } from '../common/schema.js';
 import { VERSION } from '../common/version.js';
@@ -141,9 +141,8 @@ export async function runSampler(
   const res = await runPythonScript('generate.py', [...args, '--out', out], {
     threads: opts.threads,
     signal: opts.signal,
-    onEvent: progressRecords(bar, 'node_minutes'),
-  });
-  bar.stop();
+    onEvent: progressEvents(bar, 'node_minutes'),
+  }).finally(() => bar.stop()); // also when a line breaks the contract: a running bar keeps node alive
   if (res.canceled) throw new RunInterrupted('interrupted while sampling; nothing was written');
   if (res.exitCode !== 0) {
     const own = [...res.tail].reverse().find((l) => l.startsWith('generate.py: '));

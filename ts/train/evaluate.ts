@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic.js';
-import { createProgress, progressRecords } from '../common/progress.js';
+import { createProgress, progressEvents } from '../common/progress.js';
 import { VERSION } from '../common/version.js';
 import { runBigram } from '../baseline/run.js';
 import { BinnedDataset } from '../datasets/binned.js';
@@ -66,9 +66,8 @@ export async function scoreSplit(
   const res = await runPythonScript('score.py', args, {
     threads: opts.threads,
     signal: opts.signal,
-    onEvent: progressRecords(bar, 'windows'),
-  });
-  bar.stop();
+    onEvent: progressEvents(bar, 'windows'),
+  }).finally(() => bar.stop()); // also when a line breaks the contract: a running bar keeps node alive
   if (res.canceled)
     throw new RunInterrupted(`interrupted while scoring ${split}; nothing was written to ${join(out, 'score.json')}`);
   if (res.exitCode !== 0)

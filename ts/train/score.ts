@@ -94,8 +94,7 @@ async function runScorer(
         bar.update(offset(e.split) + e.examples_done, { split: e.split });
       }
     },
-  });
-  bar.stop();
+  }).finally(() => bar.stop()); // also when a line breaks the contract: a running bar keeps node alive
   const kept = done.length ? `; ${done.join(', ')} ${done.length > 1 ? 'are' : 'is'} complete` : '';
   if (res.canceled)
     throw new RunInterrupted(
