@@ -213,15 +213,16 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
       { model: 'Bigram', split: 'valid', loss: 0.3, ppl: 1.3498588, acc: 0.875 },
     ],
   });
-  for (const [n, loss] of [
-    ['sizeA', 0.25],
-    ['sizeB', 0.31],
+  for (const [n, loss, epochs] of [
+    ['sizeA', 0.25, 2],
+    ['sizeB', 0.31, 2],
+    ['sizeB2', 0.35, 4], // point b's second pre-training seed
   ] as const) {
     write(d(n), 'result.json', {
       learning_rate: n === 'sizeA' ? 0.003 : 0.001,
       dropout: 0.1,
       best: { loss, acc: 0.9, ppl: Math.exp(loss) },
-      epochs: 2,
+      epochs,
       params: n === 'sizeA' ? { total: 1_900_000 } : null,
       fairseqParams: 25_212,
     });
@@ -263,6 +264,10 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
           {
             label: 'b',
             run: 'sizeB',
+            replicates: [
+              { seed: 1, run: 'sizeB' },
+              { seed: 2, run: 'sizeB2' },
+            ],
             arch: 'netflowgen_tiny',
             sizes: { layers: 2, heads: 2, width: 32, ffn: 64 },
             learning_rate: 0.001,
@@ -324,6 +329,7 @@ function fixture(root: string): { plan: ReportPlan; dirs: Record<string, string>
       'evalpre',
       'sizeA',
       'sizeB',
+      'sizeB2',
       'ev-Light',
       'gen',
       ...models.flatMap(([n]) => [`ev-${n}`, `ft-${n}`]),
@@ -385,10 +391,16 @@ describe('report: tables, figures and the page', function () {
     expect(rowOf('table4', 'Pre-trained').cells.map((c) => c.ours.v)).to.deep.equal([t4[0].loss, t4[0].ppl, t4[0].acc]);
     expect(rowOf('table4', 'Baseline (bigram)').cells[0].ours.v).to.equal(t4.find((r) => r.model === 'Bigram')!.loss);
     // Table 10: the bridge's parameter count where there is one, else fairseq's; the best losses.
-    expect(table('table10').blocks[0].rows.map((r) => [r.cells[0].ours.v, r.cells[3].ours.v])).to.deep.equal([
-      [json<RunResult>('sizeA', 'result.json').params!.total, json<RunResult>('sizeA', 'result.json').best!.loss],
-      [json<RunResult>('sizeB', 'result.json').fairseqParams, json<RunResult>('sizeB', 'result.json').best!.loss],
+    // Point b has two pre-training seeds: its loss and epochs are their mean, ± their sd.
+    const [a, b, b2] = ['sizeA', 'sizeB', 'sizeB2'].map((n) => json<RunResult>(n, 'result.json'));
+    const t10 = table('table10').blocks[0].rows;
+    expect(t10.map((r) => [r.cells[0].ours.v, r.cells[3].ours.v, r.cells[6].ours.v])).to.deep.equal([
+      [a.params!.total, a.best!.loss, a.epochs],
+      [b.fairseqParams, (b.best!.loss + b2.best!.loss) / 2, (b.epochs + b2.epochs) / 2],
     ]);
+    expect(t10[0].cells[3].spread).to.equal(undefined);
+    expect(t10[1].cells[3].spread!.sd.v).to.be.closeTo(Math.abs(b.best!.loss - b2.best!.loss) / Math.SQRT2, 1e-12);
+    expect(table('table10').note).to.match(/^Each row is one point of the sweep .* each of the 2 pre-training seeds/);
     // Table 2 and Table 7: the manifests' counts.
     const t2 = json<EarlyDetectManifest>('detect', 'manifest.json').table2;
     expect(rowOf('table2', 'Test').cells.map((c) => c.ours.v)).to.deep.equal([

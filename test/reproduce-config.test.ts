@@ -83,6 +83,29 @@ describe('reproduce: presets and table specs', () => {
       expect(s.config).to.include({ device: 'cuda', precision: 'bf16' });
   });
 
+  it('cpu-hour: every Table 10 size is pre-trained once per pre-training seed, sharing the main model where it is one', () => {
+    const { plan: p, report } = plan('cpu-hour');
+    const t10 = report.tables.find((t) => t.kind === 'table10')!;
+    expect(t10.points!.length).to.equal(2);
+    for (const point of t10.points!) {
+      expect(point.replicates!.map((x) => x.seed)).to.deep.equal([1, 2]);
+      expect(point.replicates![0].run).to.equal(point.run);
+      const [a, b] = point.replicates!.map((x) => {
+        const stage = p.find((s) => s.id === x.run)!;
+        return { id: stage.id, config: stage.config as Record<string, unknown> };
+      });
+      expect([a.id, b.id]).to.deep.equal([`size:${point.label}`, `size:${point.label}@s2`]);
+      expect([a.config.seed, b.config.seed]).to.deep.equal([1, 2]);
+      expect({ ...a.config, seed: 2 }).to.deep.equal(b.config); // the seed is all that differs
+    }
+    // the tiny model of the sweep is the main model of each seed: trained once per seed
+    const shared = p.filter((s) => s.id.startsWith('size:') && s.sameAs).map((s) => [s.id, s.sameAs]);
+    expect(shared).to.deep.equal([
+      [`size:${t10.points![0].label}`, 'pretrain:main'],
+      [`size:${t10.points![0].label}@s2`, 'pretrain:main@s2'],
+    ]);
+  });
+
   it("TF has the pre-trained model's sizes; per-type runs set attack_types; _MoreData trains on the train split", () => {
     const { plan: p } = plan('tiny');
     const tf = p.find((s) => s.id === 'finetune:tf')!;

@@ -25,8 +25,10 @@ export interface PlannedModel {
 
 export interface PlannedSizePoint {
   label: string;
-  /** Role of the point's pretrain stage. */
+  /** Role of the point's pretrain stage (its first pre-training seed). */
   run: string;
+  /** One pretrain stage per pre-training seed of the preset (seeds.pretrain), the first is `run`. */
+  replicates?: { seed: number; run: string }[];
   arch: string;
   sizes: { layers: number; heads: number; width: number; ffn: number };
   learning_rate: number;

@@ -1,12 +1,14 @@
 /**
  * Table 10: the model sizes of the pre-training sweep, each point's best validation loss, accuracy
- * and perplexity (the runs' result.json, RunResult of ts/train/run.ts), beside the paper's table.
+ * and perplexity (the runs' result.json, RunResult of ts/train/run.ts), beside the paper's table; a mean
+ * ± sd over the pre-training seeds where the preset has several.
  */
 import { join } from 'node:path';
 import { RESULT_FILE } from '../../train/folder.js';
 import type { RunResult } from '../../train/run.js';
-import { formatValue, text } from '../model.js';
-import { cell } from './cells.js';
+import { sampleSd } from '../../evaluate/uncertainty.js';
+import { formatValue, text, type Cell } from '../model.js';
+import { cell, derived, mean } from './cells.js';
 import { PAPER_SOURCE, type TableModule } from './types.js';
 
 /** The paper's Table 10 (SPEC §8): model sizes; the paper leaves the config cell empty under a repeated size. */
@@ -44,8 +46,22 @@ export const table10: TableModule<'table10'> = {
   paper: PAPER_TABLE10,
   collect({ r, dirs }, t) {
     const warnings: string[] = [];
+    const seeds = Math.max(1, ...(t.points ?? []).map((p) => p.replicates?.length ?? 1));
     const points = (t.points ?? []).map((p) => {
       const f = join(dirs[p.run], RESULT_FILE);
+      const replicates = p.replicates ?? [{ seed: 0, run: p.run }];
+      /** A mean over the point's pre-training seeds, ± their sd, or the one run's number as read. */
+      const overSeeds = (pick: (d: RunResult) => number | undefined, fmt: 'int' | 'f4'): Cell => {
+        if (replicates.length === 1) return cell(v((d) => pick(d), fmt));
+        const xs = replicates
+          .map((x) => pick(r.json<RunResult>(join(dirs[x.run], RESULT_FILE))))
+          .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+        const none = derived(null, fmt);
+        return {
+          ours: derived(xs.length ? mean(xs) : null, fmt),
+          spread: { sd: derived(sampleSd(xs), fmt), lo: none, hi: none },
+        };
+      };
       const v = (pick: (d: RunResult) => unknown, fmt: 'int' | 'f4' | 'text' | 'params') =>
         r.value<RunResult>(f, pick, fmt);
       const res = r.json<RunResult>(f);
@@ -54,7 +70,7 @@ export const table10: TableModule<'table10'> = {
           ? v((d) => d.params!.total, 'params')
           : v((d) => d.fairseqParams, 'params');
       const s = p.sizes;
-      const loss = cell(v((d) => d.best!.loss, 'f4'));
+      const loss = overSeeds((d) => d.best?.loss, 'f4');
       return {
         loss,
         row: {
@@ -64,9 +80,9 @@ export const table10: TableModule<'table10'> = {
             cell(v((d) => d.learning_rate, 'text')),
             cell(v((d) => d.dropout, 'text')),
             loss,
-            cell(v((d) => d.best!.acc, 'f4')),
-            cell(v((d) => d.best!.ppl, 'f4')),
-            cell(v((d) => d.epochs, 'int')),
+            overSeeds((d) => d.best?.acc, 'f4'),
+            overSeeds((d) => d.best?.ppl, 'f4'),
+            overSeeds((d) => d.epochs, 'int'),
           ],
         },
       };
@@ -77,7 +93,7 @@ export const table10: TableModule<'table10'> = {
         id: t.id,
         kind: t.kind,
         caption: t.caption,
-        note: `Each row is one pre-training run of the sweep (the preset's sizes.sweep): best validation loss, accuracy and perplexity, epochs trained. The paper's last column (Best Val F1) is a fine-tuning result per size; we fine-tune the main model only. From the runs' result.json (netflowgen pretrain).`,
+        note: `${seeds > 1 ? `Each row is one point of the sweep (the preset's sizes.sweep) pre-trained with each of the ${seeds} pre-training seeds (seeds.pretrain): mean ± sd over the seeds of the best validation loss, accuracy and perplexity, and of the epochs trained.` : "Each row is one pre-training run of the sweep (the preset's sizes.sweep): best validation loss, accuracy and perplexity, epochs trained."} The paper's last column (Best Val F1) is a fine-tuning result per size; we fine-tune the main model only. From the runs' result.json (netflowgen pretrain).`,
         blocks: [
           {
             title: 'ours',

@@ -3,7 +3,8 @@
  *  - pretrain-evaluation (Table 4): bin -> baseline (the bigram on the validation and test windows);
  *    bin -> pretrain:<name> (one per pre-training seed) -> evaluate-pretrain:<name>; and the summary of
  *    the pre-trained model against the bigram on the same windows over the seeds;
- *  - sweep (Table 10): bin -> size:<point>, one pre-training per point of the preset's size sweep.
+ *  - sweep (Table 10): bin -> size:<point>[@s<seed>], one pre-training per point of the preset's size
+ *    sweep and pre-training seed.
  */
 import { promises as fsp } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -100,18 +101,37 @@ export function pretrainEvaluationTable(b: ChainBuilder, t: TableSpec, base: Pla
   return { ...base, evaluation: evaluations[0].evaluation, splits, ...(summary ? { summary } : {}) };
 }
 
+/**
+ * Table 10: every point of the preset's size sweep pre-trained once per pre-training seed (seeds.pretrain,
+ * as the main model), so that a size's row is a mean over seeds on the presets that have several.
+ */
 export function sweepTable(b: ChainBuilder, base: PlannedTable): PlannedTable {
   const composed = composeSpec(b.preset.sizes.sweep, [...b.presetLayer(b.preset.sizes.set, 'sizes.set'), ...b.train]);
   const { points } = expandSweep(composed);
+  const [first] = b.seeds.pretrain;
   return {
     ...base,
-    points: points.map((p) => ({
-      label: p.label,
-      run: b.add(pretrainStageSpec(b, `size:${p.label}`, `pretrain size ${p.label} (Table 10)`, p.spec)),
-      arch: p.spec.arch,
-      sizes: archSizes(p.spec),
-      learning_rate: p.spec.learning_rate,
-      dropout: p.spec.dropout,
-    })),
+    points: points.map((p) => {
+      const replicates = b.seeds.pretrain.map((seed) => ({
+        seed,
+        run: b.add(
+          pretrainStageSpec(
+            b,
+            seed === first ? `size:${p.label}` : `size:${p.label}@s${seed}`,
+            `pretrain size ${p.label}${seed === first ? '' : ` (seed ${seed})`} (Table 10)`,
+            { ...p.spec, seed },
+          ),
+        ),
+      }));
+      return {
+        label: p.label,
+        run: replicates[0].run,
+        replicates,
+        arch: p.spec.arch,
+        sizes: archSizes(p.spec),
+        learning_rate: p.spec.learning_rate,
+        dropout: p.spec.dropout,
+      };
+    }),
   };
 }
