@@ -33,7 +33,7 @@ function expectedParams(s: { layers: number; width: number; ffn: number }, dims:
 }
 
 describe('bridge: short calls into python/bridge.py through pythonia', function () {
-  this.timeout(60_000);
+  this.timeout(300_000); // a safety net, not a bound: Python imports torch and fairseq, slowly on busy cores
   const tmp = useTempDir('netflowgen-bridge-');
   let bridge: PythonBridge;
   let dataset: string;

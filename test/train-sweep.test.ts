@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const TINY_SWEEP = join(root, 'experiments/sweeps/tiny.json');
 
 describe('train: netflowgen sweep of the tiny grid', function () {
-  this.timeout(60_000);
+  this.timeout(300_000); // a safety net, not a bound: two fairseq-train runs take 30 s alone and several times that on busy cores
   const tmp = useTempDir('netflowgen-sweep-');
   let out: string, dataset: string;
   before(() => {
