@@ -40,13 +40,12 @@ stdout: JSON lines {"event": "progress", "node_minutes_done", "node_minutes", "s
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
 
-from script_main import emit, event_line, run_script
+from script_main import complete, emit, event_line, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.join(ROOT, "python") not in sys.path:
@@ -398,11 +397,7 @@ def generate(args) -> dict:
             "sample_seconds": sample_seconds,
         },
     )  # checked before sample.json marks the folder complete
-    tmp = os.path.join(out_dir, "sample.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(tmp, os.path.join(out_dir, "sample.json"))
-    print(done, flush=True)
+    complete(os.path.join(out_dir, "sample.json"), result, done)
     return result
 
 

@@ -24,12 +24,11 @@ JSON lines ({"event": "progress", ...}, then {"event": "done", ...}; schemas/pyt
 """
 
 import argparse
-import json
 import math
 import os
 import time
 
-from script_main import emit, event_line, load_plugin, run_script
+from script_main import complete, emit, event_line, load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -209,11 +208,7 @@ def score(args):
     summary = {k: result[k] for k in ("loss", "ppl", "acc")}
     # checked before score.json marks the folder complete
     done = event_line("score", {"event": "done", "out": out, "windows": n, "steps": steps, **summary})
-    tmp = done_marker + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(tmp, done_marker)
-    print(done, flush=True)
+    complete(done_marker, result, done)
     return result
 
 

@@ -32,11 +32,10 @@ the last line is the last split's "done" (schemas/python-events.schema.json, "sc
 """
 
 import argparse
-import json
 import os
 import time
 
-from script_main import emit, event_line, load_plugin, run_script
+from script_main import complete, emit, event_line, load_plugin, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUTS = ("score.json", "survival.f32", "hazard.f32")
@@ -235,12 +234,7 @@ def score_split(args, model, task, arch, device, split, out):
             "seconds": round(time.monotonic() - started, 2),
         },
     )  # checked before score.json marks the folder complete
-    done_marker = os.path.join(out, "score.json")
-    tmp = done_marker + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(tmp, done_marker)
-    print(done, flush=True)
+    complete(os.path.join(out, "score.json"), result, done)
     return result
 
 

@@ -77,3 +77,13 @@ def event_line(script: str, record: dict) -> str:
 def emit(script: str, record: dict) -> None:
     """Writes one checked event line (event_line) on stdout."""
     print(event_line(script, record), flush=True)
+
+
+def complete(marker: str, result: dict, done: str) -> None:
+    """Writes `result` as JSON to `marker` atomically (a temporary name, then a rename): the file whose presence
+    marks the output folder complete. Then prints `done`, the script's done line, checked by event_line before."""
+    tmp = marker + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, marker)
+    print(done, flush=True)
