@@ -74,10 +74,12 @@ describe('reproduce: presets and table specs', () => {
       device: 'cuda',
       precision: 'bf16',
     });
+    // Table 10's 16 points, each with the preset's 2 pre-training seeds
     const sizes = p.filter((s) => s.id.startsWith('size:'));
-    expect(sizes.length).to.equal(16);
-    expect(sizes.filter((s) => s.sameAs === 'pretrain:main').map((s) => s.id)).to.deep.equal([
-      'size:4-4-128-512_lr5e-4_do0.3',
+    expect(sizes.length).to.equal(32);
+    expect(sizes.filter((s) => s.sameAs?.startsWith('pretrain:main')).map((s) => [s.id, s.sameAs])).to.deep.equal([
+      ['size:4-4-128-512_lr5e-4_do0.3', 'pretrain:main'],
+      ['size:4-4-128-512_lr5e-4_do0.3@s2', 'pretrain:main@s2'],
     ]);
     for (const s of p.filter((x) => x.kind === 'finetune'))
       expect(s.config).to.include({ device: 'cuda', precision: 'bf16' });
@@ -104,6 +106,17 @@ describe('reproduce: presets and table specs', () => {
       [`size:${t10.points![0].label}`, 'pretrain:main'],
       [`size:${t10.points![0].label}@s2`, 'pretrain:main@s2'],
     ]);
+  });
+
+  it('a size sweep that sets its own seed keeps it: one run per point, no seed of the preset added', () => {
+    for (const set of [['sizes.set.seed=5'], ['sizes.set.grid.seed=[3,4]']]) {
+      const { plan: p, report } = plan('cpu-hour', set);
+      const points = report.tables.find((t) => t.kind === 'table10')!.points!;
+      const seeds = points.map((x) => x.replicates!.map((r) => r.seed));
+      expect(seeds, set[0]).to.deep.equal(set[0].includes('grid') ? [[3], [4], [3], [4]] : [[5], [5]]);
+      for (const x of points)
+        expect((p.find((s) => s.id === x.run)!.config as { seed: number }).seed).to.equal(x.replicates![0].seed);
+    }
   });
 
   it("TF has the pre-trained model's sizes; per-type runs set attack_types; _MoreData trains on the train split", () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { RESULT_FILE } from '../../train/folder.js';
 import type { RunResult } from '../../train/run.js';
 import { sampleSd } from '../../evaluate/uncertainty.js';
-import { formatValue, text, type Cell } from '../model.js';
+import { formatCell, text, type Cell } from '../model.js';
 import { cell, derived, mean } from './cells.js';
 import { PAPER_SOURCE, type TableModule } from './types.js';
 
@@ -50,16 +50,25 @@ export const table10: TableModule<'table10'> = {
     const points = (t.points ?? []).map((p) => {
       const f = join(dirs[p.run], RESULT_FILE);
       const replicates = p.replicates ?? [{ seed: 0, run: p.run }];
-      /** A mean over the point's pre-training seeds, ± their sd, or the one run's number as read. */
-      const overSeeds = (pick: (d: RunResult) => number | undefined, fmt: 'int' | 'f4'): Cell => {
+      /**
+       * A mean over the point's pre-training seeds, ± their sd, or the one run's number as read. Counts
+       * (epochs) the seeds agree on print as that count; when they differ, as a mean with two decimals.
+       */
+      const overSeeds = (pick: (d: RunResult) => number | undefined, fmt: 'int' | 'f4', what: string): Cell => {
         if (replicates.length === 1) return cell(v((d) => pick(d), fmt));
         const xs = replicates
           .map((x) => pick(r.json<RunResult>(join(dirs[x.run], RESULT_FILE))))
           .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-        const none = derived(null, fmt);
+        if (xs.length < replicates.length)
+          warnings.push(
+            `${p.label}: ${what} of ${replicates.length - xs.length} of its ${replicates.length} pre-training seeds is missing; the mean is over ${xs.length}.`,
+          );
+        if (fmt === 'int' && xs.length && xs.every((x) => x === xs[0])) return cell(derived(xs[0], 'int'));
+        const f = fmt === 'int' ? 'f2' : fmt;
+        const none = derived(null, f);
         return {
-          ours: derived(xs.length ? mean(xs) : null, fmt),
-          spread: { sd: derived(sampleSd(xs), fmt), lo: none, hi: none },
+          ours: derived(xs.length ? mean(xs) : null, f),
+          spread: { sd: derived(sampleSd(xs), f), lo: none, hi: none },
         };
       };
       const v = (pick: (d: RunResult) => unknown, fmt: 'int' | 'f4' | 'text' | 'params') =>
@@ -70,7 +79,7 @@ export const table10: TableModule<'table10'> = {
           ? v((d) => d.params!.total, 'params')
           : v((d) => d.fairseqParams, 'params');
       const s = p.sizes;
-      const loss = overSeeds((d) => d.best?.loss, 'f4');
+      const loss = overSeeds((d) => d.best?.loss, 'f4', 'the best validation loss');
       return {
         loss,
         row: {
@@ -80,9 +89,9 @@ export const table10: TableModule<'table10'> = {
             cell(v((d) => d.learning_rate, 'text')),
             cell(v((d) => d.dropout, 'text')),
             loss,
-            overSeeds((d) => d.best?.acc, 'f4'),
-            overSeeds((d) => d.best?.ppl, 'f4'),
-            overSeeds((d) => d.epochs, 'int'),
+            overSeeds((d) => d.best?.acc, 'f4', 'the best validation accuracy'),
+            overSeeds((d) => d.best?.ppl, 'f4', 'the best validation perplexity'),
+            overSeeds((d) => d.epochs, 'int', 'the epochs trained'),
           ],
         },
       };
@@ -113,7 +122,7 @@ export const table10: TableModule<'table10'> = {
         warnings,
       },
       headline: [
-        `Table 10, best validation loss: ${points.map((p) => `${p.row.label[0]} ${formatValue(p.loss.ours)}`).join(', ')} (paper 0.181-0.186).`,
+        `Table 10, best validation loss${seeds > 1 ? ` (mean ± sd over ${seeds} pre-training seeds)` : ''}: ${points.map((p) => `${p.row.label[0]} ${formatCell(p.loss)}`).join(', ')} (paper 0.181-0.186).`,
       ],
     };
   },

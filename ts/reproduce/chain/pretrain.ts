@@ -103,23 +103,26 @@ export function pretrainEvaluationTable(b: ChainBuilder, t: TableSpec, base: Pla
 
 /**
  * Table 10: every point of the preset's size sweep pre-trained once per pre-training seed (seeds.pretrain,
- * as the main model), so that a size's row is a mean over seeds on the presets that have several.
+ * as the main model), so that a size's row is a mean over seeds on the presets that have several. A sweep
+ * that sets its own seed (sizes.set.seed, or seed in its grid) keeps it: one run per point, as written.
  */
 export function sweepTable(b: ChainBuilder, base: PlannedTable): PlannedTable {
   const composed = composeSpec(b.preset.sizes.sweep, [...b.presetLayer(b.preset.sizes.set, 'sizes.set'), ...b.train]);
   const { points } = expandSweep(composed);
-  const [first] = b.seeds.pretrain;
+  const ownSeed =
+    (composed.data.grid as Record<string, unknown> | undefined)?.seed !== undefined ||
+    b.preset.sizes.set?.seed !== undefined;
   return {
     ...base,
     points: points.map((p) => {
-      const replicates = b.seeds.pretrain.map((seed) => ({
+      const replicates = (ownSeed ? [p.spec.seed] : b.seeds.pretrain).map((seed, k) => ({
         seed,
         run: b.add(
           pretrainStageSpec(
             b,
-            seed === first ? `size:${p.label}` : `size:${p.label}@s${seed}`,
-            `pretrain size ${p.label}${seed === first ? '' : ` (seed ${seed})`} (Table 10)`,
-            { ...p.spec, seed },
+            k === 0 ? `size:${p.label}` : `size:${p.label}@s${seed}`,
+            `pretrain size ${p.label}${k === 0 ? '' : ` (seed ${seed})`} (Table 10)`,
+            ownSeed ? p.spec : { ...p.spec, seed },
           ),
         ),
       }));
