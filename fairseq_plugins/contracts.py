@@ -126,16 +126,22 @@ def schema_problems(document: Any, schema: str, limit: int = 5, pointer: str = "
 EVENTS_SCHEMA = "python-events.schema.json"
 
 
-def event_problems(script: str, record: Any) -> list[str]:
-    """What is wrong with one JSON line that python/SCRIPT.py writes on stdout (script: score, score_detect,
-    generate), against its definition in python-events.schema.json: the alternative its "event" names is the one
-    checked, so a wrong field is named ("field 'windows': -1 is less than the minimum of 0"), not "not valid under
-    any of the given schemas". Empty if valid. ts/bridge/events.ts does the same on the reading side."""
+@cache
+def _event_names(script: str) -> tuple[str, ...]:
+    """The "event" values of a script's alternatives in python-events.schema.json, in their order (read once)."""
     definitions = read_json(EVENTS_SCHEMA)["definitions"]
     if script not in definitions or "oneOf" not in definitions[script]:
         raise ValueError(f"{EVENTS_SCHEMA}: no definition of the events of {script}.py")
-    alternatives = definitions[script]["oneOf"]
-    names = [a["properties"]["event"]["const"] for a in alternatives]
+    return tuple(a["properties"]["event"]["const"] for a in definitions[script]["oneOf"])
+
+
+def event_problems(script: str, record: Any) -> list[str]:
+    """What is wrong with one JSON line that python/SCRIPT.py writes on stdout (script: score, score_detect,
+    generate, forkserver), against its definition in python-events.schema.json: the alternative its "event" names
+    is the one checked, so a wrong field is named ("field 'windows': -1 is less than the minimum of 0"), not "not
+    valid under any of the given schemas". Empty if valid. ts/bridge/events.ts does the same on the reading side.
+    The schema file is read and each validator built once per process, not per line."""
+    names = _event_names(script)
     event = record.get("event") if isinstance(record, dict) else None
     if event not in names:
         return [f"field 'event': {json.dumps(event)} is not one of {', '.join(names)}"]
