@@ -6,10 +6,8 @@
  * cannot drift apart silently.
  * The types below are checked against the schema by test/schema-types.test.ts.
  */
-import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
-import { schemaPath } from '../common/paths.js';
-import { formatAjvErrors, schemaDefinition } from '../common/schema.js';
+import { formatAjvErrors, schemaDefinition, schemaJson } from '../common/schema.js';
 
 export const EVENTS_SCHEMA = 'python-events.schema.json';
 
@@ -59,9 +57,7 @@ const checkers = new Map<string, Map<string, ValidateFunction>>();
 export function eventValidators(script: string): Map<string, ValidateFunction> {
   let byEvent = checkers.get(script);
   if (byEvent) return byEvent;
-  const schema = JSON.parse(readFileSync(schemaPath(EVENTS_SCHEMA), 'utf8')) as {
-    definitions: Record<string, { oneOf?: Alternative[] }>;
-  };
+  const schema = schemaJson<{ definitions: Record<string, { oneOf?: Alternative[] }> }>(EVENTS_SCHEMA);
   const alts = schema.definitions[script]?.oneOf;
   if (!alts) throw new Error(`schemas/${EVENTS_SCHEMA}: no definition of the events of python/${script}.py`);
   byEvent = new Map(

@@ -4,12 +4,19 @@ import { schemaPath } from './paths.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const ids = new Map<string, string>();
+const parsed = new Map<string, unknown>();
+
+/** A schema file of schemas/, parsed once: what ajv compiles, and what a reader of its definitions looks at. */
+export function schemaJson<T = unknown>(schemaFile: string): T {
+  if (!parsed.has(schemaFile)) parsed.set(schemaFile, JSON.parse(readFileSync(schemaPath(schemaFile), 'utf8')));
+  return parsed.get(schemaFile) as T;
+}
 
 /** The key ajv knows a schema file by (its $id), adding the file the first time. */
 function schemaKey(schemaFile: string): string {
   let key = ids.get(schemaFile);
   if (!key) {
-    const schema = JSON.parse(readFileSync(schemaPath(schemaFile), 'utf8')) as { $id?: string };
+    const schema = schemaJson<{ $id?: string }>(schemaFile);
     key = schema.$id ?? schemaFile;
     ajv.addSchema(schema, schema.$id ? undefined : schemaFile);
     ids.set(schemaFile, key);
