@@ -52,6 +52,9 @@ function expectFastAndCheckedAgree(seeds: string[], columns: readonly string[], 
   const viaChecked = new CollectSink();
   const p1 = new NfdumpCsvParser(columns, viaLine, 'x', 1, undefined, !fmt, fmt);
   const p2 = new NfdumpCsvParser(columns, viaChecked, 'x', 1, undefined, !fmt, fmt);
+  // serialize's first pass (timesOnly): the times of every record the full read accepts
+  const viaTimes = new CollectSink();
+  const p3 = new NfdumpCsvParser(columns, viaTimes, 'x', 1, { timesOnly: true }, !fmt, fmt);
   for (let t = 0; t < 20000; t++) {
     let l = seeds[rand(seeds.length)];
     for (let k = rand(3); k >= 0; k--) {
@@ -68,8 +71,25 @@ function expectFastAndCheckedAgree(seeds: string[], columns: readonly string[], 
     const buf = Buffer.from(`pad${l}pad`, 'latin1');
     p1.line(buf, 3, buf.length - 3, t, true);
     (p2 as unknown as Checked).checked(buf, 3, buf.length - 3, true);
+    p3.line(buf, 3, buf.length - 3, t, true);
   }
   const accepted = viaLine.records.length;
+  // timesOnly: the same times for every line the full read accepts; it rejects only lines the full
+  // read rejects, with the same words; a line it takes that the full read rejects has good times
+  const timesAt = new Map(viaTimes.records.map((k) => [k.line, [k.rec.startMs, k.rec.endMs]]));
+  for (const k of viaLine.records)
+    expect(timesAt.get(k.line), `line ${k.line}`).to.deep.equal([k.rec.startMs, k.rec.endMs]);
+  const fullRejects = new Map(viaLine.rejects.map((r) => [r.line, r]));
+  for (const r of viaTimes.rejects) expect(fullRejects.get(r.line), `line ${r.line}`).to.deep.equal(r);
+  let takenAndRejected = 0;
+  for (const line of timesAt.keys()) {
+    const r = fullRejects.get(line);
+    if (r === undefined) continue;
+    takenAndRejected++;
+    expect(r.reason === 'bad_timestamp' && (r.field === 'ts' || r.field === 'te'), `line ${line}`).to.equal(false);
+  }
+  expect(viaTimes.rejects.length).to.be.greaterThan(100);
+  expect(takenAndRejected).to.be.greaterThan(100);
   expect(viaLine.recs()).to.deep.equal(viaChecked.recs());
   expect(viaLine.rejects.map((r) => [r.reason, r.field, r.detail])).to.deep.equal(
     viaChecked.rejects.map((r) => [r.reason, r.field, r.detail]),

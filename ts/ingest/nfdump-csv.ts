@@ -68,6 +68,10 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
   private ended = false;
   /** The line with its fields' padding removed, for the checked path of `fmt` output. */
   private compact: Buffer = Buffer.alloc(0);
+  /** Only the times are wanted (ReadOptions.timesOnly): lines take fastTimes, not fast. */
+  private readonly timesOnly: boolean;
+  /** Where the last time() stopped: the comma after the field, or `end`. */
+  private after = 0;
 
   /**
    * @param columns the header's column names
@@ -105,6 +109,7 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
       [this.iSp, R_SP], [this.iDp, R_DP], [this.iIpkt, R_IPKT], [this.iIbyt, R_IBYT], [this.iOpkt, R_OPKT],
       [this.iObyt, R_OBYT],
     ];
+    this.timesOnly = Boolean(opts?.timesOnly);
     this.wanted = 1 + Math.max(...roleOf.map(([i]) => i));
     this.roles = new Uint8Array(this.wanted);
     for (const [i, role] of roleOf) if (i >= 0) this.roles[i] = role;
@@ -113,7 +118,8 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
   line(buf: Buffer, start: number, end: number, lineNo: number, terminated: boolean): void {
     if (this.ended) return;
     this.loc.line = lineNo;
-    if (this.fast(buf, start, end)) this.sink.record(this.rec, this.loc);
+    if (this.timesOnly ? this.fastTimes(buf, start, end) : this.fast(buf, start, end))
+      this.sink.record(this.rec, this.loc);
     else this.checked(buf, start, end, terminated);
   }
 
@@ -217,28 +223,11 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
           }
         }
       } else if (role === R_TS || role === R_TE) {
-        if (end - i < 19) return false;
-        const base = (role === R_TS ? this.tsParser : this.teParser).parse19(buf, i);
-        if (base !== base) return false;
-        j = i + 19;
-        let ms = 0;
-        if (j < end && buf[j] === 46) {
-          let scale = 100;
-          j++;
-          const f = j;
-          for (; j < end; j++) {
-            const d = buf[j] - 48;
-            if (d < 0 || d > 9) break;
-            ms += d * scale;
-            scale /= 10;
-          }
-          if (j === f) return false;
-          ms = fmt ? 0 : Math.floor(ms);
-        }
-        if (fmt) while (j < end && buf[j] === 32) j++;
-        if (j < end && buf[j] !== 44) return false;
-        if (role === R_TS) rec.startMs = base + ms + off;
-        else rec.endMs = base + ms + off;
+        const t = this.time(buf, i, end, role === R_TS ? this.tsParser : this.teParser);
+        if (t !== t) return false;
+        j = this.after;
+        if (role === R_TS) rec.startMs = t + off;
+        else rec.endMs = t + off;
       } else {
         while (j < end && buf[j] !== 44) j++;
         let e = j;
@@ -263,6 +252,65 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     if (this.iOpkt < 0) rec.rpkts = 0;
     if (this.iObyt < 0) rec.rbytes = 0;
     rec.rflags = -1;
+    return true;
+  }
+
+  /**
+   * The fast path's time field at `i` (its padding skipped): UTC ms before the offset, or NaN when
+   * it is not `YYYY-MM-DD hh:mm:ss[.fff]` followed by a comma or the line's end. Sets `after`.
+   */
+  private time(buf: Buffer, i: number, end: number, parser: TimestampParser): number {
+    if (end - i < 19) return NaN;
+    const base = parser.parse19(buf, i);
+    if (base !== base) return NaN;
+    let j = i + 19;
+    let ms = 0;
+    if (j < end && buf[j] === 46) {
+      let scale = 100;
+      j++;
+      const f = j;
+      for (; j < end; j++) {
+        const d = buf[j] - 48;
+        if (d < 0 || d > 9) break;
+        ms += d * scale;
+        scale /= 10;
+      }
+      if (j === f) return NaN;
+      ms = this.fmt ? 0 : Math.floor(ms);
+    }
+    if (this.fmt) while (j < end && buf[j] === 32) j++;
+    if (j < end && buf[j] !== 44) return NaN;
+    this.after = j;
+    return base + ms;
+  }
+
+  /**
+   * The first pass's path (ReadOptions.timesOnly): the start and end times, the other fields left
+   * unparsed and uncounted (the second pass checks them); false sends the line through the checked
+   * path (a bad or missing time, a `Summary` line), as in a full read.
+   */
+  private fastTimes(buf: Buffer, start: number, end: number): boolean {
+    const rec = this.rec;
+    const fmt = this.fmt;
+    let i = start;
+    const last = Math.max(this.iTs, this.iTe);
+    for (let k = 0; k <= last; k++) {
+      if (i > end) return false;
+      if (fmt) while (i < end && buf[i] === 32) i++;
+      let j: number;
+      if (k === this.iTs || k === this.iTe) {
+        const t = this.time(buf, i, end, k === this.iTs ? this.tsParser : this.teParser);
+        if (t !== t) return false;
+        if (k === this.iTs) rec.startMs = t + this.offsetMs;
+        else rec.endMs = t + this.offsetMs;
+        j = this.after;
+      } else {
+        j = buf.indexOf(44, i);
+        if (j < 0 || j > end) j = end;
+      }
+      i = j + 1;
+    }
+    if (this.iTe < 0) rec.endMs = NaN;
     return true;
   }
 

@@ -123,6 +123,13 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Hours to add to naive local timestamps to reach UTC (formats without a time zone). Default 0. */
   utcOffsetHours?: number;
+  /**
+   * The sink reads only `startMs` and `endMs` (serialize's first pass, which finds the time range): a
+   * reader may leave the other fields unparsed, so a line whose times are good and another field bad
+   * may reach `record` (the second pass rejects it, naming file, line and field). Lines whose times
+   * are bad, and lines that are not records, are handled as always.
+   */
+  timesOnly?: boolean;
 }
 
 /** A reader for one input format. */

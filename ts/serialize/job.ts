@@ -187,7 +187,8 @@ async function readJob(
   signal: AbortSignal | undefined,
   onSummary: (line: number) => void,
 ): Promise<number> {
-  const opts = { signal, utcOffsetHours: ctx.utcOffsetHours };
+  // the first pass needs only the records' times
+  const opts = { signal, utcOffsetHours: ctx.utcOffsetHours, timesOnly: spec.kind === 'scan' };
   if (spec.range === null) {
     await readerFor(spec.format).read(spec.path, sink, opts);
     return 0;
