@@ -176,6 +176,8 @@ export class SeriesMerge {
   private readonly blockF64: boolean[] = [];
   private spillFd: number;
   private spillBytes = 0;
+  /** What one spill writes, reused (grown as needed) so spilling allocates nothing per chunk. */
+  private spillOut = new Uint8Array(0);
   private readonly blockValues: number;
   minMinute = Infinity;
   lastMinute = -Infinity;
@@ -236,7 +238,8 @@ export class SeriesMerge {
     if (!chunk) return;
     const n = this.blockValues;
     // all of the chunk's blocks in one write: float32 where exact, else float64
-    const out = new Uint8Array(chunk.size * n * 8);
+    if (this.spillOut.length < chunk.size * n * 8) this.spillOut = new Uint8Array(Math.ceil(chunk.size * 1.5) * n * 8);
+    const out = this.spillOut;
     let used = 0;
     for (const [node, block] of chunk) {
       const f32 = new Float32Array(out.buffer, used, n);
