@@ -83,8 +83,9 @@ export async function openChunks(path: string, file = path): Promise<ChunkSource
  * A plain file read into two buffers in turn: while the caller parses one chunk, the next is
  * already being read (on libuv's thread pool). No allocation per chunk. A chunk's buffer is
  * overwritten once the caller asks for the chunk after the next, so callers must not keep it.
+ * The file's bytes as they are (no gunzip): serialize hashes the inputs with it too.
  */
-function plainChunks(fh: FileHandle): ChunkSource {
+export function plainChunks(fh: FileHandle): ChunkSource {
   let total = 0;
   let pending: Promise<{ bytesRead: number }> | null = null;
   async function* chunks(): AsyncGenerator<Buffer> {

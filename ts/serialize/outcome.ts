@@ -4,7 +4,8 @@
  * likely cause), an interruption; and the inputs' SHA-256 for the manifest.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { plainChunks } from '../ingest/lines.js';
 import type { SerializeOptions } from './options.js';
 import { MANIFEST, type SeriesStoreManifest, type SkippedFile } from './store.js';
 
@@ -80,6 +81,15 @@ export function abortError(): Error {
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) h.update(chunk as Buffer);
+  // two reused buffers, the next read under way while one is hashed: no allocation per chunk
+  const src = plainChunks(await open(path, 'r'));
+  try {
+    for await (const chunk of src.chunks) {
+      signal?.throwIfAborted();
+      h.update(chunk);
+    }
+  } finally {
+    src.close();
+  }
   return h.digest('hex');
 }
