@@ -450,6 +450,14 @@ describe('ingest/nfcapd: binary files through nfdump', function () {
         } else expect(a[i], `${f} record ${i}`).to.deep.equal(b[i]);
       }
       compared += b.length;
+      // serialize's first pass (timesOnly: nfdump prints %ts,%te alone): the same times on the same lines
+      const viaTimes = new CollectSink();
+      await nfcapdReader.read(f, viaTimes, { timesOnly: true });
+      expect(viaTimes.rejects, f).to.deep.equal([]);
+      expect(
+        viaTimes.records.map((k) => [k.line, k.rec.startMs, k.rec.endMs]),
+        `${f}, times only`,
+      ).to.deep.equal(viaFmt.records.map((k) => [k.line, k.rec.startMs, k.rec.endMs]));
     }
     expect(compared).to.be.greaterThan(60000);
     expect(tunnelled).to.equal(1);

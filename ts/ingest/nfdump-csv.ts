@@ -89,7 +89,12 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     private readonly fmt = false,
   ) {
     super(sink, file, applyOffset ? opts : { ...opts, utcOffsetHours: 0 }, columns.length);
-    const need = columnFinder(columns, file, headerLine, 'nfdump CSV', true);
+    this.timesOnly = Boolean(opts?.timesOnly);
+    // the nfcapd reader's times-only output (NFDUMP_TIMES_FMT) has the times alone; a file's header must have every column
+    const need =
+      fmt && this.timesOnly
+        ? (name: string) => columnIndex(columns, name)
+        : columnFinder(columns, file, headerLine, 'nfdump CSV', true);
     this.ncols = columns.length;
     this.iTs = need('ts');
     this.iSa = need('sa');
@@ -109,7 +114,6 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
       [this.iSp, R_SP], [this.iDp, R_DP], [this.iIpkt, R_IPKT], [this.iIbyt, R_IBYT], [this.iOpkt, R_OPKT],
       [this.iObyt, R_OBYT],
     ];
-    this.timesOnly = Boolean(opts?.timesOnly);
     this.wanted = 1 + Math.max(...roleOf.map(([i]) => i));
     this.roles = new Uint8Array(this.wanted);
     for (const [i, role] of roleOf) if (i >= 0) this.roles[i] = role;
@@ -406,6 +410,7 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     rec.startMs = ts;
     rec.endMs = this.iTe >= 0 ? this.checkedTime(this.teParser, this.iTe, 'te', buf, terminated) : NaN;
     if (this.iTe >= 0 && rec.endMs !== rec.endMs) return;
+    if (this.timesOnly) return this.sink.record(rec, this.loc);
 
     if (!this.checkedAddress(0, this.iSa, 'sa', buf, terminated)) return;
     if (!this.checkedAddress(1, this.iDa, 'da', buf, terminated)) return;

@@ -4,7 +4,14 @@
  */
 import { fieldText, headerNames, parseTimestamp } from './fields.js';
 import { NfdumpCsvParser } from './nfdump-csv.js';
-import { FMT_TITLE, NFDUMP_CSV_COLUMNS, NFDUMP_FMT, NFDUMP_FMT_COLUMNS, startsWithBytes } from './nfdump-fields.js';
+import {
+  FMT_TITLE,
+  NFDUMP_CSV_COLUMNS,
+  NFDUMP_FMT,
+  NFDUMP_FMT_COLUMNS,
+  NFDUMP_TIMES_FMT,
+  startsWithBytes,
+} from './nfdump-fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, readTextFile, shown, type ParserFactory } from './text-records.js';
 
@@ -48,17 +55,22 @@ export function nfdumpCsvParserFactory(
  * A parser factory for NFDUMP_FMT output (what the nfcapd reader asks nfdump for): the first line is
  * nfdump's title line, the records follow with the NFDUMP_FMT_COLUMNS.
  */
-export function nfdumpFmtParserFactory(sink: RecordSink, file: string, opts: ReadOptions | undefined): ParserFactory {
+export function nfdumpFmtParserFactory(
+  sink: RecordSink,
+  file: string,
+  opts: ReadOptions | undefined,
+  columns: readonly string[] = NFDUMP_FMT_COLUMNS,
+): ParserFactory {
   return (buf, start, end, lineNo) => {
     if (!startsWithBytes(buf, start, end, FMT_TITLE))
       throw new InputError(
         'format',
         { file, line: lineNo },
         '',
-        `nfdump printed no title line for ${NFDUMP_FMT} (found ${shown(fieldText(buf, start, end))})`,
+        `nfdump printed no title line for ${columns === NFDUMP_FMT_COLUMNS ? NFDUMP_FMT : NFDUMP_TIMES_FMT} (found ${shown(fieldText(buf, start, end))})`,
       );
     return {
-      parser: new NfdumpCsvParser(NFDUMP_FMT_COLUMNS, sink, file, lineNo, opts, false, true),
+      parser: new NfdumpCsvParser(columns, sink, file, lineNo, opts, false, true),
       firstLineIsData: false,
     };
   };
