@@ -20,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { checkedEventLines } from '../ts/bridge/events.js';
 import { pythonBin, pythonEnv, pythonScript } from '../ts/bridge/python.js';
 import { makePatternDataset } from '../test/train-fixture.js';
 import { spread, type Spread } from './stats.js';
@@ -80,7 +81,11 @@ async function sampleOnce(
     ...(cache ? [] : ['--no-cache']),
   ];
   const r = await execa(pythonBin(), args, { env: pythonEnv(THREADS), all: true, reject: false });
+  // its progress and done lines, checked as runPythonScript checks them (schemas/python-events.schema.json)
+  const events = checkedEventLines('generate', r.all ?? '');
   if (r.exitCode !== 0) throw new Error(`generate.py failed (${arch}, cache ${cache}): ${r.all?.slice(-2000)}`);
+  if (!events.some((e) => e.event === 'done'))
+    throw new Error(`generate.py printed no 'done' line (${arch}, cache ${cache}): ${r.all?.slice(-2000)}`);
   const s = JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8')) as {
     nodeMinutesPerSecond: number;
     reprimes: number;

@@ -1,6 +1,6 @@
 // Generation metrics, bin-to-value draws and the baselines of issue 14, as pure functions: 0 on
 // identical series, known values on built examples, values inside their cutoffs.
-import { assert, expect } from 'chai';
+import { expect } from 'chai';
 import { fitBigram } from '../ts/baseline/bigram.js';
 import { Rng } from '../ts/common/rng.js';
 import { assignBins, computeCutoffs, presentCutoffs } from '../ts/discretize/cutoffs.js';
@@ -14,7 +14,14 @@ import {
   metricBetter,
   seriesStats,
   compareStats,
+  equalCounts,
 } from '../ts/generate/metrics.js';
+import {
+  floorVerdict,
+  generationMarkdown,
+  nonFiniteNumbers,
+  type GenerationEvaluation,
+} from '../ts/generate/generation.js';
 import { binInterval, binsToValues, nextFloat32Up, valueForBin } from '../ts/generate/values.js';
 
 /** A [T, F] series from per-feature functions of t. */
@@ -100,11 +107,101 @@ describe('generate: metrics', () => {
     const b = [randomSeries(rng, 200, 3, 4)];
     const m = compareSeries(a, b, 200, 3, 4, ['volume', 'protocol', 'port']);
     expect(meanMetrics([m, m])).to.deep.equal(m);
-    const st = seriesStats(a, 200, 3, 4);
-    assert.isNaN(compareStats(st, seriesStats(b, 200, 3, 4), ['volume', 'protocol', 'port']).equalShare);
+    const groups = ['volume', 'protocol', 'port'] as const;
+    expect(
+      compareStats(seriesStats(a, 200, 3, 4), seriesStats(b, 200, 3, 4), groups, equalCounts(a, b, 3)),
+    ).to.deep.equal(m);
     expect(metricBetter('jsd', 0.1, 0.2)).to.equal(true);
     expect(metricBetter('equalShare', 0.1, 0.2)).to.equal(false);
     expect(metricBetter('acf1440', null, 0.2)).to.equal(null);
+  });
+
+  it('gives finite numbers on the edges, null only where a metric is not measured, and refuses an empty comparison', () => {
+    // one feature, two minutes, each side constant on another bin: lag 1 only, no feature pair
+    const real = [series(2, [() => 3])];
+    const gen = [series(2, [() => 0])];
+    const m = compareSeries(real, gen, 2, 1, 4, ['port']);
+    expect(nonFiniteNumbers(m)).to.deep.equal([]);
+    expect(m).to.include({ jsd: 1, acfMse: 0, acf1440: null, corrError: null, equalShare: 0 });
+    expect(m.jsdByFeature).to.deep.equal([1]);
+    expect(m.jsdByGroup).to.deep.equal({ port: 1 });
+    expect(m.corrErrorByGroupPair).to.deep.equal({});
+    expect(m.equalShareByGroup).to.deep.equal({ port: 0 });
+    // one minute: no usable lag
+    const one = compareSeries([real[0].subarray(0, 1)], [gen[0].subarray(0, 1)], 1, 1, 4, ['port']);
+    expect(one).to.include({ acfMse: null, acf1440: null });
+    expect(one.acfMseByGroup).to.deep.equal({});
+    expect(nonFiniteNumbers(meanMetrics([m, m]))).to.deep.equal([]);
+    // no nodes: nothing to measure, rather than NaN
+    expect(() => compareSeries([], [], 2, 1, 4, ['port'])).to.throw(RangeError, /0 nodes .*nothing to compare/);
+    const two = compareSeries([series(2, [() => 3, () => 1])], [series(2, [() => 0, () => 1])], 2, 2, 4, [
+      'port',
+      'flag',
+    ]);
+    expect(() => meanMetrics([m, two])).to.throw(RangeError, /comparisons of 1, 2 features/);
+    expect(nonFiniteNumbers({ a: [1, NaN], b: { c: Infinity, d: null } })).to.deep.equal([
+      '$.a[1] (NaN)',
+      '$.b.c (Infinity)',
+    ]);
+  });
+
+  it('writes n/a, never NaN, for a verdict without a floor ratio and a row without metrics', () => {
+    expect(floorVerdict({ jsdToFloor: 2, jsdWithinFloorFactor: false }, 1.5)).to.equal(
+      'mean JSD 2.00 x the floor (goal <= 1.5: not met)',
+    );
+    expect(floorVerdict({ jsdToFloor: 1.2, jsdWithinFloorFactor: true }, 1.5, 'report')).to.equal(
+      "mean JSD 1.20 × the floor's (goal ≤ 1.5: met)",
+    );
+    expect(floorVerdict({ jsdToFloor: null, jsdWithinFloorFactor: null }, 1.5, 'report')).to.equal(
+      "mean JSD n/a × the floor's (the floor's JSD is 0; goal ≤ 1.5: n/a)",
+    );
+    const m = compareSeries([series(4, [() => 1])], [series(4, [() => 1])], 4, 1, 4, ['volume']);
+    const e = {
+      nodes: [{ row: 0, address: '10.0.0.1' }],
+      span: { split: 'test', minutes: 8, halfMinutes: 4, firstMinute: '2021-09-01T00:00:00Z' },
+      sampling: { temperature: 1, topK: 0, seed: 1, cache: true },
+      floorFactor: 1.5,
+      rows: [
+        { label: 'NetFlowGen (x)', kind: 'model', source: 'x', available: true, metrics: m },
+        { label: 'Seasonal (previous week)', kind: 'baseline', source: 'x', available: false, metrics: null },
+        { label: 'Real vs real (floor)', kind: 'floor', source: 'x', available: true, metrics: m },
+      ],
+      verdicts: [
+        {
+          model: 'NetFlowGen (x)',
+          beatsBaselines: { jsd: null, acfMse: null, acf1440: null, corrError: null, equalShare: null },
+          beatsAllBaselines: true,
+          byBaseline: {},
+          jsdToFloor: null,
+          jsdWithinFloorFactor: null,
+        },
+      ],
+    } as unknown as GenerationEvaluation;
+    const md = generationMarkdown(e);
+    expect(md).to.not.match(/NaN|undefined|null/);
+    const cells = (label: string) =>
+      md
+        .split('\n')
+        .find((l) => l.startsWith(`| ${label} `))!
+        .split('|')
+        .slice(2, -1)
+        .map((c) => c.trim());
+    expect(cells('NetFlowGen (x)')).to.deep.equal([
+      '0.0000',
+      '0.0000',
+      '–',
+      '–',
+      '–',
+      '0.0000',
+      '–',
+      '–',
+      '1.0000',
+      '',
+    ]);
+    expect(cells('Seasonal (previous week)')).to.deep.equal(Array(10).fill('–'));
+    expect(md).to.include(
+      "- NetFlowGen (x): beats every available baseline on every measured metric; mean JSD n/a x the floor (the floor's JSD is 0; goal <= 1.5: n/a).",
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 // netflowgen generate and evaluate-generation (issue 14) on the shared trained fixture (helpers/trained.ts:
 // tiny, 3 epochs on the pattern dataset of train-fixture.ts): the model samples series whose store passes `inspect` and `bin` and whose values re-bin to the
 // sampled bins; generation.json carries every row, the floor and the verdicts.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { evaluateGenerationCommand } from '../ts/cli/evaluate-generation.js';
@@ -136,7 +136,10 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     ]);
     expect(e.series[0].generated['NetFlowGen (tiny)'].values).to.have.length(100);
     expect(e.series[0].real.values?.slice(0, 4).sort()).to.deep.equal([0, 0, 300, 900]);
-    expect(readFileSync(join(out, 'generation.md'), 'utf8')).to.include('NetFlowGen (tiny): ');
+    const md = readFileSync(join(out, 'generation.md'), 'utf8');
+    expect(md).to.include('NetFlowGen (tiny): ');
+    expect(md).to.include("mean JSD n/a x the floor (the floor's JSD is 0; goal <= 1.5: n/a)"); // not 'not met'
+    expect(md).to.not.match(/NaN|null/);
 
     // a second run reuses the samples of the same request
     const again = await inProcess(
@@ -145,5 +148,14 @@ describe('generate: netflowgen generate and evaluate-generation on a tiny model'
     );
     expect(again.code, again.err).to.equal(0);
     expect(again.err).to.include('reusing the samples');
+
+    // no nodes: an error, not a generation.json of NaN metrics
+    const none = await inProcess(
+      [evaluateGenerationCommand as never],
+      ['evaluate-generation', runDir, '-o', join(tmp.dir, 'no-nodes'), '--max-nodes', '0'],
+    );
+    expect(none.code).to.equal(1);
+    expect(none.err).to.match(/no nodes to evaluate \(--max-nodes 0\)/);
+    expect(existsSync(join(tmp.dir, 'no-nodes', 'generation.json'))).to.equal(false);
   });
 });

@@ -7,7 +7,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { eventProblems, type PythonScriptName, type ScoreEvent } from '../ts/bridge/events.js';
+import { checkedEventLines, eventProblems, type PythonScriptName, type ScoreEvent } from '../ts/bridge/events.js';
 import { runPythonScript } from '../ts/bridge/python.js';
 import { PY_ENV, PYTHON, ROOT, requirePython } from './helpers/python.js';
 import { useTempDir } from './helpers/tmp.js';
@@ -49,6 +49,19 @@ describe('python-events: the JSON lines of the python/ scripts', function () {
     expect(eventProblems('score', { ...DONE, event: 'finished' })).to.deep.equal([
       '  - /event: "finished" is not one of progress, done',
     ]);
+  });
+
+  it('checks the lines of an output read whole (the benches run their scripts themselves) as runPythonScript does', () => {
+    const progress = { event: 'progress', node_minutes_done: 4, node_minutes: 8, seconds: 0.1 };
+    const done = { event: 'done', out: 'o', rows: 1, minutes: 8, node_minutes_per_s: null, sample_seconds: 0 };
+    const lines = ['a warning', JSON.stringify(progress), JSON.stringify({ note: 'no event' }), JSON.stringify(done)];
+    expect(checkedEventLines('generate', lines.join('\n'))).to.deep.equal([progress, done]);
+    expect(() =>
+      checkedEventLines('generate', [...lines.slice(0, 3), JSON.stringify({ ...done, rows: -1 })].join('\n')),
+    ).to.throw(
+      Error,
+      /^python\/generate\.py, output line 4: \{"event":"done".*\n.*\(definitions\/generate\):\n.*\/rows: must be >= 0/,
+    );
   });
 
   it("gives the verdicts Python's event_problems gives on the same lines", async () => {

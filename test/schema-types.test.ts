@@ -276,6 +276,7 @@ const TYPES = [
   { schema: 'ground-truth.schema.json', file: 'ts/catalogue/alerts.ts', type: 'GroundTruthLine' },
   { schema: 'watch-alert.schema.json', file: 'ts/watch/alerts.ts', type: 'WatchAlert' },
   { schema: 'generate-sample.schema.json', file: 'ts/generate/series.ts', type: 'SampleRecord' },
+  { schema: 'generation-eval.schema.json', file: 'ts/generate/generation.ts', type: 'GenerationEvaluation' },
   { schema: 'python-events.schema.json#/definitions/score', file: 'ts/bridge/events.ts', type: 'ScoreEvent' },
   {
     schema: 'python-events.schema.json#/definitions/score_detect',
@@ -326,6 +327,22 @@ describe('TypeScript types agree with schemas/', function () {
       '$<object:progress>.examples_done: in TypeScript, not in the schema',
       '$<object:progress>.examples_finished: in the schema, not in TypeScript',
     ]);
+  });
+
+  it('finds a number the schema lets be null and the type does not, in a $ref, a record and an array', () => {
+    const t = typeShape('ts/generate/generation.ts', 'GenerationEvaluation');
+    const s = readSchema('generation-eval.schema.json');
+    const defs = s.definitions as Record<string, Schema>;
+    (defs.metrics.properties as Schema).equalShare = { $ref: '#/definitions/num' };
+    defs.byName.additionalProperties = { type: ['number', 'null'] };
+    (defs.plotted.properties as Schema).values = { type: ['array', 'null'], items: { $ref: '#/definitions/num' } };
+    const found = disagreements(t, schemaShape(s, s));
+    expect(found).to.include('$.rows[].metrics<object>.equalShare: TypeScript number, schema number | null');
+    expect(found).to.include(
+      '$.rows[].metrics<object>.corrErrorByGroupPair[key]: TypeScript number, schema number | null',
+    );
+    expect(found).to.include('$.rows[].metrics<object>.jsdByGroup.volume: TypeScript number, schema number | null');
+    expect(found).to.include('$.series[].real.values<array>[]: TypeScript number, schema number | null');
   });
 
   it('catches a schema that drifts: a renamed, retyped, newly required or removed field, a changed enum', () => {

@@ -100,3 +100,24 @@ export function eventLine(line: string): Record<string, unknown> | undefined {
     return undefined; // not a JSON line
   }
 }
+
+/** The error of a line that does not match its script's definition: the script, the line and the field. */
+export function brokenLineMessage(script: PythonScriptName, lineNo: number, line: string, problems: string[]): string {
+  return `python/${script}.py, output line ${lineNo}: ${line}\ndoes not match schemas/${EVENTS_SCHEMA} (definitions/${script}):\n${problems.join('\n')}`;
+}
+
+/**
+ * The event lines of a script's whole output (for callers that run it themselves, as the benches do),
+ * each checked as runPythonScript checks them; throws on the first that does not match.
+ */
+export function checkedEventLines<S extends PythonScriptName>(script: S, output: string): PythonEvents[S][] {
+  const out: PythonEvents[S][] = [];
+  output.split('\n').forEach((line, i) => {
+    const r = eventLine(line);
+    if (!r) return;
+    const problems = eventProblems(script, r);
+    if (problems.length) throw new Error(brokenLineMessage(script, i + 1, line, problems));
+    out.push(r as PythonEvents[S]);
+  });
+  return out;
+}

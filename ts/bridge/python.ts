@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
 import {
-  EVENTS_SCHEMA,
+  brokenLineMessage,
   eventLine,
   eventProblems,
   eventValidators,
@@ -117,7 +117,7 @@ export async function runPythonScript<S extends PythonScriptName>(
       if (!r) continue;
       const problems = eventProblems(name, r);
       if (problems.length) {
-        broken = `python/${script}, output line ${lineNo}: ${line}\ndoes not match schemas/${EVENTS_SCHEMA} (definitions/${name}):\n${problems.join('\n')}`;
+        broken = brokenLineMessage(name, lineNo, line, problems);
         child.kill();
         break;
       }

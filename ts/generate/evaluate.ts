@@ -37,6 +37,7 @@ import {
   GENERATION_JSON,
   GENERATION_MD,
   generationMarkdown,
+  nonFiniteNumbers,
   verdictsOf,
   type GenerationEvaluation,
   type GenerationRow,
@@ -60,7 +61,9 @@ export {
   GENERATION_JSON,
   GENERATION_MD,
   generationMarkdown,
+  floorVerdict,
   generationTable,
+  nonFiniteNumbers,
   verdictsOf,
   type GenerationEvaluation,
   type GenerationRow,
@@ -153,6 +156,10 @@ export async function evaluateGeneration(
     0,
     opts.nodes?.length ? undefined : (opts.maxNodes ?? 64),
   );
+  if (!rows.length)
+    throw new Error(
+      `${dataset}: no nodes to evaluate (${m.nodeIds ? `--max-nodes ${opts.maxNodes}` : 'the dataset has no training nodes'})`,
+    );
   const out = resolve(opts.out);
   mkdirSync(join(out, 'samples'), { recursive: true });
   const seed = opts.seed ?? 1;
@@ -414,9 +421,14 @@ export async function evaluateGeneration(
     verdicts,
     series,
   };
-  const clean = JSON.parse(
-    JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
-  ) as GenerationEvaluation;
+  // A metric that is not measured is null already (metrics.ts, verdictsOf); a NaN or an infinity here
+  // is a bug, which JSON.stringify would hide as a null the schema allows elsewhere: refuse it instead.
+  const bad = nonFiniteNumbers(result);
+  if (bad.length)
+    throw new Error(
+      `evaluate-generation: non-finite numbers at ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}; no generation.json was written`,
+    );
+  const clean = JSON.parse(JSON.stringify(result)) as GenerationEvaluation;
   const files = { json: join(out, GENERATION_JSON), md: join(out, GENERATION_MD) };
   validateWithSchema(GENERATION_EVAL_SCHEMA, clean, files.json);
   await writeFileAtomic(files.json, JSON.stringify(clean) + '\n');

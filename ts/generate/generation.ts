@@ -120,6 +120,35 @@ export function verdictsOf(
   });
 }
 
+/**
+ * The floor part of a verdict line, as generation.md ('md') or the report ('report', with × and ≤) says
+ * it. A floor JSD of 0 has no ratio (jsdToFloor and jsdWithinFloorFactor null): the goal is then
+ * neither met nor missed, so the line says n/a.
+ */
+export function floorVerdict(
+  v: Pick<GenerationVerdict, 'jsdToFloor' | 'jsdWithinFloorFactor'>,
+  floorFactor: number,
+  style: 'md' | 'report' = 'md',
+): string {
+  const [times, le, floor] = style === 'report' ? ['×', '≤', "the floor's"] : ['x', '<=', 'the floor'];
+  if (v.jsdToFloor === null || v.jsdWithinFloorFactor === null)
+    return `mean JSD n/a ${times} ${floor} (the floor's JSD is 0; goal ${le} ${floorFactor}: n/a)`;
+  return `mean JSD ${v.jsdToFloor.toFixed(2)} ${times} ${floor} (goal ${le} ${floorFactor}: ${v.jsdWithinFloorFactor ? 'met' : 'not met'})`;
+}
+
+/**
+ * Where a value holds a number that JSON cannot say (NaN, an infinity), as '$.rows[0].metrics.jsd'.
+ * generation.json has none: a metric that is not measured is null, deliberately.
+ */
+export function nonFiniteNumbers(value: unknown, path = '$'): string[] {
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [`${path} (${value})`];
+  if (Array.isArray(value) || ArrayBuffer.isView(value))
+    return Array.from(value as ArrayLike<unknown>).flatMap((x, i) => nonFiniteNumbers(x, `${path}[${i}]`));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, x]) => nonFiniteNumbers(x, `${path}.${k}`));
+  return [];
+}
+
 const fmt = (x: number | null | undefined, d = 4) =>
   x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d);
 
@@ -179,7 +208,7 @@ export function generationMarkdown(e: GenerationEvaluation): string {
         )
         .filter(([, ks]) => ks.length)
         .map(([b, ks]) => `${b} on ${ks.join(', ')}`);
-      return `- ${v.model}: ${v.beatsAllBaselines ? 'beats every available baseline on every measured metric' : `not better than ${lost.join('; ')}`}; mean JSD ${fmt(v.jsdToFloor, 2)} x the floor (goal <= ${e.floorFactor}: ${v.jsdWithinFloorFactor ? 'met' : 'not met'}).`;
+      return `- ${v.model}: ${v.beatsAllBaselines ? 'beats every available baseline on every measured metric' : `not better than ${lost.join('; ')}`}; ${floorVerdict(v, e.floorFactor)}.`;
     }),
     '',
   ];

@@ -176,14 +176,20 @@ export function seriesStats(series: readonly Uint8Array[], T: number, F: number,
   return { nodes: n, minutes: T, features: F, nBins: K, lags, hist, acf, corr };
 }
 
+/**
+ * The metrics of one comparison (schemas/generation-eval.schema.json's `metrics`). Every number is
+ * finite; null only where a metric is not measured. A by-group record has the groups of the features
+ * compared (absent, not null, for the others).
+ */
 export interface GenerationMetrics {
   /** Mean over features of the per-feature JSD (bits). */
   jsd: number;
   jsdByGroup: Partial<Record<FeatureGroup, number>>;
   /** Per feature, mean over nodes. */
   jsdByFeature: number[];
-  /** Mean squared autocorrelation error over lags 1..60 (null when T < 120). */
+  /** Mean squared autocorrelation error over the usable lags of 1..60 (T >= 2k; null when T < 2: no lag). */
   acfMse: number | null;
+  /** Empty when acfMse is null. */
   acfMseByGroup: Partial<Record<FeatureGroup, number>>;
   /** Squared autocorrelation error at lag 1,440 (null when T < 2,880). */
   acf1440: number | null;
@@ -236,20 +242,24 @@ export function groupPairName(a: FeatureGroup, b: FeatureGroup): string {
 /**
  * The metrics of a generated set against a real set (same nodes, minutes, features and bins, nodes
  * in the same order). `equal` is the number of equal (node, minute, feature) bins per feature, from
- * equalCounts; without it equalShare is NaN.
+ * equalCounts. At least one node, minute and feature: then jsd, jsdByFeature, equalShare and every
+ * by-group value are finite numbers, and only acfMse, acf1440 and corrError can be null (not measured).
  */
 export function compareStats(
   real: SeriesStats,
   gen: SeriesStats,
   groups: readonly FeatureGroup[],
-  equal?: Float64Array,
+  equal: Float64Array,
 ): GenerationMetrics {
   const { nodes: n, features: F, nBins: K, minutes: T } = real;
   if (gen.nodes !== n || gen.features !== F || gen.nBins !== K || gen.minutes !== T)
     throw new RangeError(
       `compareStats: shapes differ (${n}x${T}x${F}x${K} vs ${gen.nodes}x${gen.minutes}x${gen.features}x${gen.nBins})`,
     );
+  if (!(n >= 1 && T >= 1 && F >= 1))
+    throw new RangeError(`compareStats: ${n} nodes x ${T} minutes x ${F} features: nothing to compare`);
   if (groups.length !== F) throw new RangeError(`compareStats: ${groups.length} groups for ${F} features`);
+  if (equal.length !== F) throw new RangeError(`compareStats: ${equal.length} equal counts for ${F} features`);
   const jsdByFeature = new Array<number>(F).fill(0);
   for (let f = 0; f < F; f++) {
     for (let v = 0; v < n; v++) {
@@ -295,8 +305,8 @@ export function compareStats(
       const name = `${a}-${b}`;
       if (pairCount[name]) corrErrorByGroupPair[name] = pairSum[name] / pairCount[name];
     }
-  const eqByFeature = new Float64Array(F).fill(NaN);
-  if (equal) for (let f = 0; f < F; f++) eqByFeature[f] = equal[f] / (n * T);
+  const eqByFeature = new Float64Array(F);
+  for (let f = 0; f < F; f++) eqByFeature[f] = equal[f] / (n * T);
   return {
     jsd: mean(jsdByFeature),
     jsdByGroup: groupMeans(jsdByFeature, groups),
@@ -307,7 +317,7 @@ export function compareStats(
     corrError: P ? corrSum / (P * n) : null,
     corrErrorByGroupPair,
     equalShare: mean(eqByFeature),
-    equalShareByGroup: equal ? groupMeans(eqByFeature, groups) : {},
+    equalShareByGroup: groupMeans(eqByFeature, groups),
     nodes: n,
     minutes: T,
   };
@@ -337,11 +347,18 @@ export function compareSeries(
   return compareStats(seriesStats(real, T, F, K), seriesStats(gen, T, F, K), groups, equalCounts(real, gen, F));
 }
 
-/** The mean of several comparisons (e.g. the two halves of a span): every number averaged; null when any is null. */
+/**
+ * The mean of several comparisons of the same features (e.g. the two halves of a span): every number
+ * averaged; a nullable metric null when any is null; a by-group value kept when every comparison has it.
+ */
 export function meanMetrics(list: readonly GenerationMetrics[]): GenerationMetrics {
   if (!list.length) throw new RangeError('meanMetrics: nothing to average');
+  const F = list[0].jsdByFeature.length;
+  if (list.some((m) => m.jsdByFeature.length !== F))
+    throw new RangeError(`meanMetrics: comparisons of ${list.map((m) => m.jsdByFeature.length).join(', ')} features`);
+  const avgNum = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   const avg = (xs: (number | null | undefined)[]): number | null =>
-    xs.some((x) => x === null || x === undefined) ? null : (xs as number[]).reduce((s, x) => s + x, 0) / xs.length;
+    xs.some((x) => x === null || x === undefined) ? null : avgNum(xs as number[]);
   const avgRecord = <K extends string>(rs: Partial<Record<K, number>>[]): Partial<Record<K, number>> => {
     const out: Partial<Record<K, number>> = {};
     for (const k of Object.keys(rs[0]) as K[]) {
@@ -351,25 +368,27 @@ export function meanMetrics(list: readonly GenerationMetrics[]): GenerationMetri
     return out;
   };
   return {
-    jsd: avg(list.map((m) => m.jsd)) as number,
+    jsd: avgNum(list.map((m) => m.jsd)),
     jsdByGroup: avgRecord(list.map((m) => m.jsdByGroup)),
-    jsdByFeature: list[0].jsdByFeature.map((_, f) => avg(list.map((m) => m.jsdByFeature[f])) as number),
+    jsdByFeature: list[0].jsdByFeature.map((_, f) => avgNum(list.map((m) => m.jsdByFeature[f]))),
     acfMse: avg(list.map((m) => m.acfMse)),
     acfMseByGroup: avgRecord(list.map((m) => m.acfMseByGroup)),
     acf1440: avg(list.map((m) => m.acf1440)),
     corrError: avg(list.map((m) => m.corrError)),
     corrErrorByGroupPair: avgRecord(list.map((m) => m.corrErrorByGroupPair)) as Record<string, number>,
-    equalShare: avg(list.map((m) => m.equalShare)) as number,
+    equalShare: avgNum(list.map((m) => m.equalShare)),
     equalShareByGroup: avgRecord(list.map((m) => m.equalShareByGroup)),
     nodes: list[0].nodes,
     minutes: list[0].minutes,
   };
 }
 
+/** The mean of at least one number (compareStats has checked that there is a feature). */
 function mean(xs: ArrayLike<number>): number {
+  if (!xs.length) throw new RangeError('mean: no values');
   let s = 0;
   for (let i = 0; i < xs.length; i++) s += xs[i];
-  return xs.length ? s / xs.length : NaN;
+  return s / xs.length;
 }
 
 /** Whether metric value a is better than b (strictly). Null when either is null or NaN. */

@@ -56,7 +56,7 @@ const V = {
   evaluateDetect: 5,
   detector: 1,
   summary: 5,
-  evaluateGeneration: 1,
+  evaluateGeneration: 2, // 2: generation.md says n/a, not 'not met', for a floor JSD of 0
   report: 5,
 };
 export type StageVersions = typeof V;

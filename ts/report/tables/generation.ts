@@ -7,7 +7,7 @@
  * numbers for it: it never samples from its model.
  */
 import { join } from 'node:path';
-import { GENERATION_JSON, type GenerationEvaluation } from '../../generate/evaluate.js';
+import { floorVerdict, GENERATION_JSON, type GenerationEvaluation } from '../../generate/evaluate.js';
 import type { GenerationMetrics } from '../../generate/metrics.js';
 import type { Fmt, GenerationLine, TableRow } from '../model.js';
 import { cell, derived } from './cells.js';
@@ -24,8 +24,6 @@ const COLUMNS: { head: string; pick: (m: GenerationMetrics) => unknown; fmt: Fmt
   { head: 'Corr. error ↓', pick: (m) => m.corrError, fmt: 'f4' },
   { head: 'Equal bins ↑', pick: (m) => m.equalShare, fmt: 'f4' },
 ];
-
-const f2 = (x: number | null) => (x === null ? '–' : x.toFixed(2));
 
 export const generation: TableModule<'generation'> = {
   kind: 'generation',
@@ -46,7 +44,7 @@ export const generation: TableModule<'generation'> = {
         .map(([b, ms]) => [b, Object.keys(ms).filter((k) => ms[k as keyof typeof ms] === false)] as const)
         .filter(([, ks]) => ks.length)
         .map(([b, ks]) => `${b} on ${ks.join(', ')}`);
-      return `${x.model}: ${x.beatsAllBaselines ? 'beats every available baseline on every measured metric' : `not better than ${lost.join('; ')}`}; mean JSD ${f2(x.jsdToFloor)} × the floor's (goal ≤ ${g.floorFactor}: ${x.jsdWithinFloorFactor ? 'met' : 'not met'}).`;
+      return `${x.model}: ${x.beatsAllBaselines ? 'beats every available baseline on every measured metric' : `not better than ${lost.join('; ')}`}; ${floorVerdict(x, g.floorFactor, 'report')}.`;
     });
     const plot = g.series.map((s, i) => ({
       node: s.node,
