@@ -2,6 +2,7 @@
 // Usage: node serialize-child.js INPUT PREFIX OUT [FORMAT, default nfdump-csv] [THREADS, default 1]  -> prints one JSON line.
 import type { InputFormat } from '../ts/ingest/record.js';
 import { serialize } from '../ts/serialize/serialize.js';
+import { peakRssMB } from './stats.js';
 
 const [input, prefix, out, format = 'nfdump-csv', threads = '1'] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
@@ -21,6 +22,6 @@ process.stdout.write(
     used: m.records.used,
     nodes: m.nodes.length,
     minutes: m.minutes,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    maxRssMB: peakRssMB(), // worker threads included
   }) + '\n',
 );

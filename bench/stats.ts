@@ -2,6 +2,7 @@
  * What the benchmarks share: a seeded stream for generated inputs, and the median and spread (min,
  * max) of repeated measurements, the numbers every bench prints.
  */
+import { readFileSync } from 'node:fs';
 import { median } from '../ts/common/stats.js';
 
 export { median };
@@ -26,4 +27,20 @@ export interface Spread {
 
 export function spread(xs: readonly number[]): Spread {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/**
+ * Peak resident memory of this process so far, in MB (worker threads included). Not
+ * process.resourceUsage().maxRSS in a child: Linux keeps ru_maxrss across exec, so a child spawned by
+ * a large process (bench:serialize holds DuckDB's memory) reports its parent's size at the fork.
+ * VmHWM belongs to the process's own address space; elsewhere than Linux, maxRSS it is.
+ */
+export function peakRssMB(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) / 1024;
+  } catch {
+    /* no /proc */
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }

@@ -2,7 +2,7 @@
  * npm run bench:synth — how fast `netflowgen synth` generates flow records, and its peak memory.
  *
  * Each measurement runs in its own process (this file again, with --child), so that its time and
- * peak RSS (process.resourceUsage().maxRSS) are its own. On the `small` preset (120 nodes of 20
+ * peak RSS (VmHWM, peakRssMB in stats.ts) are its own. On the `small` preset (120 nodes of 20
  * customers), larger than tiny:
  *   1. BENCH_DAYS days (default 7), plain CSV;
  *   2. twice as many days: the records double, the peak memory must not (streaming output);
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { synth } from '../ts/synth/synth.js';
+import { peakRssMB } from './stats.js';
 
 interface Result {
   label: string;
@@ -34,7 +35,7 @@ async function child(out: string, days: number, gzip: boolean, label: string): P
     records: m.records.total,
     seconds,
     mb: m.files.reduce((s, f) => s + f.bytes, 0) / 1e6,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    maxRssMB: peakRssMB(),
   };
   process.stdout.write(JSON.stringify(r) + '\n');
 }
