@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { evaluateDetectCommand, parseBounds } from '../ts/cli/evaluate-detect.js';
 import { evaluateDetect, sizeMatchedTau, type DetectEvaluation } from '../ts/evaluate/evaluate.js';
 import { format } from '../ts/evaluate/tables.js';
-import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
+import { sharedDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import {
   metricsAt,
   readExamples,
@@ -114,7 +114,7 @@ describe('evaluate-detect: the tables from survival curves', function () {
   const budget = 0.1;
 
   before(async () => {
-    chain = await makeDetectChain(join(tmp.dir, 'chain'));
+    chain = await sharedDetectChain(); // read only: the runs below are written under tmp.dir
     const m = chain.manifest;
     // the attack type with the most test attacks, for the per-type run
     type = ['DNS', 'UDP', 'NTP', 'SYN'].sort(
