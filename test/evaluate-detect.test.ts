@@ -19,6 +19,7 @@ import {
 import { inProcess } from './helpers/cli.js';
 import { useTempDir } from './helpers/tmp.js';
 import { rng } from './helpers/rng.js';
+import { prefetch } from './helpers/prefetch.js';
 
 type Curve = (e: { label: number; onset: number; mask: number[]; index: number }, D: number) => number[];
 
@@ -100,6 +101,8 @@ function randomCurve(seed: number): Curve {
     });
   };
 }
+
+prefetch('detect-chain'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('evaluate-detect: the tables from survival curves', function () {
   this.timeout(120_000);

@@ -33,9 +33,12 @@ import { watch, type WatchOptions } from '../ts/watch/watch.js';
 import { netflowgen } from './helpers/cli.js';
 import { sharedDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import { tempDir } from './helpers/tmp.js';
+import { prefetch } from './helpers/prefetch.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const quiet = () => {};
+
+prefetch('detect-chain'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('watch: online detection replayed on tiny synthetic data', function () {
   this.timeout(900_000);
