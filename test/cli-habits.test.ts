@@ -4,8 +4,9 @@
  * name the path the user gave.
  */
 import { expect } from 'chai';
+import { netflowgenCli } from '../ts/cli/app.js';
 import { closest } from '../ts/cli/suggest.js';
-import { netflowgen as cli } from './helpers/cli.js';
+import { capture, netflowgen as cli } from './helpers/cli.js';
 import { useTempDir } from './helpers/tmp.js';
 
 describe('CLI habits (issue 11)', function () {
@@ -50,8 +51,11 @@ describe('CLI habits (issue 11)', function () {
     expect(commands).to.include.members(['synth', 'serialize', 'bin', 'detect-dataset', 'simple-detect', 'reproduce']);
     const meaning = new Map<string, Set<string>>();
     for (const c of commands) {
-      const help = await cli([c, '--help']);
-      for (const m of help.stdout.matchAll(/^\s+-([a-zA-Z]), --([a-z0-9-]+)/gm)) {
+      // each command's help from the parser main.ts runs, in this process (a Node start per command took 20 s)
+      const help = await capture(() => netflowgenCli([c, '--help']).exitProcess(false).wrap(100).parseAsync());
+      expect(help.code, c).to.equal(0);
+      expect(help.out, c).to.contain(`netflowgen ${c}`);
+      for (const m of help.out.matchAll(/^\s+-([a-zA-Z]), --([a-z0-9-]+)/gm)) {
         const s = meaning.get(m[1]) ?? new Set<string>();
         s.add(`--${m[2]}`);
         meaning.set(m[1], s);

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { evaluateDetectCommand, parseBounds } from '../ts/cli/evaluate-detect.js';
 import { evaluateDetect, sizeMatchedTau, type DetectEvaluation } from '../ts/evaluate/evaluate.js';
 import { format } from '../ts/evaluate/tables.js';
-import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
+import { sharedDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import {
   metricsAt,
   readExamples,
@@ -19,6 +19,7 @@ import {
 import { inProcess } from './helpers/cli.js';
 import { useTempDir } from './helpers/tmp.js';
 import { rng } from './helpers/rng.js';
+import { prefetch } from './helpers/prefetch.js';
 
 type Curve = (e: { label: number; onset: number; mask: number[]; index: number }, D: number) => number[];
 
@@ -101,6 +102,8 @@ function randomCurve(seed: number): Curve {
   };
 }
 
+prefetch('detect-chain'); // started early in a whole-suite run (helpers/prefetch.ts)
+
 describe('evaluate-detect: the tables from survival curves', function () {
   this.timeout(120_000);
   const tmp = useTempDir('netflowgen-evaldetect-');
@@ -114,7 +117,7 @@ describe('evaluate-detect: the tables from survival curves', function () {
   const budget = 0.1;
 
   before(async () => {
-    chain = await makeDetectChain(join(tmp.dir, 'chain'));
+    chain = await sharedDetectChain(); // read only: the runs below are written under tmp.dir
     const m = chain.manifest;
     // the attack type with the most test attacks, for the per-type run
     type = ['DNS', 'UDP', 'NTP', 'SYN'].sort(

@@ -16,6 +16,9 @@ import { inProcess } from './helpers/cli.js';
 import { metricsAt, readExamples, referenceSelection, tableAfter } from './helpers/detect-reference.js';
 import { useTempDir } from './helpers/tmp.js';
 import { detectRuns, FINETUNE_TINY as FT, type DetectRuns } from './helpers/trained.js';
+import { prefetch } from './helpers/prefetch.js';
+
+prefetch('detect-runs'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('finetune: the whole chain on tiny synthetic data', function () {
   this.timeout(240_000);

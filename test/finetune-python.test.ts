@@ -8,9 +8,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { validateWithSchema } from '../ts/common/schema.js';
-import { fairseqLogLines, pytest, pythonDetectFixture, readF32, requirePython } from './helpers/python.js';
+import { fairseqLogLines, pytestHalf, pythonDetectFixture, readF32, requirePython } from './helpers/python.js';
 import { useTempDir } from './helpers/tmp.js';
 import { detectRuns } from './helpers/trained.js';
+import { prefetch } from './helpers/prefetch.js';
+
+prefetch('detect-runs'); // started early in a whole-suite run (helpers/prefetch.ts)
+prefetch('pytest-detect'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('fine-tuning, Python side (netflow_detect, safe, score_detect.py)', function () {
   this.timeout(600_000); // a safety net, not a speed check: pytest and the shared fixture's build (when this file runs first)
@@ -18,9 +22,7 @@ describe('fine-tuning, Python side (netflow_detect, safe, score_detect.py)', fun
   before(requirePython);
 
   it('passes the detection tests of python/tests (test_detect*.py)', async () => {
-    const r = await pytest(
-      ['detect_loss', 'detect_data', 'detect_models', 'detect_train'].map((t) => `python/tests/test_${t}.py`),
-    );
+    const r = await pytestHalf('detect'); // python/tests/test_detect_{loss,data,models,train}.py
     expect(r.exitCode, r.all).to.equal(0);
     expect(r.stdout).to.match(/\d+ passed/);
   });

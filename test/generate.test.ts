@@ -17,6 +17,9 @@ import { SeriesStore } from '../ts/serialize/store.js';
 import { inProcess } from './helpers/cli.js';
 import { useTempDir } from './helpers/tmp.js';
 import { patternRun } from './helpers/trained.js';
+import { prefetch } from './helpers/prefetch.js';
+
+prefetch('pattern-run'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('generate: netflowgen generate and evaluate-generation on a tiny model', function () {
   this.timeout(300_000); // with the shared fixture's build, when this file runs first

@@ -7,8 +7,11 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { validateWithSchema } from '../ts/common/schema.js';
 import { BinnedDataset, DATASET_SCHEMA } from '../ts/datasets/binned.js';
-import { fairseqLogLines, PY_ENV, pytest, pythonJson, requirePython, ROOT, VENV_BIN } from './helpers/python.js';
+import { fairseqLogLines, PY_ENV, pytestHalf, pythonJson, requirePython, ROOT, VENV_BIN } from './helpers/python.js';
 import { useTempDir } from './helpers/tmp.js';
+import { prefetch } from './helpers/prefetch.js';
+
+prefetch('pytest-pretrain'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('pre-training, Python side (fairseq plugin)', function () {
   this.timeout(600_000); // a safety net, not a speed check: the pytest suite alone takes minutes on a busy machine
@@ -17,7 +20,7 @@ describe('pre-training, Python side (fairseq plugin)', function () {
   before(requirePython);
 
   it('passes the pre-training pytest suite of python/tests (the detection tests run in finetune-python.test)', async () => {
-    const r = await pytest(['--ignore-glob=python/tests/test_detect*', 'python/tests']);
+    const r = await pytestHalf('pretrain'); // --ignore-glob=python/tests/test_detect* python/tests
     expect(r.exitCode, r.all).to.equal(0);
     expect(r.stdout).to.match(/\d+ passed/);
   });

@@ -15,6 +15,7 @@ import { netflowgen } from './helpers/cli.js';
 import { useTempDir } from './helpers/tmp.js';
 import { patternRun } from './helpers/trained.js';
 import { waitFor } from './helpers/wait.js';
+import { prefetch } from './helpers/prefetch.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -51,6 +52,8 @@ function resultWithoutTimes(dir: string): Partial<RunResult> {
   } = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as RunResult;
   return rest;
 }
+
+prefetch('pattern-run'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('train: kill -9 and a rerun end where an uninterrupted run ends (issue 11)', function () {
   this.timeout(300_000);

@@ -10,6 +10,7 @@ import { runPretrain, type PretrainOptions } from '../ts/train/run.js';
 import { loadSpec } from '../ts/train/spec.js';
 import { useTempDir } from './helpers/tmp.js';
 import { patternRun } from './helpers/trained.js';
+import { prefetch } from './helpers/prefetch.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,6 +26,8 @@ async function weightDiff(a: string, b: string): Promise<number> {
   const r = await execa(pythonBin(), ['-c', code, a, b], { env: { OMP_NUM_THREADS: '1' } });
   return Number(r.stdout.trim().split('\n').pop());
 }
+
+prefetch('pattern-run'); // started early in a whole-suite run (helpers/prefetch.ts)
 
 describe('train: an interrupted run resumes and ends where an uninterrupted run ends', function () {
   this.timeout(300_000); // with the shared fixture's build, when this file runs first

@@ -31,16 +31,19 @@ import { nameMinute } from '../ts/watch/source.js';
 import { findTau } from '../ts/watch/tau.js';
 import { watch, type WatchOptions } from '../ts/watch/watch.js';
 import { netflowgen } from './helpers/cli.js';
-import { makeDetectChain, type DetectChain } from './helpers/detect-chain.js';
+import { sharedDetectChain, type DetectChain } from './helpers/detect-chain.js';
 import { tempDir } from './helpers/tmp.js';
+import { prefetch } from './helpers/prefetch.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const quiet = () => {};
 
+prefetch('detect-chain'); // started early in a whole-suite run (helpers/prefetch.ts)
+
 describe('watch: online detection replayed on tiny synthetic data', function () {
   this.timeout(900_000);
   let tmp: ReturnType<typeof tempDir>;
-  let chain: DetectChain;
+  let chain: DetectChain & { dir: string };
   let run: string;
   let ds: BinnedDataset;
   let from: number;
@@ -50,9 +53,9 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
   let alertsFirst: WatchAlert[] = [];
 
   const base = (): WatchOptions => ({
-    flowDir: join(tmp.dir, 'chain/synth/flows'),
+    flowDir: join(chain.dir, 'synth/flows'),
     run,
-    nodes: join(tmp.dir, 'chain/synth/nodes.csv'),
+    nodes: join(chain.dir, 'synth/nodes.csv'),
     replay: true,
     from,
     to,
@@ -67,7 +70,7 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
 
   before(async () => {
     tmp = tempDir('netflowgen-watch-');
-    chain = await makeDetectChain(join(tmp.dir, 'chain'));
+    chain = await sharedDetectChain(); // read only: the watch writes its alerts and state under tmp.dir
     const { spec } = loadFinetuneSpec(join(root, 'experiments/finetune/tiny/tf.json'), [
       { source: 'test', values: { dataset: chain.earlyDetect, max_epoch: 1 } },
     ]);
@@ -84,7 +87,7 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
   after(() => tmp?.cleanup());
 
   it('refuses a run without an evaluation, saying how to make one', () => {
-    expect(() => findTau(join(tmp.dir, 'chain'))).to.throw(/no threshold for .*evaluate-detect/);
+    expect(() => findTau(chain.dir)).to.throw(/no threshold for .*evaluate-detect/);
   });
 
   it('scores each closed minute as score_detect.py scores the same windows of the binned dataset, and alerts by the offline curves', async () => {
@@ -212,7 +215,7 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
   });
 
   it('live: a flow file that appears while the watch runs is picked up and its minutes scored', async () => {
-    const flows = join(tmp.dir, 'chain/synth/flows');
+    const flows = join(chain.dir, 'synth/flows');
     const files = readdirSync(flows).sort();
     expect(files.length).to.be.greaterThan(1);
     const live = join(tmp.dir, 'live');
@@ -320,7 +323,7 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
     // two of the dataset's nodes at 1 packet of 1 byte a minute (at or below anything they had in training,
     // or within one floor step of it: S >= 1 / (2 (n + 1)) > tau); node A takes 1e8 packets a minute for 10
     // minutes (S ~ max / ((n + 1) x) << tau). Every other node has no traffic (S = 1).
-    const flows = join(tmp.dir, 'chain/synth/flows');
+    const flows = join(chain.dir, 'synth/flows');
     const sample = readFileSync(join(flows, readdirSync(flows).sort()[0]), 'utf8').split('\n', 2);
     const cols = sample[0].split(',');
     const D = chain.manifest.detectLength;
@@ -396,7 +399,7 @@ describe('watch: online detection replayed on tiny synthetic data', function () 
   });
 
   it('the status line is drawn on a terminal and not in a pipe', async () => {
-    const args = ['watch', join(tmp.dir, 'chain/synth/flows'), '--model', run, '--replay', '--threads', '2'];
+    const args = ['watch', join(chain.dir, 'synth/flows'), '--model', run, '--replay', '--threads', '2'];
     args.push(
       '--from',
       minuteToIso(from),

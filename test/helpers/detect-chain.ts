@@ -4,11 +4,13 @@
  * Shares 0.5/0.25/0.25 of the time axis, so that the validation split (the small fine-tuning split)
  * holds enough attacks; a few unseen-node examples per split (Table 8).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBinnedDataset } from '../../ts/datasets/build.js';
 import { buildEarlyDetect, type EarlyDetectManifest } from '../../ts/earlydetect/build.js';
 import { serialize } from '../../ts/serialize/serialize.js';
 import { synth, type SynthManifest } from '../../ts/synth/index.js';
+import { sharedFixture } from './shared-fixture.js';
 
 export interface DetectChain {
   /** What synth wrote (DIR/synth: flows, nodes.csv, alerts.jsonl, ground-truth.jsonl). */
@@ -64,4 +66,22 @@ export async function makeDetectChain(
     unseenExamples: opts.unseen ?? 4,
   });
   return { synth: made, binned: p('binned'), earlyDetect: p('earlydetect'), manifest };
+}
+
+/**
+ * The chain of makeDetectChain's default options, built once per code version (shared-fixture.ts) for
+ * the tests that only read it (evaluate-detect, watch); `dir` is its folder (synth/, store/, binned/,
+ * earlydetect/). Read-only: a test that writes writes elsewhere.
+ */
+export async function sharedDetectChain(): Promise<DetectChain & { dir: string }> {
+  const dir = await sharedFixture('detect-chain', async (d) => {
+    await makeDetectChain(d);
+  });
+  return {
+    dir,
+    synth: JSON.parse(readFileSync(join(dir, 'synth', 'synth.json'), 'utf8')) as SynthManifest,
+    binned: join(dir, 'binned'),
+    earlyDetect: join(dir, 'earlydetect'),
+    manifest: JSON.parse(readFileSync(join(dir, 'earlydetect', 'manifest.json'), 'utf8')) as EarlyDetectManifest,
+  };
 }

@@ -27,6 +27,28 @@ export function pytest(args: string[]) {
   });
 }
 
+/**
+ * The two halves of the pytest suite of python/tests: pre-training (pretrain-python.test) and the
+ * detection tests (finetune-python.test).
+ */
+export const PYTEST_HALVES = {
+  pretrain: ['--ignore-glob=python/tests/test_detect*', 'python/tests'],
+  detect: ['detect_loss', 'detect_data', 'detect_models', 'detect_train'].map((t) => `python/tests/test_${t}.py`),
+};
+export type PytestHalf = keyof typeof PYTEST_HALVES;
+
+const halves = new Map<PytestHalf, ReturnType<typeof pytest>>();
+
+/**
+ * The run of pytest half `name`, started once per mocha process: by its test, or earlier in the
+ * background by helpers/prefetch.ts in a run of the whole suite (then its test waits for that run).
+ */
+export function pytestHalf(name: PytestHalf): ReturnType<typeof pytest> {
+  let run = halves.get(name);
+  if (!run) halves.set(name, (run = pytest(PYTEST_HALVES[name])));
+  return run;
+}
+
 /** `python SCRIPT ARGS` from the repository root; the JSON of its last stdout line. */
 export async function pythonJson<T>(script: string, args: string[]): Promise<T> {
   const r = await execa(PYTHON, [script, ...args], { cwd: ROOT, env: PY_ENV });

@@ -7,7 +7,7 @@
  *    windows of 32) and experiments/pretrain/tiny.json trained on it for 3 epochs (runPretrain,
  *    1 thread, no bridge check). Read by generate, train-resume and train-kill9.
  *  - detectRuns(): the synthetic detection chain of detect-chain.ts, tiny-detect pre-trained on it
- *    (10 updates), then `netflowgen finetune` of the NetFlowGen head (2 epochs, through the CLI) and
+ *    (10 updates), then `netflowgen finetune` of the NetFlowGen head (2 epochs, the built CLI) and
  *    TF and MS-LSTM from scratch (2 epochs, runFinetune), each scored on test, valid and train. What the
  *    CLI printed and what runFinetune returned are kept in build.json. Read by finetune-chain and
  *    finetune-python.
@@ -16,7 +16,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { finetuneCommand } from '../../ts/cli/finetune.js';
+import { execa } from 'execa';
 import { packageRoot } from '../../ts/common/paths.js';
 import type { EarlyDetectManifest } from '../../ts/earlydetect/build.js';
 import { runFinetune } from '../../ts/train/finetune.js';
@@ -25,7 +25,7 @@ import { runPretrain, type RunResult } from '../../ts/train/run.js';
 import { loadSpec } from '../../ts/train/spec.js';
 import type { SynthManifest } from '../../ts/synth/index.js';
 import { makePatternDataset } from '../train-fixture.js';
-import { inProcess, type Captured } from './cli.js';
+import { CLI, type Captured } from './cli.js';
 import { makeDetectChain, type DetectChain } from './detect-chain.js';
 import { sharedFixture } from './shared-fixture.js';
 
@@ -80,16 +80,21 @@ export async function detectRuns(): Promise<DetectRuns> {
       { source: 'test fixture', values: { dataset: chain.binned, max_epoch: 1, max_update: 10 } },
     ]);
     await runPretrain(spec, { runDir: join(runs, 'tiny-detect'), check: false, threads, log: quiet });
-    // the NetFlowGen head through the command line, as a user runs it (the bridge checks the command first)
-    const cli = await inProcess(
-      [finetuneCommand as never],
+    // the NetFlowGen head through the command line, as a user runs it (the bridge checks the command first):
+    // the built CLI in a process of its own, not in-process, since this build may run in the background
+    // beside other tests (helpers/prefetch.ts), and capturing this process's stdout would take their output
+    const r = await execa(
+      'node',
       [
+        CLI,
         'finetune',
         join(FINETUNE_TINY, 'netflowgen.json'),
         ...['--dataset', chain.earlyDetect, '--pretrained', join(runs, 'tiny-detect'), '--out', runs],
         ...['--set', 'max_epoch=2', '--threads', String(threads)],
       ],
+      { reject: false, stripFinalNewline: false, env: { NETFLOWGEN_PROGRESS: '0' } },
     );
+    const cli: Captured = { out: r.stdout, err: r.stderr, code: r.exitCode ?? 1 };
     if (cli.code !== 0) throw new Error(`netflowgen finetune (fixture) exited ${cli.code}: ${cli.err}`);
     const outcomes: Record<string, { status: string; scored: string[] }> = {};
     for (const name of ['tf', 'ms-lstm']) {

@@ -8,8 +8,7 @@
  *   - generation: a few nodes' real bins against each generator's sampled bins, minute by minute.
  * The specs are plain data (exported for tests); svgOf() renders one.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { Curve, GenerationReport, ViolinSeries } from './model.js';
 
 const FONT = 'Helvetica, Arial, sans-serif';
@@ -234,6 +233,9 @@ export function generationSpec(plot: GenerationReport['plot']): TopLevelSpec {
  * gradients) unique, so that several plots can sit inline in one HTML page.
  */
 export async function svgOf(spec: TopLevelSpec, idPrefix: string): Promise<string> {
+  // Vega and Vega-Lite load on the first plot, not with the module: every command of the CLI imports
+  // this file through the report, and loading them costs about a second of CPU per start.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
