@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { NfdumpCsvParser } from '../ts/ingest/nfdump-csv.js';
 import { nfdumpCsvReader, nfdumpFmtParserFactory } from '../ts/ingest/nfdump-reader.js';
-import { NFDUMP_CSV_COLUMNS, NFDUMP_FMT, NFDUMP_FMT_COLUMNS } from '../ts/ingest/nfdump-fields.js';
+import { NFDUMP_CSV_COLUMNS, NFDUMP_FMT, NFDUMP_FMT_COLUMNS, NFDUMP_TIMES_FMT } from '../ts/ingest/nfdump-fields.js';
 import { detectFormat } from '../ts/ingest/detect.js';
 import { nfcapdReader } from '../ts/ingest/nfcapd.js';
 import { InputError, type FlowRecord, type RecordSink } from '../ts/ingest/record.js';
@@ -55,6 +55,9 @@ function expectFastAndCheckedAgree(seeds: string[], columns: readonly string[], 
   // serialize's first pass (timesOnly): the times of every record the full read accepts
   const viaTimes = new CollectSink();
   const p3 = new NfdumpCsvParser(columns, viaTimes, 'x', 1, { timesOnly: true }, !fmt, fmt);
+  // and with a UTC offset (applied to the CSV's naive times, not to fmt output): the same shift
+  const shifted = new CollectSink();
+  const p4 = new NfdumpCsvParser(columns, shifted, 'x', 1, { timesOnly: true, utcOffsetHours: 3 }, !fmt, fmt);
   for (let t = 0; t < 20000; t++) {
     let l = seeds[rand(seeds.length)];
     for (let k = rand(3); k >= 0; k--) {
@@ -72,7 +75,12 @@ function expectFastAndCheckedAgree(seeds: string[], columns: readonly string[], 
     p1.line(buf, 3, buf.length - 3, t, true);
     (p2 as unknown as Checked).checked(buf, 3, buf.length - 3, true);
     p3.line(buf, 3, buf.length - 3, t, true);
+    p4.line(buf, 3, buf.length - 3, t, true);
   }
+  const shift = fmt ? 0 : 3 * 3_600_000;
+  expect(shifted.records.map((k) => [k.line, k.rec.startMs - shift, k.rec.endMs - shift])).to.deep.equal(
+    viaTimes.records.map((k) => [k.line, k.rec.startMs, k.rec.endMs]),
+  );
   const accepted = viaLine.records.length;
   // timesOnly: the same times for every line the full read accepts; it rejects only lines the full
   // read rejects, with the same words; a line it takes that the full read rejects has good times
@@ -452,7 +460,19 @@ describe('ingest/nfcapd: binary files through nfdump', function () {
       compared += b.length;
       // serialize's first pass (timesOnly: nfdump prints %ts,%te alone): the same times on the same lines
       const viaTimes = new CollectSink();
-      await nfcapdReader.read(f, viaTimes, { timesOnly: true });
+      const argsLog = join(dir, 'nfdump-args.log');
+      const wrapper = join(dir, 'nfdump-wrapper.sh');
+      writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argsLog}'\nexec nfdump "$@"\n`, { mode: 0o755 });
+      rmSync(argsLog, { force: true });
+      process.env.NETFLOWGEN_NFDUMP = wrapper;
+      try {
+        await nfcapdReader.read(f, viaTimes, { timesOnly: true });
+      } finally {
+        delete process.env.NETFLOWGEN_NFDUMP;
+      }
+      expect(readFileSync(argsLog, 'utf8').trim(), 'what nfdump was asked for').to.equal(
+        `-N -6 -r ${f} -o ${NFDUMP_TIMES_FMT}`,
+      );
       expect(viaTimes.rejects, f).to.deep.equal([]);
       expect(
         viaTimes.records.map((k) => [k.line, k.rec.startMs, k.rec.endMs]),

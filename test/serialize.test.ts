@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FEATURES, featureIndex } from '../ts/catalogue/features.js';
-import { serialize } from '../ts/serialize/serialize.js';
+import { serialize, sha256File } from '../ts/serialize/serialize.js';
 import { SeriesStore } from '../ts/serialize/store.js';
 import { InputError } from '../ts/ingest/record.js';
 import { REAL, useTempDir } from './helpers/tmp.js';
@@ -126,6 +126,22 @@ describe('serialize (real samples)', function () {
     );
     expect(m.inputs[0].format).to.equal('nfdump-csv');
     expect(m.inputs[0].sha256).to.equal(createHash('sha256').update(readFileSync(RRSIG)).digest('hex'));
+  });
+
+  it("sha256File hashes a file's own bytes across many reads (gzip as it is on disk), an empty one, and stops when aborted", async () => {
+    const body = Buffer.alloc(3.5 * 1024 * 1024 + 17);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 2654435761) >>> 24;
+    const files = { big: body, gz: gzipSync(body), empty: Buffer.alloc(0) };
+    for (const [name, bytes] of Object.entries(files)) {
+      const path = join(tmp.dir, `hash-${name}`);
+      writeFileSync(path, bytes);
+      expect(await sha256File(path), name).to.equal(createHash('sha256').update(bytes).digest('hex'));
+    }
+    const stop = new AbortController();
+    stop.abort();
+    let err: unknown = null;
+    await sha256File(join(tmp.dir, 'hash-big'), stop.signal).catch((e: unknown) => (err = e));
+    expect((err as Error | null)?.name).to.equal('AbortError');
   });
 
   it('group sums agree on every real capture (protocols and port classes sum to volume, flags <= outgoing TCP flows)', async () => {

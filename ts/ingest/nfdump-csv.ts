@@ -91,12 +91,10 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
     super(sink, file, applyOffset ? opts : { ...opts, utcOffsetHours: 0 }, columns.length);
     this.timesOnly = Boolean(opts?.timesOnly);
     // the nfcapd reader's times-only output (NFDUMP_TIMES_FMT) has the times alone; a file's header must have every column
-    const need =
-      fmt && this.timesOnly
-        ? (name: string) => columnIndex(columns, name)
-        : columnFinder(columns, file, headerLine, 'nfdump CSV', true);
+    const needed = columnFinder(columns, file, headerLine, 'nfdump CSV', true);
+    const need = fmt && this.timesOnly ? (name: string) => columnIndex(columns, name) : needed;
     this.ncols = columns.length;
-    this.iTs = need('ts');
+    this.iTs = needed('ts');
     this.iSa = need('sa');
     this.iDa = need('da');
     this.iSp = need('sp');
@@ -289,9 +287,10 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
   }
 
   /**
-   * The first pass's path (ReadOptions.timesOnly): the start and end times, the other fields left
-   * unparsed and uncounted (the second pass checks them); false sends the line through the checked
-   * path (a bad or missing time, a `Summary` line), as in a full read.
+   * The first pass's path (ReadOptions.timesOnly): the start and end times of a line with the
+   * header's number of fields, the other fields left unparsed (the second pass checks them); false
+   * sends the line through the checked path (a bad or missing time, a wrong field count, a `Summary`
+   * line), as in a full read.
    */
   private fastTimes(buf: Buffer, start: number, end: number): boolean {
     const rec = this.rec;
@@ -309,11 +308,14 @@ export class NfdumpCsvParser extends ParserBase implements RecordLineParser {
         else rec.endMs = t + this.offsetMs;
         j = this.after;
       } else {
-        j = buf.indexOf(44, i);
-        if (j < 0 || j > end) j = end;
+        j = i;
+        while (j < end && buf[j] !== 44) j++;
       }
       i = j + 1;
     }
+    // i: start of the first field not read, or end + 1 when there is none
+    const fields = i > end ? last + 1 : last + 2 + countCommas(buf, i, end);
+    if (fields !== this.ncols) return false;
     if (this.iTe < 0) rec.endMs = NaN;
     return true;
   }

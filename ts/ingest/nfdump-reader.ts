@@ -4,14 +4,7 @@
  */
 import { fieldText, headerNames, parseTimestamp } from './fields.js';
 import { NfdumpCsvParser } from './nfdump-csv.js';
-import {
-  FMT_TITLE,
-  NFDUMP_CSV_COLUMNS,
-  NFDUMP_FMT,
-  NFDUMP_FMT_COLUMNS,
-  NFDUMP_TIMES_FMT,
-  startsWithBytes,
-} from './nfdump-fields.js';
+import { FMT_TITLE, NFDUMP_CSV_COLUMNS, NFDUMP_FMT_COLUMNS, startsWithBytes } from './nfdump-fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, readTextFile, shown, type ParserFactory } from './text-records.js';
 
@@ -67,7 +60,7 @@ export function nfdumpFmtParserFactory(
         'format',
         { file, line: lineNo },
         '',
-        `nfdump printed no title line for ${columns === NFDUMP_FMT_COLUMNS ? NFDUMP_FMT : NFDUMP_TIMES_FMT} (found ${shown(fieldText(buf, start, end))})`,
+        `nfdump printed no title line for fmt:${columns.map((c) => `%${c}`).join(',')} (found ${shown(fieldText(buf, start, end))})`,
       );
     return {
       parser: new NfdumpCsvParser(columns, sink, file, lineNo, opts, false, true),

@@ -238,7 +238,7 @@ export class SeriesMerge {
     if (!chunk) return;
     const n = this.blockValues;
     // all of the chunk's blocks in one write: float32 where exact, else float64
-    if (this.spillOut.length < chunk.size * n * 8) this.spillOut = new Uint8Array(Math.ceil(chunk.size * 1.5) * n * 8);
+    if (this.spillOut.length < chunk.size * n * 8) this.spillOut = new Uint8Array(chunk.size * n * 8);
     const out = this.spillOut;
     let used = 0;
     for (const [node, block] of chunk) {
@@ -282,6 +282,7 @@ export class SeriesMerge {
    */
   writeSeries(path: string, finalId: Int32Array, nNodes: number, start: number, minutes: number): number {
     for (const s of [...this.open.keys()].sort((a, b) => a - b)) this.spillChunk(s);
+    this.spillOut = new Uint8Array(0); // no more spills: its memory is not held through the read-back
     const F = this.features;
     const C = this.chunkMinutes;
     const n = this.blockValues;
@@ -341,6 +342,7 @@ export class SeriesMerge {
 
   /** Releases the scratch file (also on failure). */
   close(): void {
+    this.spillOut = new Uint8Array(0);
     if (this.spillFd >= 0) {
       closeSync(this.spillFd);
       this.spillFd = -1;

@@ -80,6 +80,7 @@ export function abortError(): Error {
 }
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
+  signal?.throwIfAborted();
   const h = createHash('sha256');
   // two reused buffers, the next read under way while one is hashed: no allocation per chunk
   const src = plainChunks(await open(path, 'r'));
