@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { splitLines } from './lines.js';
 import { nfdumpCsvParserFactory, nfdumpFmtParserFactory } from './nfdump-reader.js';
-import { NFDUMP_FMT, NFDUMP_FMT_COLUMNS, NFDUMP_TIMES_COLUMNS, NFDUMP_TIMES_FMT } from './nfdump-fields.js';
+import { NFDUMP_FMT_COLUMNS, NFDUMP_TIMES_COLUMNS, nfdumpFmt } from './nfdump-fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { recordLineHandler } from './text-records.js';
 
@@ -89,9 +89,8 @@ async function readOneNfcapd(path: string, sink: RecordSink, opts: ReadOptions |
   const bin = nfdumpBinary();
   const csv = process.env.NETFLOWGEN_NFDUMP_OUTPUT === 'csv';
   // serialize's first pass wants the times alone: nfdump prints only those (about half its work)
-  const times = !csv && Boolean(opts?.timesOnly);
-  const format = times ? NFDUMP_TIMES_FMT : NFDUMP_FMT;
-  const child = execa(bin, csv ? ['-r', path, '-o', 'csv'] : ['-N', '-6', '-r', path, '-o', format], {
+  const columns = opts?.timesOnly ? NFDUMP_TIMES_COLUMNS : NFDUMP_FMT_COLUMNS;
+  const child = execa(bin, csv ? ['-r', path, '-o', 'csv'] : ['-N', '-6', '-r', path, '-o', nfdumpFmt(columns)], {
     env: { TZ: 'UTC', LC_ALL: 'C' },
     stdin: 'ignore',
     buffer: { stdout: false, stderr: true },
@@ -99,9 +98,7 @@ async function readOneNfcapd(path: string, sink: RecordSink, opts: ReadOptions |
     stripFinalNewline: true,
   });
   const handler = recordLineHandler(
-    csv
-      ? nfdumpCsvParserFactory(sink, path, opts, false)
-      : nfdumpFmtParserFactory(sink, path, opts, times ? NFDUMP_TIMES_COLUMNS : NFDUMP_FMT_COLUMNS),
+    csv ? nfdumpCsvParserFactory(sink, path, opts, false) : nfdumpFmtParserFactory(sink, path, opts, columns),
   );
   let readErr: unknown = null;
   try {

@@ -9,12 +9,17 @@ import { parsePort, parseUint } from './fields.js';
 /** The fields the 86 features need, in the order the nfcapd reader asks nfdump to print them. */
 export const NFDUMP_FMT_COLUMNS = ['ts', 'te', 'sa', 'da', 'sp', 'dp', 'pr', 'flg', 'ipkt', 'ibyt', 'opkt', 'obyt'];
 
+/** nfdump's `-o` argument printing these fields, comma-separated: `fmt:%ts,%te,...`. */
+export function nfdumpFmt(columns: readonly string[]): string {
+  return `fmt:${columns.map((c) => `%${c}`).join(',')}`;
+}
+
 /** nfdump's `-o` argument for those fields (run with `-N`: plain numbers, and `-6`: whole IPv6 addresses). */
-export const NFDUMP_FMT = `fmt:${NFDUMP_FMT_COLUMNS.map((c) => `%${c}`).join(',')}`;
+export const NFDUMP_FMT = nfdumpFmt(NFDUMP_FMT_COLUMNS);
 
 /** What serialize's first pass asks nfdump for (it needs the times alone): about half of nfdump's work for NFDUMP_FMT. */
 export const NFDUMP_TIMES_COLUMNS = ['ts', 'te'];
-export const NFDUMP_TIMES_FMT = `fmt:${NFDUMP_TIMES_COLUMNS.map((c) => `%${c}`).join(',')}`;
+export const NFDUMP_TIMES_FMT = nfdumpFmt(NFDUMP_TIMES_COLUMNS);
 
 /** The start of the title line nfdump prints first for NFDUMP_FMT (and NFDUMP_TIMES_FMT). */
 export const FMT_TITLE = Buffer.from('Date first seen');

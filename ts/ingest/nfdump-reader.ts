@@ -4,7 +4,7 @@
  */
 import { fieldText, headerNames, parseTimestamp } from './fields.js';
 import { NfdumpCsvParser } from './nfdump-csv.js';
-import { FMT_TITLE, NFDUMP_CSV_COLUMNS, NFDUMP_FMT_COLUMNS, startsWithBytes } from './nfdump-fields.js';
+import { FMT_TITLE, NFDUMP_CSV_COLUMNS, NFDUMP_FMT_COLUMNS, nfdumpFmt, startsWithBytes } from './nfdump-fields.js';
 import { InputError, type FlowReader, type ReadOptions, type RecordSink } from './record.js';
 import { columnIndex, readTextFile, shown, type ParserFactory } from './text-records.js';
 
@@ -60,7 +60,7 @@ export function nfdumpFmtParserFactory(
         'format',
         { file, line: lineNo },
         '',
-        `nfdump printed no title line for fmt:${columns.map((c) => `%${c}`).join(',')} (found ${shown(fieldText(buf, start, end))})`,
+        `nfdump printed no title line for ${nfdumpFmt(columns)} (found ${shown(fieldText(buf, start, end))})`,
       );
     return {
       parser: new NfdumpCsvParser(columns, sink, file, lineNo, opts, false, true),
