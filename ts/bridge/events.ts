@@ -107,17 +107,25 @@ export function brokenLineMessage(script: PythonScriptName, lineNo: number, line
 }
 
 /**
- * The event lines of a script's whole output (for callers that run it themselves, as the benches do),
- * each checked as runPythonScript checks them; throws on the first that does not match.
+ * One output line of a script: its event, checked against the script's definition (undefined for a
+ * line that is not JSON); throws brokenLineMessage's error when it does not match.
  */
+export function checkedEventLine<S extends PythonScriptName>(
+  script: S,
+  lineNo: number,
+  line: string,
+): PythonEvents[S] | undefined {
+  const r = eventLine(line);
+  if (!r) return undefined;
+  const problems = eventProblems(script, r);
+  if (problems.length) throw new Error(brokenLineMessage(script, lineNo, line, problems));
+  return r as PythonEvents[S];
+}
+
+/** The event lines of a script's whole output (for callers that run it themselves, as the benches do), each checked. */
 export function checkedEventLines<S extends PythonScriptName>(script: S, output: string): PythonEvents[S][] {
-  const out: PythonEvents[S][] = [];
-  output.split('\n').forEach((line, i) => {
-    const r = eventLine(line);
-    if (!r) return;
-    const problems = eventProblems(script, r);
-    if (problems.length) throw new Error(brokenLineMessage(script, i + 1, line, problems));
-    out.push(r as PythonEvents[S]);
+  return output.split('\n').flatMap((line, i) => {
+    const e = checkedEventLine(script, i + 1, line);
+    return e === undefined ? [] : [e];
   });
-  return out;
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { pythonBin, pythonScript, setForkServer } from './python.js';
-import { EVENTS_SCHEMA, eventLine, eventProblems } from './events.js';
+import { checkedEventLine } from './events.js';
 
 export interface ForkServerOptions {
   /** Warnings (the server failed to start, and the jobs start Python themselves). Default: stderr. */
@@ -66,19 +66,20 @@ export async function withForkServer<T>(fn: () => Promise<T>, opts: ForkServerOp
       }, limitMs);
       void (async () => {
         try {
+          let lineNo = 0;
           for await (const line of child.iterable({ from: 'all' })) {
             tail.push(line);
             if (tail.length > 20) tail.shift();
-            const e = eventLine(line);
-            if (!e) continue;
-            const problems = eventProblems('forkserver', e);
-            if (problems.length) {
-              log(
-                `warning: python/forkserver.py wrote ${line}, which does not match schemas/${EVENTS_SCHEMA} (definitions/forkserver):\n${problems.join('\n')}\neach Python job starts Python itself`,
-              );
+            let e;
+            try {
+              e = checkedEventLine('forkserver', ++lineNo, line);
+            } catch (err) {
+              log(`warning: ${(err as Error).message}\neach Python job starts Python itself`);
               child.kill();
               resolve(false);
-            } else if (e.event === 'ready') resolve(true);
+              continue;
+            }
+            if (e?.event === 'ready') resolve(true);
           }
         } catch {
           // the server was stopped

@@ -7,15 +7,7 @@ import { availableParallelism } from 'node:os';
 import { execa } from 'execa';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
-import {
-  brokenLineMessage,
-  eventLine,
-  eventProblems,
-  eventValidators,
-  scriptName,
-  type PythonEvents,
-  type PythonScriptName,
-} from './events.js';
+import { checkedEventLine, eventValidators, scriptName, type PythonEvents, type PythonScriptName } from './events.js';
 
 export function pythonBin(): string {
   return process.env.NETFLOWGEN_PYTHON || join(packageRoot(), '.venv', 'bin', 'python');
@@ -113,15 +105,15 @@ export async function runPythonScript<S extends PythonScriptName>(
       lineNo++;
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      const r = eventLine(line);
-      if (!r) continue;
-      const problems = eventProblems(name, r);
-      if (problems.length) {
-        broken = brokenLineMessage(name, lineNo, line, problems);
+      let event: PythonEvents[S] | undefined;
+      try {
+        event = checkedEventLine(name, lineNo, line);
+      } catch (e) {
+        broken = (e as Error).message;
         child.kill();
         break;
       }
-      opts.onEvent?.(r as PythonEvents[S]);
+      if (event !== undefined) opts.onEvent?.(event);
     }
   } catch {
     // cancelled: the result says so

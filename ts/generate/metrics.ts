@@ -356,9 +356,8 @@ export function meanMetrics(list: readonly GenerationMetrics[]): GenerationMetri
   const F = list[0].jsdByFeature.length;
   if (list.some((m) => m.jsdByFeature.length !== F))
     throw new RangeError(`meanMetrics: comparisons of ${list.map((m) => m.jsdByFeature.length).join(', ')} features`);
-  const avgNum = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   const avg = (xs: (number | null | undefined)[]): number | null =>
-    xs.some((x) => x === null || x === undefined) ? null : avgNum(xs as number[]);
+    xs.some((x) => x === null || x === undefined) ? null : mean(xs as number[]);
   const avgRecord = <K extends string>(rs: Partial<Record<K, number>>[]): Partial<Record<K, number>> => {
     const out: Partial<Record<K, number>> = {};
     for (const k of Object.keys(rs[0]) as K[]) {
@@ -368,15 +367,15 @@ export function meanMetrics(list: readonly GenerationMetrics[]): GenerationMetri
     return out;
   };
   return {
-    jsd: avgNum(list.map((m) => m.jsd)),
+    jsd: mean(list.map((m) => m.jsd)),
     jsdByGroup: avgRecord(list.map((m) => m.jsdByGroup)),
-    jsdByFeature: list[0].jsdByFeature.map((_, f) => avgNum(list.map((m) => m.jsdByFeature[f]))),
+    jsdByFeature: list[0].jsdByFeature.map((_, f) => mean(list.map((m) => m.jsdByFeature[f]))),
     acfMse: avg(list.map((m) => m.acfMse)),
     acfMseByGroup: avgRecord(list.map((m) => m.acfMseByGroup)),
     acf1440: avg(list.map((m) => m.acf1440)),
     corrError: avg(list.map((m) => m.corrError)),
     corrErrorByGroupPair: avgRecord(list.map((m) => m.corrErrorByGroupPair)) as Record<string, number>,
-    equalShare: avgNum(list.map((m) => m.equalShare)),
+    equalShare: mean(list.map((m) => m.equalShare)),
     equalShareByGroup: avgRecord(list.map((m) => m.equalShareByGroup)),
     nodes: list[0].nodes,
     minutes: list[0].minutes,
