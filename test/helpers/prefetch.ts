@@ -40,16 +40,8 @@ export function prefetch(name: Prefetched): void {
 export const mochaHooks = {
   beforeAll(): void {
     for (const lane of LANES)
-      void lane
-        .filter((n) => wanted.has(n))
-        .reduce<Promise<unknown>>(
-          (prev, n) =>
-            prev
-              .then(async () => {
-                await JOBS[n]();
-              })
-              .catch(() => {}), // errors: reported by the tests that ask
-          Promise.resolve(),
-        );
+      void (async () => {
+        for (const n of lane) if (wanted.has(n)) await Promise.resolve(JOBS[n]()).catch(() => undefined); // errors: reported by the tests that ask
+      })();
   },
 };
